@@ -1,0 +1,88 @@
+"""Command line: ``overlapdyn demo | expect | hermite``.
+
+Run ``overlapdyn COMMAND --help`` for the options of each command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import sympy
+
+from .demo import DemoConfig, run_demo
+from .errors import OverlapdynError
+from .gaussian import GaussianFields, expectation
+from .hermite import hermite_expansion
+
+__all__ = ["main"]
+
+
+def _demo(args: argparse.Namespace) -> None:
+    run_demo(Path(args.out), DemoConfig(order=args.order, seed=args.seed))
+
+
+def _expect(args: argparse.Namespace) -> None:
+    fields = GaussianFields.overlaps(args.p, args.k, unit_teacher=args.unit_teacher)
+    result = expectation(args.integrand, fields, parameters=args.param)
+    print(sympy.latex(result) if args.latex else result)
+
+
+def _hermite(args: argparse.Namespace) -> None:
+    expansion = hermite_expansion(args.activation, args.order, method=args.method)
+    print(f"{'n':>3}  {'c_n = E[f He_n]/n!':>24}  {'a_n = √n! c_n':>14}")
+    for n, (c, a) in enumerate(zip(expansion.coefficients, expansion.normalized(),
+                                   strict=True)):
+        shown = str(c) if expansion.exact else f"{c:.12g}"
+        print(f"{n:>3}  {shown:>24}  {a:>14.8f}")
+    print(f"E[f²] = {expansion.norm2}; L²(γ) truncation error at order {expansion.order}: "
+          f"{expansion.truncation_error:.3e} (relative {expansion.relative_truncation_error:.3e})")
+    try:
+        print(f"information exponent: {expansion.information_exponent()}")
+    except OverlapdynError as error:
+        print(f"information exponent: undetermined ({error})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="overlapdyn", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="derive and check a few expectations; tabulate "
+                               "Hermite coefficients and information exponents")
+    demo.add_argument("--out", default="outputs/demo", help="output folder (default: %(default)s)")
+    demo.add_argument("--order", type=int, default=8, help="Hermite truncation order")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the random Ω check")
+    demo.set_defaults(run=_demo)
+
+    expect = commands.add_parser(
+        "expect", help="exact E[...] over Ω = [[Q, M], [Mᵀ, P]] of fields lambda1..p, z1..k")
+    expect.add_argument("integrand", help="e.g. 'He3(lambda1)*He3(z1)'")
+    expect.add_argument("--p", type=int, default=1, help="student fields lambda1..lambdap")
+    expect.add_argument("--k", type=int, default=1, help="latent fields z1..zk")
+    expect.add_argument("--unit-teacher", action="store_true", help="set P = I")
+    expect.add_argument("--param", nargs="*", default=[], help="constant symbols allowed")
+    expect.add_argument("--latex", action="store_true", help="print LaTeX")
+    expect.set_defaults(run=_expect)
+
+    hermite = commands.add_parser("hermite", help="Hermite coefficients of an activation")
+    hermite.add_argument("activation", help="a name (relu, tanh, He3, …) or a formula in x")
+    hermite.add_argument("--order", type=int, default=8)
+    hermite.add_argument("--method", choices=["auto", "exact", "numeric"], default="auto")
+    hermite.set_defaults(run=_hermite)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``overlapdyn`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except OverlapdynError as error:
+        print(f"overlapdyn {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

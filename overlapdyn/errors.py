@@ -1,0 +1,44 @@
+"""Exceptions raised by overlapdyn.
+
+Every error names the offending input and says how to fix it. They all derive from
+:class:`OverlapdynError` (itself a :class:`ValueError`), so ``except ValueError`` keeps working
+for callers that do not care which check failed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CovarianceError",
+    "FieldMismatchError",
+    "NotPolynomialError",
+    "OverlapdynError",
+    "QuadratureError",
+    "UnknownActivationError",
+]
+
+
+class OverlapdynError(ValueError):
+    """Base class of every error overlapdyn raises on bad input."""
+
+
+class UnknownActivationError(OverlapdynError, KeyError):
+    """An activation was named that the registry does not know."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class NotPolynomialError(OverlapdynError):
+    """The exact engine was given a factor that is not a polynomial in the fields."""
+
+
+class CovarianceError(OverlapdynError):
+    """A covariance is not square, not symmetric, not positive semi-definite, or incomplete."""
+
+
+class FieldMismatchError(OverlapdynError):
+    """An integrand uses symbols that are neither Gaussian fields nor declared parameters."""
+
+
+class QuadratureError(OverlapdynError):
+    """A numerical quadrature did not reach the requested tolerance."""

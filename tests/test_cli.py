@@ -1,0 +1,37 @@
+"""End-to-end tests of the command line (what `make demo` runs)."""
+
+import json
+
+from overlapdyn.cli import main
+
+
+def test_demo_writes_its_outputs(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--order", "6"]) == 0
+    payload = json.loads((tmp_path / "demo.json").read_text())
+    exponents = {row["activation"]: row["information_exponent"] for row in payload["activations"]}
+    assert exponents["relu"] == 1 and exponents["abs"] == 2 and exponents["He4"] == 4
+    assert exponents["He3(x) + He4(x)"] == 3
+    assert all(row["relative_gap"] < 1e-9 for row in payload["expectations"])
+    assert payload["config"]["order"] == 6 and payload["versions"]["overlapdyn"]
+    assert "\\begin{equation}" in (tmp_path / "expectations.tex").read_text()
+    assert "information exponents" in (tmp_path / "report.txt").read_text()
+    assert "E[He3(λ1) He3(z1)]" in capsys.readouterr().out
+
+
+def test_expect_prints_the_exact_expectation(capsys):
+    assert main(["expect", "He3(lambda1)*He3(z1)", "--unit-teacher"]) == 0
+    assert capsys.readouterr().out.strip() == "6*M_11**3"
+    assert main(["expect", "a*lambda1*z2", "--k", "2", "--param", "a", "--latex"]) == 0
+    assert capsys.readouterr().out.strip() == "M_{12} a"
+
+
+def test_errors_are_reported_not_raised(capsys):
+    assert main(["hermite", "rleu"]) == 2
+    assert "known names" in capsys.readouterr().err
+    assert main(["expect", "tanh(lambda1)*z1"]) == 2
+    assert "not a polynomial" in capsys.readouterr().err
+
+
+def test_hermite_command(capsys):
+    assert main(["hermite", "He3(x) + He4(x)", "--order", "5"]) == 0
+    assert "information exponent: 3" in capsys.readouterr().out
