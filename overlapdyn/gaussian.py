@@ -219,7 +219,7 @@ def _pair_index(n_fields: int) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(row) for row in index)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1 << 16)
 def moment(alpha: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
     """``E[φ^α]`` for ``φ ~ N(0, C)`` as ``((exponents, coefficient), …)``.
 
@@ -308,10 +308,16 @@ def cache_info() -> dict[str, int]:
             "moments": moments.currsize}
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str, names: tuple[str, ...]) -> sympy.Expr:
+    return sympy.sympify(parse_expression(text, names))
+
+
 def _as_factors(integrand: Integrand, names: Sequence[str]) -> list[sympy.Expr]:
     if isinstance(integrand, str | sympy.Basic):
         integrand = [integrand]
-    return [sympy.sympify(parse_expression(f, names)) for f in integrand]
+    return [_parsed(f, tuple(names)) if isinstance(f, str) else sympy.sympify(f)
+            for f in integrand]
 
 
 def _canonical_symbols(factors: list[sympy.Expr], fields: GaussianFields,
@@ -396,7 +402,7 @@ def expectation(
         cached = [_integrate_polynomial(product, fields), None]
         _RESULTS.put(key, cached)
     if as_poly:
-        return cached[0]
+        return cached[0].copy()  # a PolyElement is a mutable dict; keep the cache intact
     if cached[1] is None:
         cached[1] = cached[0].as_expr()
     return cached[1]
@@ -422,23 +428,30 @@ def _substitute_entries(terms: dict, entries: list[sympy.Expr], coefficient_gens
 
     Entries that are symbols become generators (a symbol used twice, e.g. a common
     correlation, gets its exponents added); numeric entries (unit variances, zeros) are
-    folded into the coefficients; any other entry is substituted by ring composition.
+    folded into the coefficients; polynomial entries (``1 − ρ²``) are substituted by ring
+    arithmetic in their symbols; any other entry (``cos θ``) becomes a coefficient in
+    SymPy's expression domain.
     """
     symbols = list(dict.fromkeys(e for e in entries if isinstance(e, sympy.Symbol)))
     symbols += [g for g in coefficient_gens if g not in symbols]
-    numbers = [e for e in entries if e.is_number]
-    if numbers:
-        domain = domain.unify(construct_domain(numbers)[0])
     others = [e for e in entries if not (isinstance(e, sympy.Symbol) or e.is_number)]
-    if others:  # expression entries (rare): substitute generically below
+    polynomial_others = all(e.is_polynomial(*e.free_symbols) for e in others)
+    constants = [e for e in entries if e.is_number or (others and not polynomial_others
+                                                        and e in others)]
+    if constants:
+        domain = domain.unify(construct_domain(constants)[0])
+    if others and polynomial_others:
         extra = sorted(set().union(*(e.free_symbols for e in others)) - set(symbols), key=str)
         symbols += extra
+        coefficients = [c for e in others for c in sympy.Poly(e, *sorted(e.free_symbols,
+                                                                         key=str)).coeffs()]
+        domain = domain.unify(construct_domain(coefficients)[0])
     target, *_ = ring(symbols or [sympy.Dummy()], domain)
     slot = {s: i for i, s in enumerate(symbols)}
     n_entries = len(entries)
-    position = [slot.get(e) for e in entries]
+    position = [slot.get(e) if isinstance(e, sympy.Symbol) else None for e in entries]
     coefficient_slots = [slot[g] for g in coefficient_gens]
-    value = [domain.convert(e) if e.is_number else None for e in entries]
+    value = [domain.convert(e) if e in constants else None for e in entries]
     expression_entries = [i for i, e in enumerate(entries) if position[i] is None
                           and value[i] is None]
     converted = {i: target(entries[i]) for i in expression_entries}
@@ -482,6 +495,24 @@ def _standard_grid(rank: int, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return grid, grid_weights
 
 
+def _eigen_factor(covariance: np.ndarray) -> np.ndarray:
+    """``A`` (F×r) with ``A Aᵀ = covariance`` over its r positive eigen-directions."""
+    eigenvalues, vectors = np.linalg.eigh(covariance)
+    keep = eigenvalues > 1e-12 * max(float(eigenvalues[-1]), 1e-300)
+    return vectors[:, keep] * np.sqrt(eigenvalues[keep])
+
+
+def _grid_points(factor: np.ndarray, n_nodes: int,
+                 max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    rank = factor.shape[1]
+    if n_nodes**rank > max_points:
+        raise OverlapdynError(
+            f"a tensor grid of {n_nodes}^{rank} points is too large; lower the number of "
+            "nodes, or integrate over fewer fields")
+    grid, weights = _standard_grid(rank, n_nodes)
+    return factor @ grid, weights
+
+
 def gaussian_cubature(covariance: np.ndarray, n_nodes: int, *, label: str = "C",
                       max_points: int = 20_000_000) -> tuple[np.ndarray, np.ndarray]:
     """Points and weights with ``E[f(φ)] ≈ Σ_q w_q f(φ_q)`` for ``φ ~ N(0, covariance)``.
@@ -496,17 +527,8 @@ def gaussian_cubature(covariance: np.ndarray, n_nodes: int, *, label: str = "C",
     Returns:
         ``points`` of shape (F, N) and ``weights`` of shape (N,), N = n_nodes^rank.
     """
-    covariance = check_covariance(covariance, label)
-    eigenvalues, vectors = np.linalg.eigh(covariance)
-    keep = eigenvalues > 1e-12 * max(float(eigenvalues[-1]), 1e-300)
-    rank = int(np.count_nonzero(keep))
-    if n_nodes**rank > max_points:
-        raise OverlapdynError(
-            f"a tensor grid of {n_nodes}^{rank} points is too large; lower the number of "
-            "nodes, or integrate over fewer fields")
-    factor = vectors[:, keep] * np.sqrt(eigenvalues[keep])
-    grid, weights = _standard_grid(rank, n_nodes)
-    return factor @ grid, weights
+    factor = _eigen_factor(check_covariance(covariance, label))
+    return _grid_points(factor, n_nodes, max_points)
 
 
 @functools.lru_cache(maxsize=256)
@@ -571,10 +593,9 @@ def numeric_expectation(
             raise FieldMismatchError(f"{stray} are not fields {list(names)} and have no value; "
                                      "pass their values in parameters={...}")
         function, degree = _compiled(expr, names)
-    eigen_rank = int(np.count_nonzero(np.linalg.eigvalsh(matrix) > 1e-12 * max(
-        float(np.max(np.abs(matrix))), 1e-300)))
+    factor = _eigen_factor(matrix)
     if n_nodes is None:
-        n_nodes = degree // 2 + 1 if degree is not None else _default_nodes(eigen_rank)
-    points, weights = gaussian_cubature(matrix, n_nodes, label=label)
+        n_nodes = degree // 2 + 1 if degree is not None else _default_nodes(factor.shape[1])
+    points, weights = _grid_points(factor, n_nodes, max_points=20_000_000)
     values = np.broadcast_to(np.asarray(function(*points), dtype=float), weights.shape)
     return float(weights @ values)

@@ -193,6 +193,22 @@ def test_covariance_entries_that_are_numbers_or_expressions():
     assert sympy.expand(expectation("x**4*y**2 + x*y**3", expression) - specialised2) == 0
 
 
+def test_rational_and_non_polynomial_entries():
+    rho, theta = sympy.symbols("rho theta")
+    half = GaussianFields(("x", "y"), sympy.Matrix([[1, rho / 2], [rho / 2, 1 - rho**2]]))
+    assert sympy.expand(expectation("x**2*y**2", half) - (1 - rho**2 + rho**2 / 2)) == 0
+    angle = GaussianFields(("x", "y"), sympy.Matrix([[1, sympy.cos(theta)],
+                                                     [sympy.cos(theta), 2]]))
+    assert sympy.expand(expectation("x**2*y**2", angle) - (2 + 2 * sympy.cos(theta) ** 2)) == 0
+
+
+def test_returned_polynomial_cannot_corrupt_the_cache():
+    poly = expectation("x1**2*x2**2", GENERIC4, as_poly=True)
+    poly[poly.ring.zero_monom] = 5
+    c11, c12, c22 = sympy.symbols("C_11 C_12 C_22")
+    assert expectation("x1**2*x2**2", GENERIC4) == c11 * c22 + 2 * c12**2
+
+
 def test_cache_uses_the_canonical_form():
     clear_caches()
     first = expectation("(x1 + x2)**2 * x3**2", GENERIC4)
