@@ -4,17 +4,24 @@ The public API is flat: everything a notebook needs is importable from here.
 
 Pipeline (each stage usable on its own)::
 
+    spec                    Target, Student, Protocol → Model (immutable; TOML in)
     activations / hermite   functions, their Hermite expansions, information exponents
     gaussian                exact (symbolic) and numeric Gaussian expectations
+    kernels                 few-point kernels (I2, I3, I4, J2, target kernels), derived once
+    codegen / drift         generated Numba code (cached on disk) and the compiled drift
+    integrate               solve_ivp on the drift; large-batch state evolution
+    result / plot           Trajectory (save/load) and figures
+    analysis                drift at a point, Jacobian, fixed points, escape rates
 
 Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 ``erf`` as an activation means ``erf(x/√2)``; overlaps ``M = WUᵀ/d``, ``Q = WWᵀ/d``,
 ``P = UUᵀ/d`` and ``Ω = [[Q, M], [Mᵀ, P]]``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from ._version import __version__
 from .activations import Activation, X, activation, known_activations
+from .analysis import FixedPoint, find_fixed_point, jacobian, stability
+from .drift import CompiledModel, DriftTerms
 from .errors import (
     CovarianceError,
     FieldMismatchError,
@@ -44,15 +51,49 @@ from .hermite import (
     information_exponent,
     polynomial_to_hermite,
 )
-
-try:
-    __version__ = version("overlapdyn")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from .integrate import (
+    Event,
+    IntegrationError,
+    OverlapCrosses,
+    RiskBelow,
+    SaveAt,
+    evolve,
+    initial_overlaps,
+    integrate,
+)
+from .kernels import Derivation, KernelSet, derive_kernels
+from .result import State, Trajectory
+from .spec import ConfigError, Model, Protocol, Student, Target, load_model, model_from_dict
 
 __all__ = [
     "X",
     "Activation",
+    "CompiledModel",
+    "ConfigError",
+    "Derivation",
+    "DriftTerms",
+    "Event",
+    "FixedPoint",
+    "IntegrationError",
+    "KernelSet",
+    "Model",
+    "OverlapCrosses",
+    "Protocol",
+    "RiskBelow",
+    "SaveAt",
+    "State",
+    "Student",
+    "Target",
+    "Trajectory",
+    "derive_kernels",
+    "evolve",
+    "find_fixed_point",
+    "initial_overlaps",
+    "integrate",
+    "jacobian",
+    "load_model",
+    "model_from_dict",
+    "stability",
     "CovarianceError",
     "FieldMismatchError",
     "GaussianFields",

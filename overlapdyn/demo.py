@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 
-from . import __version__
+from ._version import __version__
 from .gaussian import GaussianFields, expectation, numeric_expectation
 from .hermite import hermite_expansion
 

@@ -28,7 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .codegen import kernel_source, load_module, source_key
 from .errors import OverlapdynError
 from .kernels import Derivation, KernelSet, _resolve_method, derive_kernels

@@ -8,6 +8,7 @@ for callers that do not care which check failed.
 from __future__ import annotations
 
 __all__ = [
+    "ConfigError",
     "CovarianceError",
     "FieldMismatchError",
     "NotPolynomialError",
@@ -42,3 +43,7 @@ class FieldMismatchError(OverlapdynError):
 
 class QuadratureError(OverlapdynError):
     """A numerical quadrature did not reach the requested tolerance."""
+
+
+class ConfigError(OverlapdynError):
+    """A malformed model or run config: unknown, missing or ill-typed key or value."""

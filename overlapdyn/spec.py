@@ -53,17 +53,13 @@ import sympy
 
 from .activations import X
 from .activations import activation as resolve_activation
-from .errors import CovarianceError, OverlapdynError
+from .errors import ConfigError, CovarianceError
 from .expressions import parse_expression
 from .gaussian import check_covariance
 
-__all__ = ["Model", "Protocol", "Student", "Target", "load_model", "model_from_dict"]
+__all__ = ["ConfigError", "Model", "Protocol", "Student", "Target", "load_model", "model_from_dict"]
 
 LOSSES = ("mse", "correlation")
-
-
-class ConfigError(OverlapdynError):
-    """A malformed model config: unknown key, missing key, wrong type or value."""
 
 
 def _integer(value, name: str, minimum: int) -> int:
