@@ -1,4 +1,4 @@
-"""Command line: ``overlapdyn demo | expect | hermite``.
+"""Command line: ``overlapdyn demo | expect | hermite | ode``.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command.
 """
@@ -44,6 +44,13 @@ def _hermite(args: argparse.Namespace) -> None:
         print(f"information exponent: undetermined ({error})")
 
 
+def _ode(args: argparse.Namespace) -> None:
+    from .runconfig import run_ode  # imports Numba and Matplotlib: only when needed
+
+    out = args.out if args.out is not None else Path("outputs") / Path(args.config).stem
+    run_ode(args.config, out, t_end=args.t_end)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="overlapdyn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     hermite.add_argument("--order", type=int, default=8)
     hermite.add_argument("--method", choices=["auto", "exact", "numeric"], default="auto")
     hermite.set_defaults(run=_hermite)
+
+    ode = commands.add_parser("ode", help="integrate the overlap ODEs of a model TOML file "
+                              "(see examples/) and write trajectory, config and figures")
+    ode.add_argument("config", help="TOML file: [target], [student], [protocol], [integrate]")
+    ode.add_argument("--out", default=None,
+                     help="output folder (default: outputs/<config file stem>)")
+    ode.add_argument("--t-end", type=float, default=None,
+                     help="final time t = steps/d (overrides integrate.t_end)")
+    ode.set_defaults(run=_ode)
     return parser
 
 

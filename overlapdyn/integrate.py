@@ -229,6 +229,11 @@ def integrate(
         events, solution.t_events or [], strict=False) if len(times)}
     status, message = solution.status, solution.message
     ts, ys = solution.t, solution.y
+    if status == 1:  # keep the state where the terminal event fired, not only the grid
+        when, where = min((float(t[0]), y[0]) for t, y in zip(
+            solution.t_events, solution.y_events, strict=True) if len(t))
+        if not ts.size or when > ts[-1]:
+            ts, ys = np.append(ts, when), np.column_stack([ys, where])
     healthy = np.array([_healthy(compiled, ys[:, i], P, scale, blowup_norm)
                         for i in range(ts.size)], dtype=bool)
     failure = None
@@ -236,7 +241,9 @@ def integrate(
         bad = int(np.argmin(healthy))
         finite_bad = np.all(np.isfinite(ys[:, bad])) and np.abs(ys[:, bad]).max() <= (
             0.5 * blowup_norm)
-        why = ("Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness" if finite_bad else
+        why = ("Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness; if the drift stayed "
+               "small, the solver's steps may be at fault: try method='DOP853' or a smaller "
+               "rtol" if finite_bad else
                f"|state| passed {0.5 * blowup_norm:g} or the drift became non-finite")
         last_good = float(ts[bad - 1]) if bad else 0.0
         failure = _blowup_message(spec, f"between t = {last_good:.4g} and {ts[bad]:.4g}", why)

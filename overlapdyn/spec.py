@@ -86,6 +86,23 @@ def _real(value, name: str, *, positive: bool = False) -> float:
     return number
 
 
+def _flag(value, name: str) -> bool:
+    """A true boolean (``"false"`` from a hand-edited file is an error, not True)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    return bool(value)
+
+
+def _finite(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from error
+    if not np.isfinite(number):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+    return number
+
+
 def _floats(values, name: str, length: int | None = None) -> tuple[float, ...]:
     try:
         out = tuple(float(v) for v in np.ravel(values))
@@ -133,8 +150,8 @@ class Target:
             resolve_activation(self.activation)  # unknown names fail here, listing the known
             b = self.b if self.b is not None else [1.0] * self.k
             object.__setattr__(self, "b", _floats(b, "target.b", self.k))
-            object.__setattr__(self, "c_k", float(self.c_k) if self.c_k is not None
-                               else 1.0 / self.k)
+            object.__setattr__(self, "c_k", _finite(self.c_k, "target.c_k")
+                               if self.c_k is not None else 1.0 / self.k)
         else:
             if self.b is not None or self.c_k is not None:
                 raise ConfigError("target.b and target.c_k belong to committee targets; put "
@@ -210,7 +227,8 @@ class Student:
         object.__setattr__(self, "a", _floats(self.a if self.a is not None else [1.0] * self.p,
                                               "student.a", self.p))
         object.__setattr__(self, "eta_a", _real(self.eta_a, "student.eta_a"))
-        object.__setattr__(self, "train_readout", bool(self.train_readout))
+        object.__setattr__(self, "train_readout", _flag(self.train_readout,
+                                                        "student.train_readout"))
         if self.train_readout and not self.eta_a > 0:
             raise ConfigError("student.train_readout needs a positive student.eta_a")
 
@@ -240,7 +258,7 @@ class Protocol:
             raise ConfigError(f"protocol.loss must be one of {LOSSES}, got {self.loss!r}")
         object.__setattr__(self, "weight_decay", _real(self.weight_decay,
                                                        "protocol.weight_decay"))
-        object.__setattr__(self, "spherical", bool(self.spherical))
+        object.__setattr__(self, "spherical", _flag(self.spherical, "protocol.spherical"))
 
 
 @dataclass(frozen=True)
@@ -303,6 +321,8 @@ def model_from_dict(config: dict, name: str = "model") -> Model:
     for key, cls in sections.items():
         if key not in config:
             raise ConfigError(f"the config has no [{key}] section")
+        if not isinstance(config[key], dict):
+            raise ConfigError(f"[{key}] must be a table of keys, got {config[key]!r}")
         values = dict(config[key])
         allowed = {f.name for f in dataclasses.fields(cls)}
         extra = sorted(set(values) - allowed)

@@ -16,6 +16,13 @@ def test_demo_writes_its_outputs(tmp_path, capsys):
     assert "\\begin{equation}" in (tmp_path / "expectations.tex").read_text()
     assert "information exponents" in (tmp_path / "report.txt").read_text()
     assert "E[He3(λ1) He3(z1)]" in capsys.readouterr().out
+    curves = {row["model"]: row for row in payload["learning_curves"]}
+    assert curves["saad_solla_erf_K2"]["final_risk"] < 1e-6  # specialised and learned
+    rises = curves["staircase"]["t_alignment_0.2"]
+    assert rises[0] < rises[1] < rises[2]
+    for name in ("saad_solla_erf_K2", "staircase"):
+        assert (tmp_path / f"{name}.npz").stat().st_size > 0
+        assert (tmp_path / f"{name}_risk.png").stat().st_size > 0
 
 
 def test_expect_prints_the_exact_expectation(capsys):
