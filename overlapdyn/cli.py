@@ -12,7 +12,7 @@ from pathlib import Path
 import sympy
 
 from .demo import DemoConfig, run_demo
-from .errors import OverlapdynError
+from .errors import ConfigError, OverlapdynError
 from .gaussian import GaussianFields, expectation
 from .hermite import hermite_expansion
 
@@ -51,6 +51,50 @@ def _ode(args: argparse.Namespace) -> None:
     run_ode(args.config, out, t_end=args.t_end)
 
 
+def _matrix(text: str | None, name: str):
+    import json
+
+    import numpy as np
+
+    if text is None:
+        return None
+    try:
+        return np.array(json.loads(text), dtype=float)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"--{name} must be a JSON list of lists of numbers, e.g. "
+                          f"'[[0.5, 0.1]]'; got {text!r}") from error
+
+
+def _point(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from .analysis import find_fixed_point, stability
+    from .drift import CompiledModel
+    from .runconfig import load_run
+
+    model, run = load_run(args.config)
+    compiled = CompiledModel(model)
+    M, Q, a = run.initial_state(model)
+    M = _matrix(args.M, "M") if args.M else M
+    Q = _matrix(args.Q, "Q") if args.Q else Q
+    a = _matrix(args.a, "a") if args.a else a
+    np.set_printoptions(precision=6, suppress=True, linewidth=100)
+    print(f"model {model.name}: kernels {compiled.method}")
+    dM, dQ, da = compiled.drift(M, Q, a)
+    print(f"at M =\n{M}\nQ =\n{Q}\nrisk R = {compiled.risk(M, Q, a):.10g}")
+    print(f"dM/dt =\n{dM}\ndQ/dt =\n{dQ}" + (f"\nda/dt = {da}" if da is not None else ""))
+    values, _ = stability(compiled, M, Q, a)
+    print(f"Jacobian eigenvalues (largest real parts): {values[:6]}")
+    if args.fixed_point:
+        fixed = find_fixed_point(compiled, M, Q, a)
+        print(f"\nfixed point found from there (max |drift| {fixed.residual:.1e}):\n"
+              f"M* =\n{fixed.M}\nQ* =\n{fixed.Q}\nrisk R* = {fixed.risk:.10g}\n"
+              f"eigenvalues (largest real parts): {fixed.eigenvalues[:6]}\n"
+              f"growth rate λ₊ = {fixed.growth_rate:.6g}"
+              + (f" (leaving it from distance 1e-6 to 0.1 takes t ≈ "
+                 f"{fixed.escape_time(1e-6):.4g})" if fixed.growth_rate > 0 else " (stable)"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="overlapdyn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     ode.add_argument("--t-end", type=float, default=None,
                      help="final time t = steps/d (overrides integrate.t_end)")
     ode.set_defaults(run=_ode)
+
+    point = commands.add_parser(
+        "point", help="drift, risk and Jacobian eigenvalues at an overlap point; optionally "
+        "the fixed point (e.g. a plateau) reached by Newton's method from there")
+    point.add_argument("config", help="model TOML file (its [integrate] start is the default)")
+    point.add_argument("--M", help="M as JSON, e.g. '[[0.5, 0.1], [0.1, 0.5]]' (p×k)")
+    point.add_argument("--Q", help="Q as JSON (p×p)")
+    point.add_argument("--a", help="readout a as JSON (p), if trained")
+    point.add_argument("--fixed-point", action="store_true",
+                       help="solve dy/dt = 0 from the point; print it and its eigenvalues")
+    point.set_defaults(run=_point)
     return parser
 
 

@@ -28,7 +28,10 @@ from types import ModuleType
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-__all__ = ["cache_dir", "kernel_source", "load_module", "source_key"]
+from .hermite import gauss_hermite_rule
+
+__all__ = ["cache_dir", "cubature_kernel_source", "cubature_prelude", "kernel_source",
+           "load_module", "source_key"]
 
 _HEADER = "# overlapdyn generated module; sha256 of the body: "
 
@@ -74,6 +77,55 @@ def _assignment(target: str, value: sympy.Expr, printer: _Printer, chunk: int = 
     for start in range(0, len(terms), chunk):
         lines.append(f"    {target} += {printer.doprint(sympy.Add(*terms[start:start + chunk]))}")
     return lines
+
+
+def cubature_prelude(n_nodes: int) -> str:
+    """Module-level Gauss–Hermite rules and the eigen-factor helper used by
+    :func:`cubature_kernel_source`: ``XI{n}``, ``WEIGHTS{n}`` for n = 2, 3, 4 fields, with
+    4·n_nodes, 2·n_nodes and n_nodes nodes per direction (a fixed cost per call)."""
+    rules = []
+    for fields, count in ((2, 4 * n_nodes), (3, 2 * n_nodes), (4, n_nodes)):
+        nodes, weights = gauss_hermite_rule(count)
+        rules.append(f"XI{fields} = np.array({[float(v) for v in nodes]!r})\n"
+                     f"WEIGHTS{fields} = np.array({[float(v) for v in weights]!r})\n")
+    return "\n" + "".join(rules) + '''
+
+@njit(cache=True)
+def _factor(C):
+    # A with A Aᵀ = C over the eigen-directions: singular blocks (coincident fields) are fine
+    values, vectors = np.linalg.eigh(C)
+    n = C.shape[0]
+    A = np.empty((n, n))
+    for j in range(n):
+        scale = math.sqrt(values[j]) if values[j] > 0.0 else 0.0
+        for i in range(n):
+            A[i, j] = vectors[i, j] * scale
+    return A
+'''
+
+
+def cubature_kernel_source(name: str, functions: tuple[str, ...]) -> str:
+    """Source of ``name(c_11, c_12, …)`` = ``E[Π_i f_i(x_i)]`` for x ~ N(0, C) by tensor
+    Gauss–Hermite cubature over the eigen-factor of C (``functions[i]`` names ``f_i``)."""
+    n = len(functions)
+    pairs = [(i, j) for i in range(n) for j in range(i, n)]
+    args = [f"c_{i + 1}{j + 1}" for i, j in pairs]
+    lines = ["@njit(cache=True)", f"def {name}({', '.join(args)}):",
+             f"    C = np.empty(({n}, {n}))"]
+    lines += [f"    C[{i}, {j}] = C[{j}, {i}] = c_{i + 1}{j + 1}" for i, j in pairs]
+    lines += ["    A = _factor(C)", "    total = 0.0"]
+    indent = "    "
+    for level in range(n):
+        lines.append(f"{indent}for i{level} in range(XI{n}.shape[0]):")
+        indent += "    "
+    weight = " * ".join(f"WEIGHTS{n}[i{level}]" for level in range(n))
+    for i in range(n):
+        point = " + ".join(f"A[{i}, {j}] * XI{n}[i{j}]" for j in range(n))
+        lines.append(f"{indent}x{i} = {point}")
+    values = " * ".join(f"{f}(x{i})" for i, f in enumerate(functions))
+    lines.append(f"{indent}total += {weight} * {values}")
+    lines.append("    return total")
+    return "\n".join(lines) + "\n"
 
 
 def _checksum(body: str) -> str:

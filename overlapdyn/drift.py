@@ -29,7 +29,13 @@ from functools import cached_property
 import numpy as np
 
 from ._version import __version__
-from .codegen import kernel_source, load_module, source_key
+from .codegen import (
+    cubature_kernel_source,
+    cubature_prelude,
+    kernel_source,
+    load_module,
+    source_key,
+)
 from .errors import OverlapdynError
 from .kernels import Derivation, KernelSet, _resolve_method, derive_kernels
 from .spec import Model
@@ -251,6 +257,15 @@ def Eg2(v, P):
 def _module_source(kernels: KernelSet, k: int) -> str:
     parts = [_PRELUDE.format(version=__version__, method=kernels.method,
                              errors=json.dumps(kernels.truncation_errors))]
+    if kernels.method == "quadrature":
+        parts.append(cubature_prelude(kernels.quadrature_nodes))
+        for name, expr in kernels.functions.items():
+            parts.append("\n\n" + kernel_source(name, ("x",), expr))
+        for kernel in kernels.kernels:
+            parts.append("\n\n" + cubature_kernel_source(kernel.name, kernel.integrand))
+        parts.append(_COMMITTEE_TARGET)
+        parts.append(_LOOPS)
+        return "".join(parts)
     for kernel in kernels.kernels:
         name = kernel.name if kernels.committee or kernel.name.startswith("I") or \
             kernel.name.startswith("J") else f"{kernel.name}_k"
@@ -290,8 +305,10 @@ class CompiledModel:
         target = model.target
         identity = (target.activation, None) if target.is_committee else (
             None, str(target.function()), target.P)
+        resolution = {"hermite": derivation.hermite_order,
+                      "quadrature": derivation.quadrature_nodes}.get(method)
         key = source_key(__version__, TEMPLATE_VERSION, model.student.activation, identity,
-                         method, derivation.hermite_order if method == "hermite" else None)
+                         method, resolution)
         self.module, self.from_cache = load_module(
             key, lambda: _module_source(derive_kernels(model, derivation), model.k))
         self.method: str = self.module.METHOD

@@ -40,13 +40,17 @@ Where each kernel comes from (:class:`Derivation`):
 
 * ``exact`` — polynomial σ, σ* and g: the exact engine of :mod:`overlapdyn.gaussian`;
 * ``closed-form`` — erf(x/√2) student and committee teacher: the Saad–Solla arcsine formulas;
+* ``quadrature`` — any σ, σ* (committee targets): every kernel evaluated at run time by
+  compiled tensor Gauss–Hermite cubature over the eigen-factor of its covariance block
+  (``quadrature_nodes`` per direction: exponentially accurate for smooth functions,
+  algebraically for kinks such as relu), the reference for the truncated kernels;
 * ``hermite`` — every non-polynomial σ, σ* replaced by its Hermite truncation at order L
   (the L²(γ) truncation errors are reported); then exact. The reported error is for unit
   variances: where Q_jj or P_rr move far from 1 the truncated polynomial is evaluated where
   its error is larger (at Q_11 ≈ 1.35 a tanh truncated at L = 5 misses E[G G] by a factor 5),
   so this route suits spherical or near-unit-norm dynamics.
 
-``auto`` picks exact, else closed form, else Hermite truncation.
+``auto`` picks exact, else closed form, else quadrature (committees) or Hermite truncation.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ from .spec import Model
 
 __all__ = ["Derivation", "Kernel", "KernelSet", "derive_kernels"]
 
-METHODS = ("auto", "exact", "closed-form", "hermite")
+METHODS = ("auto", "exact", "closed-form", "hermite", "quadrature")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class Derivation:
 
     Attributes:
         method: ``"auto"``, ``"exact"``, ``"closed-form"`` or ``"hermite"``.
+        quadrature_nodes: Gauss–Hermite nodes per direction of the ``quadrature`` kernels
+            (an I4 call costs quadrature_nodes⁴ activation evaluations).
         hermite_order: truncation order L for non-polynomial activations. The kernels of a
             truncated activation are dense polynomials whose size grows steeply with L
             (I4 of a relu student: 1.6k terms at L = 4, 26k at L = 6, 228k at L = 8).
@@ -83,6 +89,7 @@ class Derivation:
 
     method: str = "auto"
     hermite_order: int = 6
+    quadrature_nodes: int = 16
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -90,15 +97,20 @@ class Derivation:
                                   f"{self.method!r}")
         if self.hermite_order < 1:
             raise OverlapdynError(f"hermite_order must be ≥ 1, got {self.hermite_order}")
+        if self.quadrature_nodes < 2:
+            raise OverlapdynError(f"quadrature_nodes must be ≥ 2, got {self.quadrature_nodes}")
 
 
 @dataclass(frozen=True)
 class Kernel:
-    """One scalar kernel: ``expr`` as a function of the scalar arguments ``args``."""
+    """One scalar kernel of the scalar arguments ``args``: the formula ``expr``, or (for
+    quadrature) ``E[Π_i f_i(x_i)]`` with ``integrand`` naming the ``f_i`` (``"sig"``,
+    ``"dsig"``, ``"tsig"``, ``"ident"``)."""
 
     name: str
     args: tuple[str, ...]
-    expr: sympy.Expr
+    expr: sympy.Expr | None
+    integrand: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,12 +124,16 @@ class KernelSet:
         method: the method actually used (``auto`` resolved).
         truncation_errors: ``{function: relative L²(γ) error}`` of each Hermite-truncated
             activation (empty unless ``method == "hermite"``).
+        functions: for quadrature, ``{"sig": σ, "dsig": σ', "tsig": σ*}`` in :data:`X`.
+        quadrature_nodes: nodes per direction of the quadrature kernels.
     """
 
     kernels: tuple[Kernel, ...]
     committee: bool
     method: str
     truncation_errors: dict = field(default_factory=dict)
+    functions: dict = field(default_factory=dict)
+    quadrature_nodes: int = 0
 
     def __getitem__(self, name: str) -> Kernel:
         for kernel in self.kernels:
@@ -164,6 +180,27 @@ def _polynomial_kernels(sigma: sympy.Expr, teacher: sympy.Expr | None) -> list[K
         }
     return [Kernel(name, _entry_names(n), expectation(factors, _generic(n)))
             for name, (n, factors) in pieces.items()]
+
+
+QUADRATURE_INTEGRANDS = {
+    "I2ss": ("sig", "sig"), "J2s": ("dsig", "dsig"), "I3ss": ("dsig", "ident", "sig"),
+    "I4sss": ("dsig", "dsig", "sig", "sig"), "I2st": ("sig", "tsig"), "I2tt": ("tsig", "tsig"),
+    "I3st": ("dsig", "ident", "tsig"), "I4sst": ("dsig", "dsig", "sig", "tsig"),
+    "I4stt": ("dsig", "dsig", "tsig", "tsig"),
+}
+
+
+def _quadrature_kernels(sigma: sympy.Expr, teacher: sympy.Expr, nodes: int) -> KernelSet:
+    """Kernels evaluated by compiled cubature; kinks are written as conditionals."""
+    def numeric_form(expr: sympy.Expr) -> sympy.Expr:
+        return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign,
+                                                         sympy.DiracDelta) else expr
+
+    functions = {"sig": numeric_form(sigma), "dsig": numeric_form(sympy.diff(sigma, X)),
+                 "tsig": numeric_form(teacher), "ident": X}
+    kernels = tuple(Kernel(name, _entry_names(len(integrand)), None, integrand)
+                    for name, integrand in QUADRATURE_INTEGRANDS.items())
+    return KernelSet(kernels, True, "quadrature", functions=functions, quadrature_nodes=nodes)
 
 
 def _erf_kernels(committee: bool) -> list[Kernel]:
@@ -245,6 +282,9 @@ def _resolve_method(model: Model, derivation: Derivation) -> str:
     target = model.target
     teacher = resolve_activation(target.activation) if target.is_committee else None
     z = sympy.symbols(target.latent_names)
+    if sigma.expr is None:
+        raise OverlapdynError(f"the student activation {model.student.activation!r} has no "
+                              "symbolic form; give a name or a formula")
     polynomial = sigma.is_polynomial and (
         teacher.is_polynomial if teacher is not None else target.function().is_polynomial(*z))
     erf_pair = sigma.name == "erf" and teacher is not None and teacher.name == "erf"
@@ -256,8 +296,15 @@ def _resolve_method(model: Model, derivation: Derivation) -> str:
         if derivation.method == "closed-form" and not erf_pair:
             raise OverlapdynError("closed-form kernels exist for erf(x/√2) students learning "
                                   "erf committees; use 'exact' or 'hermite' for this model")
+        if derivation.method == "quadrature" and teacher is None:
+            raise OverlapdynError("quadrature kernels are implemented for committee targets; "
+                                  "a multi-index target needs polynomial functions ('exact')")
         return derivation.method
-    return "exact" if polynomial else "closed-form" if erf_pair else "hermite"
+    if polynomial:
+        return "exact"
+    if erf_pair:
+        return "closed-form"
+    return "quadrature" if teacher is not None else "hermite"
 
 
 def derive_kernels(model: Model, derivation: Derivation = Derivation()) -> KernelSet:
@@ -276,16 +323,19 @@ def derive_kernels(model: Model, derivation: Derivation = Derivation()) -> Kerne
                   else (None, str(target.function())))
     return _derive(model.student.activation, key_target, target.P if not target.is_committee
                    else None, target.k if not target.is_committee else 0, method,
-                   derivation.hermite_order)
+                   derivation.hermite_order, derivation.quadrature_nodes)
 
 
 @functools.lru_cache(maxsize=64)
 def _derive(student: str, target: tuple, P: tuple | None, k: int, method: str,
-            order: int) -> KernelSet:
+            order: int, nodes: int) -> KernelSet:
     teacher_name, expression = target
     committee = teacher_name is not None
     if method == "closed-form":
         return KernelSet(tuple(_erf_kernels(committee)), committee, method)
+    if method == "quadrature":
+        return _quadrature_kernels(resolve_activation(student).expr,
+                                   resolve_activation(teacher_name).expr, nodes)
     errors: dict[str, float] = {}
     sigma = resolve_activation(student).expr
     if sigma is None:

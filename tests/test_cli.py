@@ -42,3 +42,16 @@ def test_errors_are_reported_not_raised(capsys):
 def test_hermite_command(capsys):
     assert main(["hermite", "He3(x) + He4(x)", "--order", "5"]) == 0
     assert "information exponent: 3" in capsys.readouterr().out
+
+
+def test_point_command_finds_the_plateau(capsys):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "saad_solla_erf_K2.toml"
+    argv = ["point", str(example), "--M", "[[0.45, 0.45], [0.45, 0.45]]",
+            "--Q", "[[0.6, 0.5], [0.5, 0.6]]", "--fixed-point"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "risk R* = 0.0146448" in out and "growth rate λ₊ = 0.0316" in out
+    assert main(["point", str(example), "--M", "[[0.45, oops]]"]) == 2
+    assert "JSON" in capsys.readouterr().err

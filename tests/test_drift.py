@@ -102,3 +102,41 @@ def test_bad_state_shapes_are_named():
         compiled.drift(np.zeros((2, 3)), np.eye(2))
     with pytest.raises(ValueError, match="Q must have shape"):
         compiled.drift(np.zeros((2, 2)), np.eye(3))
+
+
+def test_quadrature_kernels_match_cubature_for_any_activation():
+    model = Model(Target(k=1, activation="tanh", noise=0.1), Student(p=2, activation="tanh"),
+                  Protocol(eta=0.5))
+    compiled = CompiledModel(model)  # auto: a non-polynomial committee → quadrature
+    assert compiled.method == "quadrature"
+    M, Q = random_overlaps(model, 2)
+    reference = reference_drift(model, M, Q, n_nodes=40)
+    for mine, theirs in zip(compiled.drift(M, Q)[:2], reference[:2], strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=5e-3, atol=5e-3 * np.abs(theirs).max())
+    assert compiled.risk(M, Q) == pytest.approx(
+        reference_terms(model, M, Q, n_nodes=40)[4], rel=1e-4)
+
+
+def test_cache_rebuilds_a_corrupt_module(tmp_path, monkeypatch):
+    from overlapdyn import codegen
+
+    monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path))
+    built = []
+
+    def source():
+        built.append(1)
+        return "VALUE = 42\n"
+
+    module, from_cache = codegen.load_module("testkey", source)
+    assert module.VALUE == 42 and not from_cache and built == [1]
+    path = tmp_path / "overlapdyn_testkey.py"
+    path.write_text(path.read_text().replace("42", "43"))  # checksum no longer matches
+    import sys
+
+    sys.modules.pop("overlapdyn_generated_testkey")
+    module, from_cache = codegen.load_module("testkey", source)
+    assert module.VALUE == 42 and not from_cache and built == [1, 1]
+    sys.modules.pop("overlapdyn_generated_testkey")
+    module, from_cache = codegen.load_module("testkey", source)
+    assert from_cache and built == [1, 1]
+    assert not list(tmp_path.glob("*.tmp"))
