@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -34,6 +32,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy
 import sympy
+from _tables import print_machine, print_table
 
 import overlapdyn
 from overlapdyn import GaussianFields, clear_caches, expectation, moment, numeric_expectation
@@ -68,43 +67,18 @@ def n_terms(result: object) -> int:
     return len(result)  # PolyElement: a dict of terms
 
 
-def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Aligned plain-text table: first column left-aligned, the others right-aligned."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    print(f"\n{title}")
-    print(line(headers))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
 
 
 def ms(seconds: float) -> str:
     return f"{1e3 * seconds:.2f}"
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for row in handle:
-                if row.startswith("model name"):
-                    return row.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def print_header() -> None:
     from sympy.external.gmpy import GROUND_TYPES
 
-    print("overlapdyn Gaussian-expectation benchmarks")
-    print(f"machine : {platform.platform()}; {cpu_name()}; os.cpu_count() = {os.cpu_count()}")
-    print(f"python  : {platform.python_implementation()} {platform.python_version()}")
+    print_machine("overlapdyn Gaussian-expectation benchmarks")
     print(
         f"versions: overlapdyn {overlapdyn.__version__}, sympy {sympy.__version__} "
         f"(ground types: {GROUND_TYPES}), numpy {np.__version__}, scipy {scipy.__version__}"

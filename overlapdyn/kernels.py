@@ -44,8 +44,10 @@ Where each kernel comes from (:class:`Derivation`):
   compiled tensor Gauss–Hermite cubature over the eigen-factor of its covariance block
   (``quadrature_nodes`` per direction: exponentially accurate for smooth functions,
   algebraically for kinks such as relu), the reference for the truncated kernels;
-* ``hermite`` — every non-polynomial σ, σ* replaced by its Hermite truncation at order L
-  (the L²(γ) truncation errors are reported); then exact. The reported error is for unit
+* ``hermite`` — every non-polynomial σ, σ* replaced by its Hermite truncation at order L,
+  and a non-polynomial multi-index target g by its multivariate Hermite truncation at total
+  degree L (coefficients by cubature under N(0, P)); the relative L² truncation errors are
+  reported; then exact. The reported error is for unit
   variances: where Q_jj or P_rr move far from 1 the truncated polynomial is evaluated where
   its error is larger (at Q_11 ≈ 1.35 a tanh truncated at L = 5 misses E[G G] by a factor 5),
   so this route suits spherical or near-unit-norm dynamics.
@@ -57,6 +59,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +69,7 @@ from .activations import X
 from .activations import activation as resolve_activation
 from .errors import NotPolynomialError, OverlapdynError
 from .gaussian import GaussianFields, expectation
-from .hermite import hermite_expansion
+from .hermite import gauss_hermite_rule, hermite_expansion, hermite_values
 from .spec import Model
 
 __all__ = ["Derivation", "Kernel", "KernelSet", "derive_kernels"]
@@ -274,6 +277,42 @@ def _truncated(expr: sympy.Expr, order: int, errors: dict, label: str) -> sympy.
                             for n, c in enumerate(coefficients) if c != 0.0))
 
 
+def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict,
+                      n_nodes: int = 32) -> sympy.Expr:
+    """Multivariate Hermite truncation of a multi-index target at total degree ``order``.
+
+    With ``z = L w`` (``P = L Lᵀ``, w standard), ``g(Lw) ≈ Σ_{|ν|≤L} ĝ_ν Π_i He_{ν_i}(w_i)``
+    with ``ĝ_ν = E[g(Lw) Π He_{ν_i}(w_i)]/ν!`` by tensor Gauss–Hermite cubature; the result is
+    returned as a polynomial in z (``w = L⁻¹z``). The relative L²(N(0, P)) error follows from
+    Parseval and is recorded in ``errors``.
+    """
+    k = P.shape[0]
+    z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
+    cholesky = np.linalg.cholesky(P)
+    nodes, weights = gauss_hermite_rule(n_nodes)
+    grid = np.stack(np.meshgrid(*([nodes] * k), indexing="ij")).reshape(k, -1)
+    grid_weights = functools.reduce(np.multiply.outer, [weights] * k).reshape(-1)
+    values = np.broadcast_to(sympy.lambdify(z, g, modules=["scipy", "numpy"])(
+        *(cholesky @ grid)), grid_weights.shape)
+    basis = [hermite_values(order, grid[i]) for i in range(k)]
+    w = sympy.Matrix(np.linalg.inv(cholesky).tolist()) * sympy.Matrix(z)
+    norm2 = float(grid_weights @ values**2)
+    captured, terms = 0.0, []
+    for nu in itertools.product(range(order + 1), repeat=k):
+        if sum(nu) > order:
+            continue
+        product = np.prod([basis[i][nu[i]] for i in range(k)], axis=0)
+        factorial = float(np.prod([math.factorial(n) for n in nu]))
+        coefficient = float(grid_weights @ (values * product)) / factorial
+        if abs(coefficient) * math.sqrt(factorial) <= 1e-13 * math.sqrt(max(norm2, 1e-300)):
+            continue
+        captured += factorial * coefficient**2
+        terms.append(sympy.Float(coefficient) * sympy.Mul(
+            *[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)]))
+    errors[f"g = {g}"] = math.sqrt(max(norm2 - captured, 0.0) / norm2) if norm2 > 0 else 0.0
+    return sympy.expand(sympy.Add(*terms))
+
+
 # ------------------------------------------------------------------------------ entry
 
 
@@ -350,11 +389,12 @@ def _derive(student: str, target: tuple, P: tuple | None, k: int, method: str,
         return KernelSet(tuple(_polynomial_kernels(sigma, teacher)), True, method, errors)
     g = sympy.sympify(expression)
     z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
-    if not g.is_polynomial(*z):
-        raise NotPolynomialError(
-            f"the multi-index target {g} is not a polynomial; its kernels need multivariate "
-            "quadrature, which is not available yet — write it as a committee, or replace "
-            "it by a polynomial (e.g. a Hermite truncation of its link)")
     P_matrix = np.eye(k) if P is None else np.array(P)
+    if not g.is_polynomial(*z):
+        if method != "hermite":
+            raise NotPolynomialError(
+                f"the multi-index target {g} is not a polynomial: use method 'hermite' (its "
+                "multivariate Hermite truncation), or write it as a committee")
+        g = _truncated_target(g, P_matrix, order, errors)
     kernels = _polynomial_kernels(sigma, None) + _multi_index_kernels(sigma, g, P_matrix)
     return KernelSet(tuple(kernels), False, method, errors)

@@ -140,3 +140,22 @@ def test_cache_rebuilds_a_corrupt_module(tmp_path, monkeypatch):
     module, from_cache = codegen.load_module("testkey", source)
     assert from_cache and built == [1, 1]
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_non_polynomial_multi_index_target_by_hermite_truncation():
+    model = Model(Target(k=2, expression="tanh(z1 + z2)"),
+                  Student(p=2, activation="He1(x) + He2(x)"), Protocol(eta=0.5))
+    M, Q = spherical_point(*random_overlaps(model, 5))
+    exact = reference_drift(model, M, Q, n_nodes=30)
+    gaps, errors = [], []
+    for order in (3, 7):
+        compiled = CompiledModel(model, Derivation("hermite", order))
+        assert compiled.method == "hermite"
+        errors.append(compiled.truncation_errors["g = tanh(z1 + z2)"])
+        got = compiled.drift(M, Q)
+        gaps.append(max(np.max(np.abs(g - e)) / np.max(np.abs(e))
+                        for g, e in zip(got[:2], exact[:2], strict=True)))
+    assert errors[1] < errors[0] and gaps[1] < gaps[0]
+    assert all(gap < error for gap, error in zip(gaps, errors, strict=True))
+    with pytest.raises(ValueError, match="hermite"):
+        CompiledModel(model, Derivation("exact"))
