@@ -35,6 +35,11 @@ __all__ = ["cache_dir", "cubature_kernel_source", "cubature_prelude", "kernel_so
 
 _HEADER = "# overlapdyn generated module; sha256 of the body: "
 
+# Kernel bodies may reassociate and fuse (FMA) their long sums — 1.75× faster for the He3
+# I4 kernel, differences at round-off level — but keep IEEE NaN/inf semantics ("nnan",
+# "ninf" are left out): a non-finite kernel value is how a state outside the PSD cone shows.
+KERNEL_FASTMATH = ("arcp", "contract", "nsz", "reassoc")
+
 
 def cache_dir() -> Path:
     """Where generated modules live: ``$OVERLAPDYN_CACHE_DIR`` or ``~/.cache/overlapdyn``."""
@@ -60,7 +65,9 @@ def kernel_source(name: str, args: tuple[str, ...], expr: sympy.Expr) -> str:
     """Source of ``@njit(cache=True) def name(*args)`` returning ``expr`` (floats)."""
     printer = _Printer({"standard": "python3"})
     replacements, (reduced,) = sympy.cse(sympy.sympify(expr), optimizations="basic")
-    lines = ["@njit(cache=True)", f"def {name}({', '.join(args)}):"]
+    flags = "{" + ", ".join(repr(flag) for flag in KERNEL_FASTMATH) + "}"
+    lines = [f"@njit(cache=True, fastmath={flags})",
+             f"def {name}({', '.join(args)}):"]
     for symbol, value in [*replacements, (sympy.Symbol("result"), reduced)]:
         lines += _assignment(str(symbol), value, printer)
     lines.append("    return float(result)")
