@@ -12,6 +12,7 @@ Pipeline (each stage usable on its own)::
     integrate               solve_ivp on the drift; large-batch state evolution
     result / plot           Trajectory (save/load) and figures
     analysis                drift at a point, Jacobian, fixed points, escape rates
+    simulate / validate     finite-d one-pass SGD (Numba); ODE vs simulation, gap vs d
 
 Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 ``erf`` as an activation means ``erf(x/√2)``; overlaps ``M = WUᵀ/d``, ``Q = WWᵀ/d``,
@@ -63,7 +64,9 @@ from .integrate import (
 )
 from .kernels import Derivation, KernelSet, derive_kernels
 from .result import State, Trajectory
+from .simulate import Simulation, simulate, warm_start_weights
 from .spec import ConfigError, Model, Protocol, Student, Target, load_model, model_from_dict
+from .validate import ValidationReport, validate
 
 __all__ = [
     "X",
@@ -94,6 +97,11 @@ __all__ = [
     "load_model",
     "model_from_dict",
     "stability",
+    "Simulation",
+    "ValidationReport",
+    "simulate",
+    "validate",
+    "warm_start_weights",
     "CovarianceError",
     "FieldMismatchError",
     "GaussianFields",

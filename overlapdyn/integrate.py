@@ -63,12 +63,22 @@ class SaveAt:
         log: log-spaced times from ``t_first`` (learning curves live on log axes), else
             uniform.
         t_first: first positive saved time when ``log``.
+        times: explicit saved times (see :meth:`at`); overrides the three above.
     """
 
     t_end: float
     n_points: int = 200
     log: bool = True
     t_first: float = 1e-2
+    times: tuple[float, ...] | None = None
+
+    @classmethod
+    def at(cls, times) -> SaveAt:
+        """Save exactly at ``times`` (increasing, starting at 0), e.g. a simulation's grid."""
+        times = tuple(float(t) for t in times)
+        if len(times) < 2 or times[0] != 0.0 or np.any(np.diff(times) <= 0):
+            raise OverlapdynError("times must increase strictly from t = 0 (at least 2 of them)")
+        return cls(times[-1], len(times), log=False, times=times)
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.t_end) and self.t_end > 0):
@@ -78,7 +88,9 @@ class SaveAt:
         if self.log and not 0 < self.t_first < self.t_end:
             raise OverlapdynError(f"t_first must lie in (0, t_end), got {self.t_first}")
 
-    def times(self) -> np.ndarray:
+    def grid(self) -> np.ndarray:
+        if self.times is not None:
+            return np.array(self.times)
         if self.log:
             return np.concatenate([[0.0], np.geomspace(self.t_first, self.t_end,
                                                        self.n_points - 1)])
@@ -222,7 +234,7 @@ def integrate(
 
     start = time.perf_counter()
     solution = scipy.integrate.solve_ivp(
-        guarded_rhs, (0.0, save.t_end), y0, method=method, t_eval=save.times(),
+        guarded_rhs, (0.0, save.t_end), y0, method=method, t_eval=save.grid(),
         events=[state_event(e) for e in events] or None, rtol=rtol, atol=atol)
     wall = time.perf_counter() - start
     fired = {e.name: [float(t) for t in times] for e, times in zip(

@@ -62,7 +62,7 @@ def write(tmp_path, text: str, name: str = "run.toml") -> Path:
 def test_examples_load_with_their_integrate_section(path):
     model, config = load_run(path)
     assert model.name == path.stem
-    assert config.save_at().times()[-1] == config.t_end
+    assert config.save_at().grid()[-1] == config.t_end
     config.initial_state(model)  # warm-start shapes match the model, or d is large enough
 
 
