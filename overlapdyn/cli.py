@@ -1,4 +1,4 @@
-"""Command line: ``overlapdyn demo | expect | hermite | ode``.
+"""Command line: ``overlapdyn demo | expect | hermite | ode | point | validate``.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command.
 """
@@ -49,6 +49,38 @@ def _ode(args: argparse.Namespace) -> None:
 
     out = args.out if args.out is not None else Path("outputs") / Path(args.config).stem
     run_ode(args.config, out, t_end=args.t_end)
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """``overlapdyn validate``: ODE vs finite-d SGD over several d, resumable (see
+    :func:`overlapdyn.validate.validate`); writes report.txt, report.json, validation.png and
+    gap_scaling.png into OUT and keeps the runs in OUT/store."""
+    import dataclasses
+
+    from .plot import plot_gap_scaling, plot_validation, save_figure
+    from .runconfig import load_run
+    from .validate import validate
+
+    model, config = load_run(args.config)
+    changes = {name: value for name, value in (("t_end", args.t_end),
+                                                ("n_points", args.points)) if value is not None}
+    config = dataclasses.replace(config, **changes)
+    times = config.save_at().grid()
+    init = None if config.M0 is None else (config.M0, config.Q0)
+    out = Path(args.out) if args.out is not None else (
+        Path("outputs") / f"validate-{Path(args.config).stem}")
+    print(f"{model.name} [fingerprint {model.fingerprint()}]: d ∈ {tuple(args.d)}, "
+          f"{args.seeds} seeds, {len(times)} times up to t = {times[-1]:g}; runs kept in "
+          f"{out / 'store'}")
+    report = validate(model, args.d, times, seeds=args.seeds, n_test=args.n_test, init=init,
+                      store=out / "store", progress=True)
+    table = report.table()
+    (out / "report.txt").write_text(table + "\n")
+    report.save(out / "report.json")
+    save_figure(plot_validation(report), out / "validation.png")
+    save_figure(plot_gap_scaling(report), out / "gap_scaling.png")
+    print(table)
+    print(f"wrote report.txt, report.json, validation.png, gap_scaling.png to {out}")
 
 
 def _matrix(text: str | None, name: str):
@@ -141,6 +173,25 @@ def build_parser() -> argparse.ArgumentParser:
     point.add_argument("--fixed-point", action="store_true",
                        help="solve dy/dt = 0 from the point; print it and its eigenvalues")
     point.set_defaults(run=_point)
+
+    check = commands.add_parser(
+        "validate", help="simulate SGD at several d, compare with the ODE started at each "
+        "run's overlaps, and fit how the gap shrinks with d (theory d^-1/2); resumable")
+    check.add_argument("config", help="model TOML file; its [integrate] section sets the "
+                       "time grid (t_first, t_end, n_points, log) and any warm start M0, Q0")
+    check.add_argument("--d", type=int, nargs="+", default=[250, 1000, 4000],
+                       help="dimensions, at least two (default: %(default)s)")
+    check.add_argument("--seeds", type=int, default=8, help="runs per d (default: 8)")
+    check.add_argument("--t-end", type=float, default=None,
+                       help="final time t = steps/d (overrides integrate.t_end)")
+    check.add_argument("--points", type=int, default=None,
+                       help="saved times, t = 0 included (overrides integrate.n_points)")
+    check.add_argument("--n-test", type=int, default=0,
+                       help="held-out samples per saved time for a test-set risk (default: 0)")
+    check.add_argument("--out", default=None, help="output folder (default: "
+                       "outputs/validate-<config file stem>); runs are kept in OUT/store, and "
+                       "rerunning the same command resumes from them")
+    check.set_defaults(run=_validate)
     return parser
 
 
@@ -152,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     except OverlapdynError as error:
         print(f"overlapdyn {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"overlapdyn {args.command}: interrupted" + (
+            "; finished runs are kept in the store, rerun the same command to resume"
+            if args.command == "validate" else ""), file=sys.stderr)
+        return 130
     return 0
 
 

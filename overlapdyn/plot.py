@@ -9,16 +9,22 @@ or tests. Symbols follow SPEC.md: ``t = steps/d``, ``n = t·d·n_b``, ``M = WU�
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from .errors import OverlapdynError
 from .result import Trajectory
 
-__all__ = ["plot_learning_curve", "plot_overlap_heatmap", "plot_overlaps", "save_figure"]
+if TYPE_CHECKING:
+    from .validate import ValidationReport
+
+__all__ = ["plot_gap_scaling", "plot_learning_curve", "plot_overlap_heatmap", "plot_overlaps",
+           "plot_validation", "save_figure"]
 
 
 def _axes(ax: Axes | None, figsize=(5.0, 3.6)) -> tuple[Figure, Axes]:
@@ -107,6 +113,93 @@ def plot_overlap_heatmap(trajectory: Trajectory, time: float | None = None, *,
     ax.set_ylabel("student j")
     ax.set_title(f"$M_{{jr}}$ at t = {state.t:.4g}")
     fig.colorbar(image, ax=ax, label="$M_{jr}$")
+    return fig
+
+
+def _summaries(model) -> list[tuple[str, Callable[[Trajectory], np.ndarray]]]:
+    """The scalar curves shown by :func:`plot_validation`: (label, trajectory → (T,))."""
+    out = [("population risk R", lambda tr: tr.risk)]
+    out += [(f"$\\max_j |M_{{j{r + 1}}}|$", lambda tr, r=r: np.abs(tr.M[:, :, r]).max(axis=1))
+            for r in range(model.k)]
+    out.append(("mean$_j$ $Q_{jj}$", lambda tr: np.diagonal(tr.Q, axis1=1, axis2=2).mean(1)))
+    if model.student.train_readout:
+        out.append(("mean$_j$ $a_j$", lambda tr: tr.a.mean(axis=1)))
+    return out
+
+
+def _grid(n: int, width: float = 3.6, height: float = 2.9) -> tuple[Figure, list[Axes]]:
+    cols = 2 if n == 4 else min(n, 3)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    return fig, list(axes[:n])
+
+
+def plot_validation(report: ValidationReport, d: int | None = None) -> Figure:
+    """The ODE against the simulations at one dimension d (default: the largest).
+
+    One panel per curve: the risk R(t), ``max_j |M_jr|(t)`` for each latent r, the mean of
+    ``Q_jj(t)`` and, with a trained readout, the mean of ``a_j(t)``: ``1 + k + 1 (+1)`` axes.
+    Each shows the simulations' seed mean (solid) and 10–90 % percentile band (shaded) and the
+    ODE started at each seed's measured overlaps, averaged over seeds (dashed), against
+    ``t = steps/d`` on a log axis (t = 0 left out). Runs that stopped early are cut to the
+    shortest one.
+    """
+    d = max(report.ds) if d is None else int(d)
+    if d not in report.ds:
+        raise OverlapdynError(f"the report has no runs at d = {d}; it has d ∈ {report.ds}")
+    i = report.ds.index(d)
+    sims, odes = report.simulations[i].trajectories, report.odes[i]
+    model = sims[0].model
+    length = min(len(tr.t) for tr in (*sims, *odes))
+    t = sims[0].t[:length]
+    curves = _summaries(model)
+    fig, axes = _grid(len(curves))
+    for ax, (label, curve) in zip(axes, curves, strict=True):
+        sim = np.array([curve(tr)[:length] for tr in sims])       # (seeds, T)
+        ode = np.mean([curve(tr)[:length] for tr in odes], axis=0)
+        low, high = np.percentile(sim, [10, 90], axis=0)
+        ax.fill_between(t, low, high, alpha=0.3, color="C0", lw=0,
+                        label=f"simulation 10–90 % ({len(sims)} seeds)")
+        ax.plot(t, sim.mean(axis=0), color="C0", label="simulation mean")
+        ax.plot(t, ode, "--", color="C3", label="ODE")
+        _log(ax, bool(np.any(t > 0)))
+        ax.set_xlabel("t = steps/d")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize="small")
+    fig.suptitle(f"{model.name}: ODE vs SGD at d = {d}")
+    return fig
+
+
+def plot_gap_scaling(report: ValidationReport) -> Figure:
+    """Gap between simulation and ODE against d, log-log, one panel per quantity.
+
+    Dots: each seed's sup-norm gap; circles: their mean, with the fitted power law
+    ``∝ d^exponent`` (solid; the report's exponent in the title); squares: the gap of the
+    seed means; dotted grey: the theory ``∝ d^(−1/2)`` through the first mean. Quantities
+    conserved exactly (``report.exact``) have no panel.
+    """
+    ds = np.array(report.ds, dtype=float)
+    fig, axes = _grid(len(report.exponents))
+    for ax, (q, exponent) in zip(axes, report.exponents.items(), strict=True):
+        gaps = report.gaps[q]                                      # (len(ds), seeds)
+        mean = gaps.mean(axis=1)
+        ax.plot(np.repeat(ds, gaps.shape[1]), gaps.ravel(), ".", color="C0", alpha=0.4,
+                label="per seed")
+        ax.plot(ds, mean, "o", color="C0", label="seed average")
+        slope, intercept = np.polyfit(np.log(ds), np.log(mean), 1)
+        ax.plot(ds, np.exp(intercept) * ds ** slope, "-", color="C0", label="fit")
+        ax.plot(ds, report.mean_gaps[q], "s", mfc="none", color="C1", label="gap of means")
+        ax.plot(ds, mean[0] * (ds / ds[0]) ** -0.5, ":", color="0.4", label="$d^{-1/2}$")
+        _log(ax, True, True)
+        ax.set_xticks(ds, [str(int(d)) for d in ds], minor=False)
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xlabel("d")
+        ax.set_ylabel(f"sup-norm gap of {q}")
+        ax.set_title(f"{q}: slope {exponent:.2f} (theory −0.5)")
+    axes[0].legend(fontsize="small")
     return fig
 
 
