@@ -13,8 +13,9 @@ renormalising ``‖w_j‖² = d`` after the step when spherical. Overlaps ``M = 
 The teacher is placed along the first k coordinate axes, ``U = √d [L 0]`` with ``P = LLᵀ``:
 ``x`` and a random init are rotation invariant, so this is the SPEC's model in distribution,
 and ``z = L x_{1..k}`` costs nothing. One step costs O(p·d·n_b) in a fused Numba kernel (the
-d Gaussian draws dominate); seeds run in parallel threads, each with its own seeded stream,
-so results do not depend on the thread count. Memory is O(p·d) per seed: no weight history.
+d Gaussian draws dominate at small p); seeds run in parallel threads, each with its own
+PCG64 generator, so results do not depend on the thread count. Memory is O(p·d) per seed:
+no weight history.
 """
 
 from __future__ import annotations
@@ -36,18 +37,18 @@ from .spec import Model
 
 __all__ = ["Simulation", "simulate", "warm_start_weights"]
 
-_SIMULATION_VERSION = 1
+_SIMULATION_VERSION = 3
 
 _LOOP = '''
-@njit(cache=True, parallel=True)
-def run(W0, a0, L, seeds, save_steps, c_p, eta, eta_a, n_b, omega, spherical, mse, train_a,
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical, mse, train_a,
         noise_std, n_test, Ms, Qs, As, test_risk, failed_at):
     n_seeds, p, d = W0.shape
     k = L.shape[0]
     sqrt_d = math.sqrt(d)
     total = save_steps[-1]
     for s in prange(n_seeds):
-        np.random.seed(seeds[s])
+        rng = generators[s]
         W = W0[s].copy()
         a = a0.copy()
         x = np.empty(d)
@@ -76,7 +77,7 @@ def run(W0, a0, L, seeds, save_steps, c_p, eta, eta_a, n_b, omega, spherical, ms
                     total_sq = 0.0
                     for mu in range(n_test):
                         for i in range(d):
-                            x[i] = np.random.standard_normal()
+                            x[i] = rng.standard_normal()
                         for j in range(p):
                             acc = 0.0
                             for i in range(d):
@@ -90,7 +91,7 @@ def run(W0, a0, L, seeds, save_steps, c_p, eta, eta_a, n_b, omega, spherical, ms
                         y_hat = 0.0
                         for j in range(p):
                             y_hat += c_p * a[j] * sig(lam[j])
-                        y = target(z) + noise_std * np.random.standard_normal()
+                        y = target(z) + noise_std * rng.standard_normal()
                         total_sq += (y - y_hat) ** 2
                     test_risk[s, saved] = 0.5 * total_sq / n_test
                 saved += 1
@@ -101,7 +102,7 @@ def run(W0, a0, L, seeds, save_steps, c_p, eta, eta_a, n_b, omega, spherical, ms
             finite = True
             for mu in range(n_b):
                 for i in range(d):
-                    x[i] = np.random.standard_normal()
+                    x[i] = rng.standard_normal()
                 for j in range(p):
                     acc = 0.0
                     for i in range(d):
@@ -112,7 +113,7 @@ def run(W0, a0, L, seeds, save_steps, c_p, eta, eta_a, n_b, omega, spherical, ms
                     for c in range(k):
                         acc += L[r, c] * x[c]
                     z[r] = acc
-                y = target(z) + noise_std * np.random.standard_normal()
+                y = target(z) + noise_std * rng.standard_normal()
                 y_hat = 0.0
                 for j in range(p):
                     y_hat += c_p * a[j] * sig(lam[j])
@@ -133,11 +134,12 @@ def run(W0, a0, L, seeds, save_steps, c_p, eta, eta_a, n_b, omega, spherical, ms
             scale = eta / (sqrt_d * n_b)
             shrink = 1.0 - eta * omega / d
             for j in range(p):
-                norm2 = 0.0
                 for i in range(d):
                     W[j, i] = shrink * W[j, i] + scale * grad[j, i]
-                    norm2 += W[j, i] * W[j, i]
                 if spherical:
+                    norm2 = 0.0
+                    for i in range(d):
+                        norm2 += W[j, i] * W[j, i]
                     factor = sqrt_d / math.sqrt(norm2)
                     for i in range(d):
                         W[j, i] *= factor
@@ -292,10 +294,11 @@ def simulate(
     As = np.full((len(seeds), n_saved, model.p), np.nan)
     test_risk = np.full((len(seeds), n_saved), np.nan)
     failed_at = np.full(len(seeds), -1, dtype=np.int64)
-    stream_seeds = np.array([(seed * 1_000_003 + d) % (2**31 - 1) for seed in seeds],
-                            dtype=np.int64)
+    # One PCG64 Generator per seed (ziggurat normals, ~9x faster than the legacy stream),
+    # independent of the one that drew the initial weights.
+    generators = tuple(np.random.default_rng([seed, d, 1]) for seed in seeds)
     start = time.perf_counter()
-    module.run(W0, np.array(student.a, dtype=float), L, stream_seeds, steps,
+    module.run(W0, np.array(student.a, dtype=float), L, generators, steps,
                student.c_p, protocol.eta, student.eta_a, protocol.n_b, protocol.weight_decay,
                protocol.spherical, protocol.loss == "mse", student.train_readout,
                np.sqrt(target.noise), n_test, Ms, Qs, As, test_risk, failed_at)
