@@ -33,9 +33,13 @@ def models() -> list[tuple[str, Model, tuple | None, float]]:
             Target(k=3, expression="z1 + z1*z2 + z1*z2*z3"),
             Student(p=4, activation="x + x**2 + x**3/6"), Protocol(eta=0.1, n_b=16)),
          None, 30.0),
-        ("He2 committee, correlation, n_b=8", Model(
+        # Warm start: from a random start an information-exponent-2 target is escaped by a
+        # noise-driven instability (M0 ~ d^(-1/2) is as small as the fluctuations), so single
+        # runs scatter in escape time and the sup-norm gap over the escape does not shrink.
+        ("He2 committee, correlation, n_b=8, M0=0.3", Model(
             Target(k=2, activation="He2"), Student(p=2, activation="He2"),
-            Protocol(eta=0.2, n_b=8, loss="correlation", spherical=True)), None, 30.0),
+            Protocol(eta=0.2, n_b=8, loss="correlation", spherical=True)),
+         (np.array([[0.3, 0.05], [0.05, 0.3]]), np.eye(2)), 30.0),
         ("erf, trained readout", Model(
             Target(k=2, activation="erf", c_k=1.0, b=[1.0, 0.5]),
             Student(p=2, activation="erf", c_p=1.0, a=[0.5, 0.5], train_readout=True,
@@ -47,12 +51,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ds", type=int, nargs="+", default=[250, 1000, 4000])
     parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--only", default="", help="run the models whose label contains this")
     args = parser.parse_args()
     header = ("| model | " + " | ".join(f"risk gap d={d}" for d in args.ds)
               + " | exponent risk | exponent M | exponent Q | verdict | time |")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for label, model, init, t_end in models():
+        if args.only not in label:
+            continue
         times = np.concatenate([[0.0], np.geomspace(0.05, t_end, 25)])
         start = time.perf_counter()
         report = validate(model, args.ds, times, seeds=args.seeds, init=init)
