@@ -20,7 +20,6 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +27,7 @@ from types import ModuleType
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
+from ._files import atomic_write_text
 from .hermite import gauss_hermite_rule
 
 __all__ = ["cache_dir", "cubature_kernel_source", "cubature_prelude", "kernel_source",
@@ -147,17 +147,6 @@ def _read_valid(path: Path) -> bool:
     return header == _HEADER + _checksum(body)
 
 
-def _write_atomically(path: Path, body: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(_HEADER + _checksum(body) + "\n" + body)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _import(path: Path, name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -190,5 +179,6 @@ def load_module(key: str, build_source: Callable[[], str]) -> tuple[ModuleType, 
             return _import(path, name), True
         except Exception:  # a stale or damaged module: rebuild it below
             pass
-    _write_atomically(path, build_source())
+    body = build_source()
+    atomic_write_text(path, _HEADER + _checksum(body) + "\n" + body)
     return _import(path, name), False

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._files import atomic_write
 from .errors import OverlapdynError
 from .spec import Model, model_from_dict
 
@@ -141,18 +141,7 @@ class Trajectory:
         })
         arrays = {"t": self.t, "M": self.M, "Q": self.Q, "a": self.a, "risk": self.risk,
                   "header": np.array(header)}
-        # Not tempfile.mkstemp: its 0600 mode would survive the rename; this honours the umask.
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))
         return path
 
     @classmethod

@@ -37,9 +37,32 @@ from .spec import Model
 
 __all__ = ["Simulation", "simulate", "warm_start_weights"]
 
-_SIMULATION_VERSION = 3
+_SIMULATION_VERSION = 4
 
 _LOOP = '''
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def draw(rng, W, L, a, c_p, noise_std, x, lam, z):
+    # one fresh sample: fills x ~ N(0, I_d), λ = Wx/√d, z = L x_{1..k}; returns (y, ŷ)
+    p, d = W.shape
+    sqrt_d = math.sqrt(d)
+    for i in range(d):
+        x[i] = rng.standard_normal()
+    for j in range(p):
+        acc = 0.0
+        for i in range(d):
+            acc += W[j, i] * x[i]
+        lam[j] = acc / sqrt_d
+    for r in range(L.shape[0]):
+        acc = 0.0
+        for c in range(L.shape[1]):
+            acc += L[r, c] * x[c]
+        z[r] = acc
+    y_hat = 0.0
+    for j in range(p):
+        y_hat += c_p * a[j] * sig(lam[j])
+    return target(z) + noise_std * rng.standard_normal(), y_hat
+
+
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
 def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical, mse, train_a,
         noise_std, n_test, Ms, Qs, As, test_risk, failed_at):
@@ -76,22 +99,7 @@ def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherica
                 if n_test > 0:
                     total_sq = 0.0
                     for mu in range(n_test):
-                        for i in range(d):
-                            x[i] = rng.standard_normal()
-                        for j in range(p):
-                            acc = 0.0
-                            for i in range(d):
-                                acc += W[j, i] * x[i]
-                            lam[j] = acc / sqrt_d
-                        for r in range(k):
-                            acc = 0.0
-                            for c in range(k):
-                                acc += L[r, c] * x[c]
-                            z[r] = acc
-                        y_hat = 0.0
-                        for j in range(p):
-                            y_hat += c_p * a[j] * sig(lam[j])
-                        y = target(z) + noise_std * rng.standard_normal()
+                        y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
                         total_sq += (y - y_hat) ** 2
                     test_risk[s, saved] = 0.5 * total_sq / n_test
                 saved += 1
@@ -101,22 +109,7 @@ def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherica
             grad_a[:] = 0.0
             finite = True
             for mu in range(n_b):
-                for i in range(d):
-                    x[i] = rng.standard_normal()
-                for j in range(p):
-                    acc = 0.0
-                    for i in range(d):
-                        acc += W[j, i] * x[i]
-                    lam[j] = acc / sqrt_d
-                for r in range(k):
-                    acc = 0.0
-                    for c in range(k):
-                        acc += L[r, c] * x[c]
-                    z[r] = acc
-                y = target(z) + noise_std * rng.standard_normal()
-                y_hat = 0.0
-                for j in range(p):
-                    y_hat += c_p * a[j] * sig(lam[j])
+                y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
                 e = y - y_hat if mse else y
                 if not math.isfinite(e):
                     finite = False

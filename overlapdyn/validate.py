@@ -30,12 +30,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from ._files import atomic_write_text
 from .drift import CompiledModel
 from .errors import OverlapdynError
 from .integrate import SaveAt, integrate
@@ -122,7 +122,7 @@ class ValidationReport:
     def save(self, path: str | os.PathLike) -> Path:
         """Write :meth:`to_dict` as indented JSON to ``path`` (atomically); returns the path."""
         path = Path(path)
-        _write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
         return path
 
 
@@ -259,7 +259,7 @@ def _open_store(store: Path, model: Model, times: np.ndarray, init, n_test: int)
     path = store / "manifest.json"
     if not path.exists():
         store.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, json.dumps(manifest, indent=2) + "\n")
+        atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
         return
     try:
         old = json.loads(path.read_text())
@@ -279,20 +279,6 @@ def _open_store(store: Path, model: Model, times: np.ndarray, init, n_test: int)
             f"the store {store} holds runs with another {', '.join(wrong)} (it has model "
             f"fingerprint {old.get('fingerprint')}, this run {manifest['fingerprint']}); pick "
             "another folder (--out) or delete that one")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _finite(value):
