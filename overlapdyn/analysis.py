@@ -25,17 +25,21 @@ from .errors import OverlapdynError
 __all__ = ["FixedPoint", "find_fixed_point", "jacobian", "stability"]
 
 
-def jacobian(compiled: CompiledModel, y: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """``∂(dy/dt)/∂y`` at the packed state ``y`` (shape (n, n), n = state size)."""
-    y = np.asarray(y, dtype=float)
+def _central_differences(function, x: np.ndarray, h: float) -> np.ndarray:
+    """Columns ``(f(x + δe_i) − f(x − δe_i)) / 2δ`` with ``δ = h·max(1, |x_i|)``."""
     columns = []
-    for i in range(y.size):
-        step = h * max(1.0, abs(y[i]))
-        up, down = y.copy(), y.copy()
+    for i in range(x.size):
+        step = h * max(1.0, abs(x[i]))
+        up, down = x.copy(), x.copy()
         up[i] += step
         down[i] -= step
-        columns.append((compiled.rhs(0.0, up) - compiled.rhs(0.0, down)) / (2 * step))
+        columns.append((function(up) - function(down)) / (2 * step))
     return np.column_stack(columns)
+
+
+def jacobian(compiled: CompiledModel, y: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """``∂(dy/dt)/∂y`` at the packed state ``y`` (shape (n, n), n = state size)."""
+    return _central_differences(lambda v: compiled.rhs(0.0, v), np.asarray(y, dtype=float), h)
 
 
 def _independent(compiled: CompiledModel) -> np.ndarray:
@@ -108,17 +112,8 @@ class FixedPoint:
 def _reduced_jacobian(compiled: CompiledModel, y: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """Jacobian over the free coordinates (perturbing Q_jl moves both entries of Q)."""
     free = _independent(compiled)
-    x = y[free]
-    reduced = np.empty((free.size, free.size))
-    for column in range(free.size):
-        step = h * max(1.0, abs(x[column]))
-        x_up, x_down = x.copy(), x.copy()
-        x_up[column] += step
-        x_down[column] -= step
-        up = compiled.rhs(0.0, _full(compiled, x_up, y))[free]
-        down = compiled.rhs(0.0, _full(compiled, x_down, y))[free]
-        reduced[:, column] = (up - down) / (2 * step)
-    return reduced
+    return _central_differences(
+        lambda x: compiled.rhs(0.0, _full(compiled, x, y))[free], y[free], h)
 
 
 def stability(compiled: CompiledModel, M, Q, a=None) -> tuple[np.ndarray, np.ndarray]:

@@ -75,13 +75,20 @@ def _integer(value, name: str, minimum: int) -> int:
     return number
 
 
-def _real(value, name: str, *, positive: bool = False) -> float:
-    """``value`` as a finite float ≥ 0 (> 0 if ``positive``)."""
+def _finite(value, name: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{name} must be a number, got {value!r}") from error
-    if not np.isfinite(number) or number < 0 or (positive and number == 0):
+    if not np.isfinite(number):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def _real(value, name: str, *, positive: bool = False) -> float:
+    """``value`` as a finite float ≥ 0 (> 0 if ``positive``)."""
+    number = _finite(value, name)
+    if number < 0 or (positive and number == 0):
         raise ConfigError(f"{name} must be {'> 0' if positive else '≥ 0'}, got {value!r}")
     return number
 
@@ -91,16 +98,6 @@ def _flag(value, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ConfigError(f"{name} must be true or false, got {value!r}")
     return bool(value)
-
-
-def _finite(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from error
-    if not np.isfinite(number):
-        raise ConfigError(f"{name} must be finite, got {value!r}")
-    return number
 
 
 def _floats(values, name: str, length: int | None = None) -> tuple[float, ...]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from configs import SAAD_SOLLA_TOML
 
 from overlapdyn.cli import main
 from overlapdyn.integrate import IntegrationError
@@ -18,17 +19,7 @@ from overlapdyn.spec import ConfigError, Model, Protocol, Student, Target
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
-ERF = """
-[target]
-k = 2
-activation = "erf"
-c_k = 1.0
-[student]
-p = 2
-activation = "erf"
-c_p = 1.0
-[protocol]
-eta = 0.5
+ERF = SAAD_SOLLA_TOML + """
 [integrate]
 t_end = 50.0
 n_points = 30

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from configs import SAAD_SOLLA_TOML
 
 from overlapdyn import Model, OverlapdynError, Protocol, Student, Target
 from overlapdyn.cli import main
@@ -24,17 +25,7 @@ SAAD_SOLLA = Model(Target(k=2, activation="erf", c_k=1.0),
 TIMES = np.concatenate([[0.0], np.geomspace(0.1, 5.0, 10)])
 DS = (100, 400)
 
-CONFIG = """
-[target]
-k = 2
-activation = "erf"
-c_k = 1.0
-[student]
-p = 2
-activation = "erf"
-c_p = 1.0
-[protocol]
-eta = 0.5
+CONFIG = SAAD_SOLLA_TOML + """
 [integrate]
 t_end = 2000.0
 n_points = 300
