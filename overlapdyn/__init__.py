@@ -22,6 +22,7 @@ Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 from ._version import __version__
 from .activations import Activation, X, activation, known_activations
 from .analysis import FixedPoint, find_fixed_point, jacobian, stability
+from .dataset import aggregate, load_dataset, save_dataset
 from .drift import CompiledModel, DriftTerms
 from .errors import (
     CovarianceError,
@@ -64,8 +65,13 @@ from .integrate import (
 )
 from .kernels import Derivation, KernelSet, derive_kernels
 from .result import State, Trajectory
+from .runconfig import IntegrateConfig
+from .runner import SweepSummary, run_sweep
 from .simulate import Simulation, simulate, warm_start_weights
 from .spec import ConfigError, Model, Protocol, Student, Target, load_model, model_from_dict
+from .store import ResultStore
+from .sweep import Axis, Sweep, load_sweep, sweep_from_dict
+from .tasks import Task, TaskKind, register_kind
 from .validate import ValidationReport, validate
 
 __all__ = [
@@ -102,6 +108,20 @@ __all__ = [
     "simulate",
     "validate",
     "warm_start_weights",
+    "Axis",
+    "IntegrateConfig",
+    "ResultStore",
+    "Sweep",
+    "SweepSummary",
+    "Task",
+    "TaskKind",
+    "aggregate",
+    "load_dataset",
+    "load_sweep",
+    "register_kind",
+    "run_sweep",
+    "save_dataset",
+    "sweep_from_dict",
     "CovarianceError",
     "FieldMismatchError",
     "GaussianFields",

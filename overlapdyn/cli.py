@@ -1,4 +1,4 @@
-"""Command line: ``overlapdyn demo | expect | hermite | ode | point | validate``.
+"""Command line: ``overlapdyn demo | expect | hermite | ode | point | validate | sweep``.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command.
 """
@@ -6,7 +6,9 @@ Run ``overlapdyn COMMAND --help`` for the options of each command.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import sympy
@@ -81,6 +83,42 @@ def _validate(args: argparse.Namespace) -> None:
     save_figure(plot_gap_scaling(report), out / "gap_scaling.png")
     print(table)
     print(f"wrote report.txt, report.json, validation.png, gap_scaling.png to {out}")
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    """``overlapdyn sweep``: run a sweep file on Dask into a resumable store, then write
+    the labelled dataset (results.nc) and a figure (see :mod:`overlapdyn.runner`)."""
+    import numpy as np
+
+    from .dataset import aggregate, save_dataset
+    from .plot import plot_sweep, save_figure
+    from .runner import run_sweep
+    from .sweep import load_sweep
+
+    sweep = load_sweep(args.config)
+    out = Path(args.out) if args.out is not None else (
+        Path("outputs") / f"sweep-{Path(args.config).stem}")
+    where = args.scheduler or (f"a local Dask cluster of {args.workers or 'one per core'} "
+                               "worker(s)")
+    print(f"{sweep.name}: {sweep.size} {sweep.kind.name} tasks over "
+          f"{' × '.join(f'{a.name} ({len(a.values)})' for a in sweep.axes) or 'no axes'} "
+          f"on {where}; results kept in {out}")
+    summary = run_sweep(sweep, out, scheduler=args.scheduler, workers=args.workers,
+                        retry_failed=args.retry_failed, progress=not args.no_progress)
+    dataset = aggregate(sweep, out)
+    save_dataset(dataset, out / "results.nc")
+    print(summary)
+    wrote = ["results.nc"]
+    value = args.plot or sweep.kind.plot
+    if sweep.axes and value in dataset and summary.failed + summary.done + summary.skipped:
+        dims = [a.name for a in sweep.axes]
+        x = args.x or dims[0]
+        hue = next((d for d in dims if d != x and d != "seed"), None)
+        xs = np.asarray(dataset[x].values)
+        logx = bool(xs.dtype.kind in "if" and xs.min() > 0 and xs.max() >= 100 * xs.min())
+        save_figure(plot_sweep(dataset[value], x, hue=hue, logx=logx), out / f"{value}.png")
+        wrote.append(f"{value}.png")
+    print(f"wrote {', '.join(wrote)} to {out} (records in {out / 'tasks'})")
 
 
 def _matrix(text: str | None, name: str):
@@ -192,12 +230,42 @@ def build_parser() -> argparse.ArgumentParser:
                        "outputs/validate-<config file stem>); runs are kept in OUT/store, and "
                        "rerunning the same command resumes from them")
     check.set_defaults(run=_validate)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a parameter sweep (a model TOML file with a [sweep] table) on Dask "
+        "— a local cluster, or --scheduler ADDRESS — into a resumable result store")
+    sweep.add_argument("config", help="TOML file: the model, [integrate] and [sweep] with "
+                       "[sweep.axes] (see examples/sweep_eta_d.toml)")
+    sweep.add_argument("--out", default=None, help="result folder (default: "
+                       "outputs/sweep-<config file stem>); rerunning the same command skips "
+                       "the finished tasks")
+    sweep.add_argument("--scheduler", default=None, help="address of a running Dask "
+                       "scheduler, e.g. tcp://10.0.0.1:8786 (default: a local cluster)")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="worker processes of the local cluster (default: one per core)")
+    sweep.add_argument("--retry-failed", action="store_true",
+                       help="run again the tasks recorded as failed")
+    sweep.add_argument("--plot", default=None, help="the value to plot (default: the kind's, "
+                       "e.g. final_risk)")
+    sweep.add_argument("--x", default=None, help="the axis on the plot's x axis (default: "
+                       "the first)")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.set_defaults(run=_sweep)
     return parser
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``overlapdyn`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    previous = None
+    if args.command == "sweep" and threading.current_thread() is threading.main_thread():
+        # `kill` (SIGTERM) unwinds like Ctrl-C: the local cluster's workers are shut down
+        # and every record already written stays in the store.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         args.run(args)
     except OverlapdynError as error:
@@ -206,8 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"overlapdyn {args.command}: interrupted" + (
             "; finished runs are kept in the store, rerun the same command to resume"
-            if args.command == "validate" else ""), file=sys.stderr)
+            if args.command in ("validate", "sweep") else ""), file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

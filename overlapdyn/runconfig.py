@@ -43,7 +43,6 @@ from .integrate import (
     initial_overlaps,
     integrate,
 )
-from .plot import plot_learning_curve, plot_overlap_heatmap, plot_overlaps, save_figure
 from .result import Trajectory
 from .spec import ConfigError, Model, _integer, _real, model_from_dict
 
@@ -243,6 +242,9 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
 
 def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *,
                    source: Path, compile_s: float, from_cache: bool) -> None:
+    # Matplotlib only when figures are drawn: a sweep imports this module for IntegrateConfig
+    from .plot import plot_learning_curve, plot_overlap_heatmap, plot_overlaps, save_figure
+
     tr, meta = trajectory, trajectory.metadata
     tr.save(out / "trajectory.npz")
     run = {

@@ -42,6 +42,7 @@ from .integrate import SaveAt, integrate
 from .result import Trajectory
 from .simulate import Simulation, simulate
 from .spec import Model
+from .store import open_manifest
 
 __all__ = ["ValidationReport", "validate"]
 
@@ -256,29 +257,9 @@ def _open_store(store: Path, model: Model, times: np.ndarray, init, n_test: int)
         "init": None if init is None else [np.asarray(init[0], float).tolist(),
                                            np.asarray(init[1], float).tolist()],
     }
-    path = store / "manifest.json"
-    if not path.exists():
-        store.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
-        return
-    try:
-        old = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise OverlapdynError(f"{path} is not a validation-store manifest ({error}); pick "
-                              "another store folder") from error
-    checks = {
-        "format": old.get("format") == _STORE_FORMAT,
-        "model (fingerprint)": old.get("fingerprint") == manifest["fingerprint"],
-        "time grid": np.array_equal(np.asarray(old.get("times", []), float), times),
-        "warm start": old.get("init") == manifest["init"],
-        "n_test": old.get("n_test") == manifest["n_test"],
-    }
-    wrong = [name for name, ok in checks.items() if not ok]
-    if wrong:
-        raise OverlapdynError(
-            f"the store {store} holds runs with another {', '.join(wrong)} (it has model "
-            f"fingerprint {old.get('fingerprint')}, this run {manifest['fingerprint']}); pick "
-            "another folder (--out) or delete that one")
+    open_manifest(store, manifest, what="runs", checked=(
+        ("model (fingerprint)", "fingerprint"), ("time grid", "times"),
+        ("warm start", "init"), ("n_test", "n_test")))
 
 
 def _finite(value):

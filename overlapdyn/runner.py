@@ -1,0 +1,193 @@
+r"""Running a :class:`~overlapdyn.sweep.Sweep` on Dask, into a resumable result store.
+
+:func:`run_sweep` expands the sweep, skips every task whose record is already in the store
+(:class:`~overlapdyn.store.ResultStore`, keyed by :attr:`Task.key
+<overlapdyn.tasks.Task.key>`), and hands the others to Dask: by default a
+:class:`distributed.LocalCluster` on this machine's cores (one single-threaded worker process
+per core, no set-up), or any running Dask cluster given its scheduler address
+(``scheduler="tcp://host:8786"``) — the code does not change. The client writes each record
+as its task finishes (atomically; :func:`overlapdyn.tasks.execute` turns a task's exception
+into a failed record, and a worker that dies is recorded the same way), so a crash or a
+``kill`` loses only the tasks in flight, and rerunning the same sweep runs exactly those
+and the ones never started. Records are written by the client alone: the workers need no
+shared file system, and no two processes ever write the same record.
+
+Compiled code: before submitting, the client warms the kernel cache once per distinct
+kernel set (:func:`overlapdyn.tasks.warm_up`); worker processes started on this machine
+inherit ``$OVERLAPDYN_CACHE_DIR`` and load the machine code from there. Workers of a remote
+cluster use their own cache folder (set ``OVERLAPDYN_CACHE_DIR`` to a shared one in their
+environment to compile once for all), and in any case compile at most once per process:
+the generated module stays imported between tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ._files import atomic_write_text
+from .store import ResultStore
+from .sweep import Sweep
+from .tasks import Task, execute, warm_up
+
+__all__ = ["SweepSummary", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What one :func:`run_sweep` call did.
+
+    Attributes:
+        total: distinct tasks in the sweep (grid points with equal specs count once).
+        done: tasks finished in this call.
+        failed: tasks that failed in this call (their records hold the error).
+        skipped: tasks already in the store (done or failed before), not run again.
+        wall_time_s: the call's wall time, cluster start-up included.
+        failures: ``(key, error)`` of this call's failed tasks.
+        store: the store folder.
+    """
+
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    wall_time_s: float
+    failures: tuple[tuple[str, str], ...] = ()
+    store: str = ""
+
+    def __str__(self) -> str:
+        lines = [f"{self.total} tasks: {self.done} done, {self.failed} failed, "
+                 f"{self.skipped} skipped (already in {self.store}) in "
+                 f"{self.wall_time_s:.1f} s"]
+        for key, error in self.failures[:10]:
+            lines.append(f"  failed {key}: {error}")
+        if len(self.failures) > 10:
+            lines.append(f"  … and {len(self.failures) - 10} more failures (status in the "
+                         "dataset, messages in the records)")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, workers: int | None, threads_per_worker: int
+            ) -> Iterator:
+    """A Dask client of the cluster at ``scheduler``, or of a new local one (closed after)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler, timeout="30s") as client:
+            yield client
+        return
+    workers = workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
+                      processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def _warm(tasks: list[Task]) -> None:
+    """Compile each distinct kernel set once, here (its failures are left to the tasks)."""
+    seen = set()
+    for task in tasks:
+        model = task.model
+        target = model.target
+        identity = (task.kind.name, model.student.activation, target.activation,
+                    target.expression, target.k if target.expression else None,
+                    target.P is None, model.student.train_readout, task.run.M0 is None)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        with contextlib.suppress(Exception):
+            warm_up(task)
+
+
+def _lost(task: Task, error: BaseException) -> dict:
+    """The record of a task whose worker died (or that Dask could not run)."""
+    return {"key": task.key, "task": task.spec(), "status": "failed", "values": {},
+            "error": f"{type(error).__name__}: {error} (the task's worker died or Dask could "
+                     "not run it)", "traceback": None, "wall_time_s": float("nan"),
+            "numba_compiles": 0, "worker": None,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | os.PathLike,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    threads_per_worker: int = 1,
+    retry_failed: bool = False,
+    warm: bool = True,
+    progress: bool = True,
+) -> SweepSummary:
+    """Run every task of ``sweep`` not yet in the store ``out`` on Dask (module docstring).
+
+    Args:
+        sweep: the sweep.
+        out: the store folder (created if needed); ``out/sweep.json`` records the sweep.
+        scheduler: address of a running Dask scheduler (``tcp://host:port``); None starts a
+            local cluster for this call.
+        workers: worker processes of the local cluster (default: one per core).
+        threads_per_worker: threads per local worker. Keep 1: the tasks are CPU bound, and
+            the per-task compile count is exact only then.
+        retry_failed: run again the tasks whose stored record is a failure.
+        warm: compile the kernels here first (see the module docstring).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        A :class:`SweepSummary`.
+
+    Raises:
+        ConfigError: a grid point that is not a valid config (before anything runs).
+        OverlapdynError: ``out`` holds something other than a result store.
+    """
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    tasks: dict[str, Task] = {}
+    for task in sweep.tasks():
+        tasks.setdefault(task.key, task)
+    store = ResultStore(out)
+    atomic_write_text(store.folder / "sweep.json", json.dumps(sweep.to_dict(), indent=2) + "\n")
+    present = store.keys()
+    if retry_failed:
+        present = {key for key in present
+                   if key in tasks and (store.get(key) or {}).get("status") == "done"}
+    todo = [task for key, task in tasks.items() if key not in present]
+    skipped = len(tasks) - len(todo)
+    done = failed = 0
+    failures = []
+    with tqdm(total=len(tasks), initial=skipped, disable=not progress, unit="task",
+              desc=f"sweep {sweep.name}") as bar:
+        if todo:
+            if warm:
+                _warm(todo)
+            with _client(scheduler, workers, threads_per_worker) as client:
+                futures = client.map(execute, todo, key=[f"overlapdyn-{t.kind.name}-{t.key}"
+                                                         for t in todo], pure=False)
+                by_key = {future.key: task for future, task in zip(futures, todo,
+                                                                    strict=True)}
+                completed = as_completed(futures)
+                del futures  # each future is released as soon as its record is written
+                for future in completed:
+                    task = by_key[future.key]
+                    try:
+                        record = future.result()
+                    except Exception as error:  # the worker died, or Dask gave up
+                        record = _lost(task, error)
+                    future.release()
+                    store.put(task.key, record)
+                    if record["status"] == "done":
+                        done += 1
+                    else:
+                        failed += 1
+                        failures.append((task.key, record["error"]))
+                    bar.update(1)
+                    bar.set_postfix(failed=failed, refresh=False)
+    return SweepSummary(len(tasks), done, failed, skipped, time.perf_counter() - start,
+                        tuple(failures), str(store.folder))

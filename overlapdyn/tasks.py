@@ -1,0 +1,378 @@
+r"""Sweep tasks: one unit of work (an ODE run, a simulation, a validation) and its kinds.
+
+A :class:`Task` is a model, its run settings (the ``[integrate]`` section:
+:class:`~overlapdyn.runconfig.IntegrateConfig` — time grid, d, seed, warm start, solver) and
+the options of its :class:`TaskKind`. Its :attr:`Task.key` hashes all of that (the model's
+name left out, the kind's version in), so equal work has equal keys: that is how a result
+store recognises finished tasks.
+
+Kinds form a small registry (:func:`register_kind`, :func:`task_kind`). A kind is a plain
+function ``run(task) -> {name: number or array}`` plus the dimension names of its array
+values, its options and their defaults; :func:`execute` runs any kind on a worker and turns
+its outcome — values, or the exception it raised — into a record. The built-in kinds:
+
+=========  ==========================================================================
+``ode``    :func:`~overlapdyn.integrate.integrate` from the random start at (d, seed)
+           or the warm start; values ``t``, ``risk`` (T,) on the saved grid (NaN after
+           a terminal event), ``final_risk``, ``t_final``, ``event_time`` (first
+           terminal event, NaN if none), ``M_final`` (p, k), ``Q_final`` (p, p), ``nfev``.
+``simulate`` one finite-d SGD run (:func:`~overlapdyn.simulate.simulate`) at (d, seed);
+           the same values (no ``event_time``/``nfev``) plus ``test_risk`` (T,) when
+           the option ``n_test`` > 0; the grid times are rounded to whole steps.
+``validate`` :func:`~overlapdyn.validate.validate` over the option ``ds`` with ``seeds``
+           runs per d on the ``[integrate]`` grid; values ``exponent_<q>``, ``passed``,
+           ``gap_<q>`` (per d, dimension ``d_validate``) for q ∈ {risk, M, Q}.
+=========  ==========================================================================
+
+A failing task (an :class:`~overlapdyn.integrate.IntegrationError` from a learning rate that
+blows up, a simulation that diverges) is a failed record carrying the message; it never
+stops the others. Adding a kind — escape times, say — takes a function and one
+:func:`register_kind` call::
+
+    def run_escape(task):
+        ...                                    # task.model, task.run, task.option("…")
+        return {"escape_time": t_escape}
+
+    register_kind(TaskKind("escape", run_escape, options={"threshold": 0.5}))
+
+Compiled code on workers. A task builds its :class:`~overlapdyn.drift.CompiledModel` (or the
+simulator) through :mod:`overlapdyn.codegen`: the generated module is imported once per
+process and kept in ``sys.modules``, and Numba's machine code sits in the on-disk cache
+(``$OVERLAPDYN_CACHE_DIR``), so a worker never recompiles for a second task of the same
+activations, and a fresh worker whose cache folder is warm loads instead of compiling.
+:func:`warm_up` (called by the sweep on the client before submitting) fills that folder once
+per distinct kernel set; each record counts the Numba compilations its task triggered
+(``numba_compiles``, exact with one thread per worker) so this can be checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from ._version import __version__
+from .errors import ConfigError, OverlapdynError
+from .runconfig import IntegrateConfig
+from .spec import Model
+
+__all__ = ["Task", "TaskKind", "execute", "kinds", "register_kind", "task_kind", "warm_up"]
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """A kind of sweep task.
+
+    Attributes:
+        name: as written in ``[sweep] kind``.
+        run: ``run(task) -> {name: number | array}``; raise to fail the task.
+        dims: dimension names of the array values, e.g. ``{"risk": ("t",)}``; values not
+            listed are scalars. A value named like its only dimension (``"t"``) becomes
+            that dimension's coordinate when it is the same in every task.
+        options: the allowed ``[sweep.options]`` keys with their defaults.
+        ignores: ``[integrate]`` keys this kind does not use (an axis over one is refused).
+        version: bump when the kind's results change; part of every task key.
+        warm_up: ``warm_up(task)`` compiles what the kind needs (at a negligible size), or
+            None.
+        plot: the value a sweep plots by default.
+        description: one line, for ``--help`` and errors.
+    """
+
+    name: str
+    run: Callable[[Task], Mapping[str, Any]]
+    dims: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    ignores: tuple[str, ...] = ()
+    version: int = 1
+    warm_up: Callable[[Task], None] | None = None
+    plot: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ConfigError(f"a task kind's name must be an identifier, got {self.name!r}")
+        object.__setattr__(self, "dims", MappingProxyType(
+            {k: tuple(v) for k, v in self.dims.items()}))
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    def __reduce__(self):
+        # field by field (the read-only mappings do not pickle); the functions travel by
+        # reference, so a worker imports the module that defines them
+        return (TaskKind, (self.name, self.run, dict(self.dims), dict(self.options),
+                           self.ignores, self.version, self.warm_up, self.plot,
+                           self.description))
+
+
+_REGISTRY: dict[str, TaskKind] = {}
+
+
+def register_kind(kind: TaskKind, *, replace: bool = False) -> TaskKind:
+    """Make ``kind`` available by name (``[sweep] kind = "<name>"``); returns it.
+
+    Raises:
+        ConfigError: the name is taken and ``replace`` is False.
+    """
+    if kind.name in _REGISTRY and not replace:
+        raise ConfigError(f"a task kind {kind.name!r} is already registered; pass "
+                          "replace=True to override it")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def task_kind(name: str | TaskKind) -> TaskKind:
+    """The registered kind called ``name`` (a :class:`TaskKind` is returned as is)."""
+    if isinstance(name, TaskKind):
+        return name
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown task kind {name!r}; known kinds: {sorted(_REGISTRY)} "
+                          "(register new ones with overlapdyn.register_kind)") from None
+
+
+def kinds() -> dict[str, TaskKind]:
+    """The registered kinds, by name."""
+    return dict(_REGISTRY)
+
+
+def _plain(value):
+    """JSON types for an option value (tuples as lists, numpy scalars as numbers)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _frozen(value):
+    return tuple(_frozen(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of sweep work: a kind, a model, its run settings and the kind's options.
+
+    Attributes:
+        kind: the :class:`TaskKind`.
+        model: the model spec.
+        run: the ``[integrate]`` settings (time grid, d, seed, warm start, solver, events).
+        options: the kind's options, all of them (defaults filled in), as sorted items.
+    """
+
+    kind: TaskKind
+    model: Model
+    run: IntegrateConfig = field(default_factory=IntegrateConfig)
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        kind = task_kind(self.kind)
+        object.__setattr__(self, "kind", kind)
+        given = dict(self.options)
+        unknown = sorted(set(given) - set(kind.options))
+        if unknown:
+            raise ConfigError(f"unknown options {unknown} for {kind.name!r} tasks; allowed: "
+                              f"{sorted(kind.options) or 'none'}")
+        merged = {**kind.options, **given}
+        object.__setattr__(self, "options", tuple(sorted(
+            (name, _frozen(value)) for name, value in merged.items())))
+
+    def option(self, name: str) -> Any:
+        """The value of option ``name``."""
+        return dict(self.options)[name]
+
+    def spec(self) -> dict:
+        """Everything that determines the task's result, as JSON types (the model's name left
+        out; the kind's name and version in)."""
+        model = self.model.to_dict()
+        model.pop("name")
+        return {"kind": self.kind.name, "kind_version": self.kind.version, "model": model,
+                "run": self.run.to_dict(),
+                "options": {name: _plain(value) for name, value in self.options}}
+
+    @property
+    def key(self) -> str:
+        """A hash of :meth:`spec` (20 hex digits): equal work, equal key."""
+        text = json.dumps(self.spec(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    raise OverlapdynError(f"a task value must be a number or an array, got "
+                          f"{type(value).__name__} ({value!r:.60})")
+
+
+def execute(task: Task) -> dict:
+    """Run ``task`` (on a worker) and return its record; never raises for a failing task.
+
+    The record (JSON types): ``key``, ``task`` (:meth:`Task.spec`), ``status`` (``"done"``
+    or ``"failed"``), ``values`` (the kind's values; empty if failed), ``error``
+    (``"ExceptionType: message"`` or None), ``traceback``, ``wall_time_s``,
+    ``numba_compiles`` (Numba compilations during the task), ``worker`` (host and pid),
+    ``finished`` (UTC) and ``overlapdyn`` (the version).
+    """
+    from numba.core import event
+
+    start = time.perf_counter()
+    error = trace = None
+    values: dict = {}
+    with event.install_recorder("numba:compile") as compiles:
+        try:
+            values = {name: _jsonable(value) for name, value in task.kind.run(task).items()}
+        except Exception as failure:  # any failure is data: recorded, the sweep goes on
+            error = f"{type(failure).__name__}: {failure}"
+            trace = traceback.format_exc(limit=8)
+            values = {}
+    return {
+        "key": task.key, "task": task.spec(), "status": "failed" if error else "done",
+        "values": values, "error": error, "traceback": trace,
+        "wall_time_s": time.perf_counter() - start,
+        "numba_compiles": sum(1 for _, e in compiles.buffer if e.is_start),
+        "worker": {"host": socket.gethostname(), "pid": os.getpid()},
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "overlapdyn": __version__,
+    }
+
+
+def warm_up(task: Task) -> None:
+    """Compile (or load from the disk cache) everything ``task``'s kind will run, at a
+    negligible size, so that the workers that share this cache folder never compile."""
+    if task.kind.warm_up is not None:
+        task.kind.warm_up(task)
+
+
+# ------------------------------------------------------------------ the built-in kinds
+
+
+def _on_grid(t_saved: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """``values`` (T_saved, …) placed on ``grid`` (G,): NaN where the run did not save."""
+    out = np.full((len(grid), *values.shape[1:]), np.nan)
+    index = np.searchsorted(grid, t_saved)
+    hit = (index < len(grid)) & (grid[np.minimum(index, len(grid) - 1)] == t_saved)
+    out[index[hit]] = values[hit]
+    return out
+
+
+def _run_ode(task: Task) -> dict:
+    from .drift import CompiledModel
+    from .integrate import integrate
+
+    run = task.run
+    compiled = CompiledModel(task.model)
+    save = run.save_at()
+    trajectory = integrate(compiled, run.initial_state(task.model), save,
+                           events=run.events(), method=run.method, rtol=run.rtol,
+                           atol=run.atol)
+    grid = save.grid()
+    fired = [times[0] for times in trajectory.metadata.get("events", {}).values()]
+    return {"t": grid, "risk": _on_grid(trajectory.t, trajectory.risk, grid),
+            "final_risk": trajectory.risk[-1], "t_final": trajectory.t[-1],
+            "event_time": min(fired) if trajectory.status == 1 and fired else float("nan"),
+            "M_final": trajectory.M[-1], "Q_final": trajectory.Q[-1],
+            "nfev": trajectory.metadata["solver"]["nfev"]}
+
+
+def _warm_up_ode(task: Task) -> None:
+    from .drift import CompiledModel
+    from .integrate import SaveAt, integrate
+
+    compiled = CompiledModel(task.model)
+    M, Q, a = task.run.initial_state(task.model)
+    integrate(compiled, (M, Q, a), SaveAt(1e-6, 2, log=False), on_failure="return")
+
+
+def _simulation_init(task: Task):
+    run = task.run
+    return None if run.M0 is None else (np.array(run.M0), np.array(run.Q0))
+
+
+def _run_simulate(task: Task) -> dict:
+    from .drift import CompiledModel
+    from .simulate import simulate
+
+    run, n_test = task.run, int(task.option("n_test"))
+    grid = run.save_at().grid()
+    simulation = simulate(task.model, run.d, grid, seeds=(run.seed,), n_test=n_test,
+                          init=_simulation_init(task), compiled=CompiledModel(task.model))
+    trajectory = simulation.trajectories[0]
+    if trajectory.status != 0:
+        raise OverlapdynError(trajectory.message)
+    # the simulator saves at whole steps: put each saved step back on the grid time asked
+    saved_steps = np.round(trajectory.t * run.d).astype(np.int64)
+    asked = np.round(grid * run.d).astype(np.int64)
+    where = np.searchsorted(saved_steps, asked)
+    values = {"t": grid, "risk": trajectory.risk[where],
+              "final_risk": trajectory.risk[-1], "t_final": trajectory.t[-1],
+              "M_final": trajectory.M[-1], "Q_final": trajectory.Q[-1]}
+    if n_test:
+        values["test_risk"] = np.asarray(trajectory.metadata["test_risk"])[where]
+    return values
+
+
+def _warm_up_simulate(task: Task) -> None:
+    from .drift import CompiledModel
+    from .simulate import simulate
+
+    model = task.model
+    d = model.p + model.k + 1
+    simulate(model, d, np.array([0.0, 1.0 / d]), seeds=(0,),
+             n_test=min(1, int(task.option("n_test"))), init=_simulation_init(task),
+             compiled=CompiledModel(model))
+
+
+def _run_validate(task: Task) -> dict:
+    from .validate import validate
+
+    run = task.run
+    ds = tuple(int(d) for d in task.option("ds"))
+    report = validate(task.model, ds, run.save_at().grid(), seeds=int(task.option("seeds")),
+                      n_test=int(task.option("n_test")), init=_simulation_init(task),
+                      tolerance=tuple(float(x) for x in task.option("tolerance")))
+    values = {"d_validate": np.array(ds), "passed": float(report.passed)}
+    for q in ("risk", "M", "Q"):
+        values[f"exponent_{q}"] = report.exponents.get(q, float("nan"))
+        values[f"gap_{q}"] = report.gaps[q].mean(axis=1)
+    return values
+
+
+def _warm_up_validate(task: Task) -> None:
+    _warm_up_ode(task)
+    _warm_up_simulate(Task("simulate", task.model, task.run))
+
+
+ODE = register_kind(TaskKind(
+    "ode", _run_ode, dims={"t": ("t",), "risk": ("t",), "M_final": ("j", "r"),
+                           "Q_final": ("j", "l")},
+    warm_up=_warm_up_ode, plot="final_risk",
+    description="integrate the overlap ODEs from the start at (d, seed) or the warm start"))
+
+SIMULATE = register_kind(TaskKind(
+    "simulate", _run_simulate, dims={"t": ("t",), "risk": ("t",), "test_risk": ("t",),
+                                     "M_final": ("j", "r"), "Q_final": ("j", "l")},
+    options={"n_test": 0}, ignores=("method", "rtol", "atol", "risk_below",
+                                    "escape_overlap"),
+    warm_up=_warm_up_simulate, plot="final_risk",
+    description="one finite-d online SGD run at (d, seed)"))
+
+VALIDATE = register_kind(TaskKind(
+    "validate", _run_validate,
+    dims={"d_validate": ("d_validate",), "gap_risk": ("d_validate",),
+          "gap_M": ("d_validate",), "gap_Q": ("d_validate",)},
+    options={"ds": (250, 1000), "seeds": 4, "n_test": 0, "tolerance": (-0.75, -0.3)},
+    ignores=("d", "seed", "method", "rtol", "atol", "risk_below", "escape_overlap"),
+    warm_up=_warm_up_validate, plot="exponent_risk",
+    description="ODE vs simulation over the dimensions ds: gaps and exponents"))
