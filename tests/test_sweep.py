@@ -5,7 +5,7 @@ The Dask tests start real processes on loopback: ``overlapdyn sweep`` on a local
 worker`` processes. Every process they start lives in its own session and is killed at
 teardown, whatever happened. Models are linear p = k = 1 committees (kernels compile in
 seconds once, then come from the cache); the 200-task sweep is 4 learning rates × 50 seeds of
-finite-d SGD at d = 300 to t = 20, where η = 50 diverges (those 50 tasks fail).
+finite-d SGD at d = 200 to t = 10, where η = 50 diverges (those 50 tasks fail).
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ activation = "linear"
 [protocol]
 eta = 0.1
 [integrate]
-t_end = 20.0
+t_end = 10.0
 n_points = 12
 t_first = 0.1
-d = 300
+d = 200
 [sweep]
 kind = "simulate"
 [sweep.axes]
