@@ -96,7 +96,8 @@ def _warm(tasks: list[Task]) -> None:
         target = model.target
         identity = (task.kind.name, model.student.activation, target.activation,
                     target.expression, target.k if target.expression else None,
-                    target.P is None, model.student.train_readout, task.run.M0 is None)
+                    target.P is None, model.student.train_readout, task.run.M0 is None,
+                    task.options)
         if identity in seen:
             continue
         seen.add(identity)

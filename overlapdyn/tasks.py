@@ -55,6 +55,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -198,7 +199,7 @@ class Task:
                 "run": self.run.to_dict(),
                 "options": {name: _plain(value) for name, value in self.options}}
 
-    @property
+    @cached_property
     def key(self) -> str:
         """A hash of :meth:`spec` (20 hex digits): equal work, equal key."""
         text = json.dumps(self.spec(), sort_keys=True)
@@ -323,13 +324,14 @@ def _run_simulate(task: Task) -> dict:
     return values
 
 
-def _warm_up_simulate(task: Task) -> None:
+def _warm_up_simulate(task: Task, seeds: int = 1) -> None:
     from .drift import CompiledModel
     from .simulate import simulate
 
     model = task.model
     d = model.p + model.k + 1
-    simulate(model, d, np.array([0.0, 1.0 / d]), seeds=(0,),
+    # the compiled loop is specialised on the number of seeds run together
+    simulate(model, d, np.array([0.0, 1.0 / d]), seeds=tuple(range(seeds)),
              n_test=min(1, int(task.option("n_test"))), init=_simulation_init(task),
              compiled=CompiledModel(model))
 
@@ -351,7 +353,8 @@ def _run_validate(task: Task) -> dict:
 
 def _warm_up_validate(task: Task) -> None:
     _warm_up_ode(task)
-    _warm_up_simulate(Task("simulate", task.model, task.run))
+    _warm_up_simulate(Task("simulate", task.model, task.run,
+                           (("n_test", task.option("n_test")),)), int(task.option("seeds")))
 
 
 ODE = register_kind(TaskKind(

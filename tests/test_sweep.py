@@ -163,6 +163,23 @@ def test_execute_records_values_or_the_error():
         "numba_compiles"] == 0
 
 
+def test_validate_tasks_give_exponents_per_point(tmp_path):
+    sweep = Sweep(LINEAR, {"eta": [0.2, 0.5]}, kind="validate",
+                  run=IntegrateConfig(t_end=2.0, n_points=8, t_first=0.1),
+                  options={"ds": [50, 200], "seeds": 2})
+    store = ResultStore(tmp_path)
+    od.tasks.warm_up(sweep.tasks()[0])
+    for task in sweep.tasks():
+        record = execute(task)
+        assert record["numba_compiles"] == 0   # the warm-up compiled what validate runs
+        store.put(task.key, record)
+    ds = aggregate(sweep, store)
+    assert ds.d_validate.values.tolist() == [50, 200] and ds.gap_risk.dims == (
+        "eta", "d_validate")
+    assert (ds.gap_risk.sel(d_validate=200) < ds.gap_risk.sel(d_validate=50)).all()
+    assert np.isfinite(ds.exponent_risk).all() and (ds.status == STATUS["done"]).all()
+
+
 def _square(task):
     return {"square": task.model.protocol.eta ** 2, "row": np.arange(task.run.seed + 1.0)}
 
