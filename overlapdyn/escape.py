@@ -7,9 +7,10 @@ The *escape time* is the first time the cosine overlap with a target direction,
 reaches a threshold (default ½). It is reported as a sample count ``n = t·d·n_b``
 (SPEC: ``t = steps/d``, ``n = steps·n_b``). Two routes:
 
-* **ODE** — the overlap ODEs started from ``M₀ = d^{-1/2} Z`` (Z all ones, or Gaussian with a
-  seed), ``Q₀ = I``: the high-dimensional limit of a random start, where d enters only
-  through the size of M₀ and the learning rate. Deterministic; one number per d (per Z).
+* **ODE** — the overlap ODEs started from ``M₀ = d^{-1/2} Z`` (Z = 1 for one neuron, else
+  Gaussian with a seed; see :func:`escape_start`), ``Q₀ = I``: the high-dimensional limit
+  of a random start, where d enters only through the size of M₀ and the learning rate.
+  Deterministic; one number per d (per Z).
 * **simulation** — :func:`~overlapdyn.simulate.simulate` from the SPEC's random init at
   dimension d, many seeds, each stopped at its escape; the escape time is interpolated
   (in log t) between saved times.
@@ -53,14 +54,18 @@ def escape_start(model: Model, d: int, *, seed: int | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(M₀, Q₀, a₀)`` of a random start at dimension d, as the ODE sees it.
 
-    ``M₀ = Z/√d`` with ``Z`` all ones (``seed=None``: every neuron equally, positively aligned)
-    or i.i.d. N(0, 1) drawn with ``seed`` (the same Z for every d, so only the scale changes);
-    ``Q₀ = I`` (the d → ∞ limit of ``WWᵀ/d``); ``a₀`` the spec's readout.
+    ``M₀ = Z/√d`` with ``Z`` i.i.d. N(0, 1) drawn with ``seed`` (the same Z for every d, so
+    only the scale changes); ``Q₀ = I`` (the d → ∞ limit of ``WWᵀ/d``); ``a₀`` the spec's
+    readout. ``seed=None`` gives the *aligned* start ``Z = 1`` when p = 1 (the neuron at
+    exactly ``M₀ = d^{-1/2}``) and the seed-0 Gaussian Z when p > 1 (equal rows would keep the
+    neurons identical forever).
     """
     if d < 1:
         raise OverlapdynError(f"d must be ≥ 1, got {d}")
-    Z = (np.ones((model.p, model.k)) if seed is None
-         else np.random.default_rng(seed).normal(size=(model.p, model.k)))
+    if seed is None and model.p == 1:
+        Z = np.ones((1, model.k))
+    else:
+        Z = np.random.default_rng(0 if seed is None else seed).normal(size=(model.p, model.k))
     return Z / math.sqrt(d), np.eye(model.p), np.array(model.student.a, dtype=float)
 
 
@@ -211,7 +216,8 @@ def measure_escape_ode(
         threshold: cosine overlap that counts as escaped.
         direction: a latent direction r (0-based), or None for the best of all.
         scale_eta: use ``η₀ d^{−(ℓ−2)/2}`` (ℓ ≥ 3) rather than η₀ at every d.
-        seeds: None for the aligned start ``Z = 1``, or seeds of Gaussian Z (one run each).
+        seeds: None for the default start of :func:`escape_start`, or seeds of Gaussian Z
+            (one run each).
         t_max: the longest time integrated (default ``10³ d^{max(ℓ−2,0)} log d / η₀``).
         n_points: saved times per run (log-spaced), for plots.
         method, rtol, atol: the integrator (tiny atol: M₀ is small).
@@ -241,7 +247,7 @@ def measure_escape_ode(
         runs.append(tuple(row))
     return EscapeTimes("ode", model, ds, tuple(etas), times, threshold, prediction, tuple(runs),
                        {"t_max": horizons, "direction": direction,
-                        "start": "aligned" if seeds is None else list(starts),
+                        "start": "default" if seeds is None else list(starts),
                         "scale_eta": scale_eta, "method": method})
 
 

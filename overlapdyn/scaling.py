@@ -119,8 +119,7 @@ def predict_scaling(
     if isinstance(target, Model):
         target = target.target
     if isinstance(target, Target):
-        text = (f"{target.c_k:g} Σ_r b_r {target.activation}(z_r)" if target.is_committee
-                else str(target.function()))
+        text = _describe(target)
         k = target.k
     else:
         text = str(target)
@@ -130,6 +129,15 @@ def predict_scaling(
         raise OverlapdynError(f"the target {text} is constant: there is nothing to learn")
     kind = "information exponent" if k == 1 else "leap"
     return ScalingPrediction(result.value, kind, text, result)
+
+
+def _describe(target: Target) -> str:
+    if not target.is_committee:
+        return str(target.function())
+    scale = "" if target.c_k == 1 else f"{target.c_k:g}·"
+    if target.k == 1:
+        return f"{scale}{target.activation}(z1)"
+    return f"{scale}Σ_r b_r {target.activation}(z_r), b = {list(target.b)}"
 
 
 def _is_polynomial(target, k: int | None) -> bool:
