@@ -129,6 +129,17 @@ class EscapeTimes:
         return self.times * np.asarray(self.ds, float)[:, None] * self.model.protocol.n_b
 
     @property
+    def median_samples(self) -> np.ndarray:
+        """Median of n over the runs at each d, runs that did not escape counting as later
+        than all others (``inf`` when more than half did not escape) (D,)."""
+        return np.median(np.where(np.isfinite(self.samples), self.samples, np.inf), axis=1)
+
+    @property
+    def fittable(self) -> bool:
+        """Whether at least two dimensions have a finite median, so an exponent exists."""
+        return int(np.isfinite(self.median_samples).sum()) >= 2
+
+    @property
     def escaped(self) -> np.ndarray:
         """Fraction of runs that escaped, per d (D,)."""
         return np.isfinite(self.times).mean(axis=1)
@@ -152,13 +163,12 @@ class EscapeTimes:
         for i, d in enumerate(self.ds):
             n = self.samples[i]
             finite = n[np.isfinite(n)]
-            median = np.median(np.where(np.isfinite(n), n, np.inf))
+            median = self.median_samples[i]
             band = (f"{np.percentile(finite, 16):.3g} … {np.percentile(finite, 84):.3g}"
                     if finite.size > 1 else "—")
             lines.append(f"{d:>7} {self.etas[i]:>10.4g} {self.escaped[i]:>8.0%} "
                          f"{median:>11.4g} {median / d:>10.4g} {band:>23}")
-        if np.isfinite(np.median(np.where(np.isfinite(self.samples), self.samples, np.inf),
-                                 axis=1)).sum() < 2:
+        if not self.fittable:
             lines.append("fit: fewer than two dimensions escaped — no exponent")
             return "\n".join(lines)
         fit = self.fit()
@@ -173,12 +183,14 @@ class EscapeTimes:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        fit = self.fit()
+        """Everything but the trajectories; ``fit`` is None when no exponent exists."""
+        fit = self.fit() if self.fittable else None
         return {"route": self.route, "model": self.model.to_dict(), "ds": list(self.ds),
                 "etas": list(self.etas), "threshold": self.threshold,
                 "times": [[None if not math.isfinite(v) else float(v) for v in row]
                           for row in self.times],
-                "prediction": self.prediction.to_dict(), "fit": fit.to_dict(),
+                "prediction": self.prediction.to_dict(),
+                "fit": None if fit is None else fit.to_dict(),
                 "metadata": self.metadata}
 
     def save(self, path: str | Path) -> Path:
@@ -266,7 +278,8 @@ def measure_escape_simulated(
 ) -> EscapeTimes:
     """Escape times of finite-d one-pass SGD from the SPEC's random init, per seed and d.
 
-    Each seed stops at the first saved time where its cosine overlap reaches ``threshold``;
+    Each seed stops at the first saved time where its cosine overlap reaches ``threshold``
+    (with ``direction`` given, it runs to the horizon);
     the time is interpolated between saved times (``n_saves`` log-spaced, relative resolution
     ≈ ln(range)/n_saves). Seeds that have not escaped by the horizon count as ``nan``
     (later than all others in the medians).
@@ -297,7 +310,9 @@ def measure_escape_simulated(
                     "the η²/n_b noise term wins at this overlap; lower η₀ (the model's η)")
             horizon = horizon_factor * t_ode
         grid = np.geomspace(min(1.0 / d, horizon / 1e4), horizon, n_saves)
-        sim = simulate(model_d, d, grid, seeds=seeds, stop_overlap=threshold)
+        # the kernel stops on any direction: with one direction asked for, run the horizon
+        sim = simulate(model_d, d, grid, seeds=seeds,
+                       stop_overlap=threshold if direction is None else None)
         for s, trajectory in enumerate(sim.trajectories):
             times[i, s] = escape_time(trajectory, threshold, direction)
         etas.append(model_d.protocol.eta)

@@ -64,6 +64,18 @@ class Leap:
         return self.expansion.exact
 
     @property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """The coordinates each step of the ordering introduces (steps adding none left out):
+        e.g. ``((0,), (1, 2))`` for ``z1 + z1·z2·z3`` — z2 and z3 come together."""
+        seen, groups = set(), []
+        for nu in self.ordering:
+            new = tuple(i for i, n in enumerate(nu) if n > 0 and i not in seen)
+            seen.update(new)
+            if new:
+                groups.append(new)
+        return tuple(groups)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The latent names in the order they are learned: e.g. ``("z1", "z2", "z3")``."""
         return tuple(self.expansion.names[i] for i in self.coordinates)

@@ -227,7 +227,7 @@ def plot_escape_scaling(escapes: EscapeTimes | Sequence[EscapeTimes], *,
         color = f"C{index % 10}"
         ds = np.asarray(escape.ds, dtype=float)
         n = np.where(np.isfinite(escape.samples), escape.samples, np.inf)
-        median = np.median(n, axis=1)
+        median = escape.median_samples
         keep = np.isfinite(median)
         label = (f"{escape.route}, ℓ = {escape.prediction.exponent}"
                  f" ({escape.prediction.target})")
@@ -239,7 +239,7 @@ def plot_escape_scaling(escapes: EscapeTimes | Sequence[EscapeTimes], *,
                         fmt="o", color=color, capsize=3, label=label)
         else:
             ax.plot(ds[keep], median[keep], "o", color=color, label=label)
-        if keep.sum() >= 2:
+        if escape.fittable:
             fit = escape.fit()
             factor = np.log(ds) if fit.log_factor else 1.0
             ax.plot(ds, np.exp(fit.intercept) * ds**fit.exponent * factor, "-", color=color,

@@ -73,8 +73,16 @@ class SaddleToSaddle:
 
     def agrees_with(self, leap: Leap) -> bool:
         """Whether the directions were learned in the order the leap's ordering introduces
-        them (directions never learned must be the leap's last ones)."""
-        return self.order == leap.coordinates[:len(self.order)]
+        them: directions of a later step of :attr:`Leap.groups` never before those of an
+        earlier one (any order within a step), and no unlearned direction belongs to an
+        earlier step than a learned one."""
+        rank = {r: g for g, group in enumerate(leap.groups) for r in group}
+        learned = [rank.get(r, len(rank)) for r in self.order]
+        if learned != sorted(learned):
+            return False
+        unlearned = [rank.get(r, len(rank)) for r in range(len(self.learn_times))
+                     if r not in self.order]
+        return not learned or not unlearned or min(unlearned) >= max(learned)
 
     def describe(self, names: tuple[str, ...] | None = None) -> str:
         names = names or tuple(f"z{r + 1}" for r in range(len(self.learn_times)))

@@ -44,6 +44,7 @@ def test_without_eta_scaling_the_noise_term_prevents_escape():
     escape = od.measure_escape_ode(model, [256, 65536], scale_eta=False, t_max=1e6)
     assert np.isfinite(escape.times[0, 0]) and np.isnan(escape.times[1, 0])
     assert "fewer than two dimensions escaped" in escape.table()
+    assert not escape.fittable and escape.to_dict()["fit"] is None  # still saved
 
 
 def test_escape_time_interpolates_the_crossing():
@@ -130,3 +131,32 @@ def test_leap_three_is_slower_than_the_staircase_at_equal_d():
     assert ratios[0] > 4 and ratios[1] > 2.5 * ratios[0]
     # leap 3 at η ∝ d^{-1/2}: t ≍ d
     assert np.log(leap3_times[1] / leap3_times[0]) / np.log(16) == pytest.approx(1.0, abs=0.15)
+
+
+def _saddles(learn_times):
+    return od.SaddleToSaddle(tuple(learn_times), (), 0.5)
+
+
+def test_learning_order_is_compared_step_by_step():
+    together = od.leap("z1 + z1*z2*z3", 3)          # z1, then z2 and z3 in one step
+    assert _saddles([1.0, 5.0, 4.0]).agrees_with(together)
+    assert not _saddles([5.0, 1.0, 4.0]).agrees_with(together)
+    assert _saddles([1.0, 5.0, np.nan]).agrees_with(together)
+    staircase = od.leap("z1 + z1*z2 + z1*z2*z3", 3)
+    assert not _saddles([1.0, 5.0, 4.0]).agrees_with(staircase)
+    assert not _saddles([1.0, np.nan, 4.0]).agrees_with(staircase)  # z3 before z2 ever
+
+
+def test_plateaus_are_found_where_the_risk_is_flat():
+    t = np.geomspace(0.01, 1e4, 400)
+    steps = 1.0 / (1 + (t / 1.0) ** 4) + 1.0 / (1 + (t / 300.0) ** 4)  # drops at t = 1, 300
+    trajectory = od.Trajectory(t=t, M=np.zeros((t.size, 1, 1)), Q=np.ones((t.size, 1, 1)),
+                               a=np.ones((t.size, 1)), risk=steps,
+                               model=od.Model(od.Target(k=1, activation="He1"),
+                                              od.Student(p=1, activation="He1"),
+                                              od.Protocol(eta=0.1)))
+    plateaus = od.saddle_to_saddle(trajectory).plateaus
+    assert len(plateaus) == 3
+    middle = plateaus[1]
+    assert 1.0 < middle.t_start < 10.0 and 30.0 < middle.t_end < 300.0
+    assert middle.risk == pytest.approx(1.0, abs=0.01)

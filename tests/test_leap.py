@@ -64,6 +64,8 @@ def test_ordering_and_learned_coordinates():
     mixed = od.leap("He4(z1) + z1*z2", 2)
     assert mixed.value == 2 and mixed.ordering[0] == (1, 1)
     assert od.leap("3", 1).value == 0
+    assert od.leap("z1 + z1*z2*z3", 3).groups == ((0,), (1, 2))
+    assert staircase.groups == ((0,), (1,), (2,))
 
 
 def test_target_objects_and_committees():
