@@ -13,6 +13,9 @@ Pipeline (each stage usable on its own)::
     result / plot           Trajectory (save/load) and figures
     analysis                drift at a point, Jacobian, fixed points, escape rates
     simulate / validate     finite-d one-pass SGD (Numba); ODE vs simulation, gap vs d
+    multihermite / leap     multivariate Hermite support of a target; its leap and ordering
+    scaling / escape        predicted sample-complexity exponents; escape times vs d, fits
+    saddles                 saddle-to-saddle: learning order, times and plateaus
 
 Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 ``erf`` as an activation means ``erf(x/√2)``; overlaps ``M = WUᵀ/d``, ``Q = WWᵀ/d``,
@@ -31,6 +34,14 @@ from .errors import (
     OverlapdynError,
     QuadratureError,
     UnknownActivationError,
+)
+from .escape import (
+    EscapeTimes,
+    escape_start,
+    escape_time,
+    measure_escape_ode,
+    measure_escape_simulated,
+    model_at,
 )
 from .expressions import parse_expression
 from .gaussian import (
@@ -62,11 +73,16 @@ from .integrate import (
     evolve,
     initial_overlaps,
     integrate,
+    overlap_cosines,
 )
 from .kernels import Derivation, KernelSet, derive_kernels
+from .leap import Leap, is_merged_staircase, leap
+from .multihermite import MultivariateHermite, multivariate_hermite
 from .result import State, Trajectory
 from .runconfig import IntegrateConfig
 from .runner import SweepSummary, run_sweep
+from .saddles import Plateau, SaddleToSaddle, saddle_to_saddle
+from .scaling import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
 from .simulate import Simulation, simulate, warm_start_weights
 from .spec import ConfigError, Model, Protocol, Student, Target, load_model, model_from_dict
 from .store import ResultStore
@@ -75,6 +91,25 @@ from .tasks import Task, TaskKind, register_kind
 from .validate import ValidationReport, validate
 
 __all__ = [
+    "EscapeTimes",
+    "ExponentFit",
+    "Leap",
+    "MultivariateHermite",
+    "Plateau",
+    "SaddleToSaddle",
+    "ScalingPrediction",
+    "escape_start",
+    "escape_time",
+    "fit_exponent",
+    "is_merged_staircase",
+    "leap",
+    "measure_escape_ode",
+    "measure_escape_simulated",
+    "model_at",
+    "multivariate_hermite",
+    "overlap_cosines",
+    "predict_scaling",
+    "saddle_to_saddle",
     "X",
     "Activation",
     "CompiledModel",

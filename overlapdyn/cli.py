@@ -1,4 +1,4 @@
-"""Command line: ``overlapdyn demo | expect | hermite | ode | point | validate | sweep``.
+"""Command line: ``overlapdyn demo | expect | hermite | ode | point | validate | scaling | sweep``.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command.
 """
@@ -119,6 +119,23 @@ def _sweep(args: argparse.Namespace) -> None:
         save_figure(plot_sweep(dataset[value], x, hue=hue, logx=logx), out / f"{value}.png")
         wrote.append(f"{value}.png")
     print(f"wrote {', '.join(wrote)} to {out} (records in {out / 'tasks'})")
+
+
+def _scaling(args: argparse.Namespace) -> None:
+    """``overlapdyn scaling``: leap / information exponent, predicted sample complexity,
+    escape times vs d (ODE and/or simulation) with fitted exponents, plots (see
+    :func:`overlapdyn.scaling_run.run_scaling`)."""
+    from .runconfig import load_run
+    from .scaling_run import run_scaling
+
+    model, _ = load_run(args.config)
+    out = Path(args.out) if args.out is not None else (
+        Path("outputs") / f"scaling-{Path(args.config).stem}")
+    report = run_scaling(model, args.d, out, route=args.route, seeds=args.seeds,
+                         threshold=args.threshold, scale_eta=not args.fixed_eta,
+                         t_max=args.t_max, tolerance=args.tolerance)
+    print(report.text())
+    print(f"wrote report.txt, scaling.json and the figures to {out}")
 
 
 def _matrix(text: str | None, name: str):
@@ -251,6 +268,31 @@ def build_parser() -> argparse.ArgumentParser:
                        "the first)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.set_defaults(run=_sweep)
+
+    scaling = commands.add_parser(
+        "scaling", help="information exponent / leap, predicted sample complexity, and "
+        "escape times from a random start measured over d, with fitted exponents")
+    scaling.add_argument("config", help="model TOML file; its protocol.eta is η₀ of the "
+                         "learning-rate scaling η = η₀ d^(−(ℓ−2)/2) (ℓ ≥ 3)")
+    scaling.add_argument("--d", type=int, nargs="+",
+                         default=[256, 512, 1024, 2048, 4096, 8192, 16384],
+                         help="dimensions, at least two (default: %(default)s)")
+    scaling.add_argument("--route", choices=("ode", "simulation", "both"), default="ode",
+                         help="measure on the ODE (M₀ = d^-1/2), on simulated SGD, or both")
+    scaling.add_argument("--seeds", type=int, default=8,
+                         help="simulated runs per d (default: 8)")
+    scaling.add_argument("--threshold", type=float, default=0.5,
+                         help="cosine overlap that counts as escaped (default: 0.5)")
+    scaling.add_argument("--fixed-eta", action="store_true",
+                         help="keep η = η₀ at every d instead of the predicted scaling")
+    scaling.add_argument("--t-max", type=float, default=None,
+                         help="longest time t = steps/d of a run (default: sized from the "
+                         "prediction)")
+    scaling.add_argument("--tolerance", type=float, default=0.15,
+                         help="|fitted − predicted| exponent that counts as agreement")
+    scaling.add_argument("--out", default=None,
+                         help="output folder (default: outputs/scaling-<config file stem>)")
+    scaling.set_defaults(run=_scaling)
     return parser
 
 

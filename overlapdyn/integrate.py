@@ -42,6 +42,7 @@ __all__ = [
     "evolve",
     "initial_overlaps",
     "integrate",
+    "overlap_cosines",
 ]
 
 
@@ -120,16 +121,32 @@ def RiskBelow(level: float, terminal: bool = True) -> Event:  # noqa: N802 (an E
 
 
 def OverlapCrosses(threshold: float, j: int | None = None, r: int | None = None,  # noqa: N802
-                   terminal: bool = True) -> Event:
-    """Fires when |M_jr| reaches ``threshold`` (escape); ``j``/``r`` None mean the max over them."""
+                   terminal: bool = True, normalized: bool = False,
+                   P: np.ndarray | None = None) -> Event:
+    """Fires when |M_jr| reaches ``threshold`` (escape); ``j``/``r`` None mean the max over them.
+
+    With ``normalized`` the overlap is the cosine ``|M_jr| / √(Q_jj P_rr)`` (P the teacher
+    Gram matrix, default I), which a growing norm of w_j cannot inflate (the same as |M_jr|
+    for spherical SGD and P = I).
+    """
     def function(M, Q, a, risk):
-        block = np.abs(M)
+        block = overlap_cosines(M, Q, P_diagonal) if normalized else np.abs(M)
         block = block if j is None else block[j:j + 1]
         block = block if r is None else block[:, r:r + 1]
         return float(block.max() - threshold)
 
+    P_diagonal = None if P is None else np.diag(np.asarray(P, dtype=float))
     where = f"M[{'*' if j is None else j},{'*' if r is None else r}]"
-    return Event(f"|{where}|>{threshold:g}", function, terminal, 1.0)
+    name = f"cos({where})" if normalized else f"|{where}|"
+    return Event(f"{name}>{threshold:g}", function, terminal, 1.0)
+
+
+def overlap_cosines(M: np.ndarray, Q: np.ndarray, P_diagonal: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """``|M_jr| / √(Q_jj P_rr)`` for the last two axes of M (…, p, k); P_rr = 1 by default."""
+    q = np.sqrt(np.diagonal(Q, axis1=-2, axis2=-1))[..., :, None]
+    norm = q if P_diagonal is None else q * np.sqrt(P_diagonal)
+    return np.abs(M) / norm
 
 
 def initial_overlaps(model: Model, d: int, seed: int | np.random.Generator | None = None

@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,7 +68,8 @@ from .activations import X
 from .activations import activation as resolve_activation
 from .errors import NotPolynomialError, OverlapdynError
 from .gaussian import GaussianFields, expectation
-from .hermite import gauss_hermite_rule, hermite_expansion, hermite_values
+from .hermite import hermite_expansion
+from .multihermite import multivariate_hermite
 from .spec import Model
 
 __all__ = ["Derivation", "Kernel", "KernelSet", "derive_kernels"]
@@ -277,40 +277,21 @@ def _truncated(expr: sympy.Expr, order: int, errors: dict, label: str) -> sympy.
                             for n, c in enumerate(coefficients) if c != 0.0))
 
 
-def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict,
-                      n_nodes: int = 32) -> sympy.Expr:
+def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict) -> sympy.Expr:
     """Multivariate Hermite truncation of a multi-index target at total degree ``order``.
 
-    With ``z = L w`` (``P = L Lᵀ``, w standard), ``g(Lw) ≈ Σ_{|ν|≤L} ĝ_ν Π_i He_{ν_i}(w_i)``
-    with ``ĝ_ν = E[g(Lw) Π He_{ν_i}(w_i)]/ν!`` by tensor Gauss–Hermite cubature; the result is
-    returned as a polynomial in z (``w = L⁻¹z``). The relative L²(N(0, P)) error follows from
-    Parseval and is recorded in ``errors``.
+    ``g(Lw) ≈ Σ_{|ν|≤L} ĝ_ν Π_i He_{ν_i}(w_i)`` (:func:`~overlapdyn.multihermite.
+    multivariate_hermite`), returned as a polynomial in z (``w = L⁻¹z``, ``P = L Lᵀ``); the
+    relative L²(N(0, P)) error is recorded in ``errors``.
     """
     k = P.shape[0]
+    expansion = multivariate_hermite(g, k, P=P, order=order)
     z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
-    cholesky = np.linalg.cholesky(P)
-    nodes, weights = gauss_hermite_rule(n_nodes)
-    grid = np.stack(np.meshgrid(*([nodes] * k), indexing="ij")).reshape(k, -1)
-    grid_weights = functools.reduce(np.multiply.outer, [weights] * k).reshape(-1)
-    values = np.broadcast_to(sympy.lambdify(z, g, modules=["scipy", "numpy"])(
-        *(cholesky @ grid)), grid_weights.shape)
-    basis = [hermite_values(order, grid[i]) for i in range(k)]
-    w = sympy.Matrix(np.linalg.inv(cholesky).tolist()) * sympy.Matrix(z)
-    norm2 = float(grid_weights @ values**2)
-    captured, terms = 0.0, []
-    for nu in itertools.product(range(order + 1), repeat=k):
-        if sum(nu) > order:
-            continue
-        product = np.prod([basis[i][nu[i]] for i in range(k)], axis=0)
-        factorial = float(np.prod([math.factorial(n) for n in nu]))
-        coefficient = float(grid_weights @ (values * product)) / factorial
-        if abs(coefficient) * math.sqrt(factorial) <= 1e-13 * math.sqrt(max(norm2, 1e-300)):
-            continue
-        captured += factorial * coefficient**2
-        terms.append(sympy.Float(coefficient) * sympy.Mul(
-            *[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)]))
-    errors[f"g = {g}"] = math.sqrt(max(norm2 - captured, 0.0) / norm2) if norm2 > 0 else 0.0
-    return sympy.expand(sympy.Add(*terms))
+    w = sympy.Matrix(np.linalg.inv(np.linalg.cholesky(P)).tolist()) * sympy.Matrix(z)
+    errors[f"g = {g}"] = expansion.relative_error
+    return sympy.expand(sympy.Add(*[
+        sympy.Float(c) * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
+        for nu, c in expansion.coefficients.items()]))
 
 
 # ------------------------------------------------------------------------------ entry

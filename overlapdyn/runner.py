@@ -26,7 +26,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ._files import atomic_write_text
@@ -34,7 +34,7 @@ from .store import ResultStore
 from .sweep import Sweep
 from .tasks import Task, execute, warm_up
 
-__all__ = ["SweepSummary", "run_sweep"]
+__all__ = ["SweepSummary", "pending", "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,20 @@ def _lost(task: Task, error: BaseException) -> dict:
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
+def pending(tasks: Iterable[Task], store: ResultStore, *, retry_failed: bool = False
+            ) -> list[Task]:
+    """The tasks without a record in ``store`` (and, with ``retry_failed``, those whose
+    record is a failure), in the given order."""
+    present = store.keys()
+    out = []
+    for task in tasks:
+        key = task.key
+        if key not in present or (retry_failed and (store.get(key) or {}).get(
+                "status") != "done"):
+            out.append(task)
+    return out
+
+
 def run_sweep(
     sweep: Sweep,
     out: str | os.PathLike,
@@ -155,11 +169,7 @@ def run_sweep(
         tasks.setdefault(task.key, task)
     store = ResultStore(out)
     atomic_write_text(store.folder / "sweep.json", json.dumps(sweep.to_dict(), indent=2) + "\n")
-    present = store.keys()
-    if retry_failed:
-        present = {key for key in present
-                   if key in tasks and (store.get(key) or {}).get("status") == "done"}
-    todo = [task for key, task in tasks.items() if key not in present]
+    todo = pending(tasks.values(), store, retry_failed=retry_failed)
     skipped = len(tasks) - len(todo)
     done = failed = 0
     failures = []

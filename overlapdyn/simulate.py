@@ -37,7 +37,7 @@ from .spec import Model
 
 __all__ = ["Simulation", "simulate", "warm_start_weights"]
 
-_SIMULATION_VERSION = 4
+_SIMULATION_VERSION = 5
 
 _LOOP = '''
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -65,7 +65,7 @@ def draw(rng, W, L, a, c_p, noise_std, x, lam, z):
 
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
 def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical, mse, train_a,
-        noise_std, n_test, Ms, Qs, As, test_risk, failed_at):
+        noise_std, n_test, stop_cosine, Ms, Qs, As, test_risk, failed_at):
     n_seeds, p, d = W0.shape
     k = L.shape[0]
     sqrt_d = math.sqrt(d)
@@ -96,6 +96,14 @@ def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherica
                             acc += W[j, i] * W[l, i]
                         Qs[s, saved, j, l] = acc / d
                     As[s, saved, j] = a[j]
+                reached = 0.0
+                for j in range(p):
+                    for r in range(k):
+                        p_rr = 0.0
+                        for c in range(k):
+                            p_rr += L[r, c] * L[r, c]
+                        cosine = abs(Ms[s, saved, j, r]) / math.sqrt(Qs[s, saved, j, j] * p_rr)
+                        reached = max(reached, cosine)
                 if n_test > 0:
                     total_sq = 0.0
                     for mu in range(n_test):
@@ -103,7 +111,7 @@ def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherica
                         total_sq += (y - y_hat) ** 2
                     test_risk[s, saved] = 0.5 * total_sq / n_test
                 saved += 1
-                if step == total:
+                if step == total or reached >= stop_cosine:
                     break
             grad[:, :] = 0.0
             grad_a[:] = 0.0
@@ -227,6 +235,9 @@ class Simulation:
 
     def stack(self, quantity: str) -> np.ndarray:
         """The quantity (``"M"``, ``"Q"``, ``"a"``, ``"risk"``) of every seed: (seeds, T, …)."""
+        if len({tr.t.size for tr in self.trajectories}) > 1:
+            raise OverlapdynError("the seeds' trajectories have different lengths (stopped by "
+                                  "stop_overlap or by a failure): use .trajectories")
         return np.stack([getattr(tr, quantity) for tr in self.trajectories])
 
     def mean(self, quantity: str) -> np.ndarray:
@@ -245,6 +256,7 @@ def simulate(
     init: tuple[np.ndarray, np.ndarray] | None = None,
     n_test: int = 0,
     compiled: CompiledModel | None = None,
+    stop_overlap: float | None = None,
 ) -> Simulation:
     """Run one-pass SGD at dimension d for each seed and record the overlaps at ``times``.
 
@@ -256,6 +268,9 @@ def simulate(
         init: a warm start ``(M, Q)`` (the same for every seed), else the SPEC's random init.
         n_test: held-out samples per saved time for the test-set risk (0: skip).
         compiled: the model's compiled drift, to compute the overlap risk (built if None).
+        stop_overlap: stop a seed at the first saved time where some cosine
+            ``|M_jr|/√(Q_jj P_rr)`` reaches this value (escape-time measurements); its
+            trajectory then ends there, so seeds may have different lengths.
 
     Returns:
         A :class:`Simulation`. A seed whose error turns non-finite stops there; its
@@ -294,7 +309,9 @@ def simulate(
     module.run(W0, np.array(student.a, dtype=float), L, generators, steps,
                student.c_p, protocol.eta, student.eta_a, protocol.n_b, protocol.weight_decay,
                protocol.spherical, protocol.loss == "mse", student.train_readout,
-               np.sqrt(target.noise), n_test, Ms, Qs, As, test_risk, failed_at)
+               np.sqrt(target.noise), n_test,
+               np.inf if stop_overlap is None else float(stop_overlap),
+               Ms, Qs, As, test_risk, failed_at)
     wall = time.perf_counter() - start
     compiled = compiled or CompiledModel(model)
     trajectories = []

@@ -22,18 +22,22 @@ its outcome — values, or the exception it raised — into a record. The built-
 ``validate`` :func:`~overlapdyn.validate.validate` over the option ``ds`` with ``seeds``
            runs per d on the ``[integrate]`` grid; values ``exponent_<q>``, ``passed``,
            ``gap_<q>`` (per d, dimension ``d_validate``) for q ∈ {risk, M, Q}.
+``escape``  :mod:`overlapdyn.escape` at (d, seed): ``escape_time`` (t), ``escape_samples``
+           (n = t·d·n_b), ``eta`` (η(d) = η₀ d^−(ℓ−2)/2 unless ``scale_eta = false``),
+           ``predicted_exponent``; options ``route`` (``ode``: M₀ = Z/√d with Z drawn
+           with the seed, or ``aligned``; ``simulation``), ``threshold``.
 =========  ==========================================================================
 
 A failing task (an :class:`~overlapdyn.integrate.IntegrationError` from a learning rate that
 blows up, a simulation that diverges) is a failed record carrying the message; it never
-stops the others. Adding a kind — escape times, say — takes a function and one
-:func:`register_kind` call::
+stops the others. Adding a kind takes a function and one :func:`register_kind` call (the
+``escape`` kind below is such a wrapper around :mod:`overlapdyn.escape`)::
 
-    def run_escape(task):
+    def run_lyapunov(task):
         ...                                    # task.model, task.run, task.option("…")
-        return {"escape_time": t_escape}
+        return {"growth_rate": rate}
 
-    register_kind(TaskKind("escape", run_escape, options={"threshold": 0.5}))
+    register_kind(TaskKind("lyapunov", run_lyapunov, options={"delta": 1e-6}))
 
 Compiled code on workers. A task builds its :class:`~overlapdyn.drift.CompiledModel` (or the
 simulator) through :mod:`overlapdyn.codegen`: the generated module is imported once per
@@ -379,3 +383,36 @@ VALIDATE = register_kind(TaskKind(
     ignores=("d", "seed", "method", "rtol", "atol", "risk_below", "escape_overlap"),
     warm_up=_warm_up_validate, plot="exponent_risk",
     description="ODE vs simulation over the dimensions ds: gaps and exponents"))
+
+
+def _run_escape(task: Task) -> dict:
+    from .escape import measure_escape_ode, measure_escape_simulated
+
+    route, run = task.option("route"), task.run
+    common = {"threshold": float(task.option("threshold")),
+              "scale_eta": bool(task.option("scale_eta"))}
+    if route == "ode":
+        seeds = None if task.option("aligned") else (run.seed,)
+        escape = measure_escape_ode(task.model, (run.d,), seeds=seeds, **common)
+    elif route == "simulation":
+        escape = measure_escape_simulated(task.model, (run.d,), seeds=(run.seed,), **common)
+    else:
+        raise ConfigError(f"escape option route must be 'ode' or 'simulation', got {route!r}")
+    return {"escape_time": escape.times[0, 0], "escape_samples": escape.samples[0, 0],
+            "eta": escape.etas[0], "predicted_exponent": escape.prediction.sample_exponent}
+
+
+def _warm_up_escape(task: Task) -> None:
+    _warm_up_ode(task)
+    if task.option("route") == "simulation":
+        _warm_up_simulate(Task("simulate", task.model, task.run))
+
+
+ESCAPE = register_kind(TaskKind(
+    "escape", _run_escape,
+    options={"route": "ode", "threshold": 0.5, "scale_eta": True, "aligned": False},
+    ignores=("t_end", "n_points", "log", "t_first", "method", "rtol", "atol", "M0", "Q0",
+             "risk_below", "escape_overlap"),
+    warm_up=_warm_up_escape, plot="escape_samples",
+    description="escape time from a random start at (d, seed), overlapdyn.escape "
+                "(route ode: M₀ = Z/√d, Z drawn with the seed, or aligned; route simulation)"))

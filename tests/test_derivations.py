@@ -36,3 +36,13 @@ def test_main_prints_latex_and_sympy(script, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "C_{12}" in printed and "C_12" in printed
     assert "align" in out.read_text()
+
+
+def test_leap_table_agrees_with_the_literature():
+    script = runpy.run_path(str(SCRIPT.parent / "leap_table.py"))
+    rows = script["table_rows"]()
+    assert len(rows) >= 12 and all(row["agrees"] for row in rows)
+    staircase = next(row for row in rows if row["target"] == "z1 + z1*z2 + z1*z2*z3")
+    assert staircase["learned"] == "z1 → z2 → z3" and staircase["samples"] == "d^1"
+    table = script["latex"](rows)
+    assert table.startswith(r"\begin{tabular}") and table.count(r"\\") == len(rows) + 1

@@ -28,7 +28,7 @@ from overlapdyn.dataset import STATUS, aggregate, load_dataset, save_dataset
 from overlapdyn.errors import ConfigError, OverlapdynError
 from overlapdyn.plot import plot_sweep
 from overlapdyn.runconfig import IntegrateConfig
-from overlapdyn.runner import run_sweep
+from overlapdyn.runner import pending, run_sweep
 from overlapdyn.store import ResultStore
 from overlapdyn.sweep import Sweep, load_sweep, sweep_from_dict
 from overlapdyn.tasks import Task, TaskKind, execute
@@ -102,8 +102,8 @@ def test_kind_specific_checks():
         Sweep(LINEAR, {"d": [100, 200]}, kind="validate")
     with pytest.raises(ConfigError, match="unknown \\[sweep.options\\] \\['n_tset'\\].*n_test"):
         Sweep(LINEAR, {"seed": [0]}, kind="simulate", options={"n_tset": 5})
-    with pytest.raises(ConfigError, match="unknown task kind 'escape'.*register_kind"):
-        Sweep(LINEAR, {"seed": [0]}, kind="escape")
+    with pytest.raises(ConfigError, match="unknown task kind .lyapunov..*register_kind"):
+        Sweep(LINEAR, {"seed": [0]}, kind="lyapunov")
     clashing = TaskKind("clashing", _square, dims={"row": ("n_b",)})
     with pytest.raises(ConfigError, match="axes \\['n_b'\\] clash.*<section>.<key>"):
         Sweep(LINEAR, {"n_b": [1, 2]}, kind=clashing)
@@ -180,6 +180,18 @@ def test_validate_tasks_give_exponents_per_point(tmp_path):
     assert np.isfinite(ds.exponent_risk).all() and (ds.status == STATUS["done"]).all()
 
 
+def test_escape_tasks_wrap_the_escape_module():
+    sweep = Sweep(LINEAR, {"d": [100, 10000], "seed": [0, 1]}, kind="escape")
+    records = [execute(task) for task in sweep.tasks()]
+    assert [r["status"] for r in records] == ["done"] * 4
+    samples = np.array([r["values"]["escape_samples"] for r in records]).reshape(2, 2)
+    # information exponent 1: n ∝ d, here to within 20 %
+    np.testing.assert_allclose(samples[1] / samples[0], 100, rtol=0.2)
+    assert records[0]["values"]["predicted_exponent"] == 1
+    with pytest.raises(ConfigError, match="'escape' tasks do not use integrate.t_end"):
+        Sweep(LINEAR, {"integrate.t_end": [1.0, 2.0]}, kind="escape")
+
+
 def _square(task):
     return {"square": task.model.protocol.eta ** 2, "row": np.arange(task.run.seed + 1.0)}
 
@@ -215,6 +227,17 @@ def test_store_is_atomic_keyed_and_refuses_other_folders(tmp_path):
         {"format": "overlapdyn.validation-store", "version": 1}))
     with pytest.raises(OverlapdynError, match="not a store of 'overlapdyn.result-store'"):
         ResultStore(tmp_path / "v")
+
+
+def test_pending_skips_stored_tasks_and_retries_failures_on_request(tmp_path):
+    sweep = Sweep(LINEAR, {"eta": [0.5, 5.0]}, run=SHORT)
+    ok, blown = sweep.tasks()
+    store = ResultStore(tmp_path)
+    assert pending([ok, blown], store) == [ok, blown]
+    for task in (ok, blown):
+        store.put(task.key, execute(task))
+    assert pending([ok, blown], store) == []
+    assert pending([ok, blown], store, retry_failed=True) == [blown]
 
 
 def test_aggregate_labels_pads_flags_and_round_trips(tmp_path):
