@@ -349,8 +349,13 @@ def killed_and_resumed(tmp_path_factory):
         orphans = _in_group(first.pid)
     finally:
         _kill_group(first)
-    second = subprocess.run(command, capture_output=True, text=True, timeout=180,
-                            start_new_session=True)
+    second = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = second.communicate(timeout=180)
+    finally:
+        _kill_group(second)    # its cluster too, should the run hang or the test fail
+    second = subprocess.CompletedProcess(command, second.returncode, stdout, stderr)
     return {"out": out, "sweep": load_sweep(config), "first_rc": first.returncode,
             "first_output": output, "before": before, "orphans": orphans,
             "second": second}
