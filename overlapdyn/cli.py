@@ -114,9 +114,14 @@ def _sweep(args: argparse.Namespace) -> None:
         dims = [a.name for a in sweep.axes]
         x = args.x or dims[0]
         hue = next((d for d in dims if d != x and d != "seed"), None)
-        xs = np.asarray(dataset[x].values)
-        logx = bool(xs.dtype.kind in "if" and xs.min() > 0 and xs.max() >= 100 * xs.min())
-        save_figure(plot_sweep(dataset[value], x, hue=hue, logx=logx), out / f"{value}.png")
+        def wide(values) -> bool:  # positive numbers spanning 30× or more: a log axis
+            values = np.asarray(values)
+            values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+            return bool(values.dtype.kind in "if" and values.size and values.min() > 0
+                        and values.max() >= 30 * values.min())
+
+        save_figure(plot_sweep(dataset[value], x, hue=hue, logx=wide(dataset[x].values),
+                               logy=wide(dataset[value].values)), out / f"{value}.png")
         wrote.append(f"{value}.png")
     print(f"wrote {', '.join(wrote)} to {out} (records in {out / 'tasks'})")
 

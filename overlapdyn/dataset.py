@@ -10,7 +10,8 @@ bookkeeping. Values whose shape changes along an axis (``M_final`` over a ``p`` 
 padded with NaN to the largest shape; missing and failed tasks are NaN too, and told apart
 by ``status`` (CF flags: 0 missing, 1 done, 2 failed) with the message in ``error``.
 A value named like its only dimension (``t``) becomes that dimension's coordinate when every
-task has the same one (else it stays a variable, ``t_values``). Also per point: ``key``
+task has the same one (else it stays a variable, ``t_values``; so does a value named like an
+axis). Also per point: ``key``
 (the task's record), ``wall_time_s``, ``numba_compiles``. ``ds.attrs["sweep"]`` holds the
 sweep as JSON (:meth:`Sweep.to_dict <overlapdyn.sweep.Sweep.to_dict>`).
 
@@ -93,7 +94,7 @@ def aggregate(sweep: Sweep, store: ResultStore | str | os.PathLike):
         data = np.full((len(tasks), *extent), np.nan)
         for i, array in arrays.items():
             data[(i, *(slice(0, n) for n in array.shape))] = array
-        label = f"{name}_values" if own == (name,) else name
+        label = f"{name}_values" if own == (name,) or name in coords else name
         variables[label] = ((*dims, *own), data.reshape(*shape, *extent))
     variables["status"] = (dims, status.reshape(shape), {
         "flag_values": np.array(list(STATUS.values()), dtype=np.int8),

@@ -23,7 +23,7 @@ its outcome — values, or the exception it raised — into a record. The built-
            runs per d on the ``[integrate]`` grid; values ``exponent_<q>``, ``passed``,
            ``gap_<q>`` (per d, dimension ``d_validate``) for q ∈ {risk, M, Q}.
 ``escape``  :mod:`overlapdyn.escape` at (d, seed): ``escape_time`` (t), ``escape_samples``
-           (n = t·d·n_b), ``eta`` (η(d) = η₀ d^−(ℓ−2)/2 unless ``scale_eta = false``),
+           (n = t·d·n_b), ``eta_used`` (η(d) = η₀ d^−(ℓ−2)/2 unless ``scale_eta = false``),
            ``predicted_exponent``; options ``route`` (``ode``: M₀ = Z/√d with Z drawn
            with the seed, or ``aligned``; ``simulation``), ``threshold``.
 =========  ==========================================================================
@@ -399,7 +399,7 @@ def _run_escape(task: Task) -> dict:
     else:
         raise ConfigError(f"escape option route must be 'ode' or 'simulation', got {route!r}")
     return {"escape_time": escape.times[0, 0], "escape_samples": escape.samples[0, 0],
-            "eta": escape.etas[0], "predicted_exponent": escape.prediction.sample_exponent}
+            "eta_used": escape.etas[0], "predicted_exponent": escape.prediction.sample_exponent}
 
 
 def _warm_up_escape(task: Task) -> None:
