@@ -193,7 +193,8 @@ def test_escape_tasks_wrap_the_escape_module():
 
 
 def _square(task):
-    return {"square": task.model.protocol.eta ** 2, "row": np.arange(task.run.seed + 1.0)}
+    eta = task.model.protocol.eta
+    return {"square": eta ** 2, "row": np.arange(task.run.seed + 1.0), "eta": 2 * eta}
 
 
 def test_a_new_kind_is_a_function_and_a_registration(tmp_path):
@@ -206,6 +207,9 @@ def test_a_new_kind_is_a_function_and_a_registration(tmp_path):
     np.testing.assert_array_equal(ds.square.values, [[1.0, 1.0], [9.0, 9.0]])
     # rows of different lengths are padded with NaN
     np.testing.assert_array_equal(ds.row.sel(eta=3.0, seed=0).values, [0.0, np.nan, np.nan])
+    # a value named like an axis does not replace the axis' coordinate
+    np.testing.assert_array_equal(ds.eta.values, [1.0, 3.0])
+    np.testing.assert_array_equal(ds.eta_values.values[:, 0], [2.0, 6.0])
     assert od.register_kind(kind) is kind and od.tasks.task_kind("square") is kind
     with pytest.raises(ConfigError, match="already registered"):
         od.register_kind(kind)
@@ -383,6 +387,7 @@ def test_killed_sweep_resumes_with_every_result_exactly_once(killed_and_resumed)
     # compiled once (by the client's warm-up); no task on any worker compiled anything
     assert {r["numba_compiles"] for r in records.values()} == {0}
     assert len({r["worker"]["pid"] for r in records.values()}) >= 2
+    assert (run["out"] / "final_risk.png").stat().st_size > 0
     ds = load_dataset(run["out"] / "results.nc")
     assert ds.attrs["tasks_done"] == 150 and ds.attrs["tasks_failed"] == 50
     assert (ds.status.sel(eta=0.1) == STATUS["done"]).all()
