@@ -1,4 +1,4 @@
-r"""Sweep tasks: one unit of work (an ODE run, a simulation, a validation) and its kinds.
+r"""Sweep tasks: one unit of work (an ODE run, a simulation, an escape time …) and its kinds.
 
 A :class:`Task` is a model, its run settings (the ``[integrate]`` section:
 :class:`~overlapdyn.runconfig.IntegrateConfig` — time grid, d, seed, warm start, solver) and
@@ -11,22 +11,22 @@ function ``run(task) -> {name: number or array}`` plus the dimension names of it
 values, its options and their defaults; :func:`execute` runs any kind on a worker and turns
 its outcome — values, or the exception it raised — into a record. The built-in kinds:
 
-=========  ==========================================================================
-``ode``    :func:`~overlapdyn.integrate.integrate` from the random start at (d, seed)
-           or the warm start; values ``t``, ``risk`` (T,) on the saved grid (NaN after
-           a terminal event), ``final_risk``, ``t_final``, ``event_time`` (first
-           terminal event, NaN if none), ``M_final`` (p, k), ``Q_final`` (p, p), ``nfev``.
-``simulate`` one finite-d SGD run (:func:`~overlapdyn.simulate.simulate`) at (d, seed);
-           the same values (no ``event_time``/``nfev``) plus ``test_risk`` (T,) when
-           the option ``n_test`` > 0; the grid times are rounded to whole steps.
-``validate`` :func:`~overlapdyn.validate.validate` over the option ``ds`` with ``seeds``
-           runs per d on the ``[integrate]`` grid; values ``exponent_<q>``, ``passed``,
-           ``gap_<q>`` (per d, dimension ``d_validate``) for q ∈ {risk, M, Q}.
-``escape``  :mod:`overlapdyn.escape` at (d, seed): ``escape_time`` (t), ``escape_samples``
-           (n = t·d·n_b), ``eta_used`` (η(d) = η₀ d^−(ℓ−2)/2 unless ``scale_eta = false``),
-           ``predicted_exponent``; options ``route`` (``ode``: M₀ = Z/√d with Z drawn
-           with the seed, or ``aligned``; ``simulation``), ``threshold``.
-=========  ==========================================================================
+============  ==========================================================================
+``ode``       :func:`~overlapdyn.integrate.integrate` from the random start at (d, seed)
+              or the warm start; values ``t``, ``risk`` (T,) on the saved grid (NaN after
+              a terminal event), ``final_risk``, ``t_final``, ``event_time`` (first
+              terminal event, NaN if none), ``M_final`` (p, k), ``Q_final`` (p, p), ``nfev``.
+``simulate``  one finite-d SGD run (:func:`~overlapdyn.simulate.simulate`) at (d, seed);
+              the same values (no ``event_time``/``nfev``) plus ``test_risk`` (T,) when
+              the option ``n_test`` > 0; the grid times are rounded to whole steps.
+``validate``  :func:`~overlapdyn.validate.validate` over the option ``ds`` with ``seeds``
+              runs per d on the ``[integrate]`` grid; values ``exponent_<q>``, ``passed``,
+              ``gap_<q>`` (per d, dimension ``d_validate``) for q ∈ {risk, M, Q}.
+``escape``    :mod:`overlapdyn.escape` at (d, seed): ``escape_time`` (t), ``escape_samples``
+              (n = t·d·n_b), ``eta_used`` (η(d) = η₀ d^−(ℓ−2)/2 unless ``scale_eta = false``),
+              ``predicted_exponent``; options ``route`` (``ode``: M₀ = Z/√d with Z drawn
+              with the seed, or ``aligned``; ``simulation``), ``threshold``.
+============  ==========================================================================
 
 A failing task (an :class:`~overlapdyn.integrate.IntegrationError` from a learning rate that
 blows up, a simulation that diverges) is a failed record carrying the message; it never
