@@ -64,7 +64,7 @@ def cluster(workers: int):
     """A running local cluster of ``workers`` single-threaded processes, and its start time."""
     start = time.perf_counter()
     local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                     dashboard_address=None)
+                                     dashboard_address=":0")
     return local, time.perf_counter() - start
 
 

@@ -104,7 +104,8 @@ def _sweep(args: argparse.Namespace) -> None:
           f"{' × '.join(f'{a.name} ({len(a.values)})' for a in sweep.axes) or 'no axes'} "
           f"on {where}; results kept in {out}")
     summary = run_sweep(sweep, out, scheduler=args.scheduler, workers=args.workers,
-                        retry_failed=args.retry_failed, progress=not args.no_progress)
+                        retry_failed=args.retry_failed, task_timeout=args.task_timeout,
+                        progress=not args.no_progress)
     dataset = aggregate(sweep, out)
     save_dataset(dataset, out / "results.nc")
     print(summary)
@@ -267,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="worker processes of the local cluster (default: one per core)")
     sweep.add_argument("--retry-failed", action="store_true",
                        help="run again the tasks recorded as failed")
+    sweep.add_argument("--task-timeout", type=float, default=None, metavar="SECONDS",
+                       help="record a task still running after SECONDS as failed and restart "
+                       "its worker (default: no limit)")
     sweep.add_argument("--plot", default=None, help="the value to plot (default: the kind's, "
                        "e.g. final_risk)")
     sweep.add_argument("--x", default=None, help="the axis on the plot's x axis (default: "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -83,7 +84,7 @@ def _client(scheduler: str | None, workers: int | None, threads_per_worker: int
         return
     workers = workers or os.cpu_count() or 1
     with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
-                      processes=True, dashboard_address=None) as cluster, \
+                      processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -105,13 +106,59 @@ def _warm(tasks: list[Task]) -> None:
             warm_up(task)
 
 
-def _lost(task: Task, error: BaseException) -> dict:
-    """The record of a task whose worker died (or that Dask could not run)."""
+def _lost(task: Task, error: BaseException, reason: str | None = None) -> dict:
+    """The record of a task that did not return: its worker died, Dask could not run it, or
+    it was stopped for running past the task timeout (``reason``)."""
+    message = reason or (f"{type(error).__name__}: {error} (the task's worker died or Dask "
+                         "could not run it)")
     return {"key": task.key, "task": task.spec(), "status": "failed", "values": {},
-            "error": f"{type(error).__name__}: {error} (the task's worker died or Dask could "
-                     "not run it)", "traceback": None, "wall_time_s": float("nan"),
+            "error": message, "traceback": None, "wall_time_s": float("nan"),
             "numba_compiles": 0, "worker": None,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+class _Watchdog:
+    """Finds tasks that have been on a worker longer than ``limit`` seconds.
+
+    A running task cannot be interrupted (it may sit in compiled code), so an overdue one is
+    stopped by cancelling its future and restarting its worker through the worker's nanny.
+    The clock of a task starts when the scheduler hands it to a worker (``processing``, seen
+    once a second) or when that worker finishes another task, whichever is later, and only
+    the oldest task of a worker can be overdue: with one thread per worker, the clock runs
+    while the task runs (the first task of a fresh worker also pays for its imports).
+    """
+
+    def __init__(self, client, limit: float) -> None:
+        self.client, self.limit = client, float(limit)
+        self.since: dict[tuple[str, str], float] = {}
+        self.checked = -math.inf
+
+    def overdue(self) -> list[tuple[str, str]]:
+        """``(key, worker)`` of the overdue tasks (the scheduler is asked at most once a
+        second)."""
+        now = time.monotonic()
+        if now - self.checked < min(1.0, self.limit / 4):
+            return []
+        self.checked = now
+        processing = self.client.processing()
+        current = {(worker, key) for worker, keys in processing.items() for key in keys}
+        # a worker that finished a task starts the clocks of those queued behind it anew
+        moved_on = {worker for worker, key in self.since if (worker, key) not in current}
+        self.since = {(worker, key): now if worker in moved_on else self.since.get(
+            (worker, key), now) for worker, key in current}
+        late = []
+        for worker, keys in processing.items():
+            if keys:
+                key = min(keys, key=lambda k: self.since[worker, k])
+                if now - self.since[worker, key] > self.limit:
+                    late.append((key, worker))
+        return late
+
+    def restarted(self, worker: str) -> None:
+        """Forget the clocks of ``worker``'s tasks: the tasks queued there are handed out
+        again, and their clocks start anew."""
+        self.since = {pair: t for pair, t in self.since.items() if pair[0] != worker}
+        self.checked = -math.inf
 
 
 def pending(tasks: Iterable[Task], store: ResultStore, *, retry_failed: bool = False
@@ -136,6 +183,7 @@ def run_sweep(
     workers: int | None = None,
     threads_per_worker: int = 1,
     retry_failed: bool = False,
+    task_timeout: float | None = None,
     warm: bool = True,
     progress: bool = True,
 ) -> SweepSummary:
@@ -150,6 +198,9 @@ def run_sweep(
         threads_per_worker: threads per local worker. Keep 1: the tasks are CPU bound, and
             the per-task compile count is exact only then.
         retry_failed: run again the tasks whose stored record is a failure.
+        task_timeout: seconds a task may spend on a worker; a task past it is recorded as
+            failed (``TimeoutError``) and its worker restarted by its nanny — the only way
+            to stop a task stuck in compiled code. None: no limit.
         warm: compile the kernels here first (see the module docstring).
         progress: show a tqdm progress bar.
 
@@ -183,22 +234,43 @@ def run_sweep(
                                                          for t in todo], pure=False)
                 by_key = {future.key: task for future, task in zip(futures, todo,
                                                                     strict=True)}
+                future_of = {future.key: future for future in futures}
                 completed = as_completed(futures)
                 del futures  # each future is released as soon as its record is written
-                for future in completed:
-                    task = by_key[future.key]
-                    try:
-                        record = future.result()
-                    except Exception as error:  # the worker died, or Dask gave up
-                        record = _lost(task, error)
-                    future.release()
-                    store.put(task.key, record)
-                    if record["status"] == "done":
-                        done += 1
+                watchdog = None if task_timeout is None else _Watchdog(client, task_timeout)
+                stopped: dict[str, str] = {}
+                while not completed.is_empty():
+                    if watchdog is None or completed.has_ready():
+                        ready = completed.next_batch(block=watchdog is None)
                     else:
-                        failed += 1
-                        failures.append((task.key, record["error"]))
-                    bar.update(1)
-                    bar.set_postfix(failed=failed, refresh=False)
+                        ready = []
+                        time.sleep(0.05)
+                        for key, worker in watchdog.overdue():
+                            if key in stopped or key not in future_of:
+                                continue
+                            stopped[key] = (f"TimeoutError: still running after the task "
+                                            f"timeout of {task_timeout:g} s on {worker}; "
+                                            "stopped by restarting that worker")
+                            client.cancel([future_of[key]])
+                            client.restart_workers([worker], raise_for_error=False)
+                            watchdog.restarted(worker)
+                    for future in ready:
+                        task = by_key[future.key]
+                        try:
+                            record = future.result()
+                        except BaseException as error:  # a worker died, Dask gave up, stopped
+                            if isinstance(error, KeyboardInterrupt | SystemExit):
+                                raise
+                            record = _lost(task, error, stopped.get(future.key))
+                        future.release()
+                        del future_of[future.key]
+                        store.put(task.key, record)
+                        if record["status"] == "done":
+                            done += 1
+                        else:
+                            failed += 1
+                            failures.append((task.key, record["error"]))
+                        bar.update(1)
+                        bar.set_postfix(failed=failed, refresh=False)
     return SweepSummary(len(tasks), done, failed, skipped, time.perf_counter() - start,
                         tuple(failures), str(store.folder))

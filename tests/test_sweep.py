@@ -11,6 +11,7 @@ finite-d SGD at d = 200 to t = 10, where η = 50 diverges (those 50 tasks fail).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -443,6 +444,28 @@ def test_an_external_cluster_gives_identical_results(killed_and_resumed, dask_cl
     # a rerun against the cluster finds everything stored and runs nothing
     again = run_sweep(sweep, tmp_path / "remote", scheduler=dask_cluster, progress=False)
     assert (again.done, again.failed, again.skipped) == (0, 0, 200)
+
+
+def _stuck_on_seed_1(task):
+    if task.run.seed == 1:
+        time.sleep(600)      # stands for a task stuck in compiled code
+    return {"seed": float(task.run.seed)}
+
+
+def test_a_task_past_the_timeout_is_stopped_and_recorded(tmp_path):
+    from distributed import Client, LocalCluster
+
+    kind = TaskKind("stuck", _stuck_on_seed_1)
+    sweep = Sweep(LINEAR, {"seed": [0, 1, 2, 3]}, kind=kind)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        client.run(importlib.import_module, __name__)   # imports done before the clock runs
+        summary = run_sweep(sweep, tmp_path, scheduler=cluster.scheduler_address,
+                            task_timeout=2.0, progress=False)
+    assert (summary.done, summary.failed) == (3, 1), summary
+    (key, error), = summary.failures
+    assert key == sweep.tasks()[1].key and error.startswith("TimeoutError: still running")
+    assert ResultStore(tmp_path).get(key)["status"] == "failed"
 
 
 def test_cli_sweep_reports_a_bad_config_without_starting_dask(tmp_path, capsys):
