@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy
 import scipy.integrate
+import scipy.optimize
 
 from ._version import __version__
 from .drift import CompiledModel
@@ -44,6 +45,24 @@ __all__ = [
     "integrate",
     "overlap_cosines",
 ]
+
+
+# how often a run abandoned at a blow-up is redone to just before it
+_BLOWUP_RETRIES = 6
+
+
+class _BlowUp(Exception):
+    """Raised by the guarded right-hand side when the state passes the blow-up norm."""
+
+    def __init__(self, t: float) -> None:
+        super().__init__(t)
+        self.t = float(t)
+
+
+def _initial_only(y0: np.ndarray):
+    """A solve_ivp-like result holding just the initial state (a blow-up at once)."""
+    return scipy.optimize.OptimizeResult(t=np.zeros(1), y=y0[:, None], status=0, message="",
+                                         t_events=None, y_events=None, nfev=0)
 
 
 class IntegrationError(OverlapdynError):
@@ -239,20 +258,34 @@ def integrate(
         return function
 
     def guarded_rhs(t, y):
-        # Beyond the blow-up norm, or where the drift is not finite (closed forms outside
-        # the PSD cone), the state is frozen. The solver then finishes with finite values
-        # (solve_ivp keeps nothing if the right-hand side raises, and its event root-finding
-        # fails on states that jump to infinity within one step); saved points past the
-        # blow-up are cut afterwards. A trial stage that is frozen and rejected is harmless.
-        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > blowup_norm:
+        # Past the blow-up norm the run is abandoned (and redone to just before, below):
+        # LSODA shrinking its step towards a finite-time singularity (dQ/dt ∝ Q², a learning
+        # rate too large) can loop forever inside its Fortran code. Where the drift is not
+        # finite (closed forms outside the PSD cone) the state is frozen instead, so that a
+        # rejected trial stage is harmless; saved points past a failure are cut afterwards.
+        if not np.all(np.isfinite(y)):
             return np.zeros_like(y)
+        if np.max(np.abs(y)) > blowup_norm:
+            raise _BlowUp(t)
         dy = compiled.rhs(t, y)
         return dy if np.all(np.isfinite(dy)) else np.zeros_like(y)
 
     start = time.perf_counter()
-    solution = scipy.integrate.solve_ivp(
-        guarded_rhs, (0.0, save.t_end), y0, method=method, t_eval=save.grid(),
-        events=[state_event(e) for e in events] or None, rtol=rtol, atol=atol)
+    grid, t_end, blown_at = save.grid(), save.t_end, None
+    for attempt in range(_BLOWUP_RETRIES):
+        try:
+            solution = scipy.integrate.solve_ivp(
+                guarded_rhs, (0.0, t_end), y0, method=method, t_eval=grid[grid <= t_end],
+                events=[state_event(e) for e in events] or None, rtol=rtol, atol=atol)
+            break
+        except _BlowUp as blowup:
+            # solve_ivp keeps nothing when the right-hand side raises: integrate again, to
+            # a little before the first time the state was seen past the blow-up norm
+            blown_at = blowup.t if blown_at is None else min(blown_at, blowup.t)
+            t_end = blown_at * (1.0 - 0.01 * 2**attempt)
+            if t_end <= 0.0 or attempt == _BLOWUP_RETRIES - 1:
+                solution = _initial_only(y0)
+                break
     wall = time.perf_counter() - start
     fired = {e.name: [float(t) for t in times] for e, times in zip(
         events, solution.t_events or [], strict=False) if len(times)}
@@ -280,6 +313,9 @@ def integrate(
     elif status == -1:
         failure = _blowup_message(spec, f"after t = {ts[-1] if ts.size else 0.0:.4g}",
                                   f"the solver failed: {message}")
+    elif blown_at is not None:
+        failure = _blowup_message(spec, f"at t ≈ {blown_at:.4g}",
+                                  f"|state| passed {blowup_norm:g}")
     if failure is not None:
         status, message = -1, failure
     trajectory = _trajectory(compiled, ts, ys, status, message, {

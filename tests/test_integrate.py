@@ -83,6 +83,34 @@ def test_blow_up_names_the_learning_rate_and_keeps_the_trajectory():
     assert kept.status == -1 and kept.t[-1] == partial.t[-1]
 
 
+FINITE_TIME_BLOWUP = """
+import overlapdyn as od
+model = od.Model(od.Target(k=1, activation="linear"), od.Student(p=1, activation="linear"),
+                 od.Protocol(eta=5.0))
+try:
+    od.integrate(model, od.initial_overlaps(model, 100, seed=2), od.SaveAt(3.0, 20))
+except od.IntegrationError as error:
+    print("stopped:", error.trajectory.t[-1])
+"""
+
+
+@pytest.mark.parametrize("method", ["LSODA", "DOP853", "Radau"])
+def test_finite_time_blow_up_stops_every_solver(method):
+    """dQ/dt ∝ Q² reaches infinity at t ≈ 1.19: LSODA used to loop forever inside its
+    Fortran code approaching it. Run in a child process so that a regression fails here
+    instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    script = FINITE_TIME_BLOWUP.replace("od.SaveAt(3.0, 20))",
+                                        f"od.SaveAt(3.0, 20), method={method!r})")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    stopped = float(done.stdout.split("stopped:")[1])
+    assert 0.5 < stopped < 1.2
+
+
 def test_initial_overlaps_and_bad_init():
     model = MODELS["He2 committee p=k=2"]
     M, Q, a = initial_overlaps(model, 4000, 3)
