@@ -39,6 +39,9 @@ __all__ = ["Simulation", "simulate", "warm_start_weights"]
 
 _SIMULATION_VERSION = 5
 
+# the ODE's default blow-up norm: a run whose Q passes it has diverged
+_DIVERGED = 1e8
+
 _LOOP = '''
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def draw(rng, W, L, a, c_p, noise_std, x, lam, z):
@@ -220,7 +223,8 @@ class Simulation:
             (the ODE's formula), ``metadata["test_risk"]`` the held-out estimate.
         d: the dimension.
         seeds: the seeds.
-        failed_at: per seed, the step where the error turned non-finite (−1: none).
+        failed_at: per seed, the step where the error turned non-finite (−1: none). A seed
+            whose Q passed 10⁸ also has ``status = −1`` and says so in its message.
     """
 
     trajectories: tuple[Trajectory, ...]
@@ -322,6 +326,12 @@ def simulate(
         status = -1 if failed_at[s] >= 0 else 0
         message = (f"the error turned non-finite at step {failed_at[s]} (t = "
                    f"{failed_at[s] / d:.4g}); η is probably too large" if status else "done")
+        sane = np.isfinite(risk) & (np.abs(Qs[s, keep]) <= _DIVERGED).all(axis=(1, 2))
+        if status == 0 and not sane.all():
+            first = int(np.argmin(sane))
+            status = -1
+            message = (f"the weights diverged (|Q| > {_DIVERGED:g} or a non-finite risk) by "
+                       f"t = {steps[keep][first] / d:.4g}; η is probably too large")
         trajectories.append(Trajectory(
             t=steps[keep] / d, M=Ms[s, keep], Q=Qs[s, keep], a=As[s, keep], risk=risk,
             model=model, status=status, message=message,

@@ -69,3 +69,11 @@ def test_ode_matches_simulation_with_gap_shrinking_like_inverse_sqrt_d():
         assert -0.8 < exponent < -0.25, (quantity, exponent)
     assert report.gaps["risk"][-1].mean() < 0.02
     assert "verdict: PASS" in report.table()
+
+
+def test_diverging_weights_are_reported():
+    """Linear model at η = 8: the error stays finite for a while, but Q passes 10⁸."""
+    model = Model(Target(k=1, activation="linear"), Student(p=1, activation="linear"),
+                  Protocol(eta=8.0))
+    run = simulate(model, 100, np.linspace(0.0, 3.0, 20), seeds=[0]).trajectories[0]
+    assert run.status == -1 and "diverged" in run.message and "η" in run.message
