@@ -287,7 +287,8 @@ def stage1(W: np.ndarray, b: np.ndarray, s: np.ndarray, batches, eta: float, sig
     Args:
         W: unit first-layer rows, shape (p1, d) (not modified).
         b, s: biases and effective readout signs, shape (p1,).
-        batches: iterable of ``(x, y)`` with shapes (B, d), (B,) — one per step.
+        batches: iterable, one item per step: ``(x, y)`` with shapes (B, d), (B,), or a
+            list of such chunks whose union is the step's batch.
         eta: the learning rate η (already multiplied by √d₁).
         W_star: if given, ``M_W²`` per neuron is recorded after every step.
 
@@ -297,9 +298,15 @@ def stage1(W: np.ndarray, b: np.ndarray, s: np.ndarray, batches, eta: float, sig
     _, dsigma = _act(sigma1)
     W = W.copy()
     history = [] if W_star is None else [np.sum((W @ W_star.T) ** 2, axis=1)]
-    for x, y in batches:
-        pre = x @ W.T + b
-        G = ((y[:, None] * dsigma(pre)).T @ x) / len(y)
+    for batch in batches:
+        # a batch is (x, y), or a list of (x, y) chunks (a large batch drawn piece by piece)
+        chunks = batch if isinstance(batch, list) else [batch]
+        G = np.zeros_like(W)
+        size = 0
+        for x, y in chunks:
+            G += (y[:, None] * dsigma(x @ W.T + b)).T @ x
+            size += len(y)
+        G /= size
         G -= np.sum(G * W, axis=1, keepdims=True) * W
         W += (eta * s)[:, None] * G
         W /= np.linalg.norm(W, axis=1, keepdims=True)

@@ -197,7 +197,12 @@ def simulate_stage1(instance: TargetInstance, batch: int, eta: float, steps: int
 
     d = instance.target.d
     W0 = _unit_rows(rng, len(b), d)
-    batches = (instance.sample(batch, rng) for _ in range(steps))
+    chunk = max(1, 2**22 // d)           # ≈ 32 MiB of inputs at a time
+
+    def step():
+        sizes = [chunk] * (batch // chunk) + ([batch % chunk] if batch % chunk else [])
+        return [instance.sample(size, rng) for size in sizes]
+    batches = (step() for _ in range(steps))
     _, m = stage1(W0, b, s, batches, eta, sigma1, W_star=instance.W)
     return np.sqrt(m.mean(axis=1))
 
