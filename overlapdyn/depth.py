@@ -20,8 +20,8 @@ Network ``f(x) = w3ᵀ σ₂(W2 σ₁(W1 x + b1) + b2)`` with ``W1 ∈ R^{p1×d}
    row is ``W2_m = c_m β`` with ``β = (Σ̂_φ + λ I)⁻¹ Ĉov(φ, y)`` (``c_m ∝ w3_m`` at init,
    i.i.d. N(0,1)). So the second-layer pre-activations are ``c_m ĥ(x) + b2_m`` with
    ``ĥ = βᵀφ`` the ridge estimate of y from the learned features — the estimate of h*.
-   (ĥ is standardised on the training set; λ by generalised cross-validation.)
-3. **Stage 3** — ridge regression of w3 on ``σ₂(c_m ĥ + b2_m)`` (λ by GCV).
+   (ĥ is standardised on the training set; λ by leave-one-out cross-validation.)
+3. **Stage 3** — ridge regression of w3 on ``σ₂(c_m ĥ + b2_m)`` (λ by LOO).
 
 Baselines on the same training set: **two-layer** — the stage-1 first layer and a ridge
 readout (its prediction is ĥ itself); **kernel** — ridge regression with the quadratic
@@ -49,13 +49,13 @@ import numpy as np
 from ._files import atomic_write, atomic_write_text
 from .errors import ConfigError
 from .hierarchical import HierarchicalTarget, TargetInstance, _check_section, load_toml
-from .spec import _floats, _integer, _real
+from .spec import _flag, _floats, _integer, _real
 
 __all__ = ["DepthConfig", "DepthResult", "Network", "Sweep", "Training", "load_depth_config",
            "quadratic_features", "ridge_gcv", "run_depth", "run_instance", "stage1"]
 
-METHODS = ("three_layer", "two_layer", "kernel", "random_features")
-BATCHES = ("reuse", "fresh")
+METHODS = ("three_layer", "two_layer", "kernel", "random_features", "joint")
+BATCHES = ("reuse", "fresh", "split")
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,24 @@ class Training:
     """Stage-1 protocol and data use.
 
     Attributes:
-        batches: ``"reuse"`` (all stages and steps use the n samples) or ``"fresh"`` (the
+        batches: ``"reuse"`` (all stages and steps use the n samples), ``"fresh"`` (the
             n samples are split: ``stage1_fraction·n`` into ``steps1`` fresh batches, the rest
-            halved between stage 2 and stage 3).
+            halved between stage 2 and stage 3) or ``"split"`` (``stage1_fraction·n`` for
+            every stage-1 step, the rest reused by stages 2 and 3 and the two-layer readout —
+            no first-layer over-fitting leaks into the later stages).
         steps1: number of stage-1 steps.
         eta1: η̄ — the stage-1 learning rate is ``η̄ √d₁``.
         stage1_fraction: share of the samples for stage 1 when ``batches = "fresh"``.
         ridge_grid: ``(log10 min, log10 max, number)`` of the λ grid (relative to the mean
             eigenvalue of the feature covariance) searched by GCV.
+        remove_linear: subtract the least-squares linear fit of y on x from the stage-1
+            labels. The linear part ``E[y x] = Σ_i E[y z_i] w*_i`` is a finite-d₁ effect
+            (it vanishes as d₁ → ∞ when g*'' averages to 0, e.g. odd g* and a symmetric
+            limit law of h*), but at d₁ = 8 it dominates the first steps and pulls every
+            neuron onto one direction of span(W*) (see :mod:`overlapdyn.stage1`).
+        joint_steps, joint_lr, joint_p1: the ``joint`` variant — full-batch Adam on the
+            square loss of all three layers at once (W1 rows kept on the sphere), its
+            number of steps, learning rate and first-layer width.
     """
 
     batches: str = "reuse"
@@ -100,6 +110,10 @@ class Training:
     eta1: float = 5.0
     stage1_fraction: float = 0.5
     ridge_grid: tuple[float, ...] = (-4.0, 2.0, 13.0)
+    remove_linear: bool = False
+    joint_steps: int = 200
+    joint_lr: float = 0.01
+    joint_p1: int = 256
 
     def __post_init__(self):
         if self.batches not in BATCHES:
@@ -113,6 +127,10 @@ class Training:
         if grid[0] >= grid[1] or grid[2] < 1:
             raise ConfigError(f"ridge_grid = (log10 min, log10 max, count) is malformed: {grid}")
         object.__setattr__(self, "ridge_grid", grid)
+        object.__setattr__(self, "remove_linear", _flag(self.remove_linear, "remove_linear"))
+        object.__setattr__(self, "joint_steps", _integer(self.joint_steps, "joint_steps", 1))
+        object.__setattr__(self, "joint_p1", _integer(self.joint_p1, "joint_p1", 1))
+        object.__setattr__(self, "joint_lr", _real(self.joint_lr, "joint_lr", positive=True))
 
 
 @dataclass(frozen=True)
@@ -202,23 +220,24 @@ def load_depth_config(path: str | Path) -> DepthConfig:
 
 def ridge_gcv(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: bool = False
               ) -> tuple:
-    r"""Ridge regression with intercept, λ chosen by generalised cross-validation.
+    r"""Ridge regression with intercept, λ chosen by exact leave-one-out cross-validation.
 
-    Minimises ``(1/n)‖y − β₀ − Fβ‖² + λ ‖β‖²`` for λ = ``10^log_lambdas · s̄`` (s̄ the mean
-    eigenvalue of the centred ``FᵀF/n``), picking the λ of smallest
-    ``GCV(λ) = (1/n)‖(I − H)y‖² / (1 − tr H/n)²``; computed once from the eigen-decomposition
-    of the smaller of ``FᵀF`` (p×p) and ``FFᵀ`` (n×n).
+    Minimises ``(1/n)‖y − β₀ − Fβ‖² + λ ‖β‖²`` (F centred, so β₀ = mean y − mean F·β) for
+    λ = ``10^log_lambdas · s̄`` (s̄ the mean eigenvalue of the centred ``FᵀF/n``) and picks the
+    λ with the smallest leave-one-out error ``(1/n) Σ_i ((y_i − ŷ_i)/(1 − H_ii))²``, with
+    ``H_ii`` the leverages (the intercept's 1/n included); the constant predictor (λ = ∞)
+    is a candidate too. Everything comes from one eigen-decomposition of the smaller of
+    ``FᵀF`` (p×p) and ``FFᵀ`` (n×n), then O(n·min(n, p)) per λ.
 
     Args:
         F: features, shape (n, p).  y: targets, shape (n,).
         log_lambdas: grid of log10 relative penalties.
-
         loo: also return the leave-one-out fitted values ``(ŷ_i − H_ii y_i)/(1 − H_ii)``,
             shape (n,) — what the fit predicts at a training point it has not seen.
 
     Returns:
         ``(coef, intercept, λ)`` (+ ``loo_values`` if ``loo``): coef of shape (p,), the
-        intercept, and the chosen λ.
+        intercept, and the chosen λ (``inf`` for the constant predictor).
     """
     F = np.asarray(F, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -227,36 +246,44 @@ def ridge_gcv(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
     Fc, yc = F - mean_F, y - mean_y
     if n >= p:
         s2, V = np.linalg.eigh(Fc.T @ Fc)
+        s2 = np.clip(s2, 0.0, None)
         proj = V.T @ (Fc.T @ yc)                      # s_i (u_i·y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            uy = np.where(s2 > 1e-12 * max(s2.max(), 1e-300), proj / np.sqrt(np.abs(s2)), 0.0)
+        basis = Fc @ V                                # columns s_i u_i, shape (n, p)
+        squares = basis**2
+
+        def fit(lam):
+            inverse = 1 / (s2 + n * lam)
+            return basis @ (proj * inverse), squares @ inverse
     else:
         s2, U = np.linalg.eigh(Fc @ Fc.T)
+        s2 = np.clip(s2, 0.0, None)
         uy = U.T @ yc
-    s2 = np.clip(s2, 0.0, None)
+        squares = U**2
+
+        def fit(lam):
+            shrink = s2 / (s2 + n * lam)
+            return U @ (uy * shrink), squares @ shrink
     scale = max(s2.sum() / (n * p), 1e-300)
     lambdas = scale * 10.0 ** np.asarray(log_lambdas, dtype=float)
-    best = (np.inf, lambdas[0])
-    total = float(yc @ yc)
+    leverage0 = 1.0 / n
+    best_lam = np.inf
+    best = float(np.mean((yc / (1 - leverage0)) ** 2)) if n > 1 else np.inf
     for lam in lambdas:
-        shrink = n * lam / (s2 + n * lam)
-        # the part of y outside the range of F, plus the shrunk part inside (no cancellation)
-        residual = max(total - float(uy @ uy), 0.0) + float(np.sum((uy * shrink) ** 2))
-        dof = float(np.sum(s2 / (s2 + n * lam)))
-        gcv = residual / n / max(1 - dof / n, 1e-12) ** 2
-        if gcv < best[0]:
-            best = (gcv, lam)
-    lam = best[1]
+        fitted, leverage = fit(lam)
+        leverage = np.minimum(leverage + leverage0, 1 - 1e-9)
+        score = float(np.mean(((yc - fitted) / (1 - leverage)) ** 2))
+        if score < best:
+            best, best_lam = score, lam
+    if best_lam == np.inf:
+        return (np.zeros(p), float(mean_y), np.inf) + ((np.full(n, mean_y),) if loo else ())
+    lam = best_lam
     coef = V @ (proj / (s2 + n * lam)) if n >= p else Fc.T @ (U @ (uy / (s2 + n * lam)))
     intercept = float(mean_y - mean_F @ coef)
     if not loo:
         return coef, intercept, float(lam)
-    if n >= p:
-        leverage = np.einsum("ik,ik->i", Fc @ V, Fc @ V / (s2 + n * lam))
-    else:
-        leverage = (U**2) @ (s2 / (s2 + n * lam))
-    leverage = np.minimum(leverage + 1.0 / n, 1 - 1e-9)
-    fitted = F @ coef + intercept
+    fitted, leverage = fit(lam)
+    leverage = np.minimum(leverage + leverage0, 1 - 1e-9)
+    fitted = fitted + mean_y
     return coef, intercept, float(lam), (fitted - leverage * y) / (1 - leverage)
 
 
@@ -315,6 +342,13 @@ def stage1(W: np.ndarray, b: np.ndarray, s: np.ndarray, batches, eta: float, sig
     return W, (np.array(history) if history else np.empty((0, len(b))))
 
 
+def _without_linear_part(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``y − β₀ − xβ`` with (β₀, β) the least-squares fit (min-norm when n ≤ d)."""
+    design = np.hstack([np.ones((len(y), 1)), x])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return y - design @ coef
+
+
 def _unit_rows(rng: np.random.Generator, p: int, d: int) -> np.ndarray:
     W = rng.standard_normal((p, d))
     return W / np.linalg.norm(W, axis=1, keepdims=True)
@@ -345,6 +379,9 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         n1 = int(tr.stage1_fraction * n)
         n2 = (n - n1) // 2
         parts = np.split(np.arange(n), [n1, n1 + n2])
+    elif tr.batches == "split":
+        n1 = int(tr.stage1_fraction * n)
+        parts = [np.arange(n1), np.arange(n1, n), np.arange(n1, n)]
     else:
         parts = [np.arange(n)] * 3
     methods = config.sweep.methods
@@ -354,19 +391,21 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         b1 = rng.uniform(-net.bias1, net.bias1, net.p1)
         s = rng.choice([-1.0, 1.0], net.p1)
         eta = tr.eta1 * math.sqrt(config.target.d_eff)
+        y1 = _without_linear_part(x[parts[0]], y[parts[0]]) if tr.remove_linear else y[parts[0]]
+        x1 = x[parts[0]]
         if tr.batches == "fresh":
             B = len(parts[0]) // max(tr.steps1, 1)
-            batches = [(x[parts[0][t * B:(t + 1) * B]], y[parts[0][t * B:(t + 1) * B]])
+            batches = [(x1[t * B:(t + 1) * B], y1[t * B:(t + 1) * B])
                        for t in range(tr.steps1)] if B > 0 else []
         else:
-            batches = [(x, y)] * tr.steps1
+            batches = [(x1, y1)] * tr.steps1
         W1, _ = stage1(W0, b1, s, batches, eta, net.sigma1)
         out["M_W"] = float(np.sqrt(np.mean(np.sum((W1 @ instance.W.T) ** 2, axis=1))))
         out["time_stage1"] = time.perf_counter() - started
         started = time.perf_counter()
         i2 = parts[1]
         phi = sigma1(x[i2] @ W1.T + b1)
-        reuse = tr.batches == "reuse"
+        reuse = tr.batches in ("reuse", "split")   # stages 2 and 3 share their samples
         beta, beta0, lam2, *loo = ridge_gcv(phi, y[i2], grid, loo=reuse)
         h_fit = phi @ beta + beta0
         center, spread = h_fit.mean(), h_fit.std()
@@ -399,6 +438,11 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         prediction = quadratic_features(x_test) @ coef + c0
         out["error_kernel"] = float(np.mean((prediction - y_test) ** 2))
         out["time_kernel"] = time.perf_counter() - started
+    if "joint" in methods:
+        started = time.perf_counter()
+        error, m_w = joint_training(config, instance, x, y, rng, x_test, y_test)
+        out["error_joint"], out["M_W_joint"] = error, m_w
+        out["time_joint"] = time.perf_counter() - started
     if "random_features" in methods:
         started = time.perf_counter()
         W_rf = _unit_rows(rng, net.rf_features, d)
@@ -408,6 +452,56 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         out["error_random_features"] = float(np.mean((prediction - y_test) ** 2))
         out["time_random_features"] = time.perf_counter() - started
     return out
+
+
+def joint_training(config: DepthConfig, instance: TargetInstance, x: np.ndarray, y: np.ndarray,
+                   rng: np.random.Generator, x_test: np.ndarray, y_test: np.ndarray
+                   ) -> tuple[float, float]:
+    """The practical variant: all three layers trained together by full-batch Adam on the
+    square loss ``½ mean (f(x) − y)²`` (reused data), ``f = w3ᵀσ₂(W2 σ₁(W1 x + b1) + b2)/√p2 + c``,
+    ``W2 ~ N(0, 1/p1)``, W1 rows renormalised to the sphere after each step, biases fixed.
+
+    Returns:
+        ``(test MSE, M_W of the first layer)``.
+    """
+    net, tr, d = config.network, config.training, config.target.d
+    sigma1, dsigma1 = _act(net.sigma1)
+    sigma2, dsigma2 = _act(net.sigma2)
+    p1, p2 = tr.joint_p1, net.p2
+    params = {"W1": _unit_rows(rng, p1, d),
+              "W2": rng.standard_normal((p2, p1)) / math.sqrt(p1),
+              "w3": rng.standard_normal(p2) / math.sqrt(p2), "c": np.zeros(1)}
+    b1 = rng.uniform(-net.bias1, net.bias1, p1)
+    b2 = rng.uniform(-net.bias2, net.bias2, p2)
+    moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}
+    beta1, beta2, n = 0.9, 0.999, len(y)
+
+    def forward(x_, p):
+        a1 = x_ @ p["W1"].T + b1
+        h1 = sigma1(a1)
+        u = h1 @ p["W2"].T + b2
+        h2 = sigma2(u)
+        return h2 @ p["w3"] / math.sqrt(p2) + p["c"][0], (a1, h1, u, h2)
+
+    for t in range(1, tr.joint_steps + 1):
+        f, (a1, h1, u, h2) = forward(x, params)
+        e = (f - y) / n
+        du = np.outer(e, params["w3"] / math.sqrt(p2)) * dsigma2(u)
+        da1 = (du @ params["W2"]) * dsigma1(a1)
+        grads = {"w3": h2.T @ e / math.sqrt(p2), "c": np.array([e.sum()]),
+                 "W2": du.T @ h1, "W1": da1.T @ x}
+        for k, g in grads.items():
+            m, v = moments[k]
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g**2
+            params[k] -= tr.joint_lr * (m / (1 - beta1**t)) / (
+                np.sqrt(v / (1 - beta2**t)) + 1e-8)
+        params["W1"] /= np.linalg.norm(params["W1"], axis=1, keepdims=True)
+    prediction, _ = forward(x_test, params)
+    m_w = float(np.sqrt(np.mean(np.sum((params["W1"] @ instance.W.T) ** 2, axis=1))))
+    return float(np.mean((prediction - y_test) ** 2)), m_w
 
 
 # ---------------------------------------------------------------------------------- sweep

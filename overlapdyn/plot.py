@@ -205,8 +205,9 @@ def plot_gap_scaling(report: ValidationReport) -> Figure:
     return fig
 
 
-_METHOD_LABELS = {"three_layer": "3-layer, layer-wise", "two_layer": "2-layer (trained W1 + ridge)",
-                  "kernel": "quadratic kernel", "random_features": "random features"}
+_METHOD_LABELS = {"three_layer": "3-layer, layer-wise",
+                  "two_layer": "2-layer (trained W1 + ridge)", "kernel": "quadratic kernel",
+                  "random_features": "random features", "joint": "3-layer, joint (Adam)"}
 
 
 def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> Figure:
@@ -226,7 +227,9 @@ def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> 
         line, = ax.plot(kappa, result.median(key), "o-", ms=3, label=label)
         ax.fill_between(kappa, result.percentile(key, band[0]), result.percentile(key, band[1]),
                         color=line.get_color(), alpha=0.2, lw=0)
-    ax.axhline(float(np.median(result.null_error)), color="0.5", ls=":", label="Var y")
+    null = float(np.median(result.null_error))
+    ax.axhline(null, color="0.5", ls=":", label="Var y")
+    ax.set_ylim(0, 1.3 * null)   # errors above Var y (tiny n, bad ridge) are clipped
     degree = len(target.polynomial()) - 1
     report = thresholds(target.levels, degree, target.r)
     marks = {"1+ε (W*)": report.subspace[0], "kε (h*)": report.features[0], "2 (kernel)": 2.0}

@@ -163,6 +163,24 @@ def test_ridge_gcv_matches_a_direct_solve_and_leave_one_out():
         assert loo[i] == pytest.approx(pred, abs=1e-8)
 
 
+def test_ridge_falls_back_to_the_constant_when_features_carry_nothing():
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal(30)
+    coef, c0, lam, loo = ridge_gcv(rng.standard_normal((30, 100)), y, [-6.0, -3.0], loo=True)
+    assert lam == np.inf and not coef.any() and c0 == pytest.approx(y.mean())
+    np.testing.assert_allclose(loo, y.mean())
+
+
+def test_removing_the_linear_part_leaves_a_residual_orthogonal_to_x():
+    from overlapdyn.depth import _without_linear_part
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 5))
+    y = x @ np.arange(5.0) + 1 + np.sin(x[:, 0] * x[:, 1])
+    r = _without_linear_part(x, y)
+    np.testing.assert_allclose(x.T @ r, 0, atol=1e-9)
+    assert abs(r.sum()) < 1e-9
+
+
 def test_quadratic_features_reproduce_the_kernel():
     x = np.random.default_rng(0).standard_normal((5, 7))
     F = quadratic_features(x)
