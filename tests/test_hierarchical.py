@@ -265,6 +265,21 @@ def test_depth_beats_width_on_a_fixed_small_instance():
     assert min(wins) > 0 and np.mean(wins) > 0.02
 
 
+@pytest.mark.parametrize("batches", ["fresh", "split"])
+def test_other_data_modes_and_the_joint_variant_run(batches):
+    target = HierarchicalTarget(d=16)
+    config = DepthConfig(target, Network(p1=32, p2=8), Training(
+        batches=batches, steps1=2, joint_steps=5, joint_p1=16, remove_linear=True),
+        Sweep(methods=("three_layer", "two_layer", "joint")))
+    instance = target.draw(0)
+    x, y = instance.sample(100, np.random.default_rng(0))
+    run = run_instance(config, instance, 400, np.random.default_rng(1),
+                       (x, y, instance.h_star(x)[:, 0]))
+    for key in ("error_three_layer", "error_two_layer", "error_joint", "M_W", "M_h"):
+        assert np.isfinite(run[key])
+    assert 0 < run["M_W_joint"] <= 1
+
+
 def test_sweep_result_saves_and_loads(tmp_path):
     target = HierarchicalTarget(d=16)
     config = DepthConfig(target, Network(p1=32, p2=8, rf_features=16),
