@@ -13,6 +13,8 @@ Pipeline (each stage usable on its own)::
     result / plot           Trajectory (save/load) and figures
     analysis                drift at a point, Jacobian, fixed points, escape rates
     simulate / validate     finite-d one-pass SGD (Numba); ODE vs simulation, gap vs d
+    hierarchical / depth    SIGHT/MIGHT targets, thresholds; three-layer layer-wise training
+    stage1                  the first layer's overlap with span(W*) as a few-scalar map
 
 Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 ``erf`` as an activation means ``erf(x/√2)``; overlaps ``M = WUᵀ/d``, ``Q = WWᵀ/d``,
@@ -22,6 +24,7 @@ Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 from ._version import __version__
 from .activations import Activation, X, activation, known_activations
 from .analysis import FixedPoint, find_fixed_point, jacobian, stability
+from .depth import DepthConfig, DepthResult, load_depth_config, run_depth
 from .drift import CompiledModel, DriftTerms
 from .errors import (
     CovarianceError,
@@ -52,6 +55,7 @@ from .hermite import (
     information_exponent,
     polynomial_to_hermite,
 )
+from .hierarchical import HierarchicalTarget, compositional_exponents, thresholds
 from .integrate import (
     Event,
     IntegrationError,
@@ -66,9 +70,20 @@ from .kernels import Derivation, KernelSet, derive_kernels
 from .result import State, Trajectory
 from .simulate import Simulation, simulate, warm_start_weights
 from .spec import ConfigError, Model, Protocol, Student, Target, load_model, model_from_dict
+from .stage1 import stage1_constants, stage1_theory, validate_stage1
 from .validate import ValidationReport, validate
 
 __all__ = [
+    "DepthConfig",
+    "DepthResult",
+    "HierarchicalTarget",
+    "compositional_exponents",
+    "load_depth_config",
+    "run_depth",
+    "stage1_constants",
+    "stage1_theory",
+    "thresholds",
+    "validate_stage1",
     "X",
     "Activation",
     "CompiledModel",
