@@ -6,39 +6,45 @@ samples of a SIGHT target (one level, r = 1) and moves
 
     w ← normalise(w + η s (I − wwᵀ) ĝ),     ĝ = (1/B) Σ_μ y_μ σ'(w·x_μ + b) x_μ.
 
-**Population gradient.** Stein's lemma on the He₂ part of y gives, exactly for any w,
+**Population gradient.** Stein's lemma on the Hermite expansion of y in x gives
 
-    (I − wwᵀ) E[ĝ] = 2 μ₁ (I − wwᵀ) A w,   μ₁ = E[σ''(λ + b)] = E[σ'(λ + b) λ],
-    A = ½ E[y (xxᵀ − I)] = W*ᵀ diag(θ_i) W*,   θ_i = ½ E[y He₂(z_i)],
+    (I − wwᵀ) E[ĝ] = (I − wwᵀ) (2 μ₁ A w + μ₀ L),
+    μ₀ = E[σ'(λ + b)],  μ₁ = E[σ''(λ + b)] = E[σ'(λ + b) λ],
+    A = ½ E[y (xxᵀ − I)] = W*ᵀ diag(θ_i) W*,   θ_i = ½ E[y He₂(z_i)],   L = E[y x] = W*ᵀ l,
 
-plus terms neglected here: the He₃ part of y enters through ``E[σ'''] ``, which vanishes for
-ReLU at b = 0 and is small otherwise, and the linear part ``E[y z_i]`` and the off-diagonal
-``E[y z_i z_j]`` are O(1/d₁) (zero for odd g* and an even law of h*). With a*_i = ±1,
-θ_i takes two values θ₊ (a*_i = +1) and θ₋ (a*_i = −1); to leading order in 1/√d₁,
-``θ± = ±c₁(g*)·c₂(P)/√d₁`` (c₂(P) = E[P He₂]/2, c₁(g*) = E[g*'(h)], h ~ N(0,1)); they are
-computed here by Monte Carlo at the actual d₁.
+neglecting the He₃ part of y (it enters through the mean of σ''', zero for ReLU at b = 0)
+and the off-diagonal ``E[y z_i z_j]`` (O(1/d₁)). With a*_i = ±1, θ_i and ``l_i = E[y z_i]``
+take two values each (by the sign of a*_i), computed here by Monte Carlo at the actual d₁;
+to leading order ``θ± = ±c₁(g*)·c₂(P)/√d₁``. The linear part l is a finite-d₁ effect (h* is
+skewed, so g*'' does not average to zero), but at d₁ = 8 it is ten times the He₂ signal at
+a random start and must be kept (the test of the gradient checks both terms).
 
-**Reduced state.** Write ``w = w₊ + w₋ + w_⊥`` (components in the a* = +1 and −1 parts of
-span(W*) and outside it) and ``m± = ‖w±‖²`` (so ``M_W² = m₊ + m₋`` for this neuron). With
-``q = wᵀAw = θ₊ m₊ + θ₋ m₋`` and the gradient noise isotropic with variance ``v/B`` per
-coordinate, ``v = E[y²] E[σ'(λ + b)²]`` (its value at m = 0), the expected squared norms
-after one step are — the mean over the d± latent directions of each part taken
-analytically, their noise adding ``η² v d±/B`` —
+**Reduced state.** Split span(W*) into its a* = +1 and −1 parts, with unit vectors
+``e± ∝ Σ_{a*_i = ±1} w*_i`` (L = l₊√d₊ e₊ + l₋√d₋ e₋). A neuron is described by its
+components ``α±`` along e±, the squared norms ``r±`` of the rest of its projection on each
+part, and the squared norm o outside span(W*): ``M_W² = α₊² + α₋² + r₊ + r₋``. With
+``q = wᵀAw = θ₊(α₊² + r₊) + θ₋(α₋² + r₋)``, the radial factor
+``c = −ηs(2μ₁ q + μ₀ (L·w))`` and the gradient noise isotropic with variance ``v/B`` per
+coordinate, ``v = E[y²] E[σ'(λ + b)²]`` (its value at zero overlap), one step maps
 
-    m₊' ∝ m₊ (1 + 2μ₁ηs(θ₊ − q))² + η² v d₊/B
-    m₋' ∝ m₋ (1 + 2μ₁ηs(θ₋ − q))² + η² v d₋/B
-    m_⊥' ∝ (1 − m₊ − m₋)(1 − 2μ₁ηs q)² + η² v (d − d₁)/B
+    α±' ∝ α± (1 + 2μ₁ηsθ± + c) + ηs μ₀ l± √d±
+    r±' ∝ r± (1 + 2μ₁ηsθ± + c)² + η² v d±/B
+    o'  ∝ o (1 + c)² + η² v (d − d₁)/B
 
-normalised so that ``m₊' + m₋' + m_⊥' = 1``, from ``m± = d±/d`` (a uniform start).
+(expected squared norms; the mean over the d± latent directions of each part taken
+analytically), normalised to unit total, from ``α± = 0``, ``r± = d±/d``, ``o = 1 − d₁/d``
+(a uniform start: its random component along e± is part of r±).
 
 **Limit.** d → ∞ with ε fixed (d₁ = d^ε → ∞), batch ``B = α d^{1+ε}``, learning rate
 ``η = η̄ √d₁``, a fixed number of steps T: then ``2μ₁ηθ±`` and ``η² v d/B = η̄² v/α`` are
-O(1) and each m± concentrates (the noise in the d − d₁ outside directions is a sum of
+O(1) and each component concentrates (the noise in the d − d₁ outside directions is a sum of
 ≫ 1 terms; inside, of d±/2 → ∞ terms) on this deterministic map, whose d-dependent terms
 (the start d±/d and the inside noise η² v d±/B = η̄² v d±/(α d)) are O(d^{ε−1}) corrections
-kept at finite d. The leading fluctuations at finite d are O(d₁^{−1/2}) — so the gap to a
-simulation shrinks like ``d^{−ε/2}``. The map is averaged over neurons (their own b and
-s) and ``M_W = (mean_j (m₊ + m₋))^{1/2}``, the RMS of the simulator.
+kept at finite d; so is the linear push ``η μ₀ l √d±``, which vanishes in that limit when l
+decays faster than 1/d₁ (for tanh(3·) ∘ P3, l_i ∝ E[g*''(h*)]/d₁ with E[g*''(h*)] → 0).
+The leading fluctuations at finite d are O(d₁^{−1/2}) — so the gap to a
+simulation shrinks like ``d^{−ε/2}``. The map is run per neuron (its own b and
+s) and ``M_W = (mean_j M_W,j²)^{1/2}``, the RMS of the simulator.
 """
 
 from __future__ import annotations
