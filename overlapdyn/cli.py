@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "depth", help="hierarchical (SIGHT) target: three-layer layer-wise training vs "
         "two-layer, kernel and random features over κ = log n/log d (the paper's Fig. 2)")
     depth.add_argument("config", help="TOML file: [target], [network], [training], [sweep] "
-                       "(see examples/depth_fig2.toml)")
+                       "(see examples/depth/fig2.toml)")
     depth.add_argument("--out", default=None,
                        help="output folder (default: outputs/depth-<config file stem>)")
     depth.add_argument("--points", type=int, default=None, help="κ points (overrides sweep)")

@@ -173,7 +173,7 @@ class Sweep:
 @dataclass(frozen=True)
 class DepthConfig:
     """Everything a depth experiment needs: ``[target]``, ``[network]``, ``[training]``,
-    ``[sweep]`` sections of a TOML file (see ``examples/depth_fig2.toml``)."""
+    ``[sweep]`` sections of a TOML file (see ``examples/depth/fig2.toml``)."""
 
     target: HierarchicalTarget
     network: Network = field(default_factory=Network)

@@ -1,6 +1,7 @@
 """Hierarchical targets, thresholds, layer-wise training and the stage-1 map (small sizes)."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,8 +30,7 @@ from overlapdyn.hierarchical import (
 )
 from overlapdyn.stage1 import stage1_constants, stage1_theory, validate_stage1
 
-EXAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / \
-    "depth_fig2.toml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "depth" / "fig2.toml"
 
 
 # ------------------------------------------------------------------ targets and normalisation
