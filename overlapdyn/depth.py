@@ -589,6 +589,9 @@ def run_depth(config: DepthConfig, *, progress: bool = True) -> DepthResult:
     """Run the κ sweep of ``config``: for each seed a target draw and a test set, then for
     each κ a fresh training set of ``n = round(d^κ)`` samples and every method.
 
+    For MIGHT targets (r > 1) the label is the committee over the r top indices and M_h is
+    measured against the first of them (the second layer here learns one direction, ĥ).
+
     Seeds are reproducible: seed s uses ``np.random.default_rng([sweep.seed, s])`` for the
     target and test set, and ``[sweep.seed, s, i]`` for the run at the i-th κ.
     """

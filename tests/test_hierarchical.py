@@ -247,6 +247,23 @@ def test_stage1_theory_matches_simulation_with_a_gap_shrinking_in_d():
 # ------------------------------------------------------------------ depth beats width
 
 
+def test_depth_beats_width_for_the_normalised_p3_target():
+    """The issue's target, P3 = (He2 + He3)/√8, d = 64, n = 8000 ≈ d^2.16, four seeds."""
+    target = HierarchicalTarget(d=64)
+    config = DepthConfig(target, Network(p1=512, p2=64),
+                         Training(steps1=8, eta1=5.0, remove_linear=True),
+                         Sweep(methods=("three_layer", "two_layer")))
+    instance = target.draw(0)
+    x_test, y_test = instance.sample(2000, np.random.default_rng(1))
+    test = (x_test, y_test, instance.h_star(x_test)[:, 0])
+    wins = []
+    for seed in range(4):
+        run = run_instance(config, instance, 8000, np.random.default_rng([7, seed]), test)
+        wins.append(run["error_two_layer"] - run["error_three_layer"])
+        assert run["M_h"] > 0.5 and run["error_three_layer"] < 0.6 * np.var(y_test)
+    assert min(wins) > 0.01 and np.mean(wins) > 0.02
+
+
 def test_depth_beats_width_on_a_fixed_small_instance():
     """Three-layer layer-wise vs the two-layer net on the same first layer and data, with
     the authors' code variant of P3 (its stronger He2 part makes d = 64 enough)."""
