@@ -66,7 +66,7 @@ class Network:
     p2: int = 128
     sigma1: str = "relu"
     sigma2: str = "relu"
-    bias1: float = 2.0
+    bias1: float = 1.0
     bias2: float = 1.0
     rf_features: int = 512
 
