@@ -52,7 +52,7 @@ from .hierarchical import HierarchicalTarget, TargetInstance, _check_section, lo
 from .spec import _flag, _floats, _integer, _real
 
 __all__ = ["DepthConfig", "DepthResult", "Network", "Sweep", "Training", "load_depth_config",
-           "quadratic_features", "ridge_gcv", "run_depth", "run_instance", "stage1"]
+           "quadratic_features", "ridge_loo", "run_depth", "run_instance", "stage1"]
 
 METHODS = ("three_layer", "two_layer", "kernel", "random_features", "joint")
 BATCHES = ("reuse", "fresh", "split")
@@ -94,7 +94,7 @@ class Training:
         eta1: η̄ — the stage-1 learning rate is ``η̄ √d₁``.
         stage1_fraction: share of the samples for stage 1 when ``batches = "fresh"``.
         ridge_grid: ``(log10 min, log10 max, number)`` of the λ grid (relative to the mean
-            eigenvalue of the feature covariance) searched by GCV.
+            eigenvalue of the feature covariance) searched by leave-one-out cross-validation.
         remove_linear: subtract the least-squares linear fit of y on x from the stage-1
             labels. The linear part ``E[y x] = Σ_i E[y z_i] w*_i`` is a finite-d₁ effect
             (it vanishes as d₁ → ∞ when g*'' averages to 0, e.g. odd g* and a symmetric
@@ -218,7 +218,7 @@ def load_depth_config(path: str | Path) -> DepthConfig:
 # ---------------------------------------------------------------------------------- ridge
 
 
-def ridge_gcv(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: bool = False
+def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: bool = False
               ) -> tuple:
     r"""Ridge regression with intercept, λ chosen by exact leave-one-out cross-validation.
 
@@ -406,7 +406,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         i2 = parts[1]
         phi = sigma1(x[i2] @ W1.T + b1)
         reuse = tr.batches in ("reuse", "split")   # stages 2 and 3 share their samples
-        beta, beta0, lam2, *loo = ridge_gcv(phi, y[i2], grid, loo=reuse)
+        beta, beta0, lam2, *loo = ridge_loo(phi, y[i2], grid, loo=reuse)
         h_fit = phi @ beta + beta0
         center, spread = h_fit.mean(), h_fit.std()
         h_test_fit = sigma1(x_test @ W1.T + b1) @ beta + beta0
@@ -427,14 +427,14 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         i3 = parts[2]
         # Reused data: stage 3 sees the second layer's leave-one-out pre-activations on the
         # training points (the in-sample ones are over-fitted to y and mislead the ridge).
-        w3, w30, lam3 = ridge_gcv(features(x[i3], loo[0] if reuse else None), y[i3], grid)
+        w3, w30, lam3 = ridge_loo(features(x[i3], loo[0] if reuse else None), y[i3], grid)
         prediction = features(x_test) @ w3 + w30
         out["error_three_layer"] = float(np.mean((prediction - y_test) ** 2))
         out["time_stage3"] = time.perf_counter() - started
         out["lambda_stage2"], out["lambda_stage3"] = lam2, lam3
     if "kernel" in methods:
         started = time.perf_counter()
-        coef, c0, _ = ridge_gcv(quadratic_features(x), y, grid)
+        coef, c0, _ = ridge_loo(quadratic_features(x), y, grid)
         prediction = quadratic_features(x_test) @ coef + c0
         out["error_kernel"] = float(np.mean((prediction - y_test) ** 2))
         out["time_kernel"] = time.perf_counter() - started
@@ -447,7 +447,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         started = time.perf_counter()
         W_rf = _unit_rows(rng, net.rf_features, d)
         b_rf = rng.uniform(-net.bias1, net.bias1, net.rf_features)
-        coef, c0, _ = ridge_gcv(sigma1(x @ W_rf.T + b_rf), y, grid)
+        coef, c0, _ = ridge_loo(sigma1(x @ W_rf.T + b_rf), y, grid)
         prediction = sigma1(x_test @ W_rf.T + b_rf) @ coef + c0
         out["error_random_features"] = float(np.mean((prediction - y_test) ** 2))
         out["time_random_features"] = time.perf_counter() - started

@@ -15,7 +15,7 @@ from overlapdyn.depth import (
     Training,
     load_depth_config,
     quadratic_features,
-    ridge_gcv,
+    ridge_loo,
     run_depth,
     run_instance,
     stage1,
@@ -144,18 +144,18 @@ def test_thresholds_match_the_paper():
 # ------------------------------------------------------------------------------ numerics
 
 
-def test_ridge_gcv_matches_a_direct_solve_and_leave_one_out():
+def test_ridge_matches_a_direct_solve_and_leave_one_out():
     rng = np.random.default_rng(0)
     for p in (6, 60):                                    # n > p and n < p branches
         F = rng.standard_normal((40, p))
         y = F[:, 0] - F[:, 1] + 0.3 * rng.standard_normal(40)
-        coef, c0, lam, loo = ridge_gcv(F, y, np.linspace(-3, 1, 9), loo=True)
+        coef, c0, lam, loo = ridge_loo(F, y, np.linspace(-3, 1, 9), loo=True)
         Fc, yc = F - F.mean(0), y - y.mean()
         direct = np.linalg.solve(Fc.T @ Fc + 40 * lam * np.eye(p), Fc.T @ yc)
         np.testing.assert_allclose(coef, direct, atol=1e-8)
         i = 7
         keep = np.arange(40) != i
-        c_i, c0_i, *_ = ridge_gcv(F[keep], y[keep], [np.log10(lam)])
+        c_i, c0_i, *_ = ridge_loo(F[keep], y[keep], [np.log10(lam)])
         # the refit with one point fewer uses the penalty scale of 39 points: same λ·n rule
         Fk, yk = F[keep] - F[keep].mean(0), y[keep] - y[keep].mean()
         ref = np.linalg.solve(Fk.T @ Fk + 40 * lam * np.eye(p), Fk.T @ yk)
@@ -166,7 +166,7 @@ def test_ridge_gcv_matches_a_direct_solve_and_leave_one_out():
 def test_ridge_falls_back_to_the_constant_when_features_carry_nothing():
     rng = np.random.default_rng(3)
     y = rng.standard_normal(30)
-    coef, c0, lam, loo = ridge_gcv(rng.standard_normal((30, 100)), y, [-6.0, -3.0], loo=True)
+    coef, c0, lam, loo = ridge_loo(rng.standard_normal((30, 100)), y, [-6.0, -3.0], loo=True)
     assert lam == np.inf and not coef.any() and c0 == pytest.approx(y.mean())
     np.testing.assert_allclose(loo, y.mean())
 
