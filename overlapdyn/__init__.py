@@ -16,6 +16,8 @@ Pipeline (each stage usable on its own)::
     multihermite / leap     multivariate Hermite support of a target; its leap and ordering
     scaling / escape        predicted sample-complexity exponents; escape times vs d, fits
     saddles                 saddle-to-saddle: learning order, times and plateaus
+    hierarchical / depth    SIGHT/MIGHT targets, thresholds; three-layer layer-wise training
+    stage1                  the first layer's overlap with span(W*) as a few-scalar map
 
 Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 ``erf`` as an activation means ``erf(x/√2)``; overlaps ``M = WUᵀ/d``, ``Q = WWᵀ/d``,
@@ -26,6 +28,7 @@ from ._version import __version__
 from .activations import Activation, X, activation, known_activations
 from .analysis import FixedPoint, find_fixed_point, jacobian, stability
 from .dataset import aggregate, load_dataset, save_dataset
+from .depth import DepthConfig, DepthResult, load_depth_config, run_depth
 from .drift import CompiledModel, DriftTerms
 from .errors import (
     CovarianceError,
@@ -64,6 +67,7 @@ from .hermite import (
     information_exponent,
     polynomial_to_hermite,
 )
+from .hierarchical import HierarchicalTarget, compositional_exponents, thresholds
 from .integrate import (
     Event,
     IntegrationError,
@@ -85,12 +89,23 @@ from .saddles import Plateau, SaddleToSaddle, saddle_to_saddle
 from .scaling import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
 from .simulate import Simulation, simulate, warm_start_weights
 from .spec import ConfigError, Model, Protocol, Student, Target, load_model, model_from_dict
+from .stage1 import stage1_constants, stage1_theory, validate_stage1
 from .store import ResultStore
 from .sweep import Axis, Sweep, load_sweep, sweep_from_dict
 from .tasks import Task, TaskKind, register_kind
 from .validate import ValidationReport, validate
 
 __all__ = [
+    "DepthConfig",
+    "DepthResult",
+    "HierarchicalTarget",
+    "compositional_exponents",
+    "load_depth_config",
+    "run_depth",
+    "stage1_constants",
+    "stage1_theory",
+    "thresholds",
+    "validate_stage1",
     "EscapeTimes",
     "ExponentFit",
     "Leap",

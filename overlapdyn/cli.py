@@ -1,4 +1,4 @@
-"""Command line: ``overlapdyn demo | expect | hermite | ode | point | validate | scaling | sweep``.
+"""Command line: overlapdyn demo|expect|hermite|ode|point|validate|scaling|sweep|depth.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command.
 """
@@ -188,6 +188,13 @@ def _point(args: argparse.Namespace) -> None:
                  f"{fixed.escape_time(1e-6):.4g})" if fixed.growth_rate > 0 else " (stable)"))
 
 
+def _depth(args: argparse.Namespace) -> None:
+    from .depth import depth_job
+
+    depth_job(args.config, args.out, points=args.points, seeds=args.seeds, d=args.d,
+              progress=not args.quiet)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="overlapdyn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -302,6 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--out", default=None,
                          help="output folder (default: outputs/scaling-<config file stem>)")
     scaling.set_defaults(run=_scaling)
+
+    depth = commands.add_parser(
+        "depth", help="hierarchical (SIGHT) target: three-layer layer-wise training vs "
+        "two-layer, kernel and random features over κ = log n/log d (the paper's Fig. 2)")
+    depth.add_argument("config", help="TOML file: [target], [network], [training], [sweep] "
+                       "(see examples/depth/fig2.toml)")
+    depth.add_argument("--out", default=None,
+                       help="output folder (default: outputs/depth-<config file stem>)")
+    depth.add_argument("--points", type=int, default=None, help="κ points (overrides sweep)")
+    depth.add_argument("--seeds", type=int, default=None, help="seeds (overrides sweep)")
+    depth.add_argument("--d", type=int, default=None, help="input dimension (overrides target)")
+    depth.add_argument("--quiet", action="store_true", help="no progress bar")
+    depth.set_defaults(run=_depth)
     return parser
 
 
