@@ -48,8 +48,8 @@ import numpy as np
 
 from ._files import atomic_write, atomic_write_text
 from .errors import ConfigError
-from .hierarchical import HierarchicalTarget, TargetInstance, _check_section, load_toml
-from .spec import _flag, _floats, _integer, _real
+from .hierarchical import HierarchicalTarget, TargetInstance, _check_section
+from .spec import _flag, _floats, _integer, _real, read_toml
 
 __all__ = ["DepthConfig", "DepthResult", "Network", "Sweep", "Training", "load_depth_config",
            "quadratic_features", "ridge_loo", "run_depth", "run_instance", "stage1"]
@@ -212,7 +212,7 @@ class DepthConfig:
 
 def load_depth_config(path: str | Path) -> DepthConfig:
     """Read a :class:`DepthConfig` from TOML."""
-    return DepthConfig.from_dict(load_toml(path), name=Path(path).stem)
+    return DepthConfig.from_dict(read_toml(path), name=Path(path).stem)
 
 
 # ---------------------------------------------------------------------------------- ridge

@@ -34,10 +34,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import sympy
@@ -398,12 +396,3 @@ def _check_section(values, name: str, cls) -> dict:
     if extra:
         raise ConfigError(f"unknown keys {extra} in [{name}]; allowed: {sorted(allowed)}")
     return dict(values)
-
-
-def load_toml(path: str | Path) -> dict:
-    """Read a TOML file into a dict, with a ConfigError naming the file if it is not TOML."""
-    path = Path(path)
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from error

@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from .integrate import (
     integrate,
 )
 from .result import Trajectory
-from .spec import ConfigError, Model, _integer, _real, model_from_dict
+from .spec import ConfigError, Model, _integer, _real, model_from_dict, read_toml
 
 __all__ = ["IntegrateConfig", "load_run", "run_ode"]
 
@@ -187,12 +186,7 @@ class IntegrateConfig:
 def load_run(path: str | Path) -> tuple[Model, IntegrateConfig]:
     """Read a model and its ``[integrate]`` section (defaults if absent) from one TOML file."""
     path = Path(path)
-    try:
-        config = tomllib.loads(path.read_text())
-    except FileNotFoundError as error:
-        raise ConfigError(f"config file {path} not found") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+    config = read_toml(path)
     model = model_from_dict(config, name=path.stem)
     section = config.get("integrate", {})
     if not isinstance(section, dict):

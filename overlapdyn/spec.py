@@ -333,11 +333,17 @@ def model_from_dict(config: dict, name: str = "model") -> Model:
                  name=str(config.get("name", name)))
 
 
-def load_model(path: str | Path) -> Model:
-    """Read a model from a TOML file (layout in this module's docstring)."""
+def read_toml(path: str | Path) -> dict:
+    """A TOML file as a dict; a missing file or bad TOML is a ConfigError naming the file."""
     path = Path(path)
     try:
-        config = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {path} not found") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from error
-    return model_from_dict(config, name=path.stem)
+
+
+def load_model(path: str | Path) -> Model:
+    """Read a model from a TOML file (layout in this module's docstring)."""
+    return model_from_dict(read_toml(path), name=Path(path).stem)

@@ -38,7 +38,6 @@ import dataclasses
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +48,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .runconfig import IntegrateConfig
-from .spec import Model, Protocol, Student, Target, model_from_dict
+from .spec import Model, Protocol, Student, Target, model_from_dict, read_toml
 from .tasks import Task, TaskKind, task_kind
 
 __all__ = ["Axis", "Sweep", "load_sweep", "sweep_from_dict"]
@@ -349,11 +348,4 @@ def sweep_from_dict(config: Mapping, name: str = "sweep") -> Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep from a TOML file: the model, ``[integrate]`` and ``[sweep]``."""
-    path = Path(path)
-    try:
-        config = tomllib.loads(path.read_text())
-    except FileNotFoundError as error:
-        raise ConfigError(f"config file {path} not found") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from error
-    return sweep_from_dict(config, name=path.stem)
+    return sweep_from_dict(read_toml(path), name=Path(path).stem)
