@@ -543,6 +543,25 @@ class DepthResult:
                 return float(k0 + (k1 - k0) * (-diff[i - 1]) / (diff[i] - diff[i - 1]))
         return None
 
+    def onset(self, name: str) -> float | None:
+        """The first κ (linearly interpolated) at which the median of ``name`` reaches half
+        its rise: ``m(κ_min) + (max m − m(κ_min))/2``. ``None`` if it never rises.
+
+        This is how the paper's Fig. 2 reads the overlaps: M_W (from its random-start value
+        √(d^ε/d)) and M_h (from 0) are plotted in separate panels on their own scales, and
+        the point is that both rise at the same κ, the threshold 1 + ε (the authors' code
+        draws a line there in both panels), not that one curve crosses the other.
+        """
+        m = self.median(name)
+        if len(m) < 2 or not np.all(np.isfinite(m)) or m.max() <= m[0]:
+            return None
+        level = m[0] + 0.5 * (m.max() - m[0])
+        for i in range(1, len(m)):
+            if m[i - 1] < level <= m[i]:
+                k0, k1 = self.kappa[i - 1], self.kappa[i]
+                return float(k0 + (k1 - k0) * (level - m[i - 1]) / (m[i] - m[i - 1]))
+        return None
+
     def stage_times(self) -> dict[str, float]:
         """Total seconds spent per stage / baseline over the sweep."""
         return {k[5:]: float(np.nansum(v)) for k, v in self.values.items()
@@ -571,7 +590,9 @@ class DepthResult:
         atomic_write(path, write)
         from .integrate import _versions
         meta = {"config": self.config.to_dict(), "wall_s": self.wall_s,
-                "crossover": self.crossover(), "stage_times_s": self.stage_times(),
+                "crossover": self.crossover(),
+                "onset": {q: self.onset(q) for q in ("M_W", "M_h") if q in self.values},
+                "stage_times_s": self.stage_times(),
                 "versions": _versions()}
         atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2))
 
@@ -652,11 +673,14 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
     result = run_depth(config, progress=progress)
     result.save(out / "result.npz")
     save_figure(plot_depth(result), out / "fig2.png")
-    crossing = result.crossover()
+    def fmt(value):
+        return "n/a" if value is None else f"{value:.2f}"
+    onsets = "; ".join(f"{q} half-rise at κ ≈ {fmt(result.onset(q))}"
+                       for q in ("M_W", "M_h") if q in result.values)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_times().items())
     summary = (f"{result.table()}\n\nmedian over {config.sweep.seeds} seeds; Var y = "
-               f"{np.median(result.null_error):.3f}; M_h crosses M_W at κ ≈ "
-               f"{'n/a' if crossing is None else f'{crossing:.2f}'}\n"
+               f"{np.median(result.null_error):.3f}; {onsets}; M_h crosses M_W at κ ≈ "
+               f"{fmt(result.crossover())}\n"
                f"wall time {result.wall_s:.1f} s ({times})\n")
     atomic_write_text(out / "table.md", summary)
     print(summary + f"written to {out}/")

@@ -355,7 +355,8 @@ _METHOD_LABELS = {"three_layer": "3-layer, layer-wise",
 def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> Figure:
     """The paper's Fig. 2 layout: test error vs κ = log n/log d for every method (median over
     seeds and a percentile band), and the overlaps M_W, M_h of the three-layer net, with the
-    predicted thresholds 1 + ε (W*), kε (h*) and 2 (quadratic kernel) marked."""
+    predicted thresholds 1 + ε (W*), kε (h*) and 2 (quadratic kernel) marked, and the κ at
+    which each overlap has made half its rise (:meth:`DepthResult.onset`)."""
     from .hierarchical import thresholds
 
     fig, axes = _grid(2, width=4.4, height=3.3)
@@ -389,6 +390,10 @@ def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> 
             ax.plot(kappa, result.median(key), "o-", ms=3, color=f"C{i}", label=key)
             ax.fill_between(kappa, result.percentile(key, band[0]),
                             result.percentile(key, band[1]), color=f"C{i}", alpha=0.2, lw=0)
+            onset = result.onset(key)   # where the median has made half its rise
+            if onset is not None:
+                ax.axvline(onset, color=f"C{i}", ls=":", lw=1.0,
+                           label=f"{key} half-rise κ ≈ {onset:.2f}")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("κ = log n / log d")
     ax.set_ylabel("overlap")

@@ -310,6 +310,40 @@ def test_sweep_result_saves_and_loads(tmp_path):
     assert back.config == config and "three_layer" in back.table()
 
 
+def test_onset_is_the_half_rise_point_and_crossover_needs_a_crossing():
+    target = HierarchicalTarget(d=16)
+    config = DepthConfig(target, Network(p1=32, p2=8), Training(steps1=2),
+                         Sweep(kappa_min=1.0, kappa_max=2.0, points=3, seeds=2))
+    kappa = np.array([1.0, 1.5, 2.0])
+    m_w = np.array([[0.3, 0.3], [0.5, 0.5], [0.9, 0.9]])   # half rise 0.6: κ = 1.625
+    m_h = np.array([[0.0, 0.0], [0.4, 0.4], [0.8, 0.8]])   # half rise 0.4: κ = 1.5
+    result = DepthResult(config, kappa, np.array([16, 64, 256]),
+                         {"M_W": m_w, "M_h": m_h}, np.ones(2))
+    assert result.onset("M_W") == pytest.approx(1.625)
+    assert result.onset("M_h") == pytest.approx(1.5)
+    assert result.crossover() is None                       # M_h stays below M_W
+    flat = DepthResult(config, kappa, np.array([16, 64, 256]),
+                       {"M_W": np.full((3, 2), 0.35)}, np.ones(2))
+    assert flat.onset("M_W") is None
+
+
+def test_a_larger_he2_share_moves_the_stage1_transition_earlier():
+    """At d = 64 the κ of the transition depends on how much of h*'s variance sits on He2
+    (what stage 1 learns from): (He2 + He3)/√8 has 25 %, He2/√2 alone 100 %."""
+    overlaps = {}
+    for inner in ("He2(x) + He3(x)", "He2(x)"):
+        target = HierarchicalTarget(d=64, inner=inner)
+        config = DepthConfig(target, Network(p1=256, p2=16),
+                             Training(steps1=8, eta1=5.0, remove_linear=True),
+                             Sweep(methods=("three_layer",)))
+        instance = target.draw(0)
+        x_test, y_test = instance.sample(500, np.random.default_rng(1))
+        test = (x_test, y_test, instance.h_star(x_test)[:, 0])
+        overlaps[inner] = [run_instance(config, instance, 1000, np.random.default_rng([3, s]),
+                                        test)["M_W"] for s in range(2)]
+    assert min(overlaps["He2(x)"]) > max(overlaps["He2(x) + He3(x)"]) + 0.05
+
+
 def test_example_config_loads_and_cli_runs_a_tiny_sweep(tmp_path, capsys):
     config = load_depth_config(EXAMPLE)
     assert config.target.d == 64 and config.target.inner == "P3"
