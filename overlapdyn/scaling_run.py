@@ -76,8 +76,9 @@ def run_scaling(
     Args:
         model: the model (its η is η₀ of the learning-rate scaling).
         ds: dimensions, at least two (a geometric grid is best).
-        out: output folder: ``report.txt``, ``scaling.json``, ``escape_scaling.png``,
-            ``escape_curves.png`` and, for k > 1, ``saddles.png``.
+        out: output folder: ``escape_<route>.json`` (each written as soon as measured),
+            ``report.txt``, ``scaling.json``, ``escape_scaling.png``, ``escape_curves.png``
+            and, for k > 1, ``saddles.png``.
         route: ``"ode"``, ``"simulation"`` or ``"both"``.
         seeds: seeds per d on the simulation route.
         threshold: the cosine overlap that counts as escaped.
@@ -99,8 +100,10 @@ def run_scaling(
     escapes = []
     if route in ("ode", "both"):
         escapes.append(measure_escape_ode(model, ds, **options))
+        escapes[-1].save(out / "escape_ode.json")  # kept even if a later stage fails
     if route in ("simulation", "both"):
         escapes.append(measure_escape_simulated(model, ds, seeds=seeds, **options))
+        escapes[-1].save(out / "escape_simulation.json")
     analysed = _saddles(model, ds[-1], escapes[0], threshold) if model.k > 1 else None
     saddles = None if analysed is None else analysed[1]
     report = ScalingReport(model, prediction, tuple(escapes), saddles, tolerance)

@@ -24,7 +24,8 @@ def test_scaling_command_on_a_single_index_target(tmp_path, capsys):
     assert set(routes) == {"ode", "simulation"}
     assert abs(routes["ode"]["fit"]["exponent"] - 2.0) <= 0.15
     assert routes["simulation"]["etas"] == pytest.approx([0.1 / 8, 0.1 / 128**0.5, 0.1 / 16])
-    for name in ("report.txt", "escape_scaling.png", "escape_curves.png"):
+    for name in ("report.txt", "escape_scaling.png", "escape_curves.png", "escape_ode.json",
+                 "escape_simulation.json"):
         assert (out / name).stat().st_size > 0
     assert not (out / "saddles.png").exists()
 
