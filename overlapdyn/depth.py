@@ -51,7 +51,7 @@ from .errors import ConfigError
 from .hierarchical import HierarchicalTarget, TargetInstance, _check_section
 from .spec import _flag, _floats, _integer, _real, read_toml
 
-__all__ = ["DepthConfig", "DepthResult", "Network", "Sweep", "Training", "load_depth_config",
+__all__ = ["DepthConfig", "DepthResult", "Network", "KappaSweep", "Training", "load_depth_config",
            "quadratic_features", "ridge_loo", "run_depth", "run_instance", "stage1"]
 
 METHODS = ("three_layer", "two_layer", "kernel", "random_features", "joint")
@@ -134,7 +134,7 @@ class Training:
 
 
 @dataclass(frozen=True)
-class Sweep:
+class KappaSweep:
     """Sample sizes ``n = round(d^κ)`` over a κ grid, seeds, test-set size, outputs."""
 
     kappa_min: float = 0.2
@@ -178,7 +178,7 @@ class DepthConfig:
     target: HierarchicalTarget
     network: Network = field(default_factory=Network)
     training: Training = field(default_factory=Training)
-    sweep: Sweep = field(default_factory=Sweep)
+    sweep: KappaSweep = field(default_factory=KappaSweep)
     name: str = "depth"
 
     def to_dict(self) -> dict:
@@ -191,7 +191,7 @@ class DepthConfig:
     @classmethod
     def from_dict(cls, config: dict, name: str = "depth") -> DepthConfig:
         """Build from a dict; :class:`ConfigError` names unknown sections and keys."""
-        sections = {"network": Network, "training": Training, "sweep": Sweep}
+        sections = {"network": Network, "training": Training, "sweep": KappaSweep}
         unknown = sorted(set(config) - set(sections) - {"target", "name"})
         if unknown:
             raise ConfigError(f"unknown config sections {unknown}; expected "
@@ -673,6 +673,7 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
     result = run_depth(config, progress=progress)
     result.save(out / "result.npz")
     save_figure(plot_depth(result), out / "fig2.png")
+
     def fmt(value):
         return "n/a" if value is None else f"{value:.2f}"
     onsets = "; ".join(f"{q} half-rise at κ ≈ {fmt(result.onset(q))}"

@@ -10,8 +10,8 @@ from overlapdyn.cli import main
 from overlapdyn.depth import (
     DepthConfig,
     DepthResult,
+    KappaSweep,
     Network,
-    Sweep,
     Training,
     load_depth_config,
     quadratic_features,
@@ -252,7 +252,7 @@ def test_depth_beats_width_for_the_normalised_p3_target():
     target = HierarchicalTarget(d=64)
     config = DepthConfig(target, Network(p1=512, p2=64),
                          Training(steps1=8, eta1=5.0, remove_linear=True),
-                         Sweep(methods=("three_layer", "two_layer")))
+                         KappaSweep(methods=("three_layer", "two_layer")))
     instance = target.draw(0)
     x_test, y_test = instance.sample(2000, np.random.default_rng(1))
     test = (x_test, y_test, instance.h_star(x_test)[:, 0])
@@ -269,7 +269,7 @@ def test_depth_beats_width_on_a_fixed_small_instance():
     the authors' code variant of P3 (its stronger He2 part makes d = 64 enough)."""
     target = HierarchicalTarget(d=64, inner="P3-code", normalize=False)
     config = DepthConfig(target, Network(p1=512, p2=64), Training(steps1=3, eta1=20.0),
-                         Sweep(methods=("three_layer", "two_layer")))
+                         KappaSweep(methods=("three_layer", "two_layer")))
     instance = target.draw(0)
     rng = np.random.default_rng(1)
     x_test, y_test = instance.sample(2000, rng)
@@ -287,7 +287,7 @@ def test_other_data_modes_and_the_joint_variant_run(batches):
     target = HierarchicalTarget(d=16)
     config = DepthConfig(target, Network(p1=32, p2=8), Training(
         batches=batches, steps1=2, joint_steps=5, joint_p1=16, remove_linear=True),
-        Sweep(methods=("three_layer", "two_layer", "joint")))
+        KappaSweep(methods=("three_layer", "two_layer", "joint")))
     instance = target.draw(0)
     x, y = instance.sample(100, np.random.default_rng(0))
     run = run_instance(config, instance, 400, np.random.default_rng(1),
@@ -300,7 +300,7 @@ def test_other_data_modes_and_the_joint_variant_run(batches):
 def test_sweep_result_saves_and_loads(tmp_path):
     target = HierarchicalTarget(d=16)
     config = DepthConfig(target, Network(p1=32, p2=8, rf_features=16),
-                         Training(steps1=2), Sweep(kappa_min=1.0, kappa_max=2.0, points=2,
+                         Training(steps1=2), KappaSweep(kappa_min=1.0, kappa_max=2.0, points=2,
                                                    seeds=2, n_test=50))
     result = run_depth(config, progress=False)
     assert result.values["error_kernel"].shape == (2, 2)
@@ -313,7 +313,7 @@ def test_sweep_result_saves_and_loads(tmp_path):
 def test_onset_is_the_half_rise_point_and_crossover_needs_a_crossing():
     target = HierarchicalTarget(d=16)
     config = DepthConfig(target, Network(p1=32, p2=8), Training(steps1=2),
-                         Sweep(kappa_min=1.0, kappa_max=2.0, points=3, seeds=2))
+                         KappaSweep(kappa_min=1.0, kappa_max=2.0, points=3, seeds=2))
     kappa = np.array([1.0, 1.5, 2.0])
     m_w = np.array([[0.3, 0.3], [0.5, 0.5], [0.9, 0.9]])   # half rise 0.6: κ = 1.625
     m_h = np.array([[0.0, 0.0], [0.4, 0.4], [0.8, 0.8]])   # half rise 0.4: κ = 1.5
@@ -335,7 +335,7 @@ def test_a_larger_he2_share_moves_the_stage1_transition_earlier():
         target = HierarchicalTarget(d=64, inner=inner)
         config = DepthConfig(target, Network(p1=256, p2=16),
                              Training(steps1=8, eta1=5.0, remove_linear=True),
-                             Sweep(methods=("three_layer",)))
+                             KappaSweep(methods=("three_layer",)))
         instance = target.draw(0)
         x_test, y_test = instance.sample(500, np.random.default_rng(1))
         test = (x_test, y_test, instance.h_star(x_test)[:, 0])
