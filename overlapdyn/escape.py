@@ -296,19 +296,19 @@ def measure_escape_simulated(
     seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
     ds = tuple(int(d) for d in ds)
     times = np.full((len(ds), len(seeds)), np.nan)
+    if t_max is None:
+        reference = measure_escape_ode(model, ds, threshold=threshold, direction=direction,
+                                       scale_eta=scale_eta, n_points=50).times[:, 0]
+        if not np.isfinite(reference).all():
+            d = ds[int(np.argmin(np.isfinite(reference)))]
+            eta = (model_at(model, d, prediction) if scale_eta else model).protocol.eta
+            raise OverlapdynError(
+                f"the ODE does not escape at d = {d} with η = {eta:.3g}: the η²/n_b noise "
+                "term wins at this overlap; lower η₀ (the model's η)")
     etas, horizons, runs, walls = [], [], [], []
     for i, d in enumerate(tqdm(ds, desc="simulated escape", disable=not progress)):
         model_d = model_at(model, d, prediction) if scale_eta else model
-        horizon = t_max
-        if horizon is None:
-            reference = measure_escape_ode(model, (d,), threshold=threshold, direction=direction,
-                                           scale_eta=scale_eta, n_points=50)
-            t_ode = reference.times[0, 0]
-            if not math.isfinite(t_ode):
-                raise OverlapdynError(
-                    f"the ODE does not escape at d = {d} with η = {model_d.protocol.eta:.3g}: "
-                    "the η²/n_b noise term wins at this overlap; lower η₀ (the model's η)")
-            horizon = horizon_factor * t_ode
+        horizon = t_max if t_max is not None else horizon_factor * reference[i]
         grid = np.geomspace(min(1.0 / d, horizon / 1e4), horizon, n_saves)
         # the kernel stops on any direction: with one direction asked for, run the horizon
         sim = simulate(model_d, d, grid, seeds=seeds,

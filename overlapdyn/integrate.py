@@ -47,6 +47,9 @@ __all__ = [
 ]
 
 
+#: the state's max-norm that counts as a blow-up (ODE) or a diverged run (simulation)
+BLOWUP_NORM = 1e8
+
 # how often a run abandoned at a blow-up is redone to just before it
 _BLOWUP_RETRIES = 6
 
@@ -219,7 +222,7 @@ def integrate(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     derivation: Derivation | None = None,
-    blowup_norm: float = 1e8,
+    blowup_norm: float = BLOWUP_NORM,
     on_failure: str = "raise",
 ) -> Trajectory:
     """Integrate the overlap ODEs of SPEC from ``init`` and record the learning curve.

@@ -37,9 +37,6 @@ class Plateau:
     t_end: float
     risk: float
 
-    def contains(self, t: float) -> bool:
-        return self.t_start <= t <= self.t_end
-
 
 @dataclass(frozen=True)
 class SaddleToSaddle:

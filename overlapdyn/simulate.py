@@ -32,15 +32,13 @@ from .activations import activation as resolve_activation
 from .codegen import kernel_source, load_module, source_key
 from .drift import CompiledModel
 from .errors import CovarianceError, OverlapdynError
+from .integrate import BLOWUP_NORM
 from .result import Trajectory
 from .spec import Model
 
 __all__ = ["Simulation", "simulate", "warm_start_weights"]
 
 _SIMULATION_VERSION = 5
-
-# the ODE's default blow-up norm: a run whose Q passes it has diverged
-_DIVERGED = 1e8
 
 _LOOP = '''
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -326,11 +324,11 @@ def simulate(
         status = -1 if failed_at[s] >= 0 else 0
         message = (f"the error turned non-finite at step {failed_at[s]} (t = "
                    f"{failed_at[s] / d:.4g}); η is probably too large" if status else "done")
-        sane = np.isfinite(risk) & (np.abs(Qs[s, keep]) <= _DIVERGED).all(axis=(1, 2))
+        sane = np.isfinite(risk) & (np.abs(Qs[s, keep]) <= BLOWUP_NORM).all(axis=(1, 2))
         if status == 0 and not sane.all():
             first = int(np.argmin(sane))
             status = -1
-            message = (f"the weights diverged (|Q| > {_DIVERGED:g} or a non-finite risk) by "
+            message = (f"the weights diverged (|Q| > {BLOWUP_NORM:g} or a non-finite risk) by "
                        f"t = {steps[keep][first] / d:.4g}; η is probably too large")
         trajectories.append(Trajectory(
             t=steps[keep] / d, M=Ms[s, keep], Q=Qs[s, keep], a=As[s, keep], risk=risk,

@@ -299,7 +299,13 @@ class Model:
         """A hash of the canonical spec (the name excluded): equal dynamics, equal hash."""
         payload = self.to_dict()
         payload.pop("name")
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        return json_digest(payload)
+
+
+def json_digest(payload, length: int = 16) -> str:
+    """The first ``length`` hex digits of the SHA-256 of ``payload`` as canonical JSON (keys
+    sorted): the identity of a spec, a sweep or a task."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:length]
 
 
 def model_from_dict(config: dict, name: str = "model") -> Model:

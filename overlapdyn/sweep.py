@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .runconfig import IntegrateConfig
-from .spec import Model, Protocol, Student, Target, model_from_dict, read_toml
+from .spec import Model, Protocol, Student, Target, json_digest, model_from_dict, read_toml
 from .tasks import Task, TaskKind, task_kind
 
 __all__ = ["Axis", "Sweep", "load_sweep", "sweep_from_dict"]
@@ -306,11 +305,9 @@ class Sweep:
 
     def fingerprint(self) -> str:
         """A hash of :meth:`to_dict` (the name left out)."""
-        import hashlib
-
         payload = self.to_dict()
         payload.pop("name")
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        return json_digest(payload)
 
 
 def sweep_from_dict(config: Mapping, name: str = "sweep") -> Sweep:

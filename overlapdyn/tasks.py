@@ -51,8 +51,6 @@ per distinct kernel set; each record counts the Numba compilations its task trig
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import socket
 import time
@@ -68,7 +66,7 @@ import numpy as np
 from ._version import __version__
 from .errors import ConfigError, OverlapdynError
 from .runconfig import IntegrateConfig
-from .spec import Model
+from .spec import Model, json_digest
 
 __all__ = ["Task", "TaskKind", "execute", "kinds", "register_kind", "task_kind", "warm_up"]
 
@@ -206,8 +204,7 @@ class Task:
     @cached_property
     def key(self) -> str:
         """A hash of :meth:`spec` (20 hex digits): equal work, equal key."""
-        text = json.dumps(self.spec(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
+        return json_digest(self.spec(), length=20)
 
 
 def _jsonable(value):

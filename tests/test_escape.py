@@ -7,6 +7,7 @@ with d; the leap-3 slowdown of z1·z2·z3 against the staircase at equal d and �
 """
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -79,8 +80,6 @@ def test_simulated_escape_exponent(ell, ds):
 def test_escape_results_save_their_configuration(tmp_path):
     escape = od.measure_escape_ode(single_index(2), [256, 1024])
     path = escape.save(tmp_path / "escape.json")
-    import json
-
     saved = json.loads(path.read_text())
     assert saved["model"] == single_index(2).to_dict()
     assert saved["prediction"]["exponent"] == 2
