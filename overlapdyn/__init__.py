@@ -18,6 +18,7 @@ Pipeline (each stage usable on its own)::
     saddles                 saddle-to-saddle: learning order, times and plateaus
     hierarchical / depth    SIGHT/MIGHT targets, thresholds; three-layer layer-wise training
     stage1                  the first layer's overlap with span(W*) as a few-scalar map
+    weak_recovery           where W* becomes recoverable at a finite d (the constant in d^(1+ε))
 
 Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
 ``erf`` as an activation means ``erf(x/√2)``; overlaps ``M = WUᵀ/d``, ``Q = WWᵀ/d``,
@@ -94,6 +95,7 @@ from .store import ResultStore
 from .sweep import Axis, Sweep, load_sweep, sweep_from_dict
 from .tasks import Task, TaskKind, register_kind
 from .validate import ValidationReport, validate
+from .weak_recovery import WeakRecovery, weak_recovery
 
 __all__ = [
     "DepthConfig",
@@ -105,6 +107,8 @@ __all__ = [
     "stage1_constants",
     "stage1_theory",
     "thresholds",
+    "WeakRecovery",
+    "weak_recovery",
     "validate_stage1",
     "EscapeTimes",
     "ExponentFit",

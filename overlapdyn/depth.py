@@ -20,8 +20,9 @@ Network ``f(x) = w3ᵀ σ₂(W2 σ₁(W1 x + b1) + b2)`` with ``W1 ∈ R^{p1×d}
    row is ``W2_m = c_m β`` with ``β = (Σ̂_φ + λ I)⁻¹ Ĉov(φ, y)`` (``c_m ∝ w3_m`` at init,
    i.i.d. N(0,1)). So the second-layer pre-activations are ``c_m ĥ(x) + b2_m`` with
    ``ĥ = βᵀφ`` the ridge estimate of y from the learned features — the estimate of h*.
-   (ĥ is standardised on the training set; λ by leave-one-out cross-validation.)
-3. **Stage 3** — ridge regression of w3 on ``σ₂(c_m ĥ + b2_m)`` (λ by LOO).
+   (ĥ is standardised on the training set; λ by leave-one-out cross-validation, or on
+   held-out samples: ``Training.validation``.)
+3. **Stage 3** — ridge regression of w3 on ``σ₂(c_m ĥ + b2_m)`` (λ chosen the same way).
 
 Baselines on the same training set: **two-layer** — the stage-1 first layer and a ridge
 readout (its prediction is ĥ itself); **kernel** — ridge regression with the quadratic
@@ -100,6 +101,12 @@ class Training:
             (it vanishes as d₁ → ∞ when g*'' averages to 0, e.g. odd g* and a symmetric
             limit law of h*), but at d₁ = 8 it dominates the first steps and pulls every
             neuron onto one direction of span(W*) (see :mod:`overlapdyn.stage1`).
+        validation: number of held-out samples (drawn fresh for every run, *not* counted in
+            n, like the authors' validation set) on which every ridge penalty of every
+            method is chosen; 0: exact leave-one-out on the training set. With reused data
+            the trained first layer has seen the training labels, so leave-one-out on its
+            features is optimistic and picks too little shrinkage (test errors above Var y
+            at κ < 1 + ε); held-out points do not.
         joint_steps, joint_lr, joint_p1: the ``joint`` variant — full-batch Adam on the
             square loss of all three layers at once (W1 rows kept on the sphere), its
             number of steps, learning rate and first-layer width.
@@ -111,6 +118,7 @@ class Training:
     stage1_fraction: float = 0.5
     ridge_grid: tuple[float, ...] = (-4.0, 2.0, 13.0)
     remove_linear: bool = False
+    validation: int = 0
     joint_steps: int = 200
     joint_lr: float = 0.01
     joint_p1: int = 256
@@ -128,6 +136,7 @@ class Training:
             raise ConfigError(f"ridge_grid = (log10 min, log10 max, count) is malformed: {grid}")
         object.__setattr__(self, "ridge_grid", grid)
         object.__setattr__(self, "remove_linear", _flag(self.remove_linear, "remove_linear"))
+        object.__setattr__(self, "validation", _integer(self.validation, "validation", 0))
         object.__setattr__(self, "joint_steps", _integer(self.joint_steps, "joint_steps", 1))
         object.__setattr__(self, "joint_p1", _integer(self.joint_p1, "joint_p1", 1))
         object.__setattr__(self, "joint_lr", _real(self.joint_lr, "joint_lr", positive=True))
@@ -218,9 +227,10 @@ def load_depth_config(path: str | Path) -> DepthConfig:
 # ---------------------------------------------------------------------------------- ridge
 
 
-def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: bool = False
-              ) -> tuple:
-    r"""Ridge regression with intercept, λ chosen by exact leave-one-out cross-validation.
+def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: bool = False,
+              validation: tuple[np.ndarray, np.ndarray] | None = None) -> tuple:
+    r"""Ridge regression with intercept, λ chosen by exact leave-one-out cross-validation
+    (or on a validation set).
 
     Minimises ``(1/n)‖y − β₀ − Fβ‖² + λ ‖β‖²`` (F centred, so β₀ = mean y − mean F·β) for
     λ = ``10^log_lambdas · s̄`` (s̄ the mean eigenvalue of the centred ``FᵀF/n``) and picks the
@@ -234,6 +244,11 @@ def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
         log_lambdas: grid of log10 relative penalties.
         loo: also return the leave-one-out fitted values ``(ŷ_i − H_ii y_i)/(1 − H_ii)``,
             shape (n,) — what the fit predicts at a training point it has not seen.
+        validation: ``(F_val, y_val)`` of held-out points, shapes (m, p), (m,): λ minimises
+            their mean squared error instead of the leave-one-out error. LOO is exact only
+            if F does not depend on y; features learned from the same labels (a trained
+            first layer, reused data) make it optimistic, and then only held-out points
+            tell how much to shrink.
 
     Returns:
         ``(coef, intercept, λ)`` (+ ``loo_values`` if ``loo``): coef of shape (p,), the
@@ -267,13 +282,27 @@ def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
     lambdas = scale * 10.0 ** np.asarray(log_lambdas, dtype=float)
     leverage0 = 1.0 / n
     best_lam = np.inf
-    best = float(np.mean((yc / (1 - leverage0)) ** 2)) if n > 1 else np.inf
-    for lam in lambdas:
-        fitted, leverage = fit(lam)
-        leverage = np.minimum(leverage + leverage0, 1 - 1e-9)
-        score = float(np.mean(((yc - fitted) / (1 - leverage)) ** 2))
-        if score < best:
-            best, best_lam = score, lam
+    if validation is not None:
+        F_val, y_val = (np.asarray(a, dtype=float) for a in validation)
+        if F_val.ndim != 2 or F_val.shape[1] != p or len(y_val) != len(F_val):
+            raise ValueError(f"validation features {F_val.shape} and targets {y_val.shape} "
+                             f"do not match the training features {F.shape}")
+        # the coefficients at λ are linear in yc: one (p × n) or (n × n) map per λ
+        F_val_c, yv = F_val - mean_F, y_val - mean_y
+        best = float(np.mean(yv ** 2))
+        for lam in lambdas:
+            coef = V @ (proj / (s2 + n * lam)) if n >= p else Fc.T @ (U @ (uy / (s2 + n * lam)))
+            score = float(np.mean((yv - F_val_c @ coef) ** 2))
+            if score < best:
+                best, best_lam = score, lam
+    else:
+        best = float(np.mean((yc / (1 - leverage0)) ** 2)) if n > 1 else np.inf
+        for lam in lambdas:
+            fitted, leverage = fit(lam)
+            leverage = np.minimum(leverage + leverage0, 1 - 1e-9)
+            score = float(np.mean(((yc - fitted) / (1 - leverage)) ** 2))
+            if score < best:
+                best, best_lam = score, lam
     if best_lam == np.inf:
         return (np.zeros(p), float(mean_y), np.inf) + ((np.full(n, mean_y),) if loo else ())
     lam = best_lam
@@ -375,6 +404,11 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
     x_test, y_test, h_test = test
     out: dict = {}
     x, y = instance.sample(n, rng)
+    held_out = instance.sample(tr.validation, rng) if tr.validation else None
+
+    def validation(transform):
+        """The held-out set in the feature map ``transform``, or None (leave-one-out)."""
+        return None if held_out is None else (transform(held_out[0]), held_out[1])
     if tr.batches == "fresh":
         n1 = int(tr.stage1_fraction * n)
         n2 = (n - n1) // 2
@@ -406,7 +440,8 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         i2 = parts[1]
         phi = sigma1(x[i2] @ W1.T + b1)
         reuse = tr.batches in ("reuse", "split")   # stages 2 and 3 share their samples
-        beta, beta0, lam2, *loo = ridge_loo(phi, y[i2], grid, loo=reuse)
+        beta, beta0, lam2, *loo = ridge_loo(phi, y[i2], grid, loo=reuse, validation=validation(
+            lambda x_: sigma1(x_ @ W1.T + b1)))
         h_fit = phi @ beta + beta0
         center, spread = h_fit.mean(), h_fit.std()
         h_test_fit = sigma1(x_test @ W1.T + b1) @ beta + beta0
@@ -427,14 +462,16 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         i3 = parts[2]
         # Reused data: stage 3 sees the second layer's leave-one-out pre-activations on the
         # training points (the in-sample ones are over-fitted to y and mislead the ridge).
-        w3, w30, lam3 = ridge_loo(features(x[i3], loo[0] if reuse else None), y[i3], grid)
+        w3, w30, lam3 = ridge_loo(features(x[i3], loo[0] if reuse else None), y[i3], grid,
+                                  validation=validation(features))
         prediction = features(x_test) @ w3 + w30
         out["error_three_layer"] = float(np.mean((prediction - y_test) ** 2))
         out["time_stage3"] = time.perf_counter() - started
         out["lambda_stage2"], out["lambda_stage3"] = lam2, lam3
     if "kernel" in methods:
         started = time.perf_counter()
-        coef, c0, _ = ridge_loo(quadratic_features(x), y, grid)
+        coef, c0, _ = ridge_loo(quadratic_features(x), y, grid,
+                                validation=validation(quadratic_features))
         prediction = quadratic_features(x_test) @ coef + c0
         out["error_kernel"] = float(np.mean((prediction - y_test) ** 2))
         out["time_kernel"] = time.perf_counter() - started
@@ -447,7 +484,8 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         started = time.perf_counter()
         W_rf = _unit_rows(rng, net.rf_features, d)
         b_rf = rng.uniform(-net.bias1, net.bias1, net.rf_features)
-        coef, c0, _ = ridge_loo(sigma1(x @ W_rf.T + b_rf), y, grid)
+        coef, c0, _ = ridge_loo(sigma1(x @ W_rf.T + b_rf), y, grid,
+                                validation=validation(lambda x_: sigma1(x_ @ W_rf.T + b_rf)))
         prediction = sigma1(x_test @ W_rf.T + b_rf) @ coef + c0
         out["error_random_features"] = float(np.mean((prediction - y_test) ** 2))
         out["time_random_features"] = time.perf_counter() - started
@@ -568,14 +606,22 @@ class DepthResult:
                 if k.startswith("time_")}
 
     def table(self) -> str:
-        """Median test errors (and M_W, M_h) per κ as a Markdown table."""
+        """Median test errors (and M_W, M_h) per κ as a Markdown table; with both networks,
+        also the number of seeds in which the three-layer error is below the two-layer one."""
         methods = [m for m in METHODS if f"error_{m}" in self.values]
         extra = [q for q in ("M_W", "M_h") if q in self.values]
-        head = "| κ | n | " + " | ".join(methods + extra) + " |"
-        lines = [head, "|" + "---|" * (2 + len(methods) + len(extra))]
+        wins = None
+        if {"three_layer", "two_layer"} <= set(methods):
+            wins = np.sum(self.values["error_three_layer"] < self.values["error_two_layer"],
+                          axis=1)
+        head = "| κ | n | " + " | ".join(methods + extra) + (
+            f" | 3-layer < 2-layer (of {self.values['error_two_layer'].shape[1]})"
+            if wins is not None else "") + " |"
+        lines = [head, "|" + "---|" * (2 + len(methods) + len(extra) + (wins is not None))]
         for i, (k, n) in enumerate(zip(self.kappa, self.n, strict=True)):
             cells = [f"{self.median(f'error_{m}')[i]:.3f}" for m in methods]
             cells += [f"{self.median(q)[i]:.2f}" for q in extra]
+            cells += [] if wins is None else [str(int(wins[i]))]
             lines.append(f"| {k:.2f} | {n} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
@@ -668,6 +714,9 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
         f"information exponents: g* {exponents['ie_outer']}, P {exponents['ie_inner']}; "
         f"compositional, per level (z … h*): {exponents['per_level']}; paper's assumptions "
         + ("hold" if exponents["assumptions_hold"] else f"fail: {exponents['reason']}"))
+    from .weak_recovery import unsupported, weak_recovery
+    if not unsupported(target):
+        header += "\n" + weak_recovery(target).describe()
     atomic_write_text(out / "thresholds.txt", header + "\n")
     print(header)
     result = run_depth(config, progress=progress)

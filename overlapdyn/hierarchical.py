@@ -358,6 +358,9 @@ def thresholds(eps: float | tuple[float, ...], k: int, r: int = 1, *,
                q_max: int = 6) -> Thresholds:
     """The predicted thresholds for a hierarchical target (see :class:`Thresholds`).
 
+    These are exponents; for a SIGHT target :func:`overlapdyn.weak_recovery.weak_recovery`
+    gives the constant too — the n at which W* becomes recoverable at a given d.
+
     Args:
         eps: ε (SIGHT/MIGHT) or the levels ``(ε₁, ε₂, …)`` (deep MIGHT).
         k: degree of the inner polynomial P (the paper's P_k).

@@ -355,8 +355,9 @@ _METHOD_LABELS = {"three_layer": "3-layer, layer-wise",
 def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> Figure:
     """The paper's Fig. 2 layout: test error vs κ = log n/log d for every method (median over
     seeds and a percentile band), and the overlaps M_W, M_h of the three-layer net, with the
-    predicted thresholds 1 + ε (W*), kε (h*) and 2 (quadratic kernel) marked, and the κ at
-    which each overlap has made half its rise (:meth:`DepthResult.onset`)."""
+    predicted thresholds 1 + ε (W*), kε (h*) and 2 (quadratic kernel) marked, for a SIGHT
+    target the finite-d weak-recovery point κ* of W* (:mod:`overlapdyn.weak_recovery`), and
+    the κ at which each overlap has made half its rise (:meth:`DepthResult.onset`)."""
     from .hierarchical import thresholds
 
     fig, axes = _grid(2, width=4.4, height=3.3)
@@ -376,6 +377,11 @@ def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> 
     degree = len(target.polynomial()) - 1
     report = thresholds(target.levels, degree, target.r)
     marks = {"1+ε (W*)": report.subspace[0], "kε (h*)": report.features[0], "2 (kernel)": 2.0}
+    from .weak_recovery import unsupported, weak_recovery
+    if not unsupported(target):
+        finite = weak_recovery(target)   # where W* becomes recoverable at this d
+        if np.isfinite(finite.kappa):
+            marks[f"κ* = {finite.kappa:.2f} (W* at d = {target.d})"] = finite.kappa
     for ax_ in axes:
         for i, (name, value) in enumerate(marks.items()):
             ax_.axvline(value, color=f"C{i + 4}", ls="--", lw=0.8, label=name if ax_ is ax

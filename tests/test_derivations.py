@@ -46,3 +46,13 @@ def test_leap_table_agrees_with_the_literature():
     assert staircase["learned"] == "z1 → z2 → z3" and staircase["samples"] == "d^1"
     table = script["latex"](rows)
     assert table.startswith(r"\begin{tabular}") and table.count(r"\\") == len(rows) + 1
+
+
+def test_weak_recovery_derivation_gives_the_library_formula():
+    script = runpy.run_path(str(SCRIPT.parent / "weak_recovery.py"))
+    derived = script["derive"]()
+    c2, delta, h, sigma = sympy.symbols("c2 delta h sigma", real=True)
+    assert sympy.simplify(derived["E[He2|h]"] - 2 * c2 * delta * h / sigma ** 2) == 0
+    rows = {row[0]: row for row in script["table"](0.5, "tanh(3*x)", ds=(64,))}
+    assert rows["P3"][3][0] == pytest.approx(5 / 3, abs=1e-3)        # n* = 64·8·2
+    assert rows["P3-code"][2] == pytest.approx(1.5, abs=1e-3)        # λ = 4c₂²/σ² = 3/2

@@ -171,6 +171,28 @@ def test_ridge_falls_back_to_the_constant_when_features_carry_nothing():
     np.testing.assert_allclose(loo, y.mean())
 
 
+def test_ridge_penalty_chosen_on_held_out_points_minimises_their_error():
+    rng = np.random.default_rng(5)
+    grid = np.linspace(-3, 1, 9)
+    for p in (6, 60):                                    # n > p and n < p branches
+        F, F_val = rng.standard_normal((40, p)), rng.standard_normal((300, p))
+        w = rng.standard_normal(p) / np.sqrt(p)
+        y = F @ w + 0.5 * rng.standard_normal(40)
+        y_val = F_val @ w + 0.5 * rng.standard_normal(300)
+        coef, c0, lam = ridge_loo(F, y, grid, validation=(F_val, y_val))
+        Fc, yc = F - F.mean(0), y - y.mean()
+        scale = np.sum(Fc ** 2) / (40 * p)
+        errors = {np.inf: np.mean((y_val - y.mean()) ** 2)}
+        for g in grid:
+            direct = np.linalg.solve(Fc.T @ Fc + 40 * scale * 10 ** g * np.eye(p), Fc.T @ yc)
+            errors[scale * 10 ** g] = np.mean((y_val - y.mean() - (F_val - F.mean(0)) @ direct)
+                                              ** 2)
+        assert lam == pytest.approx(min(errors, key=errors.get), rel=1e-9)
+        assert np.mean((y_val - c0 - F_val @ coef) ** 2) == pytest.approx(min(errors.values()))
+    with pytest.raises(ValueError, match="do not match"):
+        ridge_loo(F, y, grid, validation=(F_val[:, :3], y_val))
+
+
 def test_removing_the_linear_part_leaves_a_residual_orthogonal_to_x():
     from overlapdyn.depth import _without_linear_part
     rng = np.random.default_rng(0)
@@ -280,6 +302,46 @@ def test_depth_beats_width_on_a_fixed_small_instance():
         wins.append(run["error_two_layer"] - run["error_three_layer"])
         assert run["M_W"] > 0.8
     assert min(wins) > 0 and np.mean(wins) > 0.02
+
+
+def _stage1_runs(target, n, validation, seeds=3):
+    config = DepthConfig(target, Network(p1=256, p2=32),
+                         Training(steps1=8, eta1=5.0, remove_linear=True, validation=validation),
+                         KappaSweep(methods=("three_layer", "two_layer")))
+    instance = target.draw(0)
+    x_test, y_test = instance.sample(1000, np.random.default_rng(1))
+    test = (x_test, y_test, instance.h_star(x_test)[:, 0])
+    runs = [run_instance(config, instance, n, np.random.default_rng([3, s]), test)
+            for s in range(seeds)]
+    return runs, float(np.var(y_test))
+
+
+def test_the_finite_d_weak_recovery_point_sets_the_scale_of_stage_1():
+    """In units of n* = d d₁/λ (overlapdyn.weak_recovery) the first layer behaves the same
+    for both P3 conventions, although their n* differ by 3× (1024 vs 341 at d = 64): at
+    n*/4 M_W sits at its random value √(d₁/d) = 0.35, at 4 n* it is ≈ 0.8."""
+    from overlapdyn.weak_recovery import weak_recovery
+    at = {}
+    for inner, normalize in (("P3", True), ("P3-code", False)):
+        target = HierarchicalTarget(d=64, inner=inner, normalize=normalize)
+        n_star = weak_recovery(target).n
+        at[inner] = [np.mean([r["M_W"] for r in _stage1_runs(target, int(f * n_star), 0)[0]])
+                     for f in (0.25, 4.0)]
+    for below, above in at.values():
+        assert below < 0.42 and above > 0.75
+    assert abs(at["P3"][1] - at["P3-code"][1]) < 0.05
+
+
+def test_held_out_penalties_stop_the_reused_first_layer_from_overfitting():
+    """Below the threshold the reused first layer has fitted the training labels; ridge
+    penalties by leave-one-out trust those features (test error above Var y), penalties
+    chosen on held-out points fall back to the constant."""
+    target = HierarchicalTarget(d=64)
+    loo, var = _stage1_runs(target, 256, 0)
+    held_out, _ = _stage1_runs(target, 256, 1000)
+    assert np.mean([r["error_three_layer"] for r in loo]) > 1.1 * var
+    for r in held_out:
+        assert r["error_three_layer"] < 1.02 * var and r["error_two_layer"] < 1.02 * var
 
 
 @pytest.mark.parametrize("batches", ["fresh", "split"])
