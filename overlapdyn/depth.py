@@ -109,7 +109,8 @@ class Training:
             at κ < 1 + ε); held-out points do not.
         joint_steps, joint_lr, joint_p1: the ``joint`` variant — full-batch Adam on the
             square loss of all three layers at once (W1 rows kept on the sphere), its
-            number of steps, learning rate and first-layer width.
+            number of steps, learning rate and first-layer width; with ``validation`` the
+            best validated iterate is kept (early stopping).
     """
 
     batches: str = "reuse"
@@ -477,8 +478,9 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         out["time_kernel"] = time.perf_counter() - started
     if "joint" in methods:
         started = time.perf_counter()
-        error, m_w = joint_training(config, instance, x, y, rng, x_test, y_test)
-        out["error_joint"], out["M_W_joint"] = error, m_w
+        error, m_w, step = joint_training(config, instance, x, y, rng, x_test, y_test,
+                                          held_out)
+        out["error_joint"], out["M_W_joint"], out["joint_stop"] = error, m_w, step
         out["time_joint"] = time.perf_counter() - started
     if "random_features" in methods:
         started = time.perf_counter()
@@ -493,14 +495,19 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
 
 
 def joint_training(config: DepthConfig, instance: TargetInstance, x: np.ndarray, y: np.ndarray,
-                   rng: np.random.Generator, x_test: np.ndarray, y_test: np.ndarray
-                   ) -> tuple[float, float]:
+                   rng: np.random.Generator, x_test: np.ndarray, y_test: np.ndarray,
+                   validation: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[float, float, int]:
     """The practical variant: all three layers trained together by full-batch Adam on the
     square loss ``½ mean (f(x) − y)²`` (reused data), ``f = w3ᵀσ₂(W2 σ₁(W1 x + b1) + b2)/√p2 + c``,
     ``W2 ~ N(0, 1/p1)``, W1 rows renormalised to the sphere after each step, biases fixed.
 
+    With a ``validation`` set ``(x, y)`` the network is evaluated on it every
+    ``max(1, joint_steps // 100)`` steps and the best iterate is kept (early stopping: with
+    reused data the joint net over-fits long before ``joint_steps``).
+
     Returns:
-        ``(test MSE, M_W of the first layer)``.
+        ``(test MSE, M_W of the first layer, the step of the returned iterate)``.
     """
     net, tr, d = config.network, config.training, config.target.d
     sigma1, dsigma1 = _act(net.sigma1)
@@ -521,6 +528,17 @@ def joint_training(config: DepthConfig, instance: TargetInstance, x: np.ndarray,
         h2 = sigma2(u)
         return h2 @ p["w3"] / math.sqrt(p2) + p["c"][0], (a1, h1, u, h2)
 
+    every = max(1, tr.joint_steps // 100)
+    best = (np.inf, 0, None)
+
+    def checkpoint(t):
+        nonlocal best
+        error = float(np.mean((forward(validation[0], params)[0] - validation[1]) ** 2))
+        if error < best[0]:
+            best = (error, t, {k: v.copy() for k, v in params.items()})
+
+    if validation is not None:
+        checkpoint(0)
     for t in range(1, tr.joint_steps + 1):
         f, (a1, h1, u, h2) = forward(x, params)
         e = (f - y) / n
@@ -537,9 +555,14 @@ def joint_training(config: DepthConfig, instance: TargetInstance, x: np.ndarray,
             params[k] -= tr.joint_lr * (m / (1 - beta1**t)) / (
                 np.sqrt(v / (1 - beta2**t)) + 1e-8)
         params["W1"] /= np.linalg.norm(params["W1"], axis=1, keepdims=True)
+        if validation is not None and (t % every == 0 or t == tr.joint_steps):
+            checkpoint(t)
+    step = tr.joint_steps
+    if validation is not None:
+        _, step, params = best
     prediction, _ = forward(x_test, params)
     m_w = float(np.sqrt(np.mean(np.sum((params["W1"] @ instance.W.T) ** 2, axis=1))))
-    return float(np.mean((prediction - y_test) ** 2)), m_w
+    return float(np.mean((prediction - y_test) ** 2)), m_w, step
 
 
 # ---------------------------------------------------------------------------------- sweep

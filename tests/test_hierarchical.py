@@ -359,6 +359,23 @@ def test_other_data_modes_and_the_joint_variant_run(batches):
     assert 0 < run["M_W_joint"] <= 1
 
 
+def test_joint_training_keeps_the_best_validated_iterate():
+    from overlapdyn.depth import joint_training
+    target = HierarchicalTarget(d=16)
+    config = DepthConfig(target, Network(p1=32, p2=8), Training(joint_steps=60, joint_p1=16,
+                                                                 joint_lr=0.05))
+    instance = target.draw(0)
+    x, y = instance.sample(200, np.random.default_rng(0))
+    x_te, y_te = instance.sample(300, np.random.default_rng(1))
+    final, _, step = joint_training(config, instance, x, y, np.random.default_rng(2), x_te, y_te)
+    assert step == 60
+    # validated on the test points themselves: the kept iterate is the best checkpoint, which
+    # includes the last one, so its test error cannot exceed the final iterate's
+    best, _, step = joint_training(config, instance, x, y, np.random.default_rng(2), x_te, y_te,
+                                   (x_te, y_te))
+    assert 0 <= step <= 60 and best <= final + 1e-12
+
+
 def test_sweep_result_saves_and_loads(tmp_path):
     target = HierarchicalTarget(d=16)
     config = DepthConfig(target, Network(p1=32, p2=8, rf_features=16),
