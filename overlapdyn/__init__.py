@@ -29,7 +29,8 @@ from ._version import __version__
 from .activations import Activation, X, activation, known_activations
 from .analysis import FixedPoint, find_fixed_point, jacobian, stability
 from .dataset import aggregate, load_dataset, save_dataset
-from .depth import DepthConfig, DepthResult, load_depth_config, run_depth
+from .depth import DepthConfig, load_depth_config
+from .depth_run import DepthResult, run_depth
 from .drift import CompiledModel, DriftTerms
 from .errors import (
     CovarianceError,

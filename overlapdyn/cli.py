@@ -189,7 +189,7 @@ def _point(args: argparse.Namespace) -> None:
 
 
 def _depth(args: argparse.Namespace) -> None:
-    from .depth import depth_job
+    from .depth_run import depth_job
 
     depth_job(args.config, args.out, points=args.points, seeds=args.seeds, d=args.d,
               progress=not args.quiet)

@@ -39,7 +39,6 @@ mean-squared error of every method.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -47,13 +46,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_write, atomic_write_text
 from .errors import ConfigError
 from .hierarchical import HierarchicalTarget, TargetInstance, _check_section
 from .spec import _flag, _floats, _integer, _real, read_toml
 
-__all__ = ["DepthConfig", "DepthResult", "Network", "KappaSweep", "Training", "load_depth_config",
-           "quadratic_features", "ridge_loo", "run_depth", "run_instance", "stage1"]
+__all__ = ["DepthConfig", "KappaSweep", "Network", "Training", "joint_training",
+           "load_depth_config", "quadratic_features", "ridge_loo", "run_instance", "stage1"]
 
 METHODS = ("three_layer", "two_layer", "kernel", "random_features", "joint")
 BATCHES = ("reuse", "fresh", "split")
@@ -563,198 +561,3 @@ def joint_training(config: DepthConfig, instance: TargetInstance, x: np.ndarray,
     prediction, _ = forward(x_test, params)
     m_w = float(np.sqrt(np.mean(np.sum((params["W1"] @ instance.W.T) ** 2, axis=1))))
     return float(np.mean((prediction - y_test) ** 2)), m_w, step
-
-
-# ---------------------------------------------------------------------------------- sweep
-
-
-@dataclass
-class DepthResult:
-    """A κ sweep: per-(κ, seed) arrays, with the full configuration.
-
-    Attributes:
-        config: the :class:`DepthConfig`.
-        kappa: κ grid (K,); n: sample sizes (K,).
-        values: ``name → array (K, S)``: ``error_<method>``, ``M_W``, ``M_h``, ``time_*``.
-        null_error: test variance of y (error of the best constant), per seed (S,).
-        wall_s: total wall-clock seconds.
-    """
-
-    config: DepthConfig
-    kappa: np.ndarray
-    n: np.ndarray
-    values: dict[str, np.ndarray]
-    null_error: np.ndarray
-    wall_s: float = 0.0
-
-    def median(self, name: str) -> np.ndarray:
-        """Median over seeds, shape (K,)."""
-        return np.nanmedian(self.values[name], axis=1)
-
-    def percentile(self, name: str, q: float) -> np.ndarray:
-        """The q-th percentile over seeds, shape (K,)."""
-        return np.nanpercentile(self.values[name], q, axis=1)
-
-    def crossover(self) -> float | None:
-        """The first κ (linearly interpolated) at which the median M_h exceeds M_W."""
-        diff = self.median("M_h") - self.median("M_W")
-        for i in range(1, len(diff)):
-            if diff[i - 1] < 0 <= diff[i]:
-                k0, k1 = self.kappa[i - 1], self.kappa[i]
-                return float(k0 + (k1 - k0) * (-diff[i - 1]) / (diff[i] - diff[i - 1]))
-        return None
-
-    def onset(self, name: str) -> float | None:
-        """The first κ (linearly interpolated) at which the median of ``name`` reaches half
-        its rise: ``m(κ_min) + (max m − m(κ_min))/2``. ``None`` if it never rises.
-
-        This is how the paper's Fig. 2 reads the overlaps: M_W (from its random-start value
-        √(d^ε/d)) and M_h (from 0) are plotted in separate panels on their own scales, and
-        the point is that both rise at the same κ, the threshold 1 + ε (the authors' code
-        draws a line there in both panels), not that one curve crosses the other.
-        """
-        m = self.median(name)
-        if len(m) < 2 or not np.all(np.isfinite(m)) or m.max() <= m[0]:
-            return None
-        level = m[0] + 0.5 * (m.max() - m[0])
-        for i in range(1, len(m)):
-            if m[i - 1] < level <= m[i]:
-                k0, k1 = self.kappa[i - 1], self.kappa[i]
-                return float(k0 + (k1 - k0) * (level - m[i - 1]) / (m[i] - m[i - 1]))
-        return None
-
-    def stage_times(self) -> dict[str, float]:
-        """Total seconds spent per stage / baseline over the sweep."""
-        return {k[5:]: float(np.nansum(v)) for k, v in self.values.items()
-                if k.startswith("time_")}
-
-    def table(self) -> str:
-        """Median test errors (and M_W, M_h) per κ as a Markdown table; with both networks,
-        also the number of seeds in which the three-layer error is below the two-layer one."""
-        methods = [m for m in METHODS if f"error_{m}" in self.values]
-        extra = [q for q in ("M_W", "M_h") if q in self.values]
-        wins = None
-        if {"three_layer", "two_layer"} <= set(methods):
-            wins = np.sum(self.values["error_three_layer"] < self.values["error_two_layer"],
-                          axis=1)
-        head = "| κ | n | " + " | ".join(methods + extra) + (
-            f" | 3-layer < 2-layer (of {self.values['error_two_layer'].shape[1]})"
-            if wins is not None else "") + " |"
-        lines = [head, "|" + "---|" * (2 + len(methods) + len(extra) + (wins is not None))]
-        for i, (k, n) in enumerate(zip(self.kappa, self.n, strict=True)):
-            cells = [f"{self.median(f'error_{m}')[i]:.3f}" for m in methods]
-            cells += [f"{self.median(q)[i]:.2f}" for q in extra]
-            cells += [] if wins is None else [str(int(wins[i]))]
-            lines.append(f"| {k:.2f} | {n} | " + " | ".join(cells) + " |")
-        return "\n".join(lines)
-
-    def save(self, path: str | Path) -> None:
-        """Arrays to ``path`` (npz) and the configuration + summary to ``path.json``."""
-        path = Path(path)
-        arrays = {"kappa": self.kappa, "n": self.n, "null_error": self.null_error,
-                  **{f"values/{k}": v for k, v in self.values.items()}}
-
-        def write(handle):
-            np.savez(handle, **arrays)
-        atomic_write(path, write)
-        from .integrate import _versions
-        meta = {"config": self.config.to_dict(), "wall_s": self.wall_s,
-                "crossover": self.crossover(),
-                "onset": {q: self.onset(q) for q in ("M_W", "M_h") if q in self.values},
-                "stage_times_s": self.stage_times(),
-                "versions": _versions()}
-        atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2))
-
-    @classmethod
-    def load(cls, path: str | Path) -> DepthResult:
-        path = Path(path)
-        meta = json.loads(path.with_suffix(".json").read_text())
-        with np.load(path) as data:
-            values = {k[7:]: data[k] for k in data.files if k.startswith("values/")}
-            return cls(DepthConfig.from_dict(meta["config"]), data["kappa"], data["n"],
-                       values, data["null_error"], meta.get("wall_s", 0.0))
-
-
-def run_depth(config: DepthConfig, *, progress: bool = True) -> DepthResult:
-    """Run the κ sweep of ``config``: for each seed a target draw and a test set, then for
-    each κ a fresh training set of ``n = round(d^κ)`` samples and every method.
-
-    For MIGHT targets (r > 1) the label is the committee over the r top indices and M_h is
-    measured against the first of them (the second layer here learns one direction, ĥ).
-
-    Seeds are reproducible: seed s uses ``np.random.default_rng([sweep.seed, s])`` for the
-    target and test set, and ``[sweep.seed, s, i]`` for the run at the i-th κ.
-    """
-    from tqdm.auto import tqdm
-
-    started = time.perf_counter()
-    sweep, d = config.sweep, config.target.d
-    kappas = sweep.kappas
-    ns = np.maximum(np.round(float(d) ** kappas).astype(int), 2)
-    values: dict[str, np.ndarray] = {}
-    null = np.empty(sweep.seeds)
-    bar = tqdm(total=len(kappas) * sweep.seeds, disable=not progress, desc="depth sweep")
-    for s in range(sweep.seeds):
-        rng = np.random.default_rng([sweep.seed, s])
-        instance = config.target.draw(rng)
-        x_test, y_test = instance.sample(sweep.n_test, rng)
-        h_test = instance.h_star(x_test)[:, 0]
-        null[s] = float(np.var(y_test))
-        for i, n in enumerate(ns):
-            run = run_instance(config, instance, int(n), np.random.default_rng([sweep.seed, s, i]),
-                               (x_test, y_test, h_test))
-            for key, value in run.items():
-                values.setdefault(key, np.full((len(kappas), sweep.seeds), np.nan))[i, s] = value
-            bar.update()
-    bar.close()
-    return DepthResult(config, kappas, ns, values, null, time.perf_counter() - started)
-
-
-def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: int | None = None,
-              seeds: int | None = None, d: int | None = None, progress: bool = True) -> DepthResult:
-    """The ``overlapdyn depth CONFIG`` job: run the sweep, write ``result.npz`` (+ ``.json``
-    with the full configuration), ``fig2.png``, ``table.md`` and ``thresholds.txt`` to
-    ``out_dir`` (default ``outputs/depth-<config stem>``); print a summary.
-
-    ``points``, ``seeds``, ``d`` override the file's values (a smaller run of the same setup).
-    """
-    from .hierarchical import compositional_exponents, thresholds
-    from .plot import plot_depth, save_figure
-
-    config = load_depth_config(path)
-    if points is not None or seeds is not None:
-        config = dataclasses.replace(config, sweep=dataclasses.replace(
-            config.sweep, points=config.sweep.points if points is None else points,
-            seeds=config.sweep.seeds if seeds is None else seeds))
-    if d is not None:
-        config = dataclasses.replace(config, target=dataclasses.replace(config.target, d=d))
-    out = Path(out_dir) if out_dir is not None else Path("outputs") / f"depth-{Path(path).stem}"
-    out.mkdir(parents=True, exist_ok=True)
-    target = config.target
-    report = thresholds(target.levels, len(target.polynomial()) - 1, target.r)
-    exponents = compositional_exponents(target)
-    header = report.table() + "\n" + (
-        f"information exponents: g* {exponents['ie_outer']}, P {exponents['ie_inner']}; "
-        f"compositional, per level (z … h*): {exponents['per_level']}; paper's assumptions "
-        + ("hold" if exponents["assumptions_hold"] else f"fail: {exponents['reason']}"))
-    from .weak_recovery import unsupported, weak_recovery
-    if not unsupported(target):
-        header += "\n" + weak_recovery(target).describe()
-    atomic_write_text(out / "thresholds.txt", header + "\n")
-    print(header)
-    result = run_depth(config, progress=progress)
-    result.save(out / "result.npz")
-    save_figure(plot_depth(result), out / "fig2.png")
-
-    def fmt(value):
-        return "n/a" if value is None else f"{value:.2f}"
-    onsets = "; ".join(f"{q} half-rise at κ ≈ {fmt(result.onset(q))}"
-                       for q in ("M_W", "M_h") if q in result.values)
-    times = ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_times().items())
-    summary = (f"{result.table()}\n\nmedian over {config.sweep.seeds} seeds; Var y = "
-               f"{np.median(result.null_error):.3f}; {onsets}; M_h crosses M_W at κ ≈ "
-               f"{fmt(result.crossover())}\n"
-               f"wall time {result.wall_s:.1f} s ({times})\n")
-    atomic_write_text(out / "table.md", summary)
-    print(summary + f"written to {out}/")
-    return result

@@ -22,7 +22,7 @@ from .integrate import overlap_cosines
 from .result import Trajectory
 
 if TYPE_CHECKING:
-    from .depth import DepthResult
+    from .depth_run import DepthResult
     from .escape import EscapeTimes
     from .saddles import SaddleToSaddle
     from .stage1 import Stage1Validation

@@ -9,17 +9,16 @@ import pytest
 from overlapdyn.cli import main
 from overlapdyn.depth import (
     DepthConfig,
-    DepthResult,
     KappaSweep,
     Network,
     Training,
     load_depth_config,
     quadratic_features,
     ridge_loo,
-    run_depth,
     run_instance,
     stage1,
 )
+from overlapdyn.depth_run import DepthResult, run_depth
 from overlapdyn.errors import ConfigError
 from overlapdyn.hermite import gauss_hermite_rule
 from overlapdyn.hierarchical import (
