@@ -31,9 +31,11 @@ kernel ``K(x, x') = (x·x')² + x·x' + 1`` through its explicit features
 ``σ₁(W0 x + b0)`` with a random, untrained W0.
 
 Measured: ``M_W = (mean_j ‖W* w_j‖²)^{1/2}`` (RMS over neurons of the projection of the
-unit first-layer rows onto span(W*)), ``M_h = |corr(ĥ(x), h*(x))|`` on the test set (every
-second-layer pre-activation is an affine function of ĥ, so all share it), and the test
-mean-squared error of every method.
+unit first-layer rows onto span(W*)), ``M_h`` — the multiple correlation of ĥ(x) with the
+top features ``h*_1..h*_r`` on the test set (``|corr(ĥ, h*)|`` for SIGHT; every second-layer
+pre-activation is an affine function of ĥ, so all share it) — and the test mean-squared
+error of every method. For MIGHT (r > 1) ĥ is one direction in the span of the r features:
+stage 2 learns their combination that predicts y linearly, not each of them.
 """
 
 from __future__ import annotations
@@ -377,6 +379,20 @@ def _without_linear_part(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return y - design @ coef
 
 
+def _multiple_correlation(u: np.ndarray, H: np.ndarray) -> float:
+    """``√R²`` of the least-squares fit of u (n,) on ``[1, H]`` (H of shape (n,) or (n, r)):
+    |corr(u, H)| for one column; 0 when u is constant."""
+    u = u - u.mean()
+    total = float(u @ u)
+    if total <= 1e-300:
+        return 0.0
+    H = H.reshape(len(u), -1)
+    design = np.hstack([np.ones((len(u), 1)), H])
+    coef, *_ = np.linalg.lstsq(design, u, rcond=None)
+    residual = u - design @ coef
+    return float(np.sqrt(max(0.0, 1.0 - (residual @ residual) / total)))
+
+
 def _unit_rows(rng: np.random.Generator, p: int, d: int) -> np.ndarray:
     W = rng.standard_normal((p, d))
     return W / np.linalg.norm(W, axis=1, keepdims=True)
@@ -391,7 +407,8 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         instance: the target draw (W*, signs).
         n: the total number of training samples.
         rng: the generator of this run (data, initialisation).
-        test: ``(x, y, h*)`` of the test set, shapes (n_t, d), (n_t,), (n_t,).
+        test: ``(x, y, h*)`` of the test set, shapes (n_t, d), (n_t,), and (n_t, r) or
+            (n_t,) for the top features.
 
     Returns:
         dict: ``error_<method>`` (test MSE), ``M_W``, ``M_h``, ``time_<stage>`` (seconds).
@@ -445,10 +462,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         center, spread = h_fit.mean(), h_fit.std()
         h_test_fit = sigma1(x_test @ W1.T + b1) @ beta + beta0
         out["error_two_layer"] = float(np.mean((h_test_fit - y_test) ** 2))
-        if spread > 0 and np.std(h_test_fit) > 0:
-            out["M_h"] = float(abs(np.corrcoef(h_test_fit, h_test)[0, 1]))
-        else:
-            out["M_h"] = 0.0
+        out["M_h"] = _multiple_correlation(h_test_fit, h_test)
         out["time_stage2"] = time.perf_counter() - started
         started = time.perf_counter()
         c = rng.standard_normal(net.p2)

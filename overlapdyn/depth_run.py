@@ -135,7 +135,7 @@ def run_depth(config: DepthConfig, *, progress: bool = True) -> DepthResult:
     each κ a fresh training set of ``n = round(d^κ)`` samples and every method.
 
     For MIGHT targets (r > 1) the label is the committee over the r top indices and M_h is
-    measured against the first of them (the second layer here learns one direction, ĥ).
+    the multiple correlation of ĥ with all of them (the second layer learns one direction).
 
     Seeds are reproducible: seed s uses ``np.random.default_rng([sweep.seed, s])`` for the
     target and test set, and ``[sweep.seed, s, i]`` for the run at the i-th κ.
@@ -153,7 +153,7 @@ def run_depth(config: DepthConfig, *, progress: bool = True) -> DepthResult:
         rng = np.random.default_rng([sweep.seed, s])
         instance = config.target.draw(rng)
         x_test, y_test = instance.sample(sweep.n_test, rng)
-        h_test = instance.h_star(x_test)[:, 0]
+        h_test = instance.h_star(x_test)
         null[s] = float(np.var(y_test))
         for i, n in enumerate(ns):
             run = run_instance(config, instance, int(n), np.random.default_rng([sweep.seed, s, i]),

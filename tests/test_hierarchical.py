@@ -358,6 +358,26 @@ def test_other_data_modes_and_the_joint_variant_run(batches):
     assert 0 < run["M_W_joint"] <= 1
 
 
+def test_m_h_is_the_multiple_correlation_with_the_top_features():
+    from overlapdyn.depth import _multiple_correlation
+    rng = np.random.default_rng(4)
+    H = rng.standard_normal((500, 2))
+    u = 2 * H[:, 0] + rng.standard_normal(500)
+    assert _multiple_correlation(u, H[:, 0]) == pytest.approx(abs(np.corrcoef(u, H[:, 0])[0, 1]))
+    assert _multiple_correlation(H[:, 0] - 3 * H[:, 1] + 1, H) == pytest.approx(1.0)
+    assert _multiple_correlation(np.ones(500), H) == 0.0
+    # a MIGHT run: ĥ is one direction in span(h*_1, h*_2), measured against both
+    target = HierarchicalTarget(d=64, r=2, inner="P3-code", normalize=False)
+    config = DepthConfig(target, Network(p1=256, p2=16), Training(steps1=8, eta1=5.0,
+                                                                  remove_linear=True),
+                         KappaSweep(methods=("three_layer", "two_layer")))
+    instance = target.draw(0)
+    x_te, y_te = instance.sample(1000, np.random.default_rng(1))
+    run = run_instance(config, instance, 6000, np.random.default_rng(2),
+                       (x_te, y_te, instance.h_star(x_te)))
+    assert run["M_h"] > 0.7 and run["error_three_layer"] < 0.45 * np.var(y_te)
+
+
 def test_joint_training_keeps_the_best_validated_iterate():
     from overlapdyn.depth import joint_training
     target = HierarchicalTarget(d=16)
