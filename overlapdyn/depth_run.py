@@ -118,6 +118,9 @@ class DepthResult:
                 "onset": {q: self.onset(q) for q in ("M_W", "M_h") if q in self.values},
                 "stage_times_s": self.stage_times(),
                 "versions": _versions()}
+        from .weak_recovery import unsupported, weak_recovery
+        if not unsupported(self.config.target):
+            meta["weak_recovery"] = weak_recovery(self.config.target).to_dict()
         atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2))
 
     @classmethod

@@ -1,5 +1,6 @@
 """Hierarchical targets, thresholds, layer-wise training and the stage-1 map (small sizes)."""
 
+import json
 import math
 from pathlib import Path
 
@@ -406,6 +407,9 @@ def test_sweep_result_saves_and_loads(tmp_path):
     back = DepthResult.load(tmp_path / "r.npz")
     np.testing.assert_array_equal(back.values["M_W"], result.values["M_W"])
     assert back.config == config and "three_layer" in back.table()
+    assert "3-layer < 2-layer (of 2)" in back.table()
+    meta = json.loads((tmp_path / "r.json").read_text())
+    assert meta["weak_recovery"]["d"] == 16 and meta["weak_recovery"]["kappa"] > 1.5
 
 
 def test_onset_is_the_half_rise_point_and_crossover_needs_a_crossing():
