@@ -288,7 +288,6 @@ def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
         if F_val.ndim != 2 or F_val.shape[1] != p or len(y_val) != len(F_val):
             raise ValueError(f"validation features {F_val.shape} and targets {y_val.shape} "
                              f"do not match the training features {F.shape}")
-        # the coefficients at λ are linear in yc: one (p × n) or (n × n) map per λ
         F_val_c, yv = F_val - mean_F, y_val - mean_y
         best = float(np.mean(yv ** 2))
         for lam in lambdas:
@@ -422,7 +421,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
     x, y = instance.sample(n, rng)
     held_out = instance.sample(tr.validation, rng) if tr.validation else None
 
-    def validation(transform):
+    def held_out_in(transform):
         """The held-out set in the feature map ``transform``, or None (leave-one-out)."""
         return None if held_out is None else (transform(held_out[0]), held_out[1])
     if tr.batches == "fresh":
@@ -456,7 +455,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         i2 = parts[1]
         phi = sigma1(x[i2] @ W1.T + b1)
         reuse = tr.batches in ("reuse", "split")   # stages 2 and 3 share their samples
-        beta, beta0, lam2, *loo = ridge_loo(phi, y[i2], grid, loo=reuse, validation=validation(
+        beta, beta0, lam2, *loo = ridge_loo(phi, y[i2], grid, loo=reuse, validation=held_out_in(
             lambda x_: sigma1(x_ @ W1.T + b1)))
         h_fit = phi @ beta + beta0
         center, spread = h_fit.mean(), h_fit.std()
@@ -476,7 +475,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         # Reused data: stage 3 sees the second layer's leave-one-out pre-activations on the
         # training points (the in-sample ones are over-fitted to y and mislead the ridge).
         w3, w30, lam3 = ridge_loo(features(x[i3], loo[0] if reuse else None), y[i3], grid,
-                                  validation=validation(features))
+                                  validation=held_out_in(features))
         prediction = features(x_test) @ w3 + w30
         out["error_three_layer"] = float(np.mean((prediction - y_test) ** 2))
         out["time_stage3"] = time.perf_counter() - started
@@ -484,7 +483,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
     if "kernel" in methods:
         started = time.perf_counter()
         coef, c0, _ = ridge_loo(quadratic_features(x), y, grid,
-                                validation=validation(quadratic_features))
+                                validation=held_out_in(quadratic_features))
         prediction = quadratic_features(x_test) @ coef + c0
         out["error_kernel"] = float(np.mean((prediction - y_test) ** 2))
         out["time_kernel"] = time.perf_counter() - started
@@ -499,7 +498,7 @@ def run_instance(config: DepthConfig, instance: TargetInstance, n: int,
         W_rf = _unit_rows(rng, net.rf_features, d)
         b_rf = rng.uniform(-net.bias1, net.bias1, net.rf_features)
         coef, c0, _ = ridge_loo(sigma1(x @ W_rf.T + b_rf), y, grid,
-                                validation=validation(lambda x_: sigma1(x_ @ W_rf.T + b_rf)))
+                                validation=held_out_in(lambda x_: sigma1(x_ @ W_rf.T + b_rf)))
         prediction = sigma1(x_test @ W_rf.T + b_rf) @ coef + c0
         out["error_random_features"] = float(np.mean((prediction - y_test) ** 2))
         out["time_random_features"] = time.perf_counter() - started
