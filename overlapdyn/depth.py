@@ -336,6 +336,16 @@ def _act(name: str):
     return np.tanh, (lambda u: 1.0 - np.tanh(u) ** 2)
 
 
+def _derivative_in_place(name: str, u: np.ndarray) -> None:
+    """``u ← σ'(u)`` without temporaries (the stage-1 step is otherwise memory-bound)."""
+    if name == "relu":
+        np.greater(u, 0.0, out=u)
+    else:
+        np.tanh(u, out=u)
+        np.square(u, out=u)
+        np.subtract(1.0, u, out=u)
+
+
 def stage1(W: np.ndarray, b: np.ndarray, s: np.ndarray, batches, eta: float, sigma1: str,
            W_star: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Stage-1 spherical steps on the correlation loss (module docstring), BLAS-batched.
@@ -351,7 +361,6 @@ def stage1(W: np.ndarray, b: np.ndarray, s: np.ndarray, batches, eta: float, sig
     Returns:
         ``(W, m)``: the trained rows (p1, d) and ``m[t, j] = ‖W* w_j‖²`` (steps+1, p1).
     """
-    _, dsigma = _act(sigma1)
     W = W.copy()
     history = [] if W_star is None else [np.sum((W @ W_star.T) ** 2, axis=1)]
     for batch in batches:
@@ -360,7 +369,12 @@ def stage1(W: np.ndarray, b: np.ndarray, s: np.ndarray, batches, eta: float, sig
         G = np.zeros_like(W)
         size = 0
         for x, y in chunks:
-            G += (y[:, None] * dsigma(x @ W.T + b)).T @ x
+            # neurons × samples, so that σ' is taken in place and the second product reads it
+            # as is: G_j = Σ_μ σ'(w_j·x_μ + b_j) y_μ x_μ
+            pre = W @ x.T
+            pre += b[:, None]
+            _derivative_in_place(sigma1, pre)
+            G += pre @ (x * y[:, None])
             size += len(y)
         G /= size
         G -= np.sum(G * W, axis=1, keepdims=True) * W

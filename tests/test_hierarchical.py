@@ -210,6 +210,27 @@ def test_quadratic_features_reproduce_the_kernel():
     np.testing.assert_allclose(F @ F.T, G**2 + G + 1, atol=1e-10)
 
 
+@pytest.mark.parametrize("sigma", ["relu", "tanh"])
+def test_stage1_step_is_the_spherical_correlation_step(sigma):
+    """The batched, in-place step against the formula written out, neuron by neuron."""
+    from overlapdyn.depth import _act
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((300, 16)), rng.standard_normal(300)
+    W = rng.standard_normal((12, 16))
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
+    b, s = rng.uniform(-1, 1, 12), rng.choice([-1.0, 1.0], 12)
+    _, dsigma = _act(sigma)
+    expected = W.copy()
+    for _ in range(3):
+        for j, w in enumerate(expected):
+            g = (y * dsigma(x @ w + b[j])) @ x / len(y)
+            w = w + 2.0 * s[j] * (g - (g @ w) * w)
+            expected[j] = w / np.linalg.norm(w)
+    # each step's batch given as two chunks (how large batches are streamed)
+    trained, _ = stage1(W, b, s, [[(x[:100], y[:100]), (x[100:], y[100:])]] * 3, 2.0, sigma)
+    np.testing.assert_allclose(trained, expected, atol=1e-12)
+
+
 def test_stage1_keeps_rows_on_the_sphere_and_follows_the_population_gradient():
     target = HierarchicalTarget(d=32)
     instance = target.draw(0)
