@@ -394,11 +394,11 @@ def _without_linear_part(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _multiple_correlation(u: np.ndarray, H: np.ndarray) -> float:
     """``√R²`` of the least-squares fit of u (n,) on ``[1, H]`` (H of shape (n,) or (n, r)):
-    |corr(u, H)| for one column; 0 when u is constant."""
+    |corr(u, H)| for one column; 0 when u is constant (up to rounding)."""
+    if np.ptp(u) <= 1e-12 * max(1.0, float(np.max(np.abs(u)))):
+        return 0.0
     u = u - u.mean()
     total = float(u @ u)
-    if total <= 1e-300:
-        return 0.0
     H = H.reshape(len(u), -1)
     design = np.hstack([np.ones((len(u), 1)), H])
     coef, *_ = np.linalg.lstsq(design, u, rcond=None)

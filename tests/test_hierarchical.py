@@ -388,6 +388,7 @@ def test_m_h_is_the_multiple_correlation_with_the_top_features():
     assert _multiple_correlation(u, H[:, 0]) == pytest.approx(abs(np.corrcoef(u, H[:, 0])[0, 1]))
     assert _multiple_correlation(H[:, 0] - 3 * H[:, 1] + 1, H) == pytest.approx(1.0)
     assert _multiple_correlation(np.ones(500), H) == 0.0
+    assert _multiple_correlation(np.full(2000, 0.1), H[0].repeat(1000)) == 0.0   # mean ≠ 0.1
     # a MIGHT run: ĥ is one direction in span(h*_1, h*_2), measured against both
     target = HierarchicalTarget(d=64, r=2, inner="P3-code", normalize=False)
     config = DepthConfig(target, Network(p1=256, p2=16), Training(steps1=8, eta1=5.0,
