@@ -209,9 +209,11 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
     onsets = "; ".join(f"{q} half-rise at κ ≈ {fmt(result.onset(q))}"
                        for q in ("M_W", "M_h") if q in result.values)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_times().items())
+    crossing = result.crossover() if "M_h" in result.values else None
+    crossing = ("M_h stays below M_W (the paper draws them on separate scales)"
+                if crossing is None else f"M_h crosses M_W at κ ≈ {crossing:.2f}")
     summary = (f"{result.table()}\n\nmedian over {config.sweep.seeds} seeds; Var y = "
-               f"{np.median(result.null_error):.3f}; {onsets}; M_h crosses M_W at κ ≈ "
-               f"{fmt(result.crossover())}\n"
+               f"{np.median(result.null_error):.3f}; {onsets}; {crossing}\n"
                f"wall time {result.wall_s:.1f} s ({times})\n")
     atomic_write_text(out / "table.md", summary)
     print(summary + f"written to {out}/")
