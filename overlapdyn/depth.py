@@ -270,6 +270,9 @@ def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
         def fit(lam):
             inverse = 1 / (s2 + n * lam)
             return basis @ (proj * inverse), squares @ inverse
+
+        def coefficients(lam):
+            return V @ (proj / (s2 + n * lam))
     else:
         s2, U = np.linalg.eigh(Fc @ Fc.T)
         s2 = np.clip(s2, 0.0, None)
@@ -279,6 +282,9 @@ def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
         def fit(lam):
             shrink = s2 / (s2 + n * lam)
             return U @ (uy * shrink), squares @ shrink
+
+        def coefficients(lam):
+            return Fc.T @ (U @ (uy / (s2 + n * lam)))
     scale = max(s2.sum() / (n * p), 1e-300)
     lambdas = scale * 10.0 ** np.asarray(log_lambdas, dtype=float)
     leverage0 = 1.0 / n
@@ -291,8 +297,7 @@ def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
         F_val_c, yv = F_val - mean_F, y_val - mean_y
         best = float(np.mean(yv ** 2))
         for lam in lambdas:
-            coef = V @ (proj / (s2 + n * lam)) if n >= p else Fc.T @ (U @ (uy / (s2 + n * lam)))
-            score = float(np.mean((yv - F_val_c @ coef) ** 2))
+            score = float(np.mean((yv - F_val_c @ coefficients(lam)) ** 2))
             if score < best:
                 best, best_lam = score, lam
     else:
@@ -306,7 +311,7 @@ def ridge_loo(F: np.ndarray, y: np.ndarray, log_lambdas: np.ndarray, *, loo: boo
     if best_lam == np.inf:
         return (np.zeros(p), float(mean_y), np.inf) + ((np.full(n, mean_y),) if loo else ())
     lam = best_lam
-    coef = V @ (proj / (s2 + n * lam)) if n >= p else Fc.T @ (U @ (uy / (s2 + n * lam)))
+    coef = coefficients(lam)
     intercept = float(mean_y - mean_F @ coef)
     if not loo:
         return coef, intercept, float(lam)

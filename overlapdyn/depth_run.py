@@ -50,14 +50,18 @@ class DepthResult:
         """The q-th percentile over seeds, shape (K,)."""
         return np.nanpercentile(self.values[name], q, axis=1)
 
+    def _first_rise_through(self, curve: np.ndarray, level: float) -> float | None:
+        """The first κ, linearly interpolated, where ``curve`` goes from below ``level`` to
+        at or above it; None if it never does."""
+        for i in range(1, len(curve)):
+            if curve[i - 1] < level <= curve[i]:
+                k0, k1 = self.kappa[i - 1], self.kappa[i]
+                return float(k0 + (k1 - k0) * (level - curve[i - 1]) / (curve[i] - curve[i - 1]))
+        return None
+
     def crossover(self) -> float | None:
         """The first κ (linearly interpolated) at which the median M_h exceeds M_W."""
-        diff = self.median("M_h") - self.median("M_W")
-        for i in range(1, len(diff)):
-            if diff[i - 1] < 0 <= diff[i]:
-                k0, k1 = self.kappa[i - 1], self.kappa[i]
-                return float(k0 + (k1 - k0) * (-diff[i - 1]) / (diff[i] - diff[i - 1]))
-        return None
+        return self._first_rise_through(self.median("M_h") - self.median("M_W"), 0.0)
 
     def onset(self, name: str) -> float | None:
         """The first κ (linearly interpolated) at which the median of ``name`` reaches half
@@ -71,12 +75,7 @@ class DepthResult:
         m = self.median(name)
         if len(m) < 2 or not np.all(np.isfinite(m)) or m.max() <= m[0]:
             return None
-        level = m[0] + 0.5 * (m.max() - m[0])
-        for i in range(1, len(m)):
-            if m[i - 1] < level <= m[i]:
-                k0, k1 = self.kappa[i - 1], self.kappa[i]
-                return float(k0 + (k1 - k0) * (level - m[i - 1]) / (m[i] - m[i - 1]))
-        return None
+        return self._first_rise_through(m, m[0] + 0.5 * (m.max() - m[0]))
 
     def stage_times(self) -> dict[str, float]:
         """Total seconds spent per stage / baseline over the sweep."""
@@ -96,10 +95,11 @@ class DepthResult:
             f" | 3-layer < 2-layer (of {self.values['error_two_layer'].shape[1]})"
             if wins is not None else "") + " |"
         lines = [head, "|" + "---|" * (2 + len(methods) + len(extra) + (wins is not None))]
+        columns = ([(self.median(f"error_{m}"), "{:.3f}") for m in methods]
+                   + [(self.median(q), "{:.2f}") for q in extra]
+                   + ([] if wins is None else [(wins, "{:d}")]))
         for i, (k, n) in enumerate(zip(self.kappa, self.n, strict=True)):
-            cells = [f"{self.median(f'error_{m}')[i]:.3f}" for m in methods]
-            cells += [f"{self.median(q)[i]:.2f}" for q in extra]
-            cells += [] if wins is None else [str(int(wins[i]))]
+            cells = [form.format(values[i]) for values, form in columns]
             lines.append(f"| {k:.2f} | {n} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 

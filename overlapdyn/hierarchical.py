@@ -159,6 +159,11 @@ class HierarchicalTarget:
         return (*below, self.r)
 
     @property
+    def is_sight(self) -> bool:
+        """One level and one top index: ``y = g*(a*ᵀ P(W* x)/√d₁)``."""
+        return len(self.levels) == 1 and self.r == 1
+
+    @property
     def d_eff(self) -> int:
         """``d₁ = round(d^ε₁)``: the dimension of span(W*)."""
         return self.sizes[0]

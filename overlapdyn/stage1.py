@@ -106,7 +106,7 @@ def stage1_constants(instance: TargetInstance, *, samples: int = 400_000,
     Only the d₁ latent fields are sampled (not x), so this costs ``samples·d₁``.
     """
     target = instance.target
-    if len(target.levels) != 1 or target.r != 1:
+    if not target.is_sight:
         raise ConfigError("the stage-1 theory is written for SIGHT targets (one level, r = 1)")
     rng = np.random.default_rng(seed)
     a = instance.signs[0]

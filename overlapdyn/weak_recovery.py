@@ -126,7 +126,7 @@ def weak_recovery(target: HierarchicalTarget) -> WeakRecovery:
 
 def unsupported(target: HierarchicalTarget) -> str | None:
     """Why :func:`weak_recovery` does not apply to ``target`` (None when it does)."""
-    if target.r != 1 or len(target.levels) != 1:
+    if not target.is_sight:
         return ("derived for SIGHT targets (one level, r = 1); got "
                 f"levels = {target.levels}, r = {target.r}")
     mean = target.polynomial()[0]
