@@ -27,8 +27,8 @@ def table_rows() -> list[dict]:
     """One row per reference target: formula, leap, literature value, ordering, prediction."""
     rows = []
     for formula, k, order, value, source in LITERATURE_TARGETS:
-        result = od.leap(formula, k, order=order)
         prediction = od.predict_scaling(formula, k, order=order or 8)
+        result = prediction.leap
         rows.append({
             "target": formula, "k": k, "leap": result.value, "literature": value,
             "agrees": result.value == value, "source": source,

@@ -289,9 +289,7 @@ def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict) ->
     z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
     w = sympy.Matrix(np.linalg.inv(np.linalg.cholesky(P)).tolist()) * sympy.Matrix(z)
     errors[f"g = {g}"] = expansion.relative_error
-    return sympy.expand(sympy.Add(*[
-        sympy.Float(c) * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
-        for nu, c in expansion.coefficients.items()]))
+    return expansion.as_expr(w)
 
 
 # ------------------------------------------------------------------------------ entry

@@ -30,10 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from .activations import X
 from .errors import OverlapdynError
-from .expressions import parse_expression
-from .hermite import hermite_expansion
 from .multihermite import MultivariateHermite, multivariate_hermite
 from .spec import Target
 
@@ -48,14 +45,12 @@ class Leap:
         value: the leap ℓ (0 for a constant target).
         ordering: the support ``ν¹, …, ν^m`` in the order found (each a k-tuple of degrees).
         steps: the cost of each element of ``ordering`` (new coordinates, with degree).
-        coordinates: the latent fields in the order they first appear (0-based indices).
         expansion: the multivariate Hermite expansion it was computed from.
     """
 
     value: int
     ordering: tuple[tuple[int, ...], ...]
     steps: tuple[int, ...]
-    coordinates: tuple[int, ...]
     expansion: MultivariateHermite
 
     @property
@@ -76,6 +71,11 @@ class Leap:
         return tuple(groups)
 
     @property
+    def coordinates(self) -> tuple[int, ...]:
+        """The latent fields in the order they first appear (0-based indices)."""
+        return tuple(i for group in self.groups for i in group)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The latent names in the order they are learned: e.g. ``("z1", "z2", "z3")``."""
         return tuple(self.expansion.names[i] for i in self.coordinates)
@@ -94,9 +94,9 @@ def _cost(nu: tuple[int, ...], seen: set[int]) -> int:
 
 
 def _greedy(support: list[tuple[int, ...]], bound: int):
-    """The greedy closure under step cost ≤ bound: (ordering, steps, coordinates)."""
+    """The greedy closure under step cost ≤ bound: (ordering, steps, all placed)."""
     remaining, seen = list(support), set()
-    ordering, steps, coordinates = [], [], []
+    ordering, steps = [], []
     while remaining:
         cost, nu = min(((_cost(nu, seen), nu) for nu in remaining),
                        key=lambda item: (item[0], sum(item[1]), [-n for n in item[1]]))
@@ -105,34 +105,16 @@ def _greedy(support: list[tuple[int, ...]], bound: int):
         remaining.remove(nu)
         ordering.append(nu)
         steps.append(cost)
-        for i, n in enumerate(nu):
-            if n > 0 and i not in seen:
-                seen.add(i)
-                coordinates.append(i)
-    return ordering, steps, coordinates, not remaining
+        seen.update(i for i, n in enumerate(nu) if n > 0)
+    return ordering, steps, not remaining
 
 
 def _target_expansion(target, k: int | None, P, order: int | None) -> MultivariateHermite:
     if isinstance(target, Target):
-        k, P, expr = target.k, target.gram, target.function()
-    else:
-        expr = target
+        k, P, target = target.k, target.gram, target.function()
     if k is None:
         raise OverlapdynError("give k, the number of latent fields z1..zk of the target")
-    if k == 1 and order is not None:
-        # one latent field: the univariate expansion's adaptive quadrature handles kinks
-        z1 = sympy.Symbol("z1")
-        expr1 = parse_expression(expr, ("z1",))
-        if not expr1.is_polynomial(z1):
-            scale = 1.0 if P is None else float(np.sqrt(np.asarray(P, float).reshape(-1)[0]))
-            univariate = hermite_expansion(expr1.subs(z1, scale * X), order)
-            normalized = univariate.normalized()
-            norm = np.sqrt(float(univariate.norm2))
-            coefficients = {(n,): float(c) for n, c in enumerate(univariate.coefficients)
-                            if abs(normalized[n]) > 1e-10 * max(norm, 1e-300)}
-            return MultivariateHermite(("z1",), coefficients, float(univariate.norm2), False,
-                                       order, univariate.relative_truncation_error)
-    return multivariate_hermite(expr, k, P=P, order=order)
+    return multivariate_hermite(target, k, P=P, order=order)
 
 
 def leap(
@@ -158,11 +140,11 @@ def leap(
     expansion = _target_expansion(target, k, P, order)
     support = [nu for nu in expansion.support if any(nu)]
     if not support:
-        return Leap(0, (), (), (), expansion)
+        return Leap(0, (), (), expansion)
     for bound in range(1, max(sum(nu) for nu in support) + 1):
-        ordering, steps, coordinates, complete = _greedy(support, bound)
+        ordering, steps, complete = _greedy(support, bound)
         if complete:
-            return Leap(bound, tuple(ordering), tuple(steps), tuple(coordinates), expansion)
+            return Leap(bound, tuple(ordering), tuple(steps), expansion)
     raise AssertionError("unreachable: the bound max|ν| always admits every element")
 
 

@@ -11,7 +11,9 @@ with ``ν! = Π_i ν_i!`` and Parseval ``E[g²] = Σ_ν ν! ĝ_ν²`` (SPEC's pr
 A polynomial g is expanded exactly: each monomial ``Π z_i^{n_i}`` is a product of the
 univariate changes of basis ``x^n = Σ_m n!/(m! (n−2m)! 2^m) He_{n−2m}(x)`` — rational
 arithmetic, no integration. Any other g is truncated at total degree L, its coefficients
-by tensor Gauss–Hermite cubature, and the relative L² error of the truncation
+by tensor Gauss–Hermite cubature (for k = 1 by the univariate expansion of
+:mod:`overlapdyn.hermite`, whose adaptive quadrature handles kinks), and the relative L²
+error of the truncation
 ``(E[g²] − Σ_{|ν|≤L} ν! ĝ_ν²)^{1/2} / ‖g‖`` is reported.
 """
 
@@ -27,7 +29,14 @@ import sympy
 
 from .errors import OverlapdynError
 from .expressions import parse_expression
-from .hermite import gauss_hermite_rule, hermite_values
+from .gaussian import _standard_grid
+from .hermite import (
+    X,
+    gauss_hermite_rule,
+    hermite_expansion,
+    hermite_values,
+    polynomial_to_hermite,
+)
 
 __all__ = ["MultivariateHermite", "multivariate_hermite"]
 
@@ -58,20 +67,19 @@ class MultivariateHermite:
         """The multi-indices with ``ĝ_ν ≠ 0``, sorted by total degree then lexicographically."""
         return tuple(sorted(self.coefficients, key=lambda nu: (sum(nu), nu)))
 
-    def as_expr(self) -> sympy.Expr:
-        """``Σ_ν ĝ_ν Π He_{ν_i}(w_i)`` in the symbols ``w_i`` named like ``names`` (P = I: z)."""
-        w = sympy.symbols(self.names)
+    def as_expr(self, variables=None) -> sympy.Expr:
+        """``Σ_ν ĝ_ν Π He_{ν_i}(w_i)``, expanded; ``w_i`` are ``variables`` (SymPy expressions,
+        e.g. the rows of ``L⁻¹ z``) or by default symbols named like ``names`` (P = I: z)."""
+        w = sympy.symbols(self.names) if variables is None else list(variables)
         return sympy.expand(sum(
             sympy.sympify(c) * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
             for nu, c in self.coefficients.items()))
 
 
 @functools.lru_cache(maxsize=64)
-def _monomial_to_hermite(n: int) -> tuple[tuple[int, sympy.Rational], ...]:
+def _monomial_to_hermite(n: int) -> tuple[tuple[int, sympy.Expr], ...]:
     """``x^n = Σ_m n!/(m!(n−2m)! 2^m) He_{n−2m}(x)``: pairs (degree, coefficient)."""
-    return tuple((n - 2 * m, sympy.Rational(math.factorial(n),
-                                            math.factorial(m) * math.factorial(n - 2 * m) * 2**m))
-                 for m in range(n // 2 + 1))
+    return tuple((m, c) for m, c in enumerate(polynomial_to_hermite(X**n)) if c != 0)
 
 
 def _exact(g: sympy.Expr, z: list[sympy.Symbol], cholesky: np.ndarray | None) -> dict:
@@ -93,21 +101,23 @@ def _exact(g: sympy.Expr, z: list[sympy.Symbol], cholesky: np.ndarray | None) ->
 def _numeric(g: sympy.Expr, z: list[sympy.Symbol], cholesky: np.ndarray, order: int,
              n_nodes: int) -> tuple[dict, float, float]:
     k = len(z)
-    nodes, weights = gauss_hermite_rule(n_nodes)
-    grid = np.stack(np.meshgrid(*([nodes] * k), indexing="ij")).reshape(k, -1)
-    grid_weights = functools.reduce(np.multiply.outer, [weights] * k).reshape(-1)
+    grid, grid_weights = _standard_grid(k, n_nodes)
     values = np.broadcast_to(sympy.lambdify(z, g, modules=["scipy", "numpy"])(
         *(cholesky @ grid)), grid_weights.shape).astype(float)
-    basis = [hermite_values(order, grid[i]) for i in range(k)]
     norm2 = float(grid_weights @ values**2)
+    # the grid and the basis are products over the k axes: contract one axis at a time
+    nodes, _ = gauss_hermite_rule(n_nodes)
+    basis = hermite_values(order, nodes)                        # (L+1, n)
+    moments = (grid_weights * values).reshape((n_nodes,) * k)
+    for _ in range(k):   # each pass sums out the first node axis and appends its degree axis
+        moments = np.tensordot(moments, basis, axes=([0], [1]))
     scale = math.sqrt(max(norm2, 1e-300))
     captured, coefficients = 0.0, {}
     for nu in itertools.product(range(order + 1), repeat=k):
         if sum(nu) > order:
             continue
-        product = np.prod([basis[i][nu[i]] for i in range(k)], axis=0)
         factorial = float(np.prod([math.factorial(n) for n in nu]))
-        coefficient = float(grid_weights @ (values * product)) / factorial
+        coefficient = float(moments[nu]) / factorial
         # cubature round-off is ~1e-13 of ‖g‖: below it a coefficient is zero
         if abs(coefficient) * math.sqrt(factorial) <= 1e-10 * scale:
             continue
@@ -161,5 +171,19 @@ def multivariate_hermite(
     if order is None:
         raise OverlapdynError(f"the target {expr} is not a polynomial: give the truncation "
                               "order (order=L) of its multivariate Hermite expansion")
+    if k == 1:   # one field: the univariate expansion's adaptive quadrature handles kinks
+        scale = 1 if identity else float(cholesky[0, 0])
+        return _univariate(expr.subs(z[0], scale * X), int(order))
     coefficients, norm2, error = _numeric(expr, z, cholesky, int(order), n_nodes)
     return MultivariateHermite(names, coefficients, norm2, False, int(order), error)
+
+
+def _univariate(expr: sympy.Expr, order: int) -> MultivariateHermite:
+    expansion = hermite_expansion(expr, order)
+    normalized = expansion.normalized()
+    norm2 = float(expansion.norm2)
+    # the same zero cut as the cubature's: ~1e-13 of ‖g‖ is round-off
+    coefficients = {(n,): float(c) for n, c in enumerate(expansion.coefficients)
+                    if abs(normalized[n]) > 1e-10 * math.sqrt(max(norm2, 1e-300))}
+    return MultivariateHermite(("z1",), coefficients, norm2, False, order,
+                               expansion.relative_truncation_error)

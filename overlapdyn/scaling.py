@@ -27,7 +27,6 @@ import scipy.stats
 import sympy
 
 from .errors import OverlapdynError
-from .expressions import parse_expression
 from .leap import Leap, leap
 from .spec import Model, Target
 
@@ -123,8 +122,7 @@ def predict_scaling(
         k = target.k
     else:
         text = str(target)
-    polynomial = _is_polynomial(target, k)
-    result = leap(target, k, order=None if polynomial else order)
+    result = leap(target, k, order=order)   # order only matters for a non-polynomial
     if result.value == 0:
         raise OverlapdynError(f"the target {text} is constant: there is nothing to learn")
     kind = "information exponent" if k == 1 else "leap"
@@ -138,15 +136,6 @@ def _describe(target: Target) -> str:
     if target.k == 1:
         return f"{scale}{target.activation}(z1)"
     return f"{scale}Σ_r b_r {target.activation}(z_r), b = {list(target.b)}"
-
-
-def _is_polynomial(target, k: int | None) -> bool:
-    if isinstance(target, Target):
-        return target.function().is_polynomial(*sympy.symbols(target.latent_names))
-    if k is None:
-        raise OverlapdynError("give k, the number of latent fields z1..zk of the target")
-    names = tuple(f"z{r}" for r in range(1, k + 1))
-    return parse_expression(target, names).is_polynomial(*sympy.symbols(names))
 
 
 @dataclass(frozen=True)
@@ -239,12 +228,19 @@ def fit_exponent(
         return ExponentFit(beta, (beta - half, beta + half), level, intercept, log_factor,
                            "regression", int(keep.sum()))
     rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_bootstrap):
-        columns = rng.integers(0, n.shape[1], size=n.shape)
-        value = slope(np.take_along_axis(n, columns, axis=1))[0]
-        if math.isfinite(value):
-            draws.append(value)
+    columns = rng.integers(0, n.shape[1], size=(n_bootstrap, *n.shape))
+    medians = np.median(np.take_along_axis(n[None], columns, axis=2), axis=2)   # (B, D)
+    # least squares of log median on log d per resample, over its finite medians only
+    weight = np.isfinite(medians).astype(float)
+    log_median = np.log(np.where(weight > 0, medians, 1.0))
+    count = weight.sum(axis=1)
+    usable = count >= 2
+    x_mean = (weight @ x)[usable] / count[usable]
+    y_mean = (weight * log_median).sum(axis=1)[usable] / count[usable]
+    dx = x[None, :] - x_mean[:, None]
+    w = weight[usable]
+    draws = ((w * dx * (log_median[usable] - y_mean[:, None])).sum(axis=1)
+             / (w * dx ** 2).sum(axis=1))
     low, high = np.percentile(draws, [50 * (1 - level), 50 * (1 + level)])
     return ExponentFit(beta, (float(low), float(high)), level, intercept, log_factor,
                        "bootstrap", int(keep.sum()))
