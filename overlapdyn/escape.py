@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ._files import atomic_write_text
 from .drift import CompiledModel
@@ -80,16 +79,28 @@ def escape_time(trajectory: Trajectory, threshold: float, direction: int | None 
                 ) -> float:
     """First time the cosine overlap reaches ``threshold``, interpolated linearly in log t
     between the saved times around the crossing; ``nan`` if it never does."""
-    cosines = overlap_cosines(trajectory.M, trajectory.Q, np.diag(trajectory.model.target.gram))
-    m = cosines.max(axis=1)
-    m = m.max(axis=1) if direction is None else m[:, direction]
+    m = learned_overlaps(trajectory)
+    return crossing_time(trajectory.t, m.max(axis=1) if direction is None else m[:, direction],
+                         threshold)
+
+
+def learned_overlaps(trajectory: Trajectory) -> np.ndarray:
+    """Per saved time and latent direction r, the best cosine overlap over the student
+    neurons: ``max_j |M_jr|/√(Q_jj P_rr)``, shape (T, k)."""
+    P_diagonal = np.diag(trajectory.model.target.gram)
+    return overlap_cosines(trajectory.M, trajectory.Q, P_diagonal).max(axis=1)
+
+
+def crossing_time(t: np.ndarray, m: np.ndarray, threshold: float) -> float:
+    """First time the curve ``m`` (shape (T,)) reaches ``threshold``, interpolated linearly
+    in log t (in t when it starts at t ≤ 0); ``nan`` if it never does."""
     above = np.flatnonzero(m >= threshold)
     if above.size == 0:
         return math.nan
     i = above[0]
     if i == 0:
-        return float(trajectory.t[0])
-    t0, t1 = trajectory.t[i - 1], trajectory.t[i]
+        return float(t[0])
+    t0, t1 = t[i - 1], t[i]
     fraction = (threshold - m[i - 1]) / (m[i] - m[i - 1])
     if t0 <= 0:
         return float(t0 + fraction * (t1 - t0))
@@ -219,6 +230,7 @@ def measure_escape_ode(
     rtol: float = 1e-8,
     atol: float = 1e-12,
     progress: bool = False,
+    prediction: ScalingPrediction | None = None,
 ) -> EscapeTimes:
     """Escape times of the overlap ODEs from ``M₀ = Z/√d`` for every d in ``ds``.
 
@@ -234,13 +246,16 @@ def measure_escape_ode(
         n_points: saved times per run (log-spaced), for plots.
         method, rtol, atol: the integrator (tiny atol: M₀ is small).
         progress: show a progress bar.
+        prediction: ``predict_scaling(model)``, if already computed.
     """
-    prediction = predict_scaling(model)
+    prediction = predict_scaling(model) if prediction is None else prediction
     ds = tuple(int(d) for d in ds)
     starts = (None,) if seeds is None else tuple(int(s) for s in seeds)
     times = np.full((len(ds), len(starts)), np.nan)
     etas, runs, horizons = [], [], []
     event = OverlapCrosses(threshold, r=direction, normalized=True, P=model.target.gram)
+    from tqdm.auto import tqdm
+
     for i, d in enumerate(tqdm(ds, desc="ODE escape", disable=not progress)):
         model_d = model_at(model, d, prediction) if scale_eta else model
         compiled_d = CompiledModel(model_d)  # the generated module is loaded once
@@ -275,6 +290,8 @@ def measure_escape_simulated(
     horizon_factor: float = 6.0,
     n_saves: int = 300,
     progress: bool = False,
+    prediction: ScalingPrediction | None = None,
+    reference: np.ndarray | None = None,
 ) -> EscapeTimes:
     """Escape times of finite-d one-pass SGD from the SPEC's random init, per seed and d.
 
@@ -291,14 +308,24 @@ def measure_escape_simulated(
             escape time from ``|M₀| = d^{-1/2}`` at that d.
         n_saves: saved times per run.
         progress: show a progress bar over d.
+        prediction: ``predict_scaling(model)``, if already computed.
+        reference: the ODE escape times from the default start per d (shape (D,)), if
+            already measured (e.g. ``measure_escape_ode(...).times[:, 0]`` with the same
+            threshold, direction and scale_eta): the horizons are sized from them.
     """
-    prediction = predict_scaling(model)
+    prediction = predict_scaling(model) if prediction is None else prediction
     seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
     ds = tuple(int(d) for d in ds)
     times = np.full((len(ds), len(seeds)), np.nan)
     if t_max is None:
-        reference = measure_escape_ode(model, ds, threshold=threshold, direction=direction,
-                                       scale_eta=scale_eta, n_points=50).times[:, 0]
+        if reference is None:
+            reference = measure_escape_ode(model, ds, threshold=threshold, direction=direction,
+                                           scale_eta=scale_eta, n_points=50,
+                                           prediction=prediction).times[:, 0]
+        reference = np.asarray(reference, dtype=float)
+        if reference.shape != (len(ds),):
+            raise OverlapdynError(f"reference has shape {reference.shape}, expected "
+                                  f"({len(ds)},): one ODE escape time per d")
         if not np.isfinite(reference).all():
             d = ds[int(np.argmin(np.isfinite(reference)))]
             eta = (model_at(model, d, prediction) if scale_eta else model).protocol.eta
@@ -306,6 +333,8 @@ def measure_escape_simulated(
                 f"the ODE does not escape at d = {d} with η = {eta:.3g}: the η²/n_b noise "
                 "term wins at this overlap; lower η₀ (the model's η)")
     etas, horizons, runs, walls = [], [], [], []
+    from tqdm.auto import tqdm
+
     for i, d in enumerate(tqdm(ds, desc="simulated escape", disable=not progress)):
         model_d = model_at(model, d, prediction) if scale_eta else model
         horizon = t_max if t_max is not None else horizon_factor * reference[i]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import OverlapdynError
-from .escape import escape_time
+from .escape import crossing_time, learned_overlaps
 from .leap import Leap
 from .result import Trajectory
 
@@ -142,8 +142,9 @@ def saddle_to_saddle(
     """
     if trajectory.t.size < 3:
         raise OverlapdynError("a saddle-to-saddle analysis needs at least three saved times")
-    learn_times = tuple(escape_time(trajectory, threshold, direction=r)
-                        for r in range(trajectory.M.shape[-1]))
+    overlaps = learned_overlaps(trajectory)
+    learn_times = tuple(crossing_time(trajectory.t, overlaps[:, r], threshold)
+                        for r in range(overlaps.shape[1]))
     plateaus = _plateaus(np.asarray(trajectory.t), np.asarray(trajectory.risk), flatness,
                          min_span)
     return SaddleToSaddle(learn_times, tuple(plateaus), threshold)

@@ -96,13 +96,16 @@ def run_scaling(
     out.mkdir(parents=True, exist_ok=True)
     prediction = predict_scaling(model)
     options = {"threshold": threshold, "scale_eta": scale_eta, "t_max": t_max,
-               "progress": progress}
+               "progress": progress, "prediction": prediction}
     escapes = []
     if route in ("ode", "both"):
         escapes.append(measure_escape_ode(model, ds, **options))
         escapes[-1].save(out / "escape_ode.json")  # kept even if a later stage fails
     if route in ("simulation", "both"):
-        escapes.append(measure_escape_simulated(model, ds, seeds=seeds, **options))
+        # the ODE times from the default start size the simulations' horizons
+        reference = escapes[0].times[:, 0] if escapes else None
+        escapes.append(measure_escape_simulated(model, ds, seeds=seeds, reference=reference,
+                                                **options))
         escapes[-1].save(out / "escape_simulation.json")
     analysed = _saddles(model, ds[-1], escapes[0], threshold) if model.k > 1 else None
     saddles = None if analysed is None else analysed[1]

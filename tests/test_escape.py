@@ -77,6 +77,18 @@ def test_simulated_escape_exponent(ell, ds):
             assert od.overlap_cosines(trajectory.M, trajectory.Q)[-2].max() < 0.5
 
 
+def test_simulated_horizons_come_from_the_ode_reference():
+    model, ds = single_index(1), [64, 128]
+    reference = od.measure_escape_ode(model, ds, n_points=50).times[:, 0]
+    measured = od.measure_escape_simulated(model, ds, seeds=1)
+    given = od.measure_escape_simulated(model, ds, seeds=1, reference=reference)
+    np.testing.assert_allclose(measured.metadata["t_max"], 6.0 * reference, rtol=1e-9)
+    assert given.metadata["t_max"] == measured.metadata["t_max"]
+    np.testing.assert_array_equal(given.times, measured.times)
+    with pytest.raises(od.OverlapdynError, match="one ODE escape time per d"):
+        od.measure_escape_simulated(model, ds, seeds=1, reference=reference[:1])
+
+
 def test_escape_results_save_their_configuration(tmp_path):
     escape = od.measure_escape_ode(single_index(2), [256, 1024])
     path = escape.save(tmp_path / "escape.json")
