@@ -136,6 +136,8 @@ def section_aggregate(work: Path, quick: bool) -> None:
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     tasks = sweep.tasks()
+    for task in tasks:   # the keys (hashes of the task specs) are computed on first use
+        _ = task.key
     expand = time.perf_counter() - start
     start = time.perf_counter()
     for task in tasks:

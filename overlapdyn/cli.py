@@ -111,7 +111,7 @@ def _sweep(args: argparse.Namespace) -> None:
     print(summary)
     wrote = ["results.nc"]
     value = args.plot or sweep.kind.plot
-    if sweep.axes and value in dataset and summary.failed + summary.done + summary.skipped:
+    if sweep.axes and value in dataset:
         dims = [a.name for a in sweep.axes]
         x = args.x or dims[0]
         hue = next((d for d in dims if d != x and d != "seed"), None)

@@ -64,7 +64,7 @@ def aggregate(sweep: Sweep, store: ResultStore | str | os.PathLike):
     module docstring). Points without a record are ``status = 0`` and NaN."""
     import xarray as xr
 
-    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    store = store if isinstance(store, ResultStore) else ResultStore(store, create=False)
     shape, kind = sweep.shape, sweep.kind
     tasks = sweep.tasks()
     records = [store.get(task.key) for task in tasks]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from ._files import atomic_write_text
 from .store import ResultStore
 from .sweep import Sweep
-from .tasks import Task, execute, warm_up
+from .tasks import Task, execute, record, warm_up
 
 __all__ = ["SweepSummary", "pending", "run_sweep"]
 
@@ -97,7 +97,7 @@ def _warm(tasks: list[Task]) -> None:
         target = model.target
         identity = (task.kind.name, model.student.activation, target.activation,
                     target.expression, target.k if target.expression else None,
-                    target.P is None, model.student.train_readout, task.run.M0 is None,
+                    target.P, model.student.train_readout, task.run.M0 is None,
                     task.options)
         if identity in seen:
             continue
@@ -111,10 +111,7 @@ def _lost(task: Task, error: BaseException, reason: str | None = None) -> dict:
     it was stopped for running past the task timeout (``reason``)."""
     message = reason or (f"{type(error).__name__}: {error} (the task's worker died or Dask "
                          "could not run it)")
-    return {"key": task.key, "task": task.spec(), "status": "failed", "values": {},
-            "error": message, "traceback": None, "wall_time_s": float("nan"),
-            "numba_compiles": 0, "worker": None,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return record(task, {}, error=message)
 
 
 class _Watchdog:
@@ -175,6 +172,45 @@ def pending(tasks: Iterable[Task], store: ResultStore, *, retry_failed: bool = F
     return out
 
 
+def _completed(client, todo: list[Task], task_timeout: float | None) -> Iterator[dict]:
+    """Submit ``todo`` and yield each task's record as it finishes (failures included); with
+    a ``task_timeout``, overdue tasks are stopped (see :class:`_Watchdog`)."""
+    from distributed import as_completed
+
+    futures = client.map(execute, todo, key=[f"overlapdyn-{t.kind.name}-{t.key}" for t in todo],
+                         pure=False)
+    running = {future.key: (future, task) for future, task in zip(futures, todo, strict=True)}
+    completed = as_completed(futures)
+    del futures  # each future is released as soon as its record is yielded
+    watchdog = None if task_timeout is None else _Watchdog(client, task_timeout)
+    stopped: dict[str, str] = {}
+    while not completed.is_empty():
+        if watchdog is None or completed.has_ready():
+            ready = completed.next_batch(block=watchdog is None)
+        else:
+            ready = []
+            time.sleep(0.05)
+            for key, worker in watchdog.overdue():
+                if key in stopped or key not in running:
+                    continue
+                stopped[key] = (f"TimeoutError: still running after the task timeout of "
+                                f"{task_timeout:g} s on {worker}; stopped by restarting that "
+                                "worker")
+                client.cancel([running[key][0]])
+                client.restart_workers([worker], raise_for_error=False)
+                watchdog.restarted(worker)
+        for future in ready:
+            _, task = running.pop(future.key)
+            try:
+                result = future.result()
+            except BaseException as error:  # a worker died, Dask gave up, or it was stopped
+                if isinstance(error, KeyboardInterrupt | SystemExit):
+                    raise
+                result = _lost(task, error, stopped.get(future.key))
+            future.release()
+            yield result
+
+
 def run_sweep(
     sweep: Sweep,
     out: str | os.PathLike,
@@ -211,7 +247,6 @@ def run_sweep(
         ConfigError: a grid point that is not a valid config (before anything runs).
         OverlapdynError: ``out`` holds something other than a result store.
     """
-    from distributed import as_completed
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
@@ -230,47 +265,14 @@ def run_sweep(
             if warm:
                 _warm(todo)
             with _client(scheduler, workers, threads_per_worker) as client:
-                futures = client.map(execute, todo, key=[f"overlapdyn-{t.kind.name}-{t.key}"
-                                                         for t in todo], pure=False)
-                by_key = {future.key: task for future, task in zip(futures, todo,
-                                                                    strict=True)}
-                future_of = {future.key: future for future in futures}
-                completed = as_completed(futures)
-                del futures  # each future is released as soon as its record is written
-                watchdog = None if task_timeout is None else _Watchdog(client, task_timeout)
-                stopped: dict[str, str] = {}
-                while not completed.is_empty():
-                    if watchdog is None or completed.has_ready():
-                        ready = completed.next_batch(block=watchdog is None)
+                for record_ in _completed(client, todo, task_timeout):
+                    store.put(record_["key"], record_)
+                    if record_["status"] == "done":
+                        done += 1
                     else:
-                        ready = []
-                        time.sleep(0.05)
-                        for key, worker in watchdog.overdue():
-                            if key in stopped or key not in future_of:
-                                continue
-                            stopped[key] = (f"TimeoutError: still running after the task "
-                                            f"timeout of {task_timeout:g} s on {worker}; "
-                                            "stopped by restarting that worker")
-                            client.cancel([future_of[key]])
-                            client.restart_workers([worker], raise_for_error=False)
-                            watchdog.restarted(worker)
-                    for future in ready:
-                        task = by_key[future.key]
-                        try:
-                            record = future.result()
-                        except BaseException as error:  # a worker died, Dask gave up, stopped
-                            if isinstance(error, KeyboardInterrupt | SystemExit):
-                                raise
-                            record = _lost(task, error, stopped.get(future.key))
-                        future.release()
-                        del future_of[future.key]
-                        store.put(task.key, record)
-                        if record["status"] == "done":
-                            done += 1
-                        else:
-                            failed += 1
-                            failures.append((task.key, record["error"]))
-                        bar.update(1)
-                        bar.set_postfix(failed=failed, refresh=False)
+                        failed += 1
+                        failures.append((record_["key"], record_["error"]))
+                    bar.update(1)
+                    bar.set_postfix(failed=failed, refresh=False)
     return SweepSummary(len(tasks), done, failed, skipped, time.perf_counter() - start,
                         tuple(failures), str(store.folder))

@@ -70,15 +70,19 @@ def open_manifest(folder: str | os.PathLike, manifest: dict, *,
         raise OverlapdynError(f"{folder} was written by store version {old.get('version')}; "
                               f"this overlapdyn writes version {manifest.get('version')}: "
                               "pick another folder (--out)")
-    wrong = [label for label, key in checked if old.get(key) != manifest.get(key)]
+    wrong = [(label, key) for label, key in checked if old.get(key) != manifest.get(key)]
     if wrong:
-        fingerprint = ("" if "fingerprint" not in manifest else
-                       f" (it has model fingerprint {old.get('fingerprint')}, this run "
-                       f"{manifest['fingerprint']})")
+        differences = "; ".join(f"{label}: {_short(old.get(key))} there, "
+                                f"{_short(manifest.get(key))} here" for label, key in wrong)
         raise OverlapdynError(
-            f"the store {folder} holds {what} with another {', '.join(wrong)}{fingerprint}; "
-            "pick another folder (--out) or delete that one")
+            f"the store {folder} holds {what} with another {', '.join(l for l, _ in wrong)} "
+            f"({differences}); pick another folder (--out) or delete that one")
     return old
+
+
+def _short(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class ResultStore:
@@ -86,10 +90,10 @@ class ResultStore:
 
     Args:
         folder: the store folder; ``folder/manifest.json`` is created or checked by
-            :func:`open_manifest` with ``manifest`` (format ``"overlapdyn.result-store"``
-            unless given).
-        manifest: extra manifest entries (they are not checked on reopen: a store holds the
-            tasks of any number of sweeps, each under its own key).
+            :func:`open_manifest` (a store holds the tasks of any number of sweeps, each
+            under its own key).
+        create: make the store if the folder holds none; False (reading results) raises
+            instead of leaving an empty store behind a mistyped path.
 
     A record is a dict of JSON types; :meth:`put` writes it as ``tasks/<key>.json``.
     """
@@ -97,11 +101,12 @@ class ResultStore:
     FORMAT = "overlapdyn.result-store"
     VERSION = 1
 
-    def __init__(self, folder: str | os.PathLike, manifest: dict | None = None) -> None:
+    def __init__(self, folder: str | os.PathLike, *, create: bool = True) -> None:
         self.folder = Path(folder)
-        self.manifest = open_manifest(self.folder, {"format": self.FORMAT,
-                                                    "version": self.VERSION,
-                                                    **(manifest or {})})
+        if not create and not (self.folder / "manifest.json").is_file():
+            raise OverlapdynError(f"no result store at {self.folder} (no manifest.json): check "
+                                  "the path, or run the sweep first")
+        open_manifest(self.folder, {"format": self.FORMAT, "version": self.VERSION})
         self.tasks = self.folder / "tasks"
         self.tasks.mkdir(exist_ok=True)
 

@@ -46,9 +46,10 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .result import _jsonable
 from .runconfig import IntegrateConfig
 from .spec import Model, Protocol, Student, Target, json_digest, model_from_dict, read_toml
-from .tasks import Task, TaskKind, task_kind
+from .tasks import Task, TaskKind, frozen, task_kind
 
 __all__ = ["Axis", "Sweep", "load_sweep", "sweep_from_dict"]
 
@@ -64,21 +65,6 @@ def _fields(section: str, kind: TaskKind) -> tuple[str, ...]:
     if section == "integrate":
         return tuple(f.name for f in dataclasses.fields(IntegrateConfig))
     return tuple(kind.options)
-
-
-def _frozen(value):
-    """Lists (TOML arrays, NumPy arrays) as tuples, NumPy scalars as Python numbers."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    return value
-
-
-def _plain(value):
-    return [_plain(v) for v in value] if isinstance(value, tuple | list) else value
 
 
 @dataclass(frozen=True)
@@ -140,7 +126,7 @@ def resolve_axis(name: str, values: Any, kind: TaskKind) -> Axis:
             values, Iterable | np.ndarray):
         raise ConfigError(f"sweep axis {name!r} must be a list of values, e.g. "
                           f"{name} = [{values!r}, …]; got {values!r}")
-    values = tuple(_frozen(v) for v in values)
+    values = tuple(frozen(v) for v in values)
     if not values:
         raise ConfigError(f"sweep axis {name!r} has no values")
     if len(set(map(repr, values))) < len(values):
@@ -165,7 +151,7 @@ def _model_sections(model: Model) -> dict:
 
 
 def _read_only(mapping: Mapping) -> Mapping:
-    return MappingProxyType({key: _frozen(value) for key, value in mapping.items()})
+    return MappingProxyType({key: frozen(value) for key, value in mapping.items()})
 
 
 @dataclass(frozen=True, eq=False)
@@ -275,7 +261,7 @@ class Sweep:
                     if memo not in built:
                         values = {**(self.run if section == "integrate" else
                                      self.base[section]), **changes[section]}
-                        values = {k: _plain(v) for k, v in values.items()}
+                        values = {k: _jsonable(v, k) for k, v in values.items()}
                         built[memo] = (IntegrateConfig.from_dict(values)
                                        if section == "integrate" else
                                        MODEL_SECTIONS[section](**values))
@@ -296,11 +282,11 @@ class Sweep:
         """The TOML layout as plain JSON types; :func:`sweep_from_dict` reads it back."""
         return {
             "name": self.name,
-            **{s: {k: _plain(v) for k, v in self.base[s].items()} for s in MODEL_SECTIONS},
-            "integrate": {k: _plain(v) for k, v in self.run.items()},
+            **{s: {k: _jsonable(v, k) for k, v in self.base[s].items()} for s in MODEL_SECTIONS},
+            "integrate": {k: _jsonable(v, k) for k, v in self.run.items()},
             "sweep": {"kind": self.kind.name,
-                      "axes": {a.name: _plain(a.values) for a in self.axes},
-                      "options": {k: _plain(v) for k, v in self.options.items()}},
+                      "axes": {a.name: _jsonable(a.values, a.name) for a in self.axes},
+                      "options": {k: _jsonable(v, k) for k, v in self.options.items()}},
         }
 
     def fingerprint(self) -> str:

@@ -65,10 +65,11 @@ import numpy as np
 
 from ._version import __version__
 from .errors import ConfigError, OverlapdynError
+from .result import _jsonable
 from .runconfig import IntegrateConfig
 from .spec import Model, json_digest
 
-__all__ = ["Task", "TaskKind", "execute", "kinds", "register_kind", "task_kind", "warm_up"]
+__all__ = ["Task", "TaskKind", "execute", "record", "register_kind", "task_kind", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class TaskKind:
         warm_up: ``warm_up(task)`` compiles what the kind needs (at a negligible size), or
             None.
         plot: the value a sweep plots by default.
-        description: one line, for ``--help`` and errors.
+        description: one line, listed in the error for an unknown kind.
     """
 
     name: str
@@ -138,26 +139,22 @@ def task_kind(name: str | TaskKind) -> TaskKind:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ConfigError(f"unknown task kind {name!r}; known kinds: {sorted(_REGISTRY)} "
+        known = "; ".join(f"{kind.name} ({kind.description})" if kind.description else kind.name
+                          for kind in sorted(_REGISTRY.values(), key=lambda k: k.name))
+        raise ConfigError(f"unknown task kind {name!r}; known kinds: {known} "
                           "(register new ones with overlapdyn.register_kind)") from None
 
 
-def kinds() -> dict[str, TaskKind]:
-    """The registered kinds, by name."""
-    return dict(_REGISTRY)
-
-
-def _plain(value):
-    """JSON types for an option value (tuples as lists, numpy scalars as numbers)."""
+def frozen(value):
+    """An option or axis value as an immutable, hashable value: lists (TOML arrays, NumPy
+    arrays) as tuples, NumPy scalars as Python numbers."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return tuple(frozen(v) for v in value)
     return value
-
-
-def _frozen(value):
-    return tuple(_frozen(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 @dataclass(frozen=True)
@@ -186,7 +183,7 @@ class Task:
                               f"{sorted(kind.options) or 'none'}")
         merged = {**kind.options, **given}
         object.__setattr__(self, "options", tuple(sorted(
-            (name, _frozen(value)) for name, value in merged.items())))
+            (name, frozen(value)) for name, value in merged.items())))
 
     def option(self, name: str) -> Any:
         """The value of option ``name``."""
@@ -199,23 +196,13 @@ class Task:
         model.pop("name")
         return {"kind": self.kind.name, "kind_version": self.kind.version, "model": model,
                 "run": self.run.to_dict(),
-                "options": {name: _plain(value) for name, value in self.options}}
+                "options": {name: _jsonable(value, f"option {name!r}")
+                            for name, value in self.options}}
 
     @cached_property
     def key(self) -> str:
         """A hash of :meth:`spec` (20 hex digits): equal work, equal key."""
         return json_digest(self.spec(), length=20)
-
-
-def _jsonable(value):
-    if isinstance(value, np.ndarray | np.generic):
-        return value.tolist()
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    raise OverlapdynError(f"a task value must be a number or an array, got "
-                          f"{type(value).__name__} ({value!r:.60})")
 
 
 def execute(task: Task) -> dict:
@@ -234,17 +221,27 @@ def execute(task: Task) -> dict:
     values: dict = {}
     with event.install_recorder("numba:compile") as compiles:
         try:
-            values = {name: _jsonable(value) for name, value in task.kind.run(task).items()}
+            values = {name: _jsonable(value, f"value {name!r}")
+                      for name, value in task.kind.run(task).items()}
         except Exception as failure:  # any failure is data: recorded, the sweep goes on
             error = f"{type(failure).__name__}: {failure}"
             trace = traceback.format_exc(limit=8)
             values = {}
+    return record(task, values, error=error, traceback_=trace,
+                  wall_time_s=time.perf_counter() - start,
+                  numba_compiles=sum(1 for _, e in compiles.buffer if e.is_start),
+                  worker={"host": socket.gethostname(), "pid": os.getpid()})
+
+
+def record(task: Task, values: dict, *, error: str | None = None, traceback_: str | None = None,
+           wall_time_s: float = float("nan"), numba_compiles: int = 0,
+           worker: dict | None = None) -> dict:
+    """A task's record (layout in :func:`execute`): ``status`` is ``"failed"`` when there is
+    an ``error``; ``finished`` is now."""
     return {
         "key": task.key, "task": task.spec(), "status": "failed" if error else "done",
-        "values": values, "error": error, "traceback": trace,
-        "wall_time_s": time.perf_counter() - start,
-        "numba_compiles": sum(1 for _, e in compiles.buffer if e.is_start),
-        "worker": {"host": socket.gethostname(), "pid": os.getpid()},
+        "values": values, "error": error, "traceback": traceback_,
+        "wall_time_s": wall_time_s, "numba_compiles": numba_compiles, "worker": worker,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "overlapdyn": __version__,
     }

@@ -245,6 +245,12 @@ def test_pending_skips_stored_tasks_and_retries_failures_on_request(tmp_path):
     assert pending([ok, blown], store, retry_failed=True) == [blown]
 
 
+def test_aggregate_refuses_a_folder_that_holds_no_store(tmp_path):
+    with pytest.raises(OverlapdynError, match="no result store"):
+        aggregate(Sweep(LINEAR, {"seed": [0]}, run=SHORT), tmp_path / "typo")
+    assert not (tmp_path / "typo").exists()
+
+
 def test_aggregate_labels_pads_flags_and_round_trips(tmp_path):
     blown = {"eta": [0.5, 5.0], "p": [1, 2], "seed": [0, 1]}
     sweep = Sweep(LINEAR, blown, run=SHORT)
@@ -265,7 +271,9 @@ def test_aggregate_labels_pads_flags_and_round_trips(tmp_path):
     assert np.isfinite(ds.M_final.sel(eta=0.5, p=2).values).all()
     single = store.get(tasks[0].key)["values"]
     np.testing.assert_array_equal(ds.risk.values[0, 0, 0], single["risk"])
-    assert ds.attrs["tasks_done"] + ds.attrs["tasks_failed"] + ds.attrs["tasks_missing"] == 8
+    counts = {s: int((ds.status.values == STATUS[s]).sum()) for s in ("done", "failed", "missing")}
+    assert counts["missing"] == 1 and counts["failed"] >= 2
+    assert {s: ds.attrs[f"tasks_{s}"] for s in counts} == counts
     save_dataset(ds, tmp_path / "results.nc")
     back = load_dataset(tmp_path / "results.nc")
     for name in ("risk", "final_risk", "M_final", "status"):
