@@ -1,8 +1,8 @@
-"""Benchmarks of the depth experiments (overlapdyn.depth): where the Fig. 2 time goes.
+"""Benchmarks of the depth experiments (overlapdyn.depth.training): where the Fig. 2 time goes.
 
 Prints plain-text tables of
 
-1. the cost of every stage and baseline of one run (:func:`overlapdyn.depth.run_instance`)
+1. the cost of every stage and baseline of one run (:func:`overlapdyn.depth.training.run_instance`)
    at d = 64 with the Fig. 2 network (p1 = 1024, p2 = 128, 1024 random features, 1000
    held-out samples) for n = d^κ at κ = 1.5, 2.0, 2.2 — medians over repeats;
 2. the throughput of a stage-1 step (the batched gradient of all p1 neurons: two matrix
@@ -24,7 +24,8 @@ import time
 import numpy as np
 from _tables import print_machine, print_table
 
-from overlapdyn.depth import (
+from overlapdyn.depth.targets import HierarchicalTarget
+from overlapdyn.depth.training import (
     DepthConfig,
     KappaSweep,
     Network,
@@ -34,7 +35,6 @@ from overlapdyn.depth import (
     run_instance,
     stage1,
 )
-from overlapdyn.hierarchical import HierarchicalTarget
 
 STAGES = ("stage1", "stage2", "stage3", "kernel", "random_features")
 

@@ -41,7 +41,7 @@ def single_index(ell: int) -> od.Model:
                     od.Protocol(eta=ETA0[ell], loss="correlation", spherical=True))
 
 
-def row(ell: int, escape: od.EscapeTimes, wall: float, extra: list[str]) -> list[str]:
+def row(ell: int, escape: od.scaling.EscapeTimes, wall: float, extra: list[str]) -> list[str]:
     fit = escape.fit()
     predicted = escape.prediction.sample_exponent
     target = f"n/log d ∝ d^{predicted}" if fit.log_factor else f"n ∝ d^{predicted}"

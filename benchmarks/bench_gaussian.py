@@ -3,7 +3,7 @@
 Prints plain-text tables of
 
 1. exact expectations of degree 12 over four fields (``GaussianFields.generic``): cold (after
-   ``overlapdyn.clear_caches()`` *and* SymPy's own ``clear_cache()``) and cached (the same
+   ``overlapdyn.derive.clear_caches()`` *and* SymPy's own ``clear_cache()``) and cached (the same
    call again), medians over repeats, with the number of terms of the result;
 2. the same at degree 16 over six fields, with ``as_poly=True`` (sparse ``PolyElement``) and
    with the SymPy expression;
@@ -13,7 +13,7 @@ Prints plain-text tables of
    string, as a pre-built SymPy expression and as a NumPy callable;
 4. a reference pure-Python Wick (Isserlis) pairing sum — all (2m−1)!! pairings, accumulated
    into a dict of distinct terms — against the library's multigraph enumeration
-   (``overlapdyn.moment``) and the full ``expectation`` pipeline on the same monomial.
+   (``overlapdyn.derive.moment``) and the full ``expectation`` pipeline on the same monomial.
 
 Run with ``make bench`` or ``python benchmarks/bench_gaussian.py`` (``--quick`` for fewer
 repeats, ``--repeats N`` to change them). A full run takes well under two minutes.
@@ -35,7 +35,8 @@ import sympy
 from _tables import print_machine, print_table
 
 import overlapdyn
-from overlapdyn import GaussianFields, clear_caches, expectation, moment, numeric_expectation
+from overlapdyn import GaussianFields, expectation, numeric_expectation
+from overlapdyn.derive import clear_caches, moment
 
 # --------------------------------------------------------------------------- helpers
 
@@ -197,7 +198,7 @@ def bench_numeric(repeats: int, quick: bool) -> None:
 
 
 def wick_moment(alpha: tuple[int, ...]) -> dict[tuple[int, ...], int]:
-    """E[φ^α] by summing all (2m−1)!! Wick pairings, in the layout of ``overlapdyn.moment``.
+    """E[φ^α] by summing all (2m−1)!! Wick pairings, in the layout of ``overlapdyn.derive.moment``.
 
     Keys are exponent tuples of the upper-triangle covariance entries C_11, C_12, …, C_FF
     (row-major); values are the number of pairings giving that term.
@@ -240,7 +241,7 @@ def bench_wick(repeats: int) -> None:
             lambda alpha=alpha: moment(alpha), repeats, setup=moment.cache_clear
         )
         if sorted(wick.items()) != sorted(terms):
-            raise AssertionError(f"Wick sum and overlapdyn.moment disagree on {alpha}")
+            raise AssertionError(f"Wick sum and overlapdyn.derive.moment disagree on {alpha}")
         text = "*".join(f"x{i + 1}**{a}" for i, a in enumerate(alpha))
         full_time, _ = median_time(
             lambda text=text: expectation(text, fields), repeats, setup=_clear_all

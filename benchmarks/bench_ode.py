@@ -60,10 +60,10 @@ from numba import njit
 from numba.core import event
 
 import overlapdyn
-from overlapdyn.drift import CompiledModel
-from overlapdyn.integrate import SaveAt, initial_overlaps, integrate
-from overlapdyn.kernels import derive_kernels
-from overlapdyn.spec import Model, Protocol, Student, Target
+from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.derive.kernels import derive_kernels
+from overlapdyn.model.spec import Model, Protocol, Student, Target
+from overlapdyn.ode.integrator import SaveAt, initial_overlaps, integrate
 
 FULL_SIZES = ((1, 1), (2, 2), (4, 4), (8, 4), (16, 4), (32, 4))
 QUICK_SIZES = ((1, 1), (4, 4), (8, 4), (16, 4))
@@ -277,9 +277,9 @@ def bench_cold(activations: Sequence[str]) -> dict[str, dict]:
 _WARM_LOAD = r"""
 import json, sys, time
 start = time.perf_counter()
-from overlapdyn.drift import CompiledModel
-from overlapdyn.integrate import initial_overlaps
-from overlapdyn.spec import model_from_dict
+from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.ode.integrator import initial_overlaps
+from overlapdyn.model.spec import model_from_dict
 imported = time.perf_counter()
 model = model_from_dict(json.loads(sys.argv[1]))
 compiled = CompiledModel(model)
@@ -412,9 +412,9 @@ def i4_calls(p: int, k: int) -> int:
 _WARM_CURVE = r"""
 import json, sys, time
 start = time.perf_counter()
-from overlapdyn.drift import CompiledModel
-from overlapdyn.integrate import SaveAt, initial_overlaps, integrate
-from overlapdyn.spec import model_from_dict
+from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.ode.integrator import SaveAt, initial_overlaps, integrate
+from overlapdyn.model.spec import model_from_dict
 imported = time.perf_counter()
 model = model_from_dict(json.loads(sys.argv[1]))
 compiled = CompiledModel(model)

@@ -63,10 +63,10 @@ from _tables import print_machine, print_table
 from numba import njit
 
 import overlapdyn
-from overlapdyn.drift import CompiledModel
-from overlapdyn.integrate import SaveAt, integrate
-from overlapdyn.simulate import simulate
-from overlapdyn.spec import Model, Protocol, Student, Target
+from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.model.spec import Model, Protocol, Student, Target
+from overlapdyn.ode.integrator import SaveAt, integrate
+from overlapdyn.sgd.simulator import simulate
 
 DIMENSIONS = (1000, 10_000)
 WIDTHS = (1, 4, 16)
@@ -309,8 +309,8 @@ _MEMORY_CHILD = r"""
 import json, resource, sys, time
 import numba
 import numpy as np
-from overlapdyn.simulate import simulate
-from overlapdyn.spec import model_from_dict
+from overlapdyn.sgd.simulator import simulate
+from overlapdyn.model.spec import model_from_dict
 
 def status_kib(field):
     with open("/proc/self/status") as handle:

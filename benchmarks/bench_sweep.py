@@ -3,7 +3,7 @@
 Prints plain-text tables of
 
 1. the per-task overhead of a sweep: N tiny ODE tasks (linear p = k = 1 committee,
-   t_end = 0.01, 2 saved points) through :func:`overlapdyn.run_sweep` on an already running
+   t_end = 0.01, 2 saved points) through :func:`overlapdyn.sweeps.run_sweep` on an already running
    local cluster of 1 and of 2 single-threaded worker processes, against the tasks' own
    run time (``wall_time_s`` of their records): overhead per task =
    (wall · workers − Σ task time) / N — scheduling, pickling, the client's atomic record
@@ -13,9 +13,9 @@ Prints plain-text tables of
    d = 1000 to t = 20, 24 seeds): wall time with 1 and 2 workers, both on running clusters,
    kernels warm;
 3. the time to aggregate 10,000 results: a store filled with 10,000 ODE-like records
-   (100 learning rates × 100 seeds, 200 saved times each), then :func:`overlapdyn.aggregate`
-   into an ``xarray.Dataset``, :func:`overlapdyn.save_dataset` (netCDF-3 via SciPy) and
-   :func:`overlapdyn.load_dataset`; plus the store's write time per record.
+   (100 learning rates × 100 seeds, 200 saved times each), then :func:`overlapdyn.io.aggregate`
+   into an ``xarray.Dataset``, :func:`overlapdyn.io.save_dataset` (netCDF-3 via SciPy) and
+   :func:`overlapdyn.io.load_dataset`; plus the store's write time per record.
 
 Everything runs in a fresh temporary ``OVERLAPDYN_CACHE_DIR`` and store folders (set before
 overlapdyn is imported, removed at the end); the first warm-up's compile is reported.
@@ -50,9 +50,9 @@ import xarray
 from _tables import print_machine, print_table
 
 import overlapdyn as od
-from overlapdyn.runner import _warm
-from overlapdyn.store import ResultStore
-from overlapdyn.tasks import execute
+from overlapdyn.storage.store import ResultStore
+from overlapdyn.sweeps.runner import _warm
+from overlapdyn.sweeps.tasks import execute
 
 LINEAR = od.Model(od.Target(k=1, activation="linear"), od.Student(p=1, activation="linear"),
                   od.Protocol(eta=0.5))
@@ -68,11 +68,11 @@ def cluster(workers: int):
     return local, time.perf_counter() - start
 
 
-def timed_sweep(sweep: od.Sweep, address: str, folder: Path) -> tuple[float, float, int]:
+def timed_sweep(sweep: od.sweeps.Sweep, address: str, folder: Path) -> tuple[float, float, int]:
     """(wall time, Σ task times, tasks) of ``sweep`` run into a fresh store."""
     shutil.rmtree(folder, ignore_errors=True)
     start = time.perf_counter()
-    summary = od.run_sweep(sweep, folder, scheduler=address, progress=False, warm=False)
+    summary = od.sweeps.run_sweep(sweep, folder, scheduler=address, progress=False, warm=False)
     wall = time.perf_counter() - start
     records = [record for _, record in ResultStore(folder).records()]
     assert summary.done == len(records) == sweep.size, summary
@@ -81,13 +81,13 @@ def timed_sweep(sweep: od.Sweep, address: str, folder: Path) -> tuple[float, flo
 
 def section_overhead_and_speedup(work: Path, quick: bool) -> None:
     n_tiny = 100 if quick else 300
-    tiny = od.Sweep(LINEAR, {"eta": [0.1, 0.2, 0.3, 0.4, 0.5], "seed": range(n_tiny // 5)},
-                    run=od.IntegrateConfig(t_end=0.01, n_points=2, log=False, d=100))
+    tiny = od.sweeps.Sweep(LINEAR, {"eta": [0.1, 0.2, 0.3, 0.4, 0.5], "seed": range(n_tiny // 5)},
+                    run=od.ode.IntegrateConfig(t_end=0.01, n_points=2, log=False, d=100))
     seeds = 8 if quick else 20
-    ode = od.Sweep(SAAD_SOLLA, {"eta": [0.5, 1.0], "seed": range(seeds)},
-                   run=od.IntegrateConfig(t_end=300.0, n_points=100, d=1000))
-    sims = od.Sweep(LINEAR, {"seed": range(10 if quick else 24)}, kind="simulate",
-                    run=od.IntegrateConfig(t_end=20.0, n_points=20, t_first=0.1, d=1000))
+    ode = od.sweeps.Sweep(SAAD_SOLLA, {"eta": [0.5, 1.0], "seed": range(seeds)},
+                   run=od.ode.IntegrateConfig(t_end=300.0, n_points=100, d=1000))
+    sims = od.sweeps.Sweep(LINEAR, {"seed": range(10 if quick else 24)}, kind="simulate",
+                    run=od.ode.IntegrateConfig(t_end=20.0, n_points=20, t_first=0.1, d=1000))
     start = time.perf_counter()
     for sweep in (tiny, ode, sims):
         _warm(sweep.tasks()[:1])
@@ -102,7 +102,7 @@ def section_overhead_and_speedup(work: Path, quick: bool) -> None:
             client.run(lambda: None)
             address = local.scheduler_address
             # one untimed task per worker process loads the kernels there
-            timed_sweep(od.Sweep(LINEAR, {"seed": range(2 * workers)}, run=tiny.run),
+            timed_sweep(od.sweeps.Sweep(LINEAR, {"seed": range(2 * workers)}, run=tiny.run),
                         address, work / "prime")
             for name, sweep in (("tiny", tiny), ("ode", ode), ("simulate", sims)):
                 results[name, workers] = timed_sweep(sweep, address, work / name)
@@ -128,8 +128,8 @@ def section_overhead_and_speedup(work: Path, quick: bool) -> None:
 
 def section_aggregate(work: Path, quick: bool) -> None:
     n_eta = 30 if quick else 100
-    sweep = od.Sweep(LINEAR, {"eta": np.linspace(0.01, 1.0, n_eta).round(4),
-                              "seed": range(100)}, run=od.IntegrateConfig(t_end=10.0, d=100))
+    sweep = od.sweeps.Sweep(LINEAR, {"eta": np.linspace(0.01, 1.0, n_eta).round(4),
+                              "seed": range(100)}, run=od.ode.IntegrateConfig(t_end=10.0, d=100))
     template = execute(sweep.tasks()[0])
     assert template["status"] == "done" and len(template["values"]["risk"]) == 200
     store = ResultStore(work / "big")
@@ -148,13 +148,13 @@ def section_aggregate(work: Path, quick: bool) -> None:
                              "values": values})
     write = time.perf_counter() - start
     start = time.perf_counter()
-    dataset = od.aggregate(sweep, store)
+    dataset = od.io.aggregate(sweep, store)
     gather = time.perf_counter() - start
     start = time.perf_counter()
-    path = od.save_dataset(dataset, work / "big.nc")
+    path = od.io.save_dataset(dataset, work / "big.nc")
     save = time.perf_counter() - start
     start = time.perf_counter()
-    back = od.load_dataset(path)
+    back = od.io.load_dataset(path)
     load = time.perf_counter() - start
     assert back.risk.shape == (n_eta, 100, 200)
     n = len(tasks)

@@ -7,7 +7,7 @@ of the support of the largest number of new coordinates, counted with Hermite de
 element adds (Abbe, Boix-Adserà & Misiakiewicz 2023; SPEC "Scaling quantities") — with the
 ordering that achieves it, and the predicted one-pass SGD sample complexity
 ``n ≍ d^max(ℓ−1, 1)`` (``d log d`` at ℓ = 2). Each row is compared with the value the
-literature gives (``overlapdyn.leap.LITERATURE_TARGETS``). ``--latex`` prints the table as
+literature gives (``overlapdyn.scaling.leaps.LITERATURE_TARGETS``). ``--latex`` prints the table as
 LaTeX.
 
 Run:  python derivations/leap_table.py [--latex]
@@ -20,7 +20,7 @@ import argparse
 import sympy
 
 import overlapdyn as od
-from overlapdyn.leap import LITERATURE_TARGETS
+from overlapdyn.scaling.leaps import LITERATURE_TARGETS
 
 
 def table_rows() -> list[dict]:

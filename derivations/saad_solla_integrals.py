@@ -78,7 +78,8 @@ import numpy as np
 import sympy
 
 import overlapdyn
-from overlapdyn import GaussianFields, X, activation, expectation, numeric_expectation
+from overlapdyn import GaussianFields, activation, expectation, numeric_expectation
+from overlapdyn.model import X
 
 DEFAULT_ACTIVATIONS = ("He2", "He3", "He4")
 TOLERANCE = 1e-9
@@ -96,7 +97,7 @@ class IntegralSpec(NamedTuple):
 
 
 def _at(expr: sympy.Expr, field: sympy.Symbol) -> sympy.Expr:
-    """The activation expression (written in ``overlapdyn.X``) evaluated at a field."""
+    """The activation expression (written in ``overlapdyn.model.X``) evaluated at a field."""
     return expr.xreplace({X: field})
 
 
@@ -137,7 +138,7 @@ def _polynomial_activation(name: str) -> tuple[str, sympy.Expr, sympy.Expr]:
     """``(display name, g, g')`` for a polynomial activation, both written in ``X``."""
     act = overlapdyn.activation(name)
     if not act.is_polynomial:
-        raise overlapdyn.NotPolynomialError(
+        raise overlapdyn.errors.NotPolynomialError(
             f"{act.name} is not a polynomial; the exact Saad–Solla integrals of this script "
             "need a polynomial activation (He<n>, square, linear, …)"
         )
@@ -245,7 +246,7 @@ def derivative_identity_holds(activation_name: str) -> bool | None:
     if n is None:
         return None
     _, _, dg = _polynomial_activation(activation_name)
-    return sympy.expand(dg - n * overlapdyn.He(max(n - 1, 0), X)) == 0
+    return sympy.expand(dg - n * overlapdyn.derive.He(max(n - 1, 0), X)) == 0
 
 
 # --------------------------------------------------------------------------- output

@@ -55,11 +55,12 @@ def table(eps: float, outer: str, ds=(64, 256, 1024, 4096, 2 ** 16)) -> list[tup
     rows = []
     for inner, normalize in (("P3", True), ("P3-code", False), ("He2(x) + He3(x)/3", True),
                              ("He2(x)", True)):
-        kappas = [od.weak_recovery(od.HierarchicalTarget(d=d, levels=(eps,), inner=inner,
-                                                         normalize=normalize, outer=outer)).kappa
-                  for d in ds]
-        share = od.weak_recovery(od.HierarchicalTarget(d=ds[0], levels=(eps,), inner=inner,
-                                                       normalize=normalize, outer=outer))
+        def target(d, inner=inner, normalize=normalize):
+            return od.depth.HierarchicalTarget(d=d, levels=(eps,), inner=inner,
+                                               normalize=normalize, outer=outer)
+
+        kappas = [od.depth.weak_recovery(target(d)).kappa for d in ds]
+        share = od.depth.weak_recovery(target(ds[0]))
         rows.append((inner, share.he2_weight / 2, share.signal, kappas))
     return rows
 

@@ -1,7 +1,7 @@
 """Stage-1 overlap theory against the simulator: M_W per step at d = 64, 256, 1024.
 
 SIGHT target with ε = 1/2, P3 = (He2 + He3)/√8, g* = tanh(3·); fresh batches B = α d^(1+ε),
-η = η̄ √(d^ε) (the limit in which the map of overlapdyn.stage1 holds). Prints the table of
+η = η̄ √(d^ε) (the limit in which the map of overlapdyn.depth.first_layer holds). Prints the table of
 the README and writes outputs/stage1_validation.png.
 
     python examples/stage1_validation.py [--ds 64 256 1024] [--seeds 4]
@@ -11,8 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
-from overlapdyn.plot import plot_stage1, save_figure
-from overlapdyn.stage1 import validate_stage1
+from overlapdyn.depth.first_layer import validate_stage1
+from overlapdyn.plot.figures import plot_stage1, save_figure
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--ds", type=int, nargs="+", default=[64, 256, 1024])

@@ -1,7 +1,7 @@
 """Is n* = d·d₁/λ the sample scale of the first layer at every d? M_W against n/n*.
 
 SIGHT target with ε = 1/2, g* = tanh(3·), the normalised P3 and the authors' code variant;
-the layer-wise first layer of overlapdyn.depth (reused data, 8 spherical steps, η = 5 √d₁,
+the layer-wise first layer of overlapdyn.depth.training (reused data, 8 spherical steps, η = 5 √d₁,
 linear part removed) at n = f·n* for several f and d. M_W starts from its random value
 √(d₁/d), so the table also gives the excess overlap ``(M_W² − d₁/d)/(1 − d₁/d)`` (0 at a
 random start, 1 on span(W*)), which should depend on f only if n* is the right scale.
@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 import overlapdyn as od
-from overlapdyn.depth import DepthConfig, KappaSweep, Network, Training, run_instance
+from overlapdyn.depth.training import DepthConfig, KappaSweep, Network, Training, run_instance
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--ds", type=int, nargs="+", default=[64, 256, 576])
@@ -29,8 +29,8 @@ print("|---|---|---|---|---|" + "---|" * len(args.fractions))
 for inner, normalize in (("P3", True), ("P3-code", False)):
     for d in args.ds:
         started = time.perf_counter()
-        target = od.HierarchicalTarget(d=d, inner=inner, normalize=normalize)
-        threshold = od.weak_recovery(target)
+        target = od.depth.HierarchicalTarget(d=d, inner=inner, normalize=normalize)
+        threshold = od.depth.weak_recovery(target)
         config = DepthConfig(target, Network(p1=args.p1, p2=8),
                              Training(steps1=8, eta1=5.0, remove_linear=True),
                              KappaSweep(methods=("three_layer",)))

@@ -1,206 +1,126 @@
 """overlapdyn — overlap dynamics of two-layer networks learning Gaussian multi-index targets.
 
-The public API is flat: everything a notebook needs is importable from here.
+The package is laid out as the pipeline it runs; each subpackage imports only from those
+above it in this list::
 
-Pipeline (each stage usable on its own)::
+    errors, storage   exceptions; atomic files, JSON conversion, versions, result store
+    model             Target, Student, Protocol → Model; activations; formulas
+    derive            Hermite expansions, Gaussian expectations, the drift's kernels
+    compile           generated Numba code (cached on disk) → CompiledModel
+    ode               initial overlaps, integrate / evolve → Trajectory; fixed points
+    sgd               finite-d one-pass SGD; theory against simulation
+    scaling           leaps, predicted and fitted exponents, escape times, saddles
+    depth, sweeps     experiments: hierarchical targets and depth; Dask sweeps
+    io, plot, jobs    the edge: config files and datasets, figures, the CLI's jobs
 
-    spec                    Target, Student, Protocol → Model (immutable; TOML in)
-    activations / hermite   functions, their Hermite expansions, information exponents
-    gaussian                exact (symbolic) and numeric Gaussian expectations
-    kernels                 few-point kernels (I2, I3, I4, J2, target kernels), derived once
-    codegen / drift         generated Numba code (cached on disk) and the compiled drift
-    integrate               solve_ivp on the drift; large-batch state evolution
-    result / plot           Trajectory (save/load) and figures
-    analysis                drift at a point, Jacobian, fixed points, escape rates
-    simulate / validate     finite-d one-pass SGD (Numba); ODE vs simulation, gap vs d
-    multihermite / leap     multivariate Hermite support of a target; its leap and ordering
-    scaling / escape        predicted sample-complexity exponents; escape times vs d, fits
-    saddles                 saddle-to-saddle: learning order, times and plateaus
-    hierarchical / depth    SIGHT/MIGHT targets, thresholds; three-layer layer-wise training
-    stage1                  the first layer's overlap with span(W*) as a few-scalar map
-    weak_recovery           where W* becomes recoverable at a finite d (the constant in d^(1+ε))
+The names below are what a notebook needs most; everything else is one namespace away
+(``od.derive.moment``, ``od.depth.weak_recovery``, ``od.plot.plot_learning_curve`` …).
 
-Conventions follow SPEC.md (see the README): probabilists' Hermite ``He_n``;
+Conventions (see the documentation's conventions page): probabilists' Hermite ``He_n``;
 ``erf`` as an activation means ``erf(x/√2)``; overlaps ``M = WUᵀ/d``, ``Q = WWᵀ/d``,
-``P = UUᵀ/d`` and ``Ω = [[Q, M], [Mᵀ, P]]``.
+``P = UUᵀ/d`` and ``Ω = [[Q, M], [Mᵀ, P]]``; time ``t = steps/d``.
 """
 
-from ._version import __version__
-from .activations import Activation, X, activation, known_activations
-from .analysis import FixedPoint, find_fixed_point, jacobian, stability
-from .dataset import aggregate, load_dataset, save_dataset
-from .depth import DepthConfig, load_depth_config
-from .depth_run import DepthResult, run_depth
-from .drift import CompiledModel, DriftTerms
-from .errors import (
-    CovarianceError,
-    FieldMismatchError,
-    NotPolynomialError,
-    OverlapdynError,
-    QuadratureError,
-    UnknownActivationError,
-)
-from .escape import (
-    EscapeTimes,
-    escape_start,
-    escape_time,
-    measure_escape_ode,
-    measure_escape_simulated,
-    model_at,
-)
-from .expressions import parse_expression
-from .gaussian import (
+import importlib
+
+from . import compile, depth, derive, errors, model, ode, scaling, sgd, storage, sweeps
+from .compile import CompiledModel
+from .derive import (
+    Derivation,
     GaussianFields,
-    cache_info,
-    check_covariance,
-    clear_caches,
     expectation,
-    gaussian_cubature,
-    moment,
+    hermite_expansion,
+    information_exponent,
     numeric_expectation,
 )
-from .hermite import (
-    He,
-    HermiteExpansion,
-    gauss_hermite_rule,
-    hermite_expansion,
-    hermite_product,
-    hermite_values,
-    information_exponent,
-    polynomial_to_hermite,
-)
-from .hierarchical import HierarchicalTarget, compositional_exponents, thresholds
-from .integrate import (
-    Event,
-    IntegrationError,
+from .errors import ConfigError, IntegrationError, OverlapdynError
+from .io.toml import load_model
+from .model import Model, Protocol, Student, Target, activation
+from .ode import (
     OverlapCrosses,
     RiskBelow,
     SaveAt,
+    Trajectory,
     evolve,
+    find_fixed_point,
     initial_overlaps,
     integrate,
-    overlap_cosines,
 )
-from .kernels import Derivation, KernelSet, derive_kernels
-from .leap import Leap, is_merged_staircase, leap
-from .multihermite import MultivariateHermite, multivariate_hermite
-from .result import State, Trajectory
-from .runconfig import IntegrateConfig
-from .runner import SweepSummary, run_sweep
-from .saddles import Plateau, SaddleToSaddle, saddle_to_saddle
-from .scaling import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
-from .simulate import Simulation, simulate, warm_start_weights
-from .spec import ConfigError, Model, Protocol, Student, Target, load_model, model_from_dict
-from .stage1 import stage1_constants, stage1_theory, validate_stage1
-from .store import ResultStore
-from .sweep import Axis, Sweep, load_sweep, sweep_from_dict
-from .tasks import Task, TaskKind, register_kind
-from .validate import ValidationReport, validate
-from .weak_recovery import WeakRecovery, weak_recovery
+from .scaling import (
+    fit_exponent,
+    leap,
+    measure_escape_ode,
+    measure_escape_simulated,
+    predict_scaling,
+    saddle_to_saddle,
+)
+from .sgd import simulate, validate
+from .storage.versions import __version__
+
+# the edge (files, figures, jobs) is imported on first use: Matplotlib and xarray are
+# not needed to integrate an ODE
+_LAZY = ("io", "plot", "jobs")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'overlapdyn' has no attribute {name!r}")
+
 
 __all__ = [
-    "DepthConfig",
-    "DepthResult",
-    "HierarchicalTarget",
-    "compositional_exponents",
-    "load_depth_config",
-    "run_depth",
-    "stage1_constants",
-    "stage1_theory",
-    "thresholds",
-    "WeakRecovery",
-    "weak_recovery",
-    "validate_stage1",
-    "EscapeTimes",
-    "ExponentFit",
-    "Leap",
-    "MultivariateHermite",
-    "Plateau",
-    "SaddleToSaddle",
-    "ScalingPrediction",
-    "escape_start",
-    "escape_time",
-    "fit_exponent",
-    "is_merged_staircase",
-    "leap",
-    "measure_escape_ode",
-    "measure_escape_simulated",
-    "model_at",
-    "multivariate_hermite",
-    "overlap_cosines",
-    "predict_scaling",
-    "saddle_to_saddle",
-    "X",
-    "Activation",
-    "CompiledModel",
-    "ConfigError",
-    "Derivation",
-    "DriftTerms",
-    "Event",
-    "FixedPoint",
-    "IntegrationError",
-    "KernelSet",
+    # model
     "Model",
-    "OverlapCrosses",
-    "Protocol",
-    "RiskBelow",
-    "SaveAt",
-    "State",
-    "Student",
     "Target",
+    "Student",
+    "Protocol",
+    "activation",
+    "load_model",
+    # derive
+    "Derivation",
+    "GaussianFields",
+    "expectation",
+    "numeric_expectation",
+    "hermite_expansion",
+    "information_exponent",
+    # compile
+    "CompiledModel",
+    # ode
+    "SaveAt",
+    "RiskBelow",
+    "OverlapCrosses",
     "Trajectory",
-    "derive_kernels",
-    "evolve",
-    "find_fixed_point",
     "initial_overlaps",
     "integrate",
-    "jacobian",
-    "load_model",
-    "model_from_dict",
-    "stability",
-    "Simulation",
-    "ValidationReport",
+    "evolve",
+    "find_fixed_point",
+    # sgd
     "simulate",
     "validate",
-    "warm_start_weights",
-    "Axis",
-    "IntegrateConfig",
-    "ResultStore",
-    "Sweep",
-    "SweepSummary",
-    "Task",
-    "TaskKind",
-    "aggregate",
-    "load_dataset",
-    "load_sweep",
-    "register_kind",
-    "run_sweep",
-    "save_dataset",
-    "sweep_from_dict",
-    "CovarianceError",
-    "FieldMismatchError",
-    "GaussianFields",
-    "He",
-    "HermiteExpansion",
-    "NotPolynomialError",
+    # scaling
+    "leap",
+    "predict_scaling",
+    "fit_exponent",
+    "measure_escape_ode",
+    "measure_escape_simulated",
+    "saddle_to_saddle",
+    # errors
     "OverlapdynError",
-    "QuadratureError",
-    "UnknownActivationError",
+    "ConfigError",
+    "IntegrationError",
+    # namespaces
+    "model",
+    "derive",
+    "compile",
+    "ode",
+    "sgd",
+    "scaling",
+    "depth",
+    "sweeps",
+    "storage",
+    "errors",
+    "io",
+    "plot",
+    "jobs",
     "__version__",
-    "activation",
-    "cache_info",
-    "check_covariance",
-    "clear_caches",
-    "expectation",
-    "gauss_hermite_rule",
-    "gaussian_cubature",
-    "hermite_expansion",
-    "hermite_product",
-    "hermite_values",
-    "information_exponent",
-    "known_activations",
-    "moment",
-    "numeric_expectation",
-    "parse_expression",
-    "polynomial_to_hermite",
 ]

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import sympy
 
-from .demo import DemoConfig, run_demo
+from .derive.gaussian import GaussianFields, expectation
+from .derive.hermite import hermite_expansion
 from .errors import ConfigError, OverlapdynError
-from .gaussian import GaussianFields, expectation
-from .hermite import hermite_expansion
+from .jobs.demo import DemoConfig, run_demo
 
 __all__ = ["main"]
 
@@ -47,7 +47,7 @@ def _hermite(args: argparse.Namespace) -> None:
 
 
 def _ode(args: argparse.Namespace) -> None:
-    from .runconfig import run_ode  # imports Numba and Matplotlib: only when needed
+    from .jobs.ode import run_ode  # imports Numba and Matplotlib: only when needed
 
     out = args.out if args.out is not None else Path("outputs") / Path(args.config).stem
     run_ode(args.config, out, t_end=args.t_end)
@@ -55,13 +55,13 @@ def _ode(args: argparse.Namespace) -> None:
 
 def _validate(args: argparse.Namespace) -> None:
     """``overlapdyn validate``: ODE vs finite-d SGD over several d, resumable (see
-    :func:`overlapdyn.validate.validate`); writes report.txt, report.json, validation.png and
+    :func:`overlapdyn.sgd.validation.validate`); writes report.txt, report.json, validation.png and
     gap_scaling.png into OUT and keeps the runs in OUT/store."""
     import dataclasses
 
-    from .plot import plot_gap_scaling, plot_validation, save_figure
-    from .runconfig import load_run
-    from .validate import validate
+    from .io.toml import load_run
+    from .plot.figures import plot_gap_scaling, plot_validation, save_figure
+    from .sgd.validation import validate
 
     model, config = load_run(args.config)
     changes = {name: value for name, value in (("t_end", args.t_end),
@@ -87,13 +87,13 @@ def _validate(args: argparse.Namespace) -> None:
 
 def _sweep(args: argparse.Namespace) -> None:
     """``overlapdyn sweep``: run a sweep file on Dask into a resumable store, then write
-    the labelled dataset (results.nc) and a figure (see :mod:`overlapdyn.runner`)."""
+    the labelled dataset (results.nc) and a figure (see :mod:`overlapdyn.sweeps.runner`)."""
     import numpy as np
 
-    from .dataset import aggregate, save_dataset
-    from .plot import plot_sweep, save_figure
-    from .runner import run_sweep
-    from .sweep import load_sweep
+    from .io.netcdf import aggregate, save_dataset
+    from .io.toml import load_sweep
+    from .plot.figures import plot_sweep, save_figure
+    from .sweeps.runner import run_sweep
 
     sweep = load_sweep(args.config)
     out = Path(args.out) if args.out is not None else (
@@ -130,9 +130,9 @@ def _sweep(args: argparse.Namespace) -> None:
 def _scaling(args: argparse.Namespace) -> None:
     """``overlapdyn scaling``: leap / information exponent, predicted sample complexity,
     escape times vs d (ODE and/or simulation) with fitted exponents, plots (see
-    :func:`overlapdyn.scaling_run.run_scaling`)."""
-    from .runconfig import load_run
-    from .scaling_run import run_scaling
+    :func:`overlapdyn.jobs.scaling.run_scaling`)."""
+    from .io.toml import load_run
+    from .jobs.scaling import run_scaling
 
     model, _ = load_run(args.config)
     out = Path(args.out) if args.out is not None else (
@@ -161,9 +161,9 @@ def _matrix(text: str | None, name: str):
 def _point(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from .analysis import find_fixed_point, stability
-    from .drift import CompiledModel
-    from .runconfig import load_run
+    from .compile.compiled import CompiledModel
+    from .io.toml import load_run
+    from .ode.analysis import find_fixed_point, stability
 
     model, run = load_run(args.config)
     compiled = CompiledModel(model)
@@ -189,7 +189,7 @@ def _point(args: argparse.Namespace) -> None:
 
 
 def _depth(args: argparse.Namespace) -> None:
-    from .depth_run import depth_job
+    from .jobs.depth import depth_job
 
     depth_job(args.config, args.out, points=args.points, seeds=args.seeds, d=args.d,
               progress=not args.quiet)

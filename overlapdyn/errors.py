@@ -11,6 +11,7 @@ __all__ = [
     "ConfigError",
     "CovarianceError",
     "FieldMismatchError",
+    "IntegrationError",
     "NotPolynomialError",
     "OverlapdynError",
     "QuadratureError",
@@ -47,3 +48,16 @@ class QuadratureError(OverlapdynError):
 
 class ConfigError(OverlapdynError):
     """A malformed model or run config: unknown, missing or ill-typed key or value."""
+
+
+class IntegrationError(OverlapdynError):
+    """The integration failed; ``trajectory`` holds what was computed up to the failure.
+
+    ``trajectory`` is an :class:`overlapdyn.ode.Trajectory` (or None when the run failed
+    before its first saved time); it is not annotated here because errors sit below every
+    stage of the pipeline.
+    """
+
+    def __init__(self, message: str, trajectory=None) -> None:
+        super().__init__(message)
+        self.trajectory = trajectory

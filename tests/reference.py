@@ -9,8 +9,10 @@ Gauss–Hermite cubature over the full Ω — exact for polynomial models.
 import numpy as np
 import sympy
 
-from overlapdyn import X, activation, gaussian_cubature
-from overlapdyn.spec import Model
+from overlapdyn import activation
+from overlapdyn.derive import gaussian_cubature
+from overlapdyn.model import X
+from overlapdyn.model.spec import Model
 
 
 def random_overlaps(model: Model, seed: int, spread: float = 0.6):

@@ -1,0 +1,406 @@
+r"""Hierarchical Gaussian targets (SIGHT, MIGHT, deep MIGHT) and their sample-complexity map.
+
+Dandi, Pesce, Zdeborová & Krzakala, *The Computational Advantage of Depth* (arXiv:2502.13961).
+
+**One convention.** Inputs ``x ~ N(0, I_d)``. The first level has ``d₁ = round(d^ε₁)``
+directions: ``W* ∈ R^{d₁×d}`` with orthonormal rows, so the latent fields ``z = W* x`` are
+i.i.d. ``N(0, 1)``. Each further level ℓ = 1..L groups the features of level ℓ−1 into
+disjoint blocks and forms
+
+    h^(ℓ)_j = (1/√|B_j|) Σ_{i ∈ B_j} a*_i P(h^(ℓ−1)_i),        a*_i = ±1 (Rademacher),
+
+with ``h^(0) = z``; the top level has r features and the label is
+``y = g*(h^(L)_1..h^(L)_r)/…`` — for r = 1 (SIGHT and deep SIGHT) ``y = g*(h*)``, for r > 1
+(MIGHT) ``y = (1/√r) Σ_s g*(h*_s)`` (a committee over the r top indices), plus ``√Δ ξ``.
+
+* SIGHT: levels ``(ε,)``, r = 1: ``h*(x) = a*ᵀ P(W* x)/√(d^ε)``, one block of size d^ε.
+* MIGHT: levels ``(ε,)``, r > 1: the d^ε first-level fields split into r blocks.
+* deep MIGHT: levels ``(ε₁, ε₂, …)``, ``1 > ε₁ > ε₂ > …``: level ℓ has ``round(d^ε_ℓ)``
+  features (blocks of ``d^(ε_{ℓ−1} − ε_ℓ)``), the last level r features.
+
+**Normalisation (the paper's lemma).** ``P`` is rescaled to ``E[P(z)] = 0`` and
+``E[P(z)²] = 1`` for ``z ~ N(0,1)``; as the blocks are disjoint, the terms of a block are
+independent, so every hidden feature at every level has mean 0 and variance exactly 1 (not
+only as d → ∞). ``inner = "P3"`` is ``(He₂ + He₃)/√8`` (``E[He₂²] = 2``, ``E[He₃²] = 6``).
+
+The authors' code uses instead ``He₂/2! + He₃/3!`` (``inner = "P3-code"``, ``normalize =
+false``): variance ``1/2 + 1/6 = 2/3``, so h* has variance 2/3 (``tanh(3h*)`` then sees a
+gain ``3·√(2/3) ≈ 2.45`` on a unit-variance field) *and* the He₂ : He₃ split of the
+variance is 3 : 1 instead of 1 : 3 — a stronger quadratic component, which makes the first
+layer (driven by He₂) easier and lets the quadratic kernel explain more of the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..derive.hermite import hermite_expansion, hermite_values, information_exponent
+from ..errors import ConfigError
+from ..model.activations import activation
+from ..model.checks import check_finite, check_flag, check_integer, check_real
+
+__all__ = [
+    "HierarchicalTarget",
+    "TargetInstance",
+    "Thresholds",
+    "compositional_exponents",
+    "inner_polynomial",
+    "thresholds",
+]
+
+#: Named inner polynomials: formula in x, and whether the library rescales it by default.
+INNER_NAMES = {
+    "P2": "He2(x)",
+    "P3": "He2(x) + He3(x)",
+    "P3-code": "He2(x)/2 + He3(x)/6",
+}
+
+
+def inner_polynomial(spec: str, *, normalize: bool = True) -> tuple[np.ndarray, float]:
+    """Hermite coefficients of the inner function ``P`` (a polynomial), normalised or not.
+
+    Args:
+        spec: a name in :data:`INNER_NAMES` (``"P3"``, ``"P3-code"``, ``"P2"``) or a
+            polynomial formula in ``x`` (``"He2(x) + 2*He3(x)"``).
+        normalize: rescale to ``E[P] = 0``, ``E[P²] = 1`` (drop ``c₀``, divide by the norm).
+
+    Returns:
+        ``(c, variance)``: ``c[n] = E[P He_n]/n!`` as floats (shape L+1) of the returned P,
+        and ``Var P(z)`` of the *un-normalised* formula.
+
+    Raises:
+        ConfigError: a non-polynomial or constant formula.
+    """
+    formula = INNER_NAMES.get(spec, spec)
+    try:
+        act = activation(formula)
+    except ValueError as error:
+        raise ConfigError(f"inner polynomial {spec!r}: {error}") from error
+    if not act.is_polynomial:
+        raise ConfigError(f"inner function {spec!r} must be a polynomial in x (got {formula})")
+    degree = max(sympy.Poly(act.expr, sympy.Symbol("x", real=True)).degree(), 1)
+    expansion = hermite_expansion(act, degree)
+    c = np.array([float(v) for v in expansion.coefficients])
+    variance = float(sum(math.factorial(n) * c[n] ** 2 for n in range(1, len(c))))
+    if variance <= 0:
+        raise ConfigError(f"inner function {spec!r} is constant")
+    if normalize:
+        c = c.copy()
+        c[0] = 0.0
+        c /= math.sqrt(variance)
+    return c, variance
+
+
+@dataclass(frozen=True)
+class HierarchicalTarget:
+    """A SIGHT / MIGHT / deep MIGHT target (conventions in the module docstring).
+
+    Attributes:
+        d: input dimension.
+        levels: ``(ε₁, ε₂, …)``, strictly decreasing in (0, 1); level ℓ has
+            ``round(d^ε_ℓ)`` features.
+        r: number of top-level indices (1: SIGHT; > 1: MIGHT).
+        inner: the inner polynomial P (name or formula in x), applied at every level.
+        normalize: rescale P to mean 0, variance 1 (the paper's lemma; default true).
+        outer: the link g* (activation name or formula in x), e.g. ``"tanh(3*x)"``.
+        noise: label-noise variance Δ.
+    """
+
+    d: int
+    levels: tuple[float, ...] = (0.5,)
+    r: int = 1
+    inner: str = "P3"
+    normalize: bool = True
+    outer: str = "tanh(3*x)"
+    noise: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "d", check_integer(self.d, "d", 2))
+        object.__setattr__(self, "r", check_integer(self.r, "r", 1))
+        if isinstance(self.levels, int | float):
+            object.__setattr__(self, "levels", (self.levels,))
+        levels = tuple(check_finite(e, "levels") for e in self.levels)
+        if not levels:
+            raise ConfigError("levels must list at least one ε")
+        if any(not 0 < e < 1 for e in levels):
+            raise ConfigError(f"every level ε must lie in (0, 1), got {levels}")
+        if any(a <= b for a, b in zip(levels, levels[1:], strict=False)):
+            raise ConfigError(f"levels must decrease strictly (1 > ε₁ > ε₂ > …), got {levels}")
+        object.__setattr__(self, "levels", levels)
+        object.__setattr__(self, "normalize", check_flag(self.normalize, "normalize"))
+        object.__setattr__(self, "noise", check_real(self.noise, "noise"))
+        inner_polynomial(self.inner, normalize=self.normalize)  # validates
+        try:
+            activation(self.outer)
+        except ValueError as error:
+            raise ConfigError(f"outer: {error}") from error
+        sizes = self.sizes
+        for below, above in zip(sizes, sizes[1:], strict=False):
+            if above > below:
+                raise ConfigError(f"level sizes {sizes} must not grow (d = {self.d}, "
+                                  f"levels = {levels}, r = {self.r})")
+        if sizes[0] > self.d:
+            raise ConfigError(f"d^ε₁ = {sizes[0]} exceeds d = {self.d}")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Number of features per level: ``round(d^ε_ℓ)`` for ℓ = 1..L, then r on top.
+
+        With a single level and r = 1 this is ``(d₁, 1)``: d₁ fields summed into h*.
+        The top level always has r features (its ε is that of ``r``: ε_{L+1} = log r/log d).
+        """
+        below = tuple(max(int(round(self.d ** e)), 1) for e in self.levels)
+        return (*below, self.r)
+
+    @property
+    def is_sight(self) -> bool:
+        """One level and one top index: ``y = g*(a*ᵀ P(W* x)/√d₁)``."""
+        return len(self.levels) == 1 and self.r == 1
+
+    @property
+    def d_eff(self) -> int:
+        """``d₁ = round(d^ε₁)``: the dimension of span(W*)."""
+        return self.sizes[0]
+
+    def polynomial(self) -> np.ndarray:
+        """Hermite coefficients ``c_n`` of the P actually used (normalised if ``normalize``)."""
+        return inner_polynomial(self.inner, normalize=self.normalize)[0]
+
+    def inner_function(self) -> Callable[[np.ndarray], np.ndarray]:
+        """Vectorised P: array of any shape → same shape."""
+        c = self.polynomial()
+        scaled = np.array([math.sqrt(math.factorial(n)) * v for n, v in enumerate(c)])
+
+        def P(z: np.ndarray) -> np.ndarray:  # noqa: N802 (the paper's name)
+            return np.tensordot(scaled, hermite_values(len(c) - 1, z, normalized=True), axes=1)
+        return P
+
+    def outer_function(self) -> Callable[[np.ndarray], np.ndarray]:
+        """Vectorised g*."""
+        return activation(self.outer).func
+
+    def blocks(self) -> list[np.ndarray]:
+        """For each level ℓ = 1..L(+top), the block label of every feature of level ℓ−1.
+
+        Features are split into contiguous blocks of (nearly) equal size.
+        """
+        sizes = self.sizes
+        return [np.repeat(np.arange(m), np.diff(np.linspace(0, n, m + 1).round().astype(int)))
+                for n, m in zip(sizes, sizes[1:], strict=False)]
+
+    def draw(self, seed: int | np.random.Generator | None = None) -> TargetInstance:
+        """Draw W* (orthonormal rows, shape (d₁, d)) and the signs a* of every level."""
+        rng = np.random.default_rng(seed)
+        G = rng.standard_normal((self.d, self.d_eff))
+        Q, R = np.linalg.qr(G)
+        W = (Q * np.sign(np.diag(R))).T
+        signs = tuple(rng.choice([-1.0, 1.0], size=n) for n in self.sizes[:-1])
+        return TargetInstance(self, W, signs)
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["levels"] = list(self.levels)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict) -> HierarchicalTarget:
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        extra = sorted(set(values) - allowed)
+        if extra:
+            raise ConfigError(f"unknown keys {extra} in [target]; allowed: {sorted(allowed)}")
+        if "d" not in values:
+            raise ConfigError("[target] needs d (the input dimension)")
+        values = dict(values)
+        if "levels" in values:
+            levels = values["levels"]
+            values["levels"] = tuple(levels) if isinstance(levels, list | tuple) else (levels,)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class TargetInstance:
+    """One draw of a hierarchical target: ``W*`` (d₁ × d, orthonormal rows), signs per level."""
+
+    target: HierarchicalTarget
+    W: np.ndarray
+    signs: tuple[np.ndarray, ...]
+
+    def features(self, x: np.ndarray) -> list[np.ndarray]:
+        """Hidden features of every level: ``[z, h^(1), …, h^(L)]``, shapes ``(n, size_ℓ)``.
+
+        Args:
+            x: inputs, shape (n, d).
+        """
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[1] != self.target.d:
+            raise ConfigError(f"x must have shape (n, {self.target.d}), got {x.shape}")
+        return self.features_from_latent(x @ self.W.T)
+
+    def features_from_latent(self, z: np.ndarray) -> list[np.ndarray]:
+        """:meth:`features` from the latent fields ``z = W* x`` directly, shape (n, d₁)."""
+        P = self.target.inner_function()
+        out = [np.asarray(z, dtype=float)]
+        for signs, labels in zip(self.signs, self.target.blocks(), strict=True):
+            terms = P(out[-1]) * signs
+            counts = np.bincount(labels)
+            summed = np.zeros((terms.shape[0], len(counts)))
+            np.add.at(summed.T, labels, terms.T)
+            out.append(summed / np.sqrt(counts))
+        return out
+
+    def h_star(self, x: np.ndarray) -> np.ndarray:
+        """The top-level features ``h*``, shape (n, r)."""
+        return self.features(x)[-1]
+
+    def clean_labels(self, x: np.ndarray) -> np.ndarray:
+        """``g*(h*)`` (r = 1) or ``(1/√r) Σ_s g*(h*_s)`` (r > 1), shape (n,)."""
+        return self.labels_from_top(self.h_star(x))
+
+    def labels_from_top(self, h: np.ndarray) -> np.ndarray:
+        """Clean labels from the top-level features h* (n, r), shape (n,)."""
+        g = self.target.outer_function()
+        return g(h).sum(axis=1) / math.sqrt(h.shape[1])
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)``: n fresh inputs (n, d) and labels (n,) with label noise of variance Δ."""
+        x = rng.standard_normal((n, self.target.d))
+        y = self.clean_labels(x)
+        if self.target.noise > 0:
+            y = y + math.sqrt(self.target.noise) * rng.standard_normal(n)
+        return x, y
+
+
+# ------------------------------------------------------------------ exponents and thresholds
+
+
+def compositional_exponents(target: HierarchicalTarget, *, max_order: int = 8) -> dict:
+    """Information exponents of the layers of a hierarchical target, level by level.
+
+    ``ie_outer`` is the information exponent of g*, ``ie_inner`` that of P (from
+    :func:`overlapdyn.derive.hermite.information_exponent`). The *compositional* exponent of y as a
+    function of the level-ℓ features (ℓ = L: the top features h*, ℓ = 0: the fields z = W*x)
+    is, to leading order in 1/√(block size), ``ie_outer · ie_inner^(L−ℓ)``: a He_q component
+    of g* in h* is, through h* = Σ a_i P(z_i)/√|B|, a He_{q·ie_inner} component in each z_i.
+
+    Returns:
+        dict with ``ie_outer``, ``ie_inner``, ``per_level`` (list, ℓ = 0..L, of exponents),
+        and ``assumptions_hold`` (the paper's: ie_outer = 1 and ie_inner = 2), with a
+        ``reason`` when they do not.
+    """
+    ie_outer = information_exponent(target.outer, max_order=max_order)
+    c = target.polynomial()
+    ie_inner = next((n for n in range(1, len(c)) if abs(c[n]) > 1e-12), None)
+    n_levels = len(target.levels)
+    per_level = [ie_outer * ie_inner ** (n_levels - ell) for ell in range(n_levels + 1)]
+    reasons = []
+    if ie_outer != 1:
+        reasons.append(f"g* = {target.outer} has information exponent {ie_outer}, not 1")
+    if ie_inner != 2:
+        reasons.append(f"P = {target.inner} has information exponent {ie_inner}, not 2")
+    return {"ie_outer": ie_outer, "ie_inner": ie_inner, "per_level": per_level,
+            "assumptions_hold": not reasons, "reason": "; ".join(reasons)}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Predicted sample-complexity exponents ``κ = log n / log d`` (up to log factors).
+
+    Attributes:
+        eps, k, r, levels: the setting (k: degree of P).
+        subspace: κ at which each level's subspace is recovered by a layer (ℓ = 1..L):
+            ``ε_{ℓ−1} + ε_ℓ`` with ε₀ = 1 — for SIGHT ``1 + ε`` (W* learned).
+        features: κ at which each level's features are fitted: ``max(subspace_ℓ, k ε_ℓ)``
+            — for SIGHT h* at ``max(1+ε, kε)``.
+        deep: κ at which the layer-wise deep network learns the target (the last entry of
+            ``features``): O(1) samples more suffice for g*.
+        two_layer: κ at which a two-layer net (first layer trained: random features on the
+            d^ε₁ latent directions) fits the degree-q part of the target, q = 1..q_max:
+            ``max(1 + ε₁, q·ε₁)`` in the d₁ = d^ε₁ variables; its error keeps dropping in
+            steps at those κ and never reaches the deep net's with a fixed budget, because
+            g* composed with P has unbounded degree when g* is not a polynomial.
+        kernel: κ at which a rotation-invariant kernel fits the degree-q part of y in x:
+            ``q``; the quadratic kernel stops at q = 2 (``kernel[1]``) and explains only the
+            degree-≤2 Hermite part of y.
+        without_preconditioning: the h* threshold of a plain (non-preconditioned) step on
+            W2: ``2kε`` (paper), versus ``kε``.
+    """
+
+    eps: tuple[float, ...]
+    k: int
+    r: int
+    subspace: tuple[float, ...]
+    features: tuple[float, ...]
+    deep: float
+    two_layer: tuple[float, ...]
+    kernel: tuple[float, ...]
+    without_preconditioning: float
+
+    def table(self) -> str:
+        """A short text report."""
+        lines = [f"hierarchical target: levels ε = {self.eps}, P of degree k = {self.k}, "
+                 f"r = {self.r}  (κ = log n / log d)"]
+        for ell, (s, f) in enumerate(zip(self.subspace, self.features, strict=True), 1):
+            what = "W*" if ell == 1 else f"level-{ell} subspace"
+            lines.append(f"  {what:<20} learned at κ = {s:.3g};  level-{ell} features at "
+                         f"κ = {f:.3g}")
+        lines.append(f"  deep (layer-wise) net: target at κ = {self.deep:.3g}")
+        lines.append("  (no preconditioning in stage 2: h* at κ = "
+                     f"{self.without_preconditioning:.3g})")
+        steps = ", ".join(f"q={q}: {v:.3g}" for q, v in enumerate(self.two_layer, 1))
+        lines.append(f"  two-layer net, degree-q part in d^ε₁ variables: {steps}")
+        steps = ", ".join(f"q={q}: {v:.3g}" for q, v in enumerate(self.kernel, 1))
+        lines.append(f"  kernel, degree-q part in x: {steps}; quadratic kernel saturates at q = 2")
+        return "\n".join(lines)
+
+
+def thresholds(eps: float | tuple[float, ...], k: int, r: int = 1, *,
+               q_max: int = 6) -> Thresholds:
+    """The predicted thresholds for a hierarchical target (see :class:`Thresholds`).
+
+    These are exponents; for a SIGHT target :func:`overlapdyn.depth.recovery.weak_recovery`
+    gives the constant too — the n at which W* becomes recoverable at a given d.
+
+    Args:
+        eps: ε (SIGHT/MIGHT) or the levels ``(ε₁, ε₂, …)`` (deep MIGHT).
+        k: degree of the inner polynomial P (the paper's P_k).
+        r: number of top-level indices (does not change the exponents).
+        q_max: how many polynomial degrees to list for the shallow baselines.
+    """
+    levels = (eps,) if isinstance(eps, int | float) else tuple(eps)
+    levels = tuple(check_finite(e, "eps") for e in levels)
+    if any(not 0 < e < 1 for e in levels) or any(
+            a <= b for a, b in zip(levels, levels[1:], strict=False)):
+        raise ConfigError(f"eps must be decreasing values in (0, 1), got {levels}")
+    k = check_integer(k, "k", 1)
+    r = check_integer(r, "r", 1)
+    previous = 1.0
+    subspace, features = [], []
+    reached = 0.0
+    for e in levels:
+        s = max(previous + e, reached)
+        f = max(s, k * e)
+        subspace.append(s)
+        features.append(f)
+        reached = f
+        previous = e
+    e1 = levels[0]
+    two_layer = tuple(max(1 + e1, q * e1) for q in range(1, q_max + 1))
+    kernel = tuple(float(q) for q in range(1, q_max + 1))
+    return Thresholds(levels, k, r, tuple(subspace), tuple(features), features[-1],
+                      two_layer, kernel, max(1 + e1, 2 * k * e1))
+
+
+def check_section(values, name: str, cls) -> dict:
+    if not isinstance(values, dict):
+        raise ConfigError(f"[{name}] must be a table of keys, got {values!r}")
+    allowed = {f.name for f in dataclasses.fields(cls)}
+    extra = sorted(set(values) - allowed)
+    if extra:
+        raise ConfigError(f"unknown keys {extra} in [{name}]; allowed: {sorted(allowed)}")
+    return dict(values)

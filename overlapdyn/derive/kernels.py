@@ -1,0 +1,379 @@
+r"""Few-point kernels: the small Gaussian expectations the drift is assembled from.
+
+The drift is never expanded symbolically in p and k. Instead a handful of *kernels* —
+expectations over a small covariance block, derived once — are evaluated in compiled loops
+over neurons (:mod:`overlapdyn.compile.compiled`). With σ the student activation, σ* a committee
+teacher's, and generic zero-mean fields ``x1..x4`` with covariance entries ``c_ij``:
+
+=========  =====================================  ================================
+kernel     expectation                            role (SPEC symbols)
+=========  =====================================  ================================
+``I2ss``   E[σ(x1) σ(x2)]                         risk, da (student–student)
+``J2s``    E[σ'(x1) σ'(x2)]                       label-noise part of E[G_j G_l]
+``I3ss``   E[σ'(x1) x2 σ(x3)]                     E[G_j z_r], E[G_j λ_l]
+``I4sss``  E[σ'(x1) σ'(x2) σ(x3) σ(x4)]           E[G_j G_l]
+``I2st``   E[σ(x1) σ*(x2)]      (committee)       risk, da
+``I2tt``   E[σ*(x1) σ*(x2)]     (committee)       E[g²]
+``I3st``   E[σ'(x1) x2 σ*(x3)]  (committee)       E[G_j z_r], E[G_j λ_l]
+``I4sst``  E[σ'(x1) σ'(x2) σ(x3) σ*(x4)]          E[G_j G_l]
+``I4stt``  E[σ'(x1) σ'(x2) σ*(x3) σ*(x4)]         E[G_j G_l]
+=========  =====================================  ================================
+
+These are Saad & Solla's I2, I3, I4 and J2 in generic form: the drift calls them with the
+matching block of Ω (e.g. ``I3ss(Q_jj, M_jr, Q_jl, P_rr, M_lr, Q_ll)`` for the fields
+``(λ_j, z_r, λ_l)``); coincident fields (j = l) simply give a singular block, which every
+formula below handles. For a multi-index target g(z1..zk) the teacher kernels involve the
+whole latent block, with P fixed numerically at derivation time:
+
+=========  ==========================================  =====================
+``Tg1``    E[σ(λ1) g(z)]            args q_11, m_1_*    risk, da
+``Tgz_r``  E[σ'(λ1) z_r g(z)]       args q_11, m_1_*    E[G_j z_r]
+``Tgl``    E[σ'(λ1) λ2 g(z)]        args q_11..q_22, m   E[G_j λ_l]
+``Tgg``    E[σ'(λ1) σ'(λ2) g(z)²]   args q_11..q_22, m   E[G_j G_l]
+``Tgs``    E[σ'(λ1) σ'(λ2) σ(λ3) g]  args q_11..q_33, m  E[G_j G_l]
+``Eg2``    E[g(z)²]                 constant            risk
+=========  ==========================================  =====================
+
+(``m_a_r`` is the overlap of the a-th student field with z_r.)
+
+Where each kernel comes from (:class:`Derivation`):
+
+* ``exact`` — polynomial σ, σ* and g: the exact engine of :mod:`overlapdyn.derive.gaussian`;
+* ``closed-form`` — erf(x/√2) student and committee teacher: the Saad–Solla arcsine formulas;
+* ``quadrature`` — any σ, σ* (committee targets): every kernel evaluated at run time by
+  compiled tensor Gauss–Hermite cubature over the eigen-factor of its covariance block
+  (``quadrature_nodes`` per direction: exponentially accurate for smooth functions,
+  algebraically for kinks such as relu), the reference for the truncated kernels;
+* ``hermite`` — every non-polynomial σ, σ* replaced by its Hermite truncation at order L,
+  and a non-polynomial multi-index target g by its multivariate Hermite truncation at total
+  degree L (coefficients by cubature under N(0, P)); the relative L² truncation errors are
+  reported; then exact. The reported error is for unit
+  variances: where Q_jj or P_rr move far from 1 the truncated polynomial is evaluated where
+  its error is larger (at Q_11 ≈ 1.35 a tanh truncated at L = 5 misses E[G G] by a factor 5),
+  so this route suits spherical or near-unit-norm dynamics.
+
+``auto`` picks exact, else closed form, else quadrature (committees) or Hermite truncation.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from ..errors import NotPolynomialError, OverlapdynError
+from ..model.activations import X
+from ..model.activations import activation as resolve_activation
+from ..model.spec import Model
+from .gaussian import GaussianFields, expectation
+from .hermite import hermite_expansion
+from .multihermite import multivariate_hermite
+
+__all__ = ["Derivation", "Kernel", "KernelSet", "derive_kernels"]
+
+METHODS = ("auto", "exact", "closed-form", "hermite", "quadrature")
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How kernels are derived (not part of the model: the same model, other numerics).
+
+    Attributes:
+        method: ``"auto"``, ``"exact"``, ``"closed-form"`` or ``"hermite"``.
+        quadrature_nodes: Gauss–Hermite nodes per direction of the ``quadrature`` kernels
+            (an I4 call costs quadrature_nodes⁴ activation evaluations).
+        hermite_order: truncation order L for non-polynomial activations. The kernels of a
+            truncated activation are dense polynomials whose size grows steeply with L
+            (I4 of a relu student: 1.6k terms at L = 4, 26k at L = 6, 228k at L = 8).
+    """
+
+    method: str = "auto"
+    hermite_order: int = 6
+    quadrature_nodes: int = 16
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise OverlapdynError(f"derivation method must be one of {METHODS}, got "
+                                  f"{self.method!r}")
+        if self.hermite_order < 1:
+            raise OverlapdynError(f"hermite_order must be ≥ 1, got {self.hermite_order}")
+        if self.quadrature_nodes < 2:
+            raise OverlapdynError(f"quadrature_nodes must be ≥ 2, got {self.quadrature_nodes}")
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One scalar kernel of the scalar arguments ``args``: the formula ``expr``, or (for
+    quadrature) ``E[Π_i f_i(x_i)]`` with ``integrand`` naming the ``f_i`` (``"sig"``,
+    ``"dsig"``, ``"tsig"``, ``"ident"``)."""
+
+    name: str
+    args: tuple[str, ...]
+    expr: sympy.Expr | None
+    integrand: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KernelSet:
+    """Everything the drift needs, with how it was obtained.
+
+    Attributes:
+        kernels: the kernels (names as in the module docstring).
+        committee: whether the target kernels are the committee ones (I2st…) or the
+            multi-index ones (Tg1…).
+        method: the method actually used (``auto`` resolved).
+        truncation_errors: ``{function: relative L²(γ) error}`` of each Hermite-truncated
+            activation (empty unless ``method == "hermite"``).
+        functions: for quadrature, ``{"sig": σ, "dsig": σ', "tsig": σ*}`` in :data:`X`.
+        quadrature_nodes: nodes per direction of the quadrature kernels.
+    """
+
+    kernels: tuple[Kernel, ...]
+    committee: bool
+    method: str
+    truncation_errors: dict = field(default_factory=dict)
+    functions: dict = field(default_factory=dict)
+    quadrature_nodes: int = 0
+
+    def __getitem__(self, name: str) -> Kernel:
+        for kernel in self.kernels:
+            if kernel.name == name:
+                return kernel
+        raise KeyError(name)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _generic(n: int) -> GaussianFields:
+    return GaussianFields.generic([f"x{i}" for i in range(1, n + 1)], symbol="c")
+
+
+def _entry_names(n: int) -> tuple[str, ...]:
+    return tuple(f"c_{i}{j}" for i, j in itertools.combinations_with_replacement(
+        range(1, n + 1), 2))
+
+
+def _at(f: sympy.Expr, variable: str) -> sympy.Expr:
+    return f.subs(X, sympy.Symbol(variable))
+
+
+def _polynomial_kernels(sigma: sympy.Expr, teacher: sympy.Expr | None) -> list[Kernel]:
+    """Student (and committee) kernels of polynomial activations, by the exact engine."""
+    d_sigma = sympy.diff(sigma, X)
+    pieces = {
+        "I2ss": (2, [_at(sigma, "x1"), _at(sigma, "x2")]),
+        "J2s": (2, [_at(d_sigma, "x1"), _at(d_sigma, "x2")]),
+        "I3ss": (3, [_at(d_sigma, "x1"), sympy.Symbol("x2"), _at(sigma, "x3")]),
+        "I4sss": (4, [_at(d_sigma, "x1"), _at(d_sigma, "x2"), _at(sigma, "x3"),
+                      _at(sigma, "x4")]),
+    }
+    if teacher is not None:
+        pieces |= {
+            "I2st": (2, [_at(sigma, "x1"), _at(teacher, "x2")]),
+            "I2tt": (2, [_at(teacher, "x1"), _at(teacher, "x2")]),
+            "I3st": (3, [_at(d_sigma, "x1"), sympy.Symbol("x2"), _at(teacher, "x3")]),
+            "I4sst": (4, [_at(d_sigma, "x1"), _at(d_sigma, "x2"), _at(sigma, "x3"),
+                          _at(teacher, "x4")]),
+            "I4stt": (4, [_at(d_sigma, "x1"), _at(d_sigma, "x2"), _at(teacher, "x3"),
+                          _at(teacher, "x4")]),
+        }
+    return [Kernel(name, _entry_names(n), expectation(factors, _generic(n)))
+            for name, (n, factors) in pieces.items()]
+
+
+QUADRATURE_INTEGRANDS = {
+    "I2ss": ("sig", "sig"), "J2s": ("dsig", "dsig"), "I3ss": ("dsig", "ident", "sig"),
+    "I4sss": ("dsig", "dsig", "sig", "sig"), "I2st": ("sig", "tsig"), "I2tt": ("tsig", "tsig"),
+    "I3st": ("dsig", "ident", "tsig"), "I4sst": ("dsig", "dsig", "sig", "tsig"),
+    "I4stt": ("dsig", "dsig", "tsig", "tsig"),
+}
+
+
+def _quadrature_kernels(sigma: sympy.Expr, teacher: sympy.Expr, nodes: int) -> KernelSet:
+    """Kernels evaluated by compiled cubature; kinks are written as conditionals."""
+    def numeric_form(expr: sympy.Expr) -> sympy.Expr:
+        return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign,
+                                                         sympy.DiracDelta) else expr
+
+    functions = {"sig": numeric_form(sigma), "dsig": numeric_form(sympy.diff(sigma, X)),
+                 "tsig": numeric_form(teacher), "ident": X}
+    kernels = tuple(Kernel(name, _entry_names(len(integrand)), None, integrand)
+                    for name, integrand in QUADRATURE_INTEGRANDS.items())
+    return KernelSet(kernels, True, "quadrature", functions=functions, quadrature_nodes=nodes)
+
+
+def _erf_kernels(committee: bool) -> list[Kernel]:
+    """Saad–Solla closed forms for σ = σ* = erf(x/√2) (LITERATURE.md; Saad & Solla 1995)."""
+    c = {name: sympy.Symbol(name) for name in _entry_names(4)}
+    c11, c12, c13, c14 = c["c_11"], c["c_12"], c["c_13"], c["c_14"]
+    c22, c23, c24, c33, c34, c44 = (c[n] for n in ("c_22", "c_23", "c_24", "c_33", "c_34",
+                                                  "c_44"))
+    pi = sympy.pi
+    i2 = 2 / pi * sympy.asin(c12 / sympy.sqrt((1 + c11) * (1 + c22)))
+    lam3 = (1 + c11) * (1 + c33) - c13**2
+    i3 = 2 / pi * (c23 * (1 + c11) - c12 * c13) / ((1 + c11) * sympy.sqrt(lam3))
+    lam4 = (1 + c11) * (1 + c22) - c12**2
+    lam0 = (lam4 * c34 - c23 * c24 * (1 + c11) - c13 * c14 * (1 + c22)
+            + c12 * c13 * c24 + c12 * c14 * c23)
+    lam1 = lam4 * (1 + c33) - c23**2 * (1 + c11) - c13**2 * (1 + c22) + 2 * c12 * c13 * c23
+    lam2 = lam4 * (1 + c44) - c24**2 * (1 + c11) - c14**2 * (1 + c22) + 2 * c12 * c14 * c24
+    i4 = 4 / pi**2 / sympy.sqrt(lam4) * sympy.asin(lam0 / sympy.sqrt(lam1 * lam2))
+    j2 = 2 / pi / sympy.sqrt(1 + c11 + c22 + c11 * c22 - c12**2)
+    forms = {"I2ss": (2, i2), "J2s": (2, j2), "I3ss": (3, i3), "I4sss": (4, i4)}
+    if committee:
+        forms |= {"I2st": (2, i2), "I2tt": (2, i2), "I3st": (3, i3), "I4sst": (4, i4),
+                  "I4stt": (4, i4)}
+    return [Kernel(name, _entry_names(n), expr) for name, (n, expr) in forms.items()]
+
+
+def _latent_fields(n_student: int, P: np.ndarray) -> tuple[GaussianFields, list[str]]:
+    """Fields (l1..ln, z1..zk) with symbolic λ-block q_ab, cross block m_a_r, numeric P."""
+    k = P.shape[0]
+    q = [[sympy.Symbol(f"q_{min(a, b)}{max(a, b)}") for b in range(1, n_student + 1)]
+         for a in range(1, n_student + 1)]
+    m = [[sympy.Symbol(f"m_{a}_{r}") for r in range(1, k + 1)] for a in range(1, n_student + 1)]
+    p_block = [[sympy.nsimplify(float(v), rational=True) for v in row] for row in P]
+    top = [q[a] + m[a] for a in range(n_student)]
+    bottom = [[m[a][r] for a in range(n_student)] + p_block[r] for r in range(k)]
+    names = [f"l{a}" for a in range(1, n_student + 1)] + [f"z{r}" for r in range(1, k + 1)]
+    args = [f"q_{a}{b}" for a, b in itertools.combinations_with_replacement(
+        range(1, n_student + 1), 2)] + [f"m_{a}_{r}" for a in range(1, n_student + 1)
+                                        for r in range(1, k + 1)]
+    return GaussianFields(tuple(names), sympy.Matrix(top + bottom), label="Ω"), args
+
+
+def _multi_index_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray) -> list[Kernel]:
+    d_sigma = sympy.diff(sigma, X)
+    k = P.shape[0]
+    kernels = []
+    fields1, args1 = _latent_fields(1, P)
+    kernels.append(Kernel("Tg1", tuple(args1), expectation([_at(sigma, "l1"), g], fields1)))
+    for r in range(1, k + 1):
+        kernels.append(Kernel(f"Tgz_{r}", tuple(args1), expectation(
+            [_at(d_sigma, "l1"), sympy.Symbol(f"z{r}"), g], fields1)))
+    fields2, args2 = _latent_fields(2, P)
+    kernels.append(Kernel("Tgl", tuple(args2), expectation(
+        [_at(d_sigma, "l1"), sympy.Symbol("l2"), g], fields2)))
+    kernels.append(Kernel("Tgg", tuple(args2), expectation(
+        [_at(d_sigma, "l1"), _at(d_sigma, "l2"), g, g], fields2)))
+    fields3, args3 = _latent_fields(3, P)
+    kernels.append(Kernel("Tgs", tuple(args3), expectation(
+        [_at(d_sigma, "l1"), _at(d_sigma, "l2"), _at(sigma, "l3"), g], fields3)))
+    latent_only = GaussianFields(tuple(f"z{r}" for r in range(1, k + 1)),
+                                 fields1.covariance[1:, 1:], label="P")
+    kernels.append(Kernel("Eg2", (), expectation([g, g], latent_only)))
+    return kernels
+
+
+def _truncated(expr: sympy.Expr, order: int, errors: dict, label: str) -> sympy.Expr:
+    expansion = hermite_expansion(expr, order)
+    errors[label] = expansion.relative_truncation_error
+    coefficients = [float(c) for c in expansion.coefficients]
+    return sympy.expand(sum(sympy.Float(c) * sympy.hermite_prob(n, X)
+                            for n, c in enumerate(coefficients) if c != 0.0))
+
+
+def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict) -> sympy.Expr:
+    """Multivariate Hermite truncation of a multi-index target at total degree ``order``.
+
+    ``g(Lw) ≈ Σ_{|ν|≤L} ĝ_ν Π_i He_{ν_i}(w_i)`` (:func:`~overlapdyn.derive.multihermite.
+    multivariate_hermite`), returned as a polynomial in z (``w = L⁻¹z``, ``P = L Lᵀ``); the
+    relative L²(N(0, P)) error is recorded in ``errors``.
+    """
+    k = P.shape[0]
+    expansion = multivariate_hermite(g, k, P=P, order=order)
+    z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
+    w = sympy.Matrix(np.linalg.inv(np.linalg.cholesky(P)).tolist()) * sympy.Matrix(z)
+    errors[f"g = {g}"] = expansion.relative_error
+    return expansion.as_expr(w)
+
+
+# ------------------------------------------------------------------------------ entry
+
+
+def resolve_method(model: Model, derivation: Derivation) -> str:
+    sigma = resolve_activation(model.student.activation)
+    target = model.target
+    teacher = resolve_activation(target.activation) if target.is_committee else None
+    z = sympy.symbols(target.latent_names)
+    if sigma.expr is None:
+        raise OverlapdynError(f"the student activation {model.student.activation!r} has no "
+                              "symbolic form; give a name or a formula")
+    polynomial = sigma.is_polynomial and (
+        teacher.is_polynomial if teacher is not None else target.function().is_polynomial(*z))
+    erf_pair = sigma.name == "erf" and teacher is not None and teacher.name == "erf"
+    if derivation.method != "auto":
+        if derivation.method == "exact" and not polynomial:
+            raise NotPolynomialError(
+                "method 'exact' needs polynomial activations and target; use 'hermite' (Hermite "
+                "truncation) or, for erf committees, 'closed-form'")
+        if derivation.method == "closed-form" and not erf_pair:
+            raise OverlapdynError("closed-form kernels exist for erf(x/√2) students learning "
+                                  "erf committees; use 'exact' or 'hermite' for this model")
+        if derivation.method == "quadrature" and teacher is None:
+            raise OverlapdynError("quadrature kernels are implemented for committee targets; "
+                                  "a multi-index target needs polynomial functions ('exact')")
+        return derivation.method
+    if polynomial:
+        return "exact"
+    if erf_pair:
+        return "closed-form"
+    return "quadrature" if teacher is not None else "hermite"
+
+
+def derive_kernels(model: Model, derivation: Derivation = Derivation()) -> KernelSet:
+    """Derive every kernel the drift of ``model`` needs.
+
+    Only the activations, the target function and P matter (not p, η, c_p, a, …), so the
+    result is memoised on those.
+
+    Raises:
+        NotPolynomialError: ``exact`` requested for non-polynomial functions, or a
+            non-polynomial multi-index target (its kernels need multivariate quadrature).
+    """
+    method = resolve_method(model, derivation)
+    target = model.target
+    key_target = ((target.activation, None) if target.is_committee
+                  else (None, str(target.function())))
+    return _derive(model.student.activation, key_target, target.P if not target.is_committee
+                   else None, target.k if not target.is_committee else 0, method,
+                   derivation.hermite_order, derivation.quadrature_nodes)
+
+
+@functools.lru_cache(maxsize=64)
+def _derive(student: str, target: tuple, P: tuple | None, k: int, method: str,
+            order: int, nodes: int) -> KernelSet:
+    teacher_name, expression = target
+    committee = teacher_name is not None
+    if method == "closed-form":
+        return KernelSet(tuple(_erf_kernels(committee)), committee, method)
+    if method == "quadrature":
+        return _quadrature_kernels(resolve_activation(student).expr,
+                                   resolve_activation(teacher_name).expr, nodes)
+    errors: dict[str, float] = {}
+    sigma = resolve_activation(student).expr
+    if sigma is None:
+        raise OverlapdynError(f"student activation {student!r} has no symbolic form")
+    if method == "hermite" and not sigma.is_polynomial(X):
+        sigma = _truncated(sigma, order, errors, f"σ = {student}")
+    teacher = None
+    if committee:
+        teacher = resolve_activation(teacher_name).expr
+        if method == "hermite" and not teacher.is_polynomial(X):
+            teacher = _truncated(teacher, order, errors, f"σ* = {teacher_name}")
+        return KernelSet(tuple(_polynomial_kernels(sigma, teacher)), True, method, errors)
+    g = sympy.sympify(expression)
+    z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
+    P_matrix = np.eye(k) if P is None else np.array(P)
+    if not g.is_polynomial(*z):
+        if method != "hermite":
+            raise NotPolynomialError(
+                f"the multi-index target {g} is not a polynomial: use method 'hermite' (its "
+                "multivariate Hermite truncation), or write it as a committee")
+        g = _truncated_target(g, P_matrix, order, errors)
+    kernels = _polynomial_kernels(sigma, None) + _multi_index_kernels(sigma, g, P_matrix)
+    return KernelSet(tuple(kernels), False, method, errors)

@@ -1,0 +1,52 @@
+"""Reading configuration files (TOML): models, ODE runs, sweeps and depth experiments."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from ..depth.training import DepthConfig
+from ..errors import ConfigError
+from ..model.spec import Model, model_from_dict
+from ..ode.config import IntegrateConfig
+from ..sweeps.sweep import Sweep, sweep_from_dict
+
+__all__ = ["load_depth_config", "load_model", "load_run", "load_sweep", "read_toml"]
+
+
+
+def read_toml(path: str | Path) -> dict:
+    """A TOML file as a dict; a missing file or bad TOML is a ConfigError naming the file."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {path} not found") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+
+
+def load_model(path: str | Path) -> Model:
+    """Read a model from a TOML file (layout in this module's docstring)."""
+    return model_from_dict(read_toml(path), name=Path(path).stem)
+
+
+def load_run(path: str | Path) -> tuple[Model, IntegrateConfig]:
+    """Read a model and its ``[integrate]`` section (defaults if absent) from one TOML file."""
+    path = Path(path)
+    config = read_toml(path)
+    model = model_from_dict(config, name=path.stem)
+    section = config.get("integrate", {})
+    if not isinstance(section, dict):
+        raise ConfigError("'integrate' must be a table: write [integrate] and its keys below")
+    return model, IntegrateConfig.from_dict(section)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read a sweep from a TOML file: the model, ``[integrate]`` and ``[sweep]``."""
+    return sweep_from_dict(read_toml(path), name=Path(path).stem)
+
+
+def load_depth_config(path: str | Path) -> DepthConfig:
+    """Read a :class:`DepthConfig` from TOML."""
+    return DepthConfig.from_dict(read_toml(path), name=Path(path).stem)

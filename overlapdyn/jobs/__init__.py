@@ -1,0 +1,3 @@
+"""The jobs behind the command line, one module per command.
+"""
+

@@ -1,0 +1,155 @@
+"""The ``overlapdyn scaling`` job: theory report, escape-time measurements, plots, files.
+
+One call, :func:`run_scaling`, does what a theorist asks of a target: its information
+exponent or leap (with the ordering), the predicted sample complexity and learning-rate
+scaling, the escape times over a geometric grid of d on the ODE and/or simulated SGD with the
+fitted exponents against the prediction, and — for multi-index targets — the
+saddle-to-saddle analysis of one ODE learning curve. Everything is written to ``out`` with
+the model's configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import OverlapdynError
+from ..model.spec import Model
+from ..ode.integrator import Event, SaveAt, integrate, overlap_cosines
+from ..plot.figures import plot_escape_curves, plot_escape_scaling, plot_saddles, save_figure
+from ..scaling.escape import (
+    EscapeTimes,
+    escape_start,
+    measure_escape_ode,
+    measure_escape_simulated,
+)
+from ..scaling.prediction import ScalingPrediction, predict_scaling
+from ..scaling.saddles import SaddleToSaddle, saddle_to_saddle
+from ..storage.files import atomic_write_text
+
+__all__ = ["ScalingReport", "run_scaling"]
+
+ROUTES = ("ode", "simulation", "both")
+
+
+@dataclass(frozen=True)
+class ScalingReport:
+    """What :func:`run_scaling` found (see the module docstring)."""
+
+    model: Model
+    prediction: ScalingPrediction
+    escapes: tuple[EscapeTimes, ...]
+    saddles: SaddleToSaddle | None
+    tolerance: float
+
+    def text(self) -> str:
+        parts = [self.prediction.describe()]
+        parts += [escape.table(self.tolerance) for escape in self.escapes]
+        if self.saddles is not None:
+            parts.append("saddle to saddle (ODE, largest d):\n" + self.saddles.describe()
+                         + f"\nagrees with the leap ordering "
+                           f"{' → '.join(self.prediction.leap.names)}: "
+                           f"{self.saddles.agrees_with(self.prediction.leap)}")
+        return "\n\n".join(parts)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model.to_dict(), "prediction": self.prediction.to_dict(),
+                "escapes": [escape.to_dict() for escape in self.escapes],
+                "saddles": None if self.saddles is None else self.saddles.to_dict(),
+                "tolerance": self.tolerance}
+
+
+def run_scaling(
+    model: Model,
+    ds,
+    out: str | Path,
+    *,
+    route: str = "ode",
+    seeds: int = 8,
+    threshold: float = 0.5,
+    scale_eta: bool = True,
+    t_max: float | None = None,
+    tolerance: float = 0.15,
+    progress: bool = True,
+) -> ScalingReport:
+    """Predict, measure and plot the escape scaling of ``model``; write the results to ``out``.
+
+    Args:
+        model: the model (its η is η₀ of the learning-rate scaling).
+        ds: dimensions, at least two (a geometric grid is best).
+        out: output folder: ``escape_<route>.json`` (each written as soon as measured),
+            ``report.txt``, ``scaling.json``, ``escape_scaling.png``, ``escape_curves.png``
+            and, for k > 1, ``saddles.png``.
+        route: ``"ode"``, ``"simulation"`` or ``"both"``.
+        seeds: seeds per d on the simulation route.
+        threshold: the cosine overlap that counts as escaped.
+        scale_eta: scale η as ``η₀ d^{−(ℓ−2)/2}`` (ℓ ≥ 3).
+        t_max: horizon of every run (default: see the measuring functions).
+        tolerance: |fitted − predicted| exponent that counts as agreement in the report.
+        progress: progress bars.
+    """
+    if route not in ROUTES:
+        raise OverlapdynError(f"route must be one of {ROUTES}, got {route!r}")
+    ds = sorted(int(d) for d in ds)
+    if len(set(ds)) < 2:
+        raise OverlapdynError(f"give at least two different dimensions, got {ds}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    prediction = predict_scaling(model)
+    options = {"threshold": threshold, "scale_eta": scale_eta, "t_max": t_max,
+               "progress": progress, "prediction": prediction}
+    escapes = []
+    if route in ("ode", "both"):
+        escapes.append(measure_escape_ode(model, ds, **options))
+        escapes[-1].save(out / "escape_ode.json")  # kept even if a later stage fails
+    if route in ("simulation", "both"):
+        # the ODE times from the default start size the simulations' horizons
+        reference = escapes[0].times[:, 0] if escapes else None
+        escapes.append(measure_escape_simulated(model, ds, seeds=seeds, reference=reference,
+                                                **options))
+        escapes[-1].save(out / "escape_simulation.json")
+    analysed = _saddles(model, ds[-1], escapes[0], threshold) if model.k > 1 else None
+    saddles = None if analysed is None else analysed[1]
+    report = ScalingReport(model, prediction, tuple(escapes), saddles, tolerance)
+    atomic_write_text(out / "report.txt", report.text() + "\n")
+    atomic_write_text(out / "scaling.json", json.dumps(report.to_dict(), indent=2))
+    save_figure(plot_escape_scaling(escapes), out / "escape_scaling.png")
+    curves = escapes[0].trajectories
+    first = [runs[0] for runs in curves]
+    save_figure(plot_escape_curves(first, [f"d = {d}" for d in escapes[0].ds]),
+                out / "escape_curves.png")
+    if analysed is not None:
+        save_figure(plot_saddles(*analysed), out / "saddles.png")
+    return report
+
+
+def _saddles(model: Model, d: int, escape: EscapeTimes, threshold: float):
+    """Run the ODE at dimension d (its η) to 5× the time every direction is learned (or
+    10³× the first escape) and analyse it:
+    ``(trajectory, saddles)``, or ``None`` when nothing escaped."""
+    first = escape.times[escape.ds.index(d)]
+    first = first[np.isfinite(first)]
+    if first.size == 0:
+        return None
+    model_d = dataclasses.replace(model, protocol=dataclasses.replace(
+        model.protocol, eta=escape.etas[escape.ds.index(d)]))
+    start = escape_start(model_d, d)
+    P_diagonal = np.diag(model.target.gram)
+    every = Event("all directions learned", lambda M, Q, a, risk: float(
+        overlap_cosines(M, Q, P_diagonal).max(axis=0).min() - threshold), True, 1.0)
+    horizon = 1e3 * float(first.min())
+    probe = integrate(model_d, start, SaveAt(horizon, n_points=20), events=(every,),
+                      on_failure="return")
+    fired = probe.metadata.get("events", {}).get(every.name, [])
+    # past the last learning, long enough to see the final plateau
+    t_end = 5.0 * fired[0] if fired else horizon
+    trajectory = integrate(model_d, start,
+                           SaveAt(t_end, n_points=300, t_first=min(0.1, t_end / 1e4)),
+                           on_failure="return")
+    if trajectory.t.size < 3:
+        return None
+    return trajectory, saddle_to_saddle(trajectory, threshold=threshold)

@@ -1,0 +1,90 @@
+"""Checks of user-given values: each returns the value in its canonical type or raises
+a :class:`~overlapdyn.errors.ConfigError` (or CovarianceError) naming the value and
+what is allowed."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..errors import ConfigError, CovarianceError
+
+__all__ = ["check_covariance", "check_finite", "check_flag", "check_floats", "check_integer",
+           "check_real"]
+
+
+
+def check_integer(value, name: str, minimum: int) -> int:
+    """``value`` as an int ≥ minimum (NumPy integers welcome, bools and floats refused)."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError as error:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from error
+    if number < minimum:
+        raise ConfigError(f"{name} must be ≥ {minimum}, got {number}")
+    return number
+
+
+def check_finite(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from error
+    if not np.isfinite(number):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def check_real(value, name: str, *, positive: bool = False) -> float:
+    """``value`` as a finite float ≥ 0 (> 0 if ``positive``)."""
+    number = check_finite(value, name)
+    if number < 0 or (positive and number == 0):
+        raise ConfigError(f"{name} must be {'> 0' if positive else '≥ 0'}, got {value!r}")
+    return number
+
+
+def check_flag(value, name: str) -> bool:
+    """A true boolean (``"false"`` from a hand-edited file is an error, not True)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    return bool(value)
+
+
+def check_floats(values, name: str, length: int | None = None) -> tuple[float, ...]:
+    try:
+        out = tuple(float(v) for v in np.ravel(values))
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be a list of numbers, got {values!r}") from error
+    if length is not None and len(out) != length:
+        raise ConfigError(f"{name} must have {length} entries, got {len(out)}")
+    if not all(np.isfinite(out)):
+        raise ConfigError(f"{name} must be finite, got {out}")
+    return out
+
+
+def check_covariance(matrix: np.ndarray, label: str = "C", *, tol: float = 1e-10) -> np.ndarray:
+    """Return ``matrix`` as a float array if it is a symmetric positive semi-definite matrix.
+
+    Tolerances are relative to the largest absolute entry. Raises :class:`CovarianceError`
+    naming ``label``, with the offending eigenvalue or asymmetry.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise CovarianceError(f"covariance {label} must be a square matrix, got shape "
+                              f"{matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise CovarianceError(f"covariance {label} has non-finite entries:\n{matrix}")
+    scale = max(float(np.max(np.abs(matrix))), 1e-300) if matrix.size else 1.0
+    asymmetry = float(np.max(np.abs(matrix - matrix.T))) if matrix.size else 0.0
+    if asymmetry > tol * scale:
+        raise CovarianceError(f"covariance {label} is not symmetric (max |C − Cᵀ| = "
+                              f"{asymmetry:.3g}):\n{matrix}")
+    smallest = float(np.linalg.eigvalsh(matrix)[0]) if matrix.size else 0.0
+    if smallest < -tol * scale:
+        raise CovarianceError(
+            f"covariance {label} is not positive semi-definite (smallest eigenvalue "
+            f"{smallest:.3g}); overlaps like these cannot come from real vectors:\n{matrix}")
+    return matrix

@@ -1,0 +1,288 @@
+"""Model specs: what a user writes down — target, student, protocol — as immutable dataclasses.
+
+One :class:`Model` drives everything (ODE, state evolution, simulator, scaling tools). It is
+built in Python or read from TOML (:func:`load_model`); ``examples/`` holds annotated files.
+Symbols follow SPEC.md:
+
+* target ``y = g(z_1..z_k) + √Δ ξ`` — a committee ``g = c_k Σ_r b_r σ*(z_r)`` or any formula
+  in ``z1..zk``; teacher Gram matrix ``P = UUᵀ/d`` (default ``I_k``);
+* student ``ŷ = c_p Σ_j a_j σ(λ_j)`` with p neurons, readout scale ``c_p`` (default ``1/p``)
+  and readout ``a`` (fixed, or trained with learning rate ``η_a``);
+* protocol: learning rate η, batch ``n_b``, loss ``mse`` (``e = y − ŷ``) or ``correlation``
+  (``e = y``), spherical or not, weight decay ω.
+
+TOML layout (every key optional except those marked)::
+
+    [target]
+    k = 2                     # required: number of latent directions
+    activation = "erf"        # committee σ* …
+    b = [1.0, 1.0]            #   … with weights b_r (default 1) and scale c_k (default 1/k)
+    c_k = 1.0
+    # expression = "z1 + z1*z2"   (instead of activation: any formula in z1..zk)
+    noise = 0.0               # Δ
+    # P = [[1.0, 0.0], [0.0, 1.0]]
+
+    [student]
+    p = 2                     # required
+    activation = "erf"        # required
+    c_p = 1.0
+    a = [1.0, 1.0]            # readout (initial value if trained)
+    train_readout = false
+    eta_a = 0.0
+
+    [protocol]
+    eta = 0.5                 # required
+    n_b = 1
+    loss = "mse"
+    spherical = false
+    weight_decay = 0.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from ..errors import ConfigError, CovarianceError
+from ..storage.encoding import json_digest
+from .activations import X
+from .activations import activation as resolve_activation
+from .checks import (
+    check_covariance,
+    check_finite,
+    check_flag,
+    check_floats,
+    check_integer,
+    check_real,
+)
+from .expressions import parse_expression
+
+__all__ = [ "Model", "Protocol", "Student", "Target", "model_from_dict"]
+
+LOSSES = ("mse", "correlation")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The teacher: ``y = g(z_1..z_k) + √Δ ξ``, ``z_r = u_r·x/√d``, ``P = UUᵀ/d``.
+
+    Give either ``activation`` (a committee ``g = c_k Σ_r b_r σ*(z_r)``) or ``expression``
+    (any formula in ``z1..zk``, e.g. ``"z1 + z1*z2 + z1*z2*z3"``, ``"He2(z1)*He1(z2)"``,
+    ``"tanh(z1 + z2)"``).
+
+    Attributes:
+        k: number of latent directions.
+        activation: committee activation σ* (name or formula in x), or ``None``.
+        expression: multi-index formula in ``z1..zk``, or ``None``.
+        b: committee weights (length k; default all ones).
+        c_k: committee scale (default ``1/k``), any real number.
+        noise: label-noise variance Δ ≥ 0.
+        P: teacher Gram matrix (k×k, symmetric positive definite; default ``I_k``).
+    """
+
+    k: int
+    activation: str | None = None
+    expression: str | None = None
+    b: tuple[float, ...] | None = None
+    c_k: float | None = None
+    noise: float = 0.0
+    P: tuple[tuple[float, ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "k", check_integer(self.k, "target.k", 1))
+        if (self.activation is None) == (self.expression is None):
+            raise ConfigError("give the target exactly one of 'activation' (a committee) or "
+                              "'expression' (a formula in z1..zk)")
+        if self.activation is not None:
+            resolve_activation(self.activation)  # unknown names fail here, listing the known
+            b = self.b if self.b is not None else [1.0] * self.k
+            object.__setattr__(self, "b", check_floats(b, "target.b", self.k))
+            object.__setattr__(self, "c_k", check_finite(self.c_k, "target.c_k")
+                               if self.c_k is not None else 1.0 / self.k)
+        else:
+            if self.b is not None or self.c_k is not None:
+                raise ConfigError("target.b and target.c_k belong to committee targets; put "
+                                  "the coefficients into the expression instead")
+            expr = parse_expression(self.expression, self.latent_names)
+            stray = sorted(str(s) for s in expr.free_symbols if str(s) not in
+                           self.latent_names)
+            if stray:
+                raise ConfigError(f"target expression {self.expression!r} uses {stray}; with "
+                                  f"k = {self.k} the latent fields are {list(self.latent_names)}")
+        object.__setattr__(self, "noise", check_real(self.noise, "target.noise (Δ)"))
+        if self.P is not None:
+            matrix = np.array(self.P, dtype=float)
+            if matrix.shape != (self.k, self.k):
+                raise CovarianceError(f"target.P must be {self.k}×{self.k}, got shape "
+                                      f"{matrix.shape}")
+            check_covariance(matrix, "P")
+            if np.linalg.eigvalsh(matrix)[0] <= 1e-12 * np.abs(matrix).max():
+                raise CovarianceError(f"target.P must be positive definite (teacher directions "
+                                      f"linearly independent):\n{matrix}")
+            object.__setattr__(self, "P", tuple(tuple(float(v) for v in row) for row in matrix))
+
+    @property
+    def latent_names(self) -> tuple[str, ...]:
+        """``("z1", …, "zk")``."""
+        return tuple(f"z{r}" for r in range(1, self.k + 1))
+
+    @property
+    def is_committee(self) -> bool:
+        return self.activation is not None
+
+    @property
+    def gram(self) -> np.ndarray:
+        """P as an array (k×k)."""
+        return np.eye(self.k) if self.P is None else np.array(self.P)
+
+    def function(self) -> sympy.Expr:
+        """``g(z1..zk)`` as a SymPy expression in the plain symbols ``z1..zk``."""
+        z = sympy.symbols(self.latent_names)
+        if self.is_committee:
+            sigma = resolve_activation(self.activation)
+            return sympy.Float(self.c_k) * sum(
+                sympy.Float(b) * sigma.expr.subs(X, zr) for b, zr in zip(self.b, z, strict=True))
+        return parse_expression(self.expression, self.latent_names)
+
+
+@dataclass(frozen=True)
+class Student:
+    """The two-layer network ``ŷ = c_p Σ_j a_j σ(λ_j)``, ``λ_j = w_j·x/√d``.
+
+    Attributes:
+        p: number of hidden neurons.
+        activation: σ (a name such as ``"erf"`` — meaning erf(x/√2) — ``"relu"``, ``"He3"``,
+            or a formula in x such as ``"He3(x) + He4(x)"``).
+        c_p: readout scale (default ``1/p``; ``1`` is the Saad–Solla scaling).
+        a: readout weights (length p, default ones) — fixed, or the initial value if trained.
+        train_readout: whether ``a`` follows ``da_j/dt = η_a c_p E[e σ(λ_j)]``.
+        eta_a: readout learning rate η_a (used only when ``train_readout``).
+    """
+
+    p: int
+    activation: str
+    c_p: float | None = None
+    a: tuple[float, ...] | None = None
+    train_readout: bool = False
+    eta_a: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "p", check_integer(self.p, "student.p", 1))
+        resolve_activation(self.activation)
+        object.__setattr__(self, "c_p", check_real(self.c_p, "student.c_p", positive=True)
+                           if self.c_p is not None else 1 / self.p)
+        object.__setattr__(self, "a", check_floats(self.a if self.a is not None else [1.0] * self.p,
+                                              "student.a", self.p))
+        object.__setattr__(self, "eta_a", check_real(self.eta_a, "student.eta_a"))
+        object.__setattr__(self, "train_readout", check_flag(self.train_readout,
+                                                        "student.train_readout"))
+        if self.train_readout and not self.eta_a > 0:
+            raise ConfigError("student.train_readout needs a positive student.eta_a")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Online SGD: ``w_j ← w_j + (η/√d)(1/n_b) Σ_μ G_jμ x_μ − (ηω/d) w_j`` (SPEC).
+
+    Attributes:
+        eta: learning rate η > 0.
+        n_b: batch size (fresh samples per step), ≥ 1.
+        loss: ``"mse"`` (``e = y − ŷ``) or ``"correlation"`` (``e = y``).
+        spherical: renormalise every ``w_j`` to ``‖w_j‖² = d`` after each step (``Q_jj = 1``).
+        weight_decay: ω ≥ 0.
+    """
+
+    eta: float
+    n_b: int = 1
+    loss: str = "mse"
+    spherical: bool = False
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "eta", check_real(self.eta, "protocol.eta", positive=True))
+        object.__setattr__(self, "n_b", check_integer(self.n_b, "protocol.n_b", 1))
+        if self.loss not in LOSSES:
+            raise ConfigError(f"protocol.loss must be one of {LOSSES}, got {self.loss!r}")
+        object.__setattr__(self, "weight_decay", check_real(self.weight_decay,
+                                                       "protocol.weight_decay"))
+        object.__setattr__(self, "spherical", check_flag(self.spherical, "protocol.spherical"))
+
+
+@dataclass(frozen=True)
+class Model:
+    """Target + student + protocol: everything that defines the learning dynamics."""
+
+    target: Target
+    student: Student
+    protocol: Protocol
+    name: str = field(default="model", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.protocol.spherical and self.protocol.weight_decay:
+            raise ConfigError("weight decay has no effect with spherical SGD (‖w_j‖² = d is "
+                              "imposed); set protocol.weight_decay = 0")
+
+    @property
+    def p(self) -> int:
+        return self.student.p
+
+    @property
+    def k(self) -> int:
+        return self.target.k
+
+    def to_dict(self) -> dict:
+        """A plain, JSON/TOML-serialisable dict (defaults filled in); inverse: model_from_dict."""
+        def section(obj) -> dict:
+            out = {}
+            for f in dataclasses.fields(obj):
+                value = getattr(obj, f.name)
+                if value is None:
+                    continue
+                out[f.name] = [list(r) for r in value] if f.name == "P" else (
+                    list(value) if isinstance(value, tuple) else value)
+            return out
+
+        return {"name": self.name, "target": section(self.target),
+                "student": section(self.student), "protocol": section(self.protocol)}
+
+    def fingerprint(self) -> str:
+        """A hash of the canonical spec (the name excluded): equal dynamics, equal hash."""
+        payload = self.to_dict()
+        payload.pop("name")
+        return json_digest(payload)
+
+
+def model_from_dict(config: dict, name: str = "model") -> Model:
+    """Build a :class:`Model` from a dict with sections ``target``, ``student``, ``protocol``.
+
+    Raises:
+        ConfigError: unknown or missing sections/keys, naming them and the allowed ones.
+    """
+    sections = {"target": Target, "student": Student, "protocol": Protocol}
+    # Sections read by other commands (how to integrate, simulate or sweep a model) may sit
+    # in the same file; they are not part of the model.
+    unknown = sorted(set(config) - set(sections) - {"name", "sweep", "integrate", "simulate"})
+    if unknown:
+        raise ConfigError(f"unknown config sections {unknown}; expected {sorted(sections)}")
+    built = {}
+    for key, cls in sections.items():
+        if key not in config:
+            raise ConfigError(f"the config has no [{key}] section")
+        if not isinstance(config[key], dict):
+            raise ConfigError(f"[{key}] must be a table of keys, got {config[key]!r}")
+        values = dict(config[key])
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        extra = sorted(set(values) - allowed)
+        if extra:
+            raise ConfigError(f"unknown keys {extra} in [{key}]; allowed: {sorted(allowed)}")
+        try:
+            built[key] = cls(**values)
+        except TypeError as error:  # a missing required key
+            raise ConfigError(f"[{key}]: {error}") from error
+    return Model(built["target"], built["student"], built["protocol"],
+                 name=str(config.get("name", name)))
+
+

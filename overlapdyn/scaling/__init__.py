@@ -1,0 +1,47 @@
+"""Scaling laws: leaps, predicted sample-complexity exponents, fitted exponents, escape
+times against d and saddle-to-saddle analysis.
+"""
+
+from .escape import (
+    EscapeTimes,
+    escape_start,
+    escape_time,
+    measure_escape_ode,
+    measure_escape_simulated,
+    model_at,
+)
+from .leaps import (
+    Leap,
+    is_merged_staircase,
+    leap,
+)
+from .prediction import (
+    ExponentFit,
+    ScalingPrediction,
+    fit_exponent,
+    predict_scaling,
+)
+from .saddles import (
+    Plateau,
+    SaddleToSaddle,
+    saddle_to_saddle,
+)
+
+__all__ = [
+    "escape_start",
+    "escape_time",
+    "EscapeTimes",
+    "ExponentFit",
+    "fit_exponent",
+    "is_merged_staircase",
+    "Leap",
+    "leap",
+    "measure_escape_ode",
+    "measure_escape_simulated",
+    "model_at",
+    "Plateau",
+    "predict_scaling",
+    "saddle_to_saddle",
+    "SaddleToSaddle",
+    "ScalingPrediction",
+]

@@ -1,0 +1,354 @@
+r"""Escape times from a random start, measured on the ODE and on finite-d SGD, versus d.
+
+The *escape time* is the first time the cosine overlap with a target direction,
+
+    m(t) = max_{j, r} |M_jr| / √(Q_jj P_rr)        (r fixed when ``direction`` is given),
+
+reaches a threshold (default ½). It is reported as a sample count ``n = t·d·n_b``
+(SPEC: ``t = steps/d``, ``n = steps·n_b``). Two routes:
+
+* **ODE** — the overlap ODEs started from ``M₀ = d^{-1/2} Z`` (Z = 1 for one neuron, else
+  Gaussian with a seed; see :func:`escape_start`), ``Q₀ = I``: the high-dimensional limit
+  of a random start, where d enters only through the size of M₀ and the learning rate.
+  Deterministic; one number per d (per Z).
+* **simulation** — :func:`~overlapdyn.sgd.simulator.simulate` from the SPEC's random init at
+  dimension d, many seeds, each stopped at its escape; the escape time is interpolated
+  (in log t) between saved times.
+
+In both, the learning rate is ``η(d) = η₀ d^{−(ℓ−2)/2}`` for ℓ ≥ 3 (η₀ = the model's η; see
+:mod:`overlapdyn.scaling.prediction`) unless ``scale_eta=False``. :meth:`EscapeTimes.fit` fits the
+exponent of n against d and compares it with the prediction ``max(ℓ−1, 1)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..compile.compiled import CompiledModel
+from ..errors import OverlapdynError
+from ..model.spec import Model
+from ..ode.integrator import OverlapCrosses, SaveAt, integrate, overlap_cosines
+from ..ode.trajectory import Trajectory
+from ..sgd.simulator import simulate
+from ..storage.files import atomic_write_text
+from .prediction import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
+
+__all__ = [
+    "EscapeTimes",
+    "escape_start",
+    "escape_time",
+    "measure_escape_ode",
+    "measure_escape_simulated",
+    "model_at",
+]
+
+
+def escape_start(model: Model, d: int, *, seed: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(M₀, Q₀, a₀)`` of a random start at dimension d, as the ODE sees it.
+
+    ``M₀ = Z/√d`` with ``Z`` i.i.d. N(0, 1) drawn with ``seed`` (the same Z for every d, so
+    only the scale changes); ``Q₀ = I`` (the d → ∞ limit of ``WWᵀ/d``); ``a₀`` the spec's
+    readout. ``seed=None`` gives the *aligned* start ``Z = 1`` when p = 1 (the neuron at
+    exactly ``M₀ = d^{-1/2}``) and the seed-0 Gaussian Z when p > 1 (equal rows would keep the
+    neurons identical forever).
+    """
+    if d < 1:
+        raise OverlapdynError(f"d must be ≥ 1, got {d}")
+    if seed is None and model.p == 1:
+        Z = np.ones((1, model.k))
+    else:
+        Z = np.random.default_rng(0 if seed is None else seed).normal(size=(model.p, model.k))
+    return Z / math.sqrt(d), np.eye(model.p), np.array(model.student.a, dtype=float)
+
+
+def model_at(model: Model, d: int, prediction: ScalingPrediction | None = None) -> Model:
+    """The model with the learning rate of dimension d: ``η₀ d^{−(ℓ−2)/2}`` (ℓ ≥ 3)."""
+    prediction = prediction or predict_scaling(model)
+    eta = prediction.learning_rate(model.protocol.eta, d)
+    return dataclasses.replace(model, protocol=dataclasses.replace(model.protocol, eta=eta))
+
+
+def escape_time(trajectory: Trajectory, threshold: float, direction: int | None = None
+                ) -> float:
+    """First time the cosine overlap reaches ``threshold``, interpolated linearly in log t
+    between the saved times around the crossing; ``nan`` if it never does."""
+    m = learned_overlaps(trajectory)
+    return crossing_time(trajectory.t, m.max(axis=1) if direction is None else m[:, direction],
+                         threshold)
+
+
+def learned_overlaps(trajectory: Trajectory) -> np.ndarray:
+    """Per saved time and latent direction r, the best cosine overlap over the student
+    neurons: ``max_j |M_jr|/√(Q_jj P_rr)``, shape (T, k)."""
+    P_diagonal = np.diag(trajectory.model.target.gram)
+    return overlap_cosines(trajectory.M, trajectory.Q, P_diagonal).max(axis=1)
+
+
+def crossing_time(t: np.ndarray, m: np.ndarray, threshold: float) -> float:
+    """First time the curve ``m`` (shape (T,)) reaches ``threshold``, interpolated linearly
+    in log t (in t when it starts at t ≤ 0); ``nan`` if it never does."""
+    above = np.flatnonzero(m >= threshold)
+    if above.size == 0:
+        return math.nan
+    i = above[0]
+    if i == 0:
+        return float(t[0])
+    t0, t1 = t[i - 1], t[i]
+    fraction = (threshold - m[i - 1]) / (m[i] - m[i - 1])
+    if t0 <= 0:
+        return float(t0 + fraction * (t1 - t0))
+    return float(np.exp(np.log(t0) + fraction * (np.log(t1) - np.log(t0))))
+
+
+@dataclass(frozen=True)
+class EscapeTimes:
+    """Escape times over a grid of dimensions.
+
+    Attributes:
+        route: ``"ode"`` or ``"simulation"``.
+        model: the base model (η₀ = ``model.protocol.eta``).
+        ds: the dimensions, length D.
+        etas: the learning rate used at each d.
+        times: escape times ``t`` (D, S): S starts (ODE) or seeds (simulation); ``nan``: no
+            escape before ``t_max``.
+        threshold: the cosine overlap that counts as escaped.
+        prediction: the :class:`~overlapdyn.scaling.prediction.ScalingPrediction` of the target.
+        trajectories: the runs (D × S), for plots; not saved by :meth:`save`.
+        metadata: t_max per d, wall times, direction, …
+    """
+
+    route: str
+    model: Model
+    ds: tuple[int, ...]
+    etas: tuple[float, ...]
+    times: np.ndarray
+    threshold: float
+    prediction: ScalingPrediction
+    trajectories: tuple = field(default=(), repr=False)
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """``n = t·d·n_b`` (D, S)."""
+        return self.times * np.asarray(self.ds, float)[:, None] * self.model.protocol.n_b
+
+    @property
+    def median_samples(self) -> np.ndarray:
+        """Median of n over the runs at each d, runs that did not escape counting as later
+        than all others (``inf`` when more than half did not escape) (D,)."""
+        return np.median(np.where(np.isfinite(self.samples), self.samples, np.inf), axis=1)
+
+    @property
+    def fittable(self) -> bool:
+        """Whether at least two dimensions have a finite median, so an exponent exists."""
+        return int(np.isfinite(self.median_samples).sum()) >= 2
+
+    @property
+    def escaped(self) -> np.ndarray:
+        """Fraction of runs that escaped, per d (D,)."""
+        return np.isfinite(self.times).mean(axis=1)
+
+    def fit(self, *, log_factor: bool | None = None, level: float = 0.95) -> ExponentFit:
+        """The fitted exponent of n against d (``n/log d`` when the prediction has ℓ = 2)."""
+        log_factor = self.prediction.log_factor if log_factor is None else log_factor
+        return fit_exponent(self.ds, self.samples, log_factor=log_factor, level=level)
+
+    def agrees(self, tolerance: float) -> bool:
+        """Whether the fitted exponent is within ``tolerance`` of ``max(ℓ−1, 1)``."""
+        return self.fit().agrees(self.prediction.sample_exponent, tolerance)
+
+    def table(self, tolerance: float = 0.15) -> str:
+        """Per-d escape samples (median and spread) and the fit against the prediction
+        (``tolerance``: the largest |fitted − predicted| exponent that counts as agreeing)."""
+        lines = [f"{self.route} route, threshold m = {self.threshold:g}, "
+                 f"{self.times.shape[1]} run(s) per d",
+                 f"{'d':>7} {'η':>10} {'escaped':>8} {'median n':>11} {'n/d':>10} "
+                 f"{'16–84 % of n':>23}"]
+        for i, d in enumerate(self.ds):
+            n = self.samples[i]
+            finite = n[np.isfinite(n)]
+            median = self.median_samples[i]
+            band = (f"{np.percentile(finite, 16):.3g} … {np.percentile(finite, 84):.3g}"
+                    if finite.size > 1 else "—")
+            lines.append(f"{d:>7} {self.etas[i]:>10.4g} {self.escaped[i]:>8.0%} "
+                         f"{median:>11.4g} {median / d:>10.4g} {band:>23}")
+        if not self.fittable:
+            lines.append("fit: fewer than two dimensions escaped — no exponent")
+            return "\n".join(lines)
+        fit = self.fit()
+        predicted = self.prediction.sample_exponent
+        verdict = "agrees" if fit.agrees(predicted, tolerance) else "DISAGREES"
+        inside = "inside" if fit.ci[0] <= predicted <= fit.ci[1] else "outside"
+        lines.append(f"fit: {fit.describe()}")
+        lines.append(f"predicted: {predicted} (ℓ = {self.prediction.exponent}"
+                     f"{', log factor divided out' if fit.log_factor else ''}); difference "
+                     f"{fit.exponent - predicted:+.3f}: {verdict} within ±{tolerance:g} "
+                     f"(prediction {inside} the CI)")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """Everything but the trajectories; ``fit`` is None when no exponent exists."""
+        fit = self.fit() if self.fittable else None
+        return {"route": self.route, "model": self.model.to_dict(), "ds": list(self.ds),
+                "etas": list(self.etas), "threshold": self.threshold,
+                "times": [[None if not math.isfinite(v) else float(v) for v in row]
+                          for row in self.times],
+                "prediction": self.prediction.to_dict(),
+                "fit": None if fit is None else fit.to_dict(),
+                "metadata": self.metadata}
+
+    def save(self, path: str | Path) -> Path:
+        """Write everything but the trajectories, with the full configuration, as JSON."""
+        path = Path(path)
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2))
+        return path
+
+
+def _default_t_max(prediction: ScalingPrediction, eta0: float, d: int) -> float:
+    # generous: a terminal event stops each run at its escape
+    return 1e3 / eta0 * float(d) ** prediction.time_exponent * math.log(d)
+
+
+def measure_escape_ode(
+    model: Model,
+    ds,
+    *,
+    threshold: float = 0.5,
+    direction: int | None = None,
+    scale_eta: bool = True,
+    seeds=None,
+    t_max: float | None = None,
+    n_points: int = 400,
+    method: str = "LSODA",
+    rtol: float = 1e-8,
+    atol: float = 1e-12,
+    progress: bool = False,
+    prediction: ScalingPrediction | None = None,
+) -> EscapeTimes:
+    """Escape times of the overlap ODEs from ``M₀ = Z/√d`` for every d in ``ds``.
+
+    Args:
+        model: the model; its η is η₀.
+        ds: dimensions (at least two for a fit).
+        threshold: cosine overlap that counts as escaped.
+        direction: a latent direction r (0-based), or None for the best of all.
+        scale_eta: use ``η₀ d^{−(ℓ−2)/2}`` (ℓ ≥ 3) rather than η₀ at every d.
+        seeds: None for the default start of :func:`escape_start`, or seeds of Gaussian Z
+            (one run each).
+        t_max: the longest time integrated (default ``10³ d^{max(ℓ−2,0)} log d / η₀``).
+        n_points: saved times per run (log-spaced), for plots.
+        method, rtol, atol: the integrator (tiny atol: M₀ is small).
+        progress: show a progress bar.
+        prediction: ``predict_scaling(model)``, if already computed.
+    """
+    prediction = predict_scaling(model) if prediction is None else prediction
+    ds = tuple(int(d) for d in ds)
+    starts = (None,) if seeds is None else tuple(int(s) for s in seeds)
+    times = np.full((len(ds), len(starts)), np.nan)
+    etas, runs, horizons = [], [], []
+    event = OverlapCrosses(threshold, r=direction, normalized=True, P=model.target.gram)
+    from tqdm.auto import tqdm
+
+    for i, d in enumerate(tqdm(ds, desc="ODE escape", disable=not progress)):
+        model_d = model_at(model, d, prediction) if scale_eta else model
+        compiled_d = CompiledModel(model_d)  # the generated module is loaded once
+        horizon = t_max or _default_t_max(prediction, model.protocol.eta, d)
+        row = []
+        for s, seed in enumerate(starts):
+            init = escape_start(model_d, d, seed=seed)
+            save = SaveAt(horizon, n_points=n_points, log=True, t_first=min(1e-3, horizon / 1e6))
+            trajectory = integrate(compiled_d, init, save, events=(event,), method=method,
+                                   rtol=rtol, atol=atol)
+            fired = trajectory.metadata.get("events", {}).get(event.name, [])
+            times[i, s] = fired[0] if fired else math.nan
+            row.append(trajectory)
+        etas.append(model_d.protocol.eta)
+        horizons.append(horizon)
+        runs.append(tuple(row))
+    return EscapeTimes("ode", model, ds, tuple(etas), times, threshold, prediction, tuple(runs),
+                       {"t_max": horizons, "direction": direction,
+                        "start": "default" if seeds is None else list(starts),
+                        "scale_eta": scale_eta, "method": method})
+
+
+def measure_escape_simulated(
+    model: Model,
+    ds,
+    *,
+    seeds=8,
+    threshold: float = 0.5,
+    direction: int | None = None,
+    scale_eta: bool = True,
+    t_max: float | None = None,
+    horizon_factor: float = 6.0,
+    n_saves: int = 300,
+    progress: bool = False,
+    prediction: ScalingPrediction | None = None,
+    reference: np.ndarray | None = None,
+) -> EscapeTimes:
+    """Escape times of finite-d one-pass SGD from the SPEC's random init, per seed and d.
+
+    Each seed stops at the first saved time where its cosine overlap reaches ``threshold``
+    (with ``direction`` given, it runs to the horizon);
+    the time is interpolated between saved times (``n_saves`` log-spaced, relative resolution
+    ≈ ln(range)/n_saves). Seeds that have not escaped by the horizon count as ``nan``
+    (later than all others in the medians).
+
+    Args:
+        model, threshold, direction, scale_eta: as :func:`measure_escape_ode`.
+        seeds: a number of seeds, or the seeds.
+        t_max: the horizon, the same for every d; default ``horizon_factor`` × the ODE's
+            escape time from ``|M₀| = d^{-1/2}`` at that d.
+        n_saves: saved times per run.
+        progress: show a progress bar over d.
+        prediction: ``predict_scaling(model)``, if already computed.
+        reference: the ODE escape times from the default start per d (shape (D,)), if
+            already measured (e.g. ``measure_escape_ode(...).times[:, 0]`` with the same
+            threshold, direction and scale_eta): the horizons are sized from them.
+    """
+    prediction = predict_scaling(model) if prediction is None else prediction
+    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
+    ds = tuple(int(d) for d in ds)
+    times = np.full((len(ds), len(seeds)), np.nan)
+    if t_max is None:
+        if reference is None:
+            reference = measure_escape_ode(model, ds, threshold=threshold, direction=direction,
+                                           scale_eta=scale_eta, n_points=50,
+                                           prediction=prediction).times[:, 0]
+        reference = np.asarray(reference, dtype=float)
+        if reference.shape != (len(ds),):
+            raise OverlapdynError(f"reference has shape {reference.shape}, expected "
+                                  f"({len(ds)},): one ODE escape time per d")
+        if not np.isfinite(reference).all():
+            d = ds[int(np.argmin(np.isfinite(reference)))]
+            eta = (model_at(model, d, prediction) if scale_eta else model).protocol.eta
+            raise OverlapdynError(
+                f"the ODE does not escape at d = {d} with η = {eta:.3g}: the η²/n_b noise "
+                "term wins at this overlap; lower η₀ (the model's η)")
+    etas, horizons, runs, walls = [], [], [], []
+    from tqdm.auto import tqdm
+
+    for i, d in enumerate(tqdm(ds, desc="simulated escape", disable=not progress)):
+        model_d = model_at(model, d, prediction) if scale_eta else model
+        horizon = t_max if t_max is not None else horizon_factor * reference[i]
+        grid = np.geomspace(min(1.0 / d, horizon / 1e4), horizon, n_saves)
+        # the kernel stops on any direction: with one direction asked for, run the horizon
+        sim = simulate(model_d, d, grid, seeds=seeds,
+                       stop_overlap=threshold if direction is None else None)
+        for s, trajectory in enumerate(sim.trajectories):
+            times[i, s] = escape_time(trajectory, threshold, direction)
+        etas.append(model_d.protocol.eta)
+        horizons.append(float(horizon))
+        walls.append(sim.metadata["wall_time_s"])
+        runs.append(sim.trajectories)
+    return EscapeTimes("simulation", model, ds, tuple(etas), times, threshold, prediction,
+                       tuple(runs), {"t_max": horizons, "direction": direction,
+                                     "seeds": list(seeds), "scale_eta": scale_eta,
+                                     "wall_time_s": walls, "n_saves": n_saves})

@@ -1,0 +1,246 @@
+r"""Predicted sample-complexity exponents, and exponents fitted to measured escape times.
+
+**Prediction (SPEC, "Scaling quantities").** With ℓ the information exponent of a
+single-index link or the leap of a multi-index target (:mod:`overlapdyn.scaling.leaps`),
+one-pass SGD from a random start (``M = O(d^{-1/2})``) needs
+
+    n ≍ d^{max(ℓ−1, 1)}  samples  (``d log d`` when ℓ = 2),   i.e.  t = n/(d n_b) ≍ d^{max(ℓ−2, 0)},
+
+with the learning rate scaled as ``η = η₀ d^{−(ℓ−2)/2}`` for ℓ ≥ 3: the η²/n_b noise term of
+the ODE shrinks the overlap at a rate ∝ η², the signal grows it at a rate ∝ η m^{ℓ−1}, and at
+``m ≈ d^{-1/2}`` the signal wins only if ``η ≲ m^{ℓ−2} = d^{−(ℓ−2)/2}`` (Ben Arous, Gheissari &
+Jagannath 2021). The escape from the saddle then takes ``t ≍ 1/(η m^{ℓ−2}) = d^{ℓ−2}``.
+
+**Measurement.** :func:`fit_exponent` fits ``log n = β log d + c`` (or ``log(n / log d)``
+when ℓ = 2, to take the log factor out) and gives a confidence interval: from the
+regression's standard error for deterministic (ODE) points, from a bootstrap over seeds of
+the per-d medians for simulations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.stats
+import sympy
+
+from ..errors import OverlapdynError
+from ..model.spec import Model, Target
+from .leaps import Leap, leap
+
+__all__ = ["ExponentFit", "ScalingPrediction", "fit_exponent", "predict_scaling"]
+
+
+@dataclass(frozen=True)
+class ScalingPrediction:
+    """What SPEC predicts for one-pass SGD on a target of leap / information exponent ℓ.
+
+    Attributes:
+        exponent: ℓ.
+        kind: ``"information exponent"`` (k = 1) or ``"leap"``.
+        target: the target, as text.
+        leap: the :class:`~overlapdyn.scaling.leaps.Leap` it was computed from (ordering included).
+    """
+
+    exponent: int
+    kind: str
+    target: str
+    leap: Leap
+
+    @property
+    def sample_exponent(self) -> int:
+        """β in ``n ≍ d^β``: ``max(ℓ − 1, 1)``."""
+        return max(self.exponent - 1, 1)
+
+    @property
+    def log_factor(self) -> bool:
+        """Whether a ``log d`` multiplies ``d^β`` (ℓ = 2)."""
+        return self.exponent == 2
+
+    @property
+    def time_exponent(self) -> int:
+        """Exponent of the ODE time ``t = n/(d n_b) ≍ d^{max(ℓ−2, 0)}`` (× log d at ℓ = 2)."""
+        return max(self.exponent - 2, 0)
+
+    @property
+    def eta_exponent(self) -> float:
+        """γ in ``η = η₀ d^γ``: ``−(ℓ − 2)/2`` for ℓ ≥ 3, else 0."""
+        return -max(self.exponent - 2, 0) / 2
+
+    def learning_rate(self, eta0: float, d: int) -> float:
+        """``η₀ d^γ``: the learning rate that achieves the predicted complexity at dimension d."""
+        return float(eta0) * float(d) ** self.eta_exponent
+
+    def samples(self, d: int | np.ndarray) -> np.ndarray:
+        """``d^β`` (× ``log d`` at ℓ = 2), the predicted scaling without its prefactor."""
+        d = np.asarray(d, dtype=float)
+        return d**self.sample_exponent * (np.log(d) if self.log_factor else 1.0)
+
+    def describe(self) -> str:
+        """The report, a few lines of text."""
+        n = f"d^{self.sample_exponent}" + (" log d" if self.log_factor else "")
+        t = ("log d" if self.log_factor else
+             f"d^{self.time_exponent}" if self.time_exponent else "O(1)")
+        eta = "η₀ (fixed)" if self.eta_exponent == 0 else f"η₀ d^({self.eta_exponent:g})"
+        return "\n".join([
+            f"target        {self.target}",
+            f"{self.kind:<13} ℓ = {self.exponent}   ({self.leap.describe()})",
+            f"learned as    {' → '.join(self.leap.names) or '—'}",
+            f"samples       n ≍ {n}   (one-pass SGD from a random start)",
+            f"ODE time      t = n/(d n_b) ≍ {t}",
+            f"learning rate η = {eta}",
+        ])
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "kind": self.kind, "exponent": self.exponent,
+                "sample_exponent": self.sample_exponent, "log_factor": self.log_factor,
+                "time_exponent": self.time_exponent, "eta_exponent": self.eta_exponent,
+                "ordering": [list(nu) for nu in self.leap.ordering],
+                "steps": list(self.leap.steps), "learned_order": list(self.leap.names),
+                "exact": self.leap.exact}
+
+
+def predict_scaling(
+    target: Model | Target | str | sympy.Expr,
+    k: int | None = None,
+    *,
+    order: int = 8,
+) -> ScalingPrediction:
+    """The predicted sample complexity and learning-rate scaling for a target.
+
+    Args:
+        target: a model, its target, or a formula in ``z1..zk`` (then give ``k``).
+        k: number of latent fields of a formula.
+        order: Hermite truncation order used when the target is not a polynomial.
+    """
+    if isinstance(target, Model):
+        target = target.target
+    if isinstance(target, Target):
+        text = _describe(target)
+        k = target.k
+    else:
+        text = str(target)
+    result = leap(target, k, order=order)   # order only matters for a non-polynomial
+    if result.value == 0:
+        raise OverlapdynError(f"the target {text} is constant: there is nothing to learn")
+    kind = "information exponent" if k == 1 else "leap"
+    return ScalingPrediction(result.value, kind, text, result)
+
+
+def _describe(target: Target) -> str:
+    if not target.is_committee:
+        return str(target.function())
+    scale = "" if target.c_k == 1 else f"{target.c_k:g}·"
+    if target.k == 1:
+        return f"{scale}{target.activation}(z1)"
+    return f"{scale}Σ_r b_r {target.activation}(z_r), b = {list(target.b)}"
+
+
+@dataclass(frozen=True)
+class ExponentFit:
+    """A fitted exponent ``β`` in ``n ≍ d^β`` (or ``n ≍ d^β log d``) with its interval.
+
+    Attributes:
+        exponent: β.
+        ci: the ``level`` confidence interval ``(low, high)``.
+        level: the confidence level.
+        intercept: c in ``log n = β log d + c``.
+        log_factor: whether the fit was of ``n / log d``.
+        method: ``"regression"`` (one run per d) or ``"bootstrap"`` (medians over seeds).
+        n_points: number of dimensions used.
+    """
+
+    exponent: float
+    ci: tuple[float, float]
+    level: float
+    intercept: float
+    log_factor: bool
+    method: str
+    n_points: int
+
+    def agrees(self, predicted: float, tolerance: float) -> bool:
+        """``|β − predicted| ≤ tolerance``."""
+        return abs(self.exponent - predicted) <= tolerance
+
+    def describe(self) -> str:
+        what = "n/log d" if self.log_factor else "n"
+        return (f"{what} ∝ d^{self.exponent:.3f}  ({self.level:.0%} CI {self.ci[0]:.3f} … "
+                f"{self.ci[1]:.3f}, {self.method}, {self.n_points} dimensions)")
+
+    def to_dict(self) -> dict:
+        return {"exponent": self.exponent, "ci": list(self.ci), "level": self.level,
+                "intercept": self.intercept, "log_factor": self.log_factor,
+                "method": self.method, "n_points": self.n_points}
+
+
+def fit_exponent(
+    ds,
+    samples,
+    *,
+    log_factor: bool = False,
+    level: float = 0.95,
+    n_bootstrap: int = 2000,
+    seed: int = 0,
+) -> ExponentFit:
+    """Fit ``log n = β log d + c`` to escape sample counts.
+
+    Args:
+        ds: the dimensions, shape (D,).
+        samples: sample counts, shape (D,) or (D, S) for S seeds; ``nan`` or ``inf`` marks a
+            run that had not escaped when it was stopped (counted as later than every
+            escaped run when taking medians).
+        log_factor: fit ``n / log d`` instead of n (ℓ = 2).
+        level: confidence level of the interval.
+        n_bootstrap: bootstrap resamples (seeds resampled within each d) when S > 1.
+        seed: seed of the bootstrap.
+
+    Raises:
+        OverlapdynError: fewer than two dimensions with an estimate, or bad shapes.
+    """
+    ds = np.asarray(ds, dtype=float)
+    n = np.asarray(samples, dtype=float)
+    n = n[:, None] if n.ndim == 1 else n
+    if n.shape[0] != ds.size:
+        raise OverlapdynError(f"samples has {n.shape[0]} rows for {ds.size} dimensions")
+    n = np.where(np.isfinite(n), n, np.inf)
+    if log_factor:
+        n = n / np.log(ds)[:, None]
+    x = np.log(ds)
+
+    def slope(values: np.ndarray) -> tuple[float, float, np.ndarray]:
+        medians = np.median(values, axis=1)
+        keep = np.isfinite(medians)
+        if keep.sum() < 2:
+            return math.nan, math.nan, keep
+        fit = scipy.stats.linregress(x[keep], np.log(medians[keep]))
+        return fit.slope, fit.intercept, keep
+
+    beta, intercept, keep = slope(n)
+    if not math.isfinite(beta):
+        raise OverlapdynError("fewer than two dimensions have a finite (median) escape time: "
+                              "raise t_max, or lower η")
+    if n.shape[1] == 1:
+        fit = scipy.stats.linregress(x[keep], np.log(n[keep, 0]))
+        half = (scipy.stats.t.ppf(0.5 + level / 2, keep.sum() - 2) * fit.stderr
+                if keep.sum() > 2 else math.nan)
+        return ExponentFit(beta, (beta - half, beta + half), level, intercept, log_factor,
+                           "regression", int(keep.sum()))
+    rng = np.random.default_rng(seed)
+    columns = rng.integers(0, n.shape[1], size=(n_bootstrap, *n.shape))
+    medians = np.median(np.take_along_axis(n[None], columns, axis=2), axis=2)   # (B, D)
+    # least squares of log median on log d per resample, over its finite medians only
+    weight = np.isfinite(medians).astype(float)
+    log_median = np.log(np.where(weight > 0, medians, 1.0))
+    count = weight.sum(axis=1)
+    usable = count >= 2
+    x_mean = (weight @ x)[usable] / count[usable]
+    y_mean = (weight * log_median).sum(axis=1)[usable] / count[usable]
+    dx = x[None, :] - x_mean[:, None]
+    w = weight[usable]
+    draws = ((w * dx * (log_median[usable] - y_mean[:, None])).sum(axis=1)
+             / (w * dx ** 2).sum(axis=1))
+    low, high = np.percentile(draws, [50 * (1 - level), 50 * (1 + level)])
+    return ExponentFit(beta, (float(low), float(high)), level, intercept, log_factor,
+                       "bootstrap", int(keep.sum()))

@@ -1,0 +1,278 @@
+r"""Running a :class:`~overlapdyn.sweeps.sweep.Sweep` on Dask, into a resumable result store.
+
+:func:`run_sweep` expands the sweep, skips every task whose record is already in the store
+(:class:`~overlapdyn.storage.store.ResultStore`, keyed by :attr:`Task.key
+<overlapdyn.sweeps.tasks.Task.key>`), and hands the others to Dask: by default a
+:class:`distributed.LocalCluster` on this machine's cores (one single-threaded worker process
+per core, no set-up), or any running Dask cluster given its scheduler address
+(``scheduler="tcp://host:8786"``) — the code does not change. The client writes each record
+as its task finishes (atomically; :func:`overlapdyn.sweeps.tasks.execute` turns a task's exception
+into a failed record, and a worker that dies is recorded the same way), so a crash or a
+``kill`` loses only the tasks in flight, and rerunning the same sweep runs exactly those
+and the ones never started. Records are written by the client alone: the workers need no
+shared file system, and no two processes ever write the same record.
+
+Compiled code: before submitting, the client warms the kernel cache once per distinct
+kernel set (:func:`overlapdyn.sweeps.tasks.warm_up`); worker processes started on this machine
+inherit ``$OVERLAPDYN_CACHE_DIR`` and load the machine code from there. Workers of a remote
+cluster use their own cache folder (set ``OVERLAPDYN_CACHE_DIR`` to a shared one in their
+environment to compile once for all), and in any case compile at most once per process:
+the generated module stays imported between tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..storage.files import atomic_write_text
+from ..storage.store import ResultStore
+from .sweep import Sweep
+from .tasks import Task, execute, record, warm_up
+
+__all__ = ["SweepSummary", "pending", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What one :func:`run_sweep` call did.
+
+    Attributes:
+        total: distinct tasks in the sweep (grid points with equal specs count once).
+        done: tasks finished in this call.
+        failed: tasks that failed in this call (their records hold the error).
+        skipped: tasks already in the store (done or failed before), not run again.
+        wall_time_s: the call's wall time, cluster start-up included.
+        failures: ``(key, error)`` of this call's failed tasks.
+        store: the store folder.
+    """
+
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    wall_time_s: float
+    failures: tuple[tuple[str, str], ...] = ()
+    store: str = ""
+
+    def __str__(self) -> str:
+        lines = [f"{self.total} tasks: {self.done} done, {self.failed} failed, "
+                 f"{self.skipped} skipped (already in {self.store}) in "
+                 f"{self.wall_time_s:.1f} s"]
+        for key, error in self.failures[:10]:
+            lines.append(f"  failed {key}: {error}")
+        if len(self.failures) > 10:
+            lines.append(f"  … and {len(self.failures) - 10} more failures (status in the "
+                         "dataset, messages in the records)")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, workers: int | None, threads_per_worker: int
+            ) -> Iterator:
+    """A Dask client of the cluster at ``scheduler``, or of a new local one (closed after)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler, timeout="30s") as client:
+            yield client
+        return
+    workers = workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
+                      processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def _warm(tasks: list[Task]) -> None:
+    """Compile each distinct kernel set once, here (its failures are left to the tasks)."""
+    seen = set()
+    for task in tasks:
+        model = task.model
+        target = model.target
+        identity = (task.kind.name, model.student.activation, target.activation,
+                    target.expression, target.k if target.expression else None,
+                    target.P, model.student.train_readout, task.run.M0 is None,
+                    task.options)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        with contextlib.suppress(Exception):
+            warm_up(task)
+
+
+def _lost(task: Task, error: BaseException, reason: str | None = None) -> dict:
+    """The record of a task that did not return: its worker died, Dask could not run it, or
+    it was stopped for running past the task timeout (``reason``)."""
+    message = reason or (f"{type(error).__name__}: {error} (the task's worker died or Dask "
+                         "could not run it)")
+    return record(task, {}, error=message)
+
+
+class _Watchdog:
+    """Finds tasks that have been on a worker longer than ``limit`` seconds.
+
+    A running task cannot be interrupted (it may sit in compiled code), so an overdue one is
+    stopped by cancelling its future and restarting its worker through the worker's nanny.
+    The clock of a task starts when the scheduler hands it to a worker (``processing``, seen
+    once a second) or when that worker finishes another task, whichever is later, and only
+    the oldest task of a worker can be overdue: with one thread per worker, the clock runs
+    while the task runs (the first task of a fresh worker also pays for its imports).
+    """
+
+    def __init__(self, client, limit: float) -> None:
+        self.client, self.limit = client, float(limit)
+        self.since: dict[tuple[str, str], float] = {}
+        self.checked = -math.inf
+
+    def overdue(self) -> list[tuple[str, str]]:
+        """``(key, worker)`` of the overdue tasks (the scheduler is asked at most once a
+        second)."""
+        now = time.monotonic()
+        if now - self.checked < min(1.0, self.limit / 4):
+            return []
+        self.checked = now
+        processing = self.client.processing()
+        current = {(worker, key) for worker, keys in processing.items() for key in keys}
+        # a worker that finished a task starts the clocks of those queued behind it anew
+        moved_on = {worker for worker, key in self.since if (worker, key) not in current}
+        self.since = {(worker, key): now if worker in moved_on else self.since.get(
+            (worker, key), now) for worker, key in current}
+        late = []
+        for worker, keys in processing.items():
+            if keys:
+                key = min(keys, key=lambda k: self.since[worker, k])
+                if now - self.since[worker, key] > self.limit:
+                    late.append((key, worker))
+        return late
+
+    def restarted(self, worker: str) -> None:
+        """Forget the clocks of ``worker``'s tasks: the tasks queued there are handed out
+        again, and their clocks start anew."""
+        self.since = {pair: t for pair, t in self.since.items() if pair[0] != worker}
+        self.checked = -math.inf
+
+
+def pending(tasks: Iterable[Task], store: ResultStore, *, retry_failed: bool = False
+            ) -> list[Task]:
+    """The tasks without a record in ``store`` (and, with ``retry_failed``, those whose
+    record is a failure), in the given order."""
+    present = store.keys()
+    out = []
+    for task in tasks:
+        key = task.key
+        if key not in present or (retry_failed and (store.get(key) or {}).get(
+                "status") != "done"):
+            out.append(task)
+    return out
+
+
+def _completed(client, todo: list[Task], task_timeout: float | None) -> Iterator[dict]:
+    """Submit ``todo`` and yield each task's record as it finishes (failures included); with
+    a ``task_timeout``, overdue tasks are stopped (see :class:`_Watchdog`)."""
+    from distributed import as_completed
+
+    futures = client.map(execute, todo, key=[f"overlapdyn-{t.kind.name}-{t.key}" for t in todo],
+                         pure=False)
+    running = {future.key: (future, task) for future, task in zip(futures, todo, strict=True)}
+    completed = as_completed(futures)
+    del futures  # each future is released as soon as its record is yielded
+    watchdog = None if task_timeout is None else _Watchdog(client, task_timeout)
+    stopped: dict[str, str] = {}
+    while not completed.is_empty():
+        if watchdog is None or completed.has_ready():
+            ready = completed.next_batch(block=watchdog is None)
+        else:
+            ready = []
+            time.sleep(0.05)
+            for key, worker in watchdog.overdue():
+                if key in stopped or key not in running:
+                    continue
+                stopped[key] = (f"TimeoutError: still running after the task timeout of "
+                                f"{task_timeout:g} s on {worker}; stopped by restarting that "
+                                "worker")
+                client.cancel([running[key][0]])
+                client.restart_workers([worker], raise_for_error=False)
+                watchdog.restarted(worker)
+        for future in ready:
+            _, task = running.pop(future.key)
+            try:
+                result = future.result()
+            except BaseException as error:  # a worker died, Dask gave up, or it was stopped
+                if isinstance(error, KeyboardInterrupt | SystemExit):
+                    raise
+                result = _lost(task, error, stopped.get(future.key))
+            future.release()
+            yield result
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | os.PathLike,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    threads_per_worker: int = 1,
+    retry_failed: bool = False,
+    task_timeout: float | None = None,
+    warm: bool = True,
+    progress: bool = True,
+) -> SweepSummary:
+    """Run every task of ``sweep`` not yet in the store ``out`` on Dask (module docstring).
+
+    Args:
+        sweep: the sweep.
+        out: the store folder (created if needed); ``out/sweep.json`` records the sweep.
+        scheduler: address of a running Dask scheduler (``tcp://host:port``); None starts a
+            local cluster for this call.
+        workers: worker processes of the local cluster (default: one per core).
+        threads_per_worker: threads per local worker. Keep 1: the tasks are CPU bound, and
+            the per-task compile count is exact only then.
+        retry_failed: run again the tasks whose stored record is a failure.
+        task_timeout: seconds a task may spend on a worker; a task past it is recorded as
+            failed (``TimeoutError``) and its worker restarted by its nanny — the only way
+            to stop a task stuck in compiled code. None: no limit.
+        warm: compile the kernels here first (see the module docstring).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        A :class:`SweepSummary`.
+
+    Raises:
+        ConfigError: a grid point that is not a valid config (before anything runs).
+        OverlapdynError: ``out`` holds something other than a result store.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    tasks: dict[str, Task] = {}
+    for task in sweep.tasks():
+        tasks.setdefault(task.key, task)
+    store = ResultStore(out)
+    atomic_write_text(store.folder / "sweep.json", json.dumps(sweep.to_dict(), indent=2) + "\n")
+    todo = pending(tasks.values(), store, retry_failed=retry_failed)
+    skipped = len(tasks) - len(todo)
+    done = failed = 0
+    failures = []
+    with tqdm(total=len(tasks), initial=skipped, disable=not progress, unit="task",
+              desc=f"sweep {sweep.name}") as bar:
+        if todo:
+            if warm:
+                _warm(todo)
+            with _client(scheduler, workers, threads_per_worker) as client:
+                for record_ in _completed(client, todo, task_timeout):
+                    store.put(record_["key"], record_)
+                    if record_["status"] == "done":
+                        done += 1
+                    else:
+                        failed += 1
+                        failures.append((record_["key"], record_["error"]))
+                    bar.update(1)
+                    bar.set_postfix(failed=failed, refresh=False)
+    return SweepSummary(len(tasks), done, failed, skipped, time.perf_counter() - start,
+                        tuple(failures), str(store.folder))

@@ -1,0 +1,57 @@
+"""End-to-end tests of the command line (what `make demo` runs)."""
+
+import json
+
+from overlapdyn.cli import main
+
+
+def test_demo_writes_its_outputs(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--order", "6"]) == 0
+    payload = json.loads((tmp_path / "demo.json").read_text())
+    exponents = {row["activation"]: row["information_exponent"] for row in payload["activations"]}
+    assert exponents["relu"] == 1 and exponents["abs"] == 2 and exponents["He4"] == 4
+    assert exponents["He3(x) + He4(x)"] == 3
+    assert all(row["relative_gap"] < 1e-9 for row in payload["expectations"])
+    assert payload["config"]["order"] == 6 and payload["versions"]["overlapdyn"]
+    assert "\\begin{equation}" in (tmp_path / "expectations.tex").read_text()
+    assert "information exponents" in (tmp_path / "report.txt").read_text()
+    assert "E[He3(λ1) He3(z1)]" in capsys.readouterr().out
+    curves = {row["model"]: row for row in payload["learning_curves"]}
+    assert curves["saad_solla_erf_K2"]["final_risk"] < 1e-6  # specialised and learned
+    rises = curves["staircase"]["t_alignment_0.2"]
+    assert rises[0] < rises[1] < rises[2]
+    for name in ("saad_solla_erf_K2", "staircase"):
+        assert (tmp_path / f"{name}.npz").stat().st_size > 0
+        assert (tmp_path / f"{name}_risk.png").stat().st_size > 0
+
+
+def test_expect_prints_the_exact_expectation(capsys):
+    assert main(["expect", "He3(lambda1)*He3(z1)", "--unit-teacher"]) == 0
+    assert capsys.readouterr().out.strip() == "6*M_11**3"
+    assert main(["expect", "a*lambda1*z2", "--k", "2", "--param", "a", "--latex"]) == 0
+    assert capsys.readouterr().out.strip() == "M_{12} a"
+
+
+def test_errors_are_reported_not_raised(capsys):
+    assert main(["hermite", "rleu"]) == 2
+    assert "known names" in capsys.readouterr().err
+    assert main(["expect", "tanh(lambda1)*z1"]) == 2
+    assert "not a polynomial" in capsys.readouterr().err
+
+
+def test_hermite_command(capsys):
+    assert main(["hermite", "He3(x) + He4(x)", "--order", "5"]) == 0
+    assert "information exponent: 3" in capsys.readouterr().out
+
+
+def test_point_command_finds_the_plateau(capsys):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "saad_solla_erf_K2.toml"
+    argv = ["point", str(example), "--M", "[[0.45, 0.45], [0.45, 0.45]]",
+            "--Q", "[[0.6, 0.5], [0.5, 0.6]]", "--fixed-point"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "risk R* = 0.0146448" in out and "growth rate λ₊ = 0.0316" in out
+    assert main(["point", str(example), "--M", "[[0.45, oops]]"]) == 2
+    assert "JSON" in capsys.readouterr().err

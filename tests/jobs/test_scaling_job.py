@@ -1,0 +1,46 @@
+"""`overlapdyn scaling`: the report, the JSON with the configuration, the figures."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import overlapdyn as od
+from overlapdyn.cli import main
+from overlapdyn.jobs.scaling import run_scaling
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_scaling_command_on_a_single_index_target(tmp_path, capsys):
+    out = tmp_path / "he3"
+    assert main(["scaling", str(EXAMPLES / "he3_escape.toml"), "--d", "64", "128", "256",
+                 "--route", "both", "--seeds", "4", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "information exponent ℓ = 3" in printed and "n ≍ d^2" in printed
+    saved = json.loads((out / "scaling.json").read_text())
+    assert saved["model"] == od.load_model(EXAMPLES / "he3_escape.toml").to_dict()
+    routes = {escape["route"]: escape for escape in saved["escapes"]}
+    assert set(routes) == {"ode", "simulation"}
+    assert abs(routes["ode"]["fit"]["exponent"] - 2.0) <= 0.15
+    assert routes["simulation"]["etas"] == pytest.approx([0.1 / 8, 0.1 / 128**0.5, 0.1 / 16])
+    for name in ("report.txt", "escape_scaling.png", "escape_curves.png", "escape_ode.json",
+                 "escape_simulation.json"):
+        assert (out / name).stat().st_size > 0
+    assert not (out / "saddles.png").exists()
+
+
+def test_scaling_reports_the_saddles_of_a_staircase(tmp_path):
+    model = od.load_model(EXAMPLES / "staircase_saddles.toml")
+    report = run_scaling(model, [1000, 10000], tmp_path, threshold=0.3, progress=False)
+    assert report.prediction.exponent == 1
+    assert report.saddles.order == (0, 1, 2)
+    assert report.saddles.agrees_with(report.prediction.leap)
+    assert (tmp_path / "saddles.png").stat().st_size > 0
+    assert "agrees with the leap ordering z1 → z2 → z3: True" in report.text()
+
+
+def test_scaling_errors(tmp_path, capsys):
+    config = str(EXAMPLES / "he3_escape.toml")
+    assert main(["scaling", config, "--d", "256", "--out", str(tmp_path)]) == 2
+    assert "at least two different dimensions" in capsys.readouterr().err

@@ -1,0 +1,148 @@
+"""Resumable validation (store), its JSON report, its figures and `overlapdyn validate`.
+
+Small sizes: the Saad–Solla erf K = M = 2 committee (c_p = c_k = 1, η = 0.5), d ∈ {100, 400},
+t ≤ 5.
+"""
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+from configs import SAAD_SOLLA_TOML
+
+from overlapdyn import Model, OverlapdynError, Protocol, Student, Target
+from overlapdyn.cli import main
+from overlapdyn.plot.figures import plot_gap_scaling, plot_validation
+from overlapdyn.sgd.validation import validate
+
+validation = importlib.import_module("overlapdyn.sgd.validation")
+SIMULATE = validation.simulate
+
+SAAD_SOLLA = Model(Target(k=2, activation="erf", c_k=1.0),
+                   Student(p=2, activation="erf", c_p=1.0), Protocol(eta=0.5))
+TIMES = np.concatenate([[0.0], np.geomspace(0.1, 5.0, 10)])
+DS = (100, 400)
+
+CONFIG = SAAD_SOLLA_TOML + """
+[integrate]
+t_end = 2000.0
+n_points = 300
+t_first = 0.1
+"""
+
+
+@pytest.fixture(scope="module")
+def report():
+    """The batched (no store) validation every stored one must reproduce exactly."""
+    return validate(SAAD_SOLLA, DS, TIMES, seeds=3)
+
+
+def _counting(monkeypatch, fail_at_d=None):
+    """Wrap ``simulate`` to record the (d, seeds) it is asked for; optionally interrupt."""
+    calls = []
+
+    def wrapper(model, d, times, *, seeds, **kwargs):
+        if d == fail_at_d:
+            raise KeyboardInterrupt
+        calls.append((d, tuple(seeds)))
+        return SIMULATE(model, d, times, seeds=seeds, **kwargs)
+
+    monkeypatch.setattr(validation, "simulate", wrapper)
+    return calls
+
+
+def test_store_keeps_every_run_and_a_rerun_recomputes_nothing(report, tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    first = validate(SAAD_SOLLA, DS, TIMES, seeds=3, store=store)
+    names = {path.name for path in store.iterdir()}
+    assert names == {"manifest.json"} | {f"sim_d{d}_seed{s}.npz" for d in DS for s in range(3)}
+    assert json.loads((store / "manifest.json").read_text())["fingerprint"] == \
+        SAAD_SOLLA.fingerprint()
+    # seed by seed (stored) and batched (no store) give the same runs, hence the same report
+    assert first.to_dict() == report.to_dict()
+
+    calls = _counting(monkeypatch)
+    again = validate(SAAD_SOLLA, DS, TIMES, seeds=3, store=store)
+    assert calls == []
+    assert again.to_dict() == first.to_dict() and again.table() == first.table()
+    for old, new in zip(first.simulations, again.simulations, strict=True):
+        np.testing.assert_array_equal(old.stack("Q"), new.stack("Q"))
+        assert new.metadata["loaded_from_store"] == 3
+
+    more = validate(SAAD_SOLLA, DS, TIMES, seeds=4, store=store)   # only seed 3 is new
+    assert calls == [(100, (3,)), (400, (3,))]
+    np.testing.assert_array_equal(more.gaps["risk"][:, :3], first.gaps["risk"])
+
+
+def test_interrupted_run_keeps_finished_runs_and_resumes(report, tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    _counting(monkeypatch, fail_at_d=400)
+    with pytest.raises(KeyboardInterrupt):
+        validate(SAAD_SOLLA, DS, TIMES, seeds=3, store=store)
+    assert sorted(path.name for path in store.glob("*.npz")) == \
+        [f"sim_d100_seed{s}.npz" for s in range(3)]
+    assert not list(store.glob(".*tmp"))
+    calls = _counting(monkeypatch)
+    resumed = validate(SAAD_SOLLA, DS, TIMES, seeds=3, store=store)
+    assert {d for d, _ in calls} == {400}                          # in chunks of threads
+    assert sorted(s for _, seeds in calls for s in seeds) == [0, 1, 2]
+    assert resumed.to_dict() == report.to_dict()
+
+
+def test_store_of_another_model_or_grid_is_refused(tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    validation._open_store(store, SAAD_SOLLA, TIMES, None, 0)       # as a first run leaves it
+    _counting(monkeypatch, fail_at_d=100)                           # nothing may be simulated
+    other = Model(SAAD_SOLLA.target, SAAD_SOLLA.student, Protocol(eta=0.4))
+    with pytest.raises(OverlapdynError, match="model \\(fingerprint\\).*another folder"):
+        validate(other, DS, TIMES, seeds=2, store=store)
+    with pytest.raises(OverlapdynError, match="time grid"):
+        validate(SAAD_SOLLA, DS, TIMES[:-1], seeds=2, store=store)
+
+
+def test_report_json_is_strict_and_complete(report, tmp_path):
+    path = report.save(tmp_path / "report.json")
+    payload = json.loads(path.read_text())
+    assert payload == json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert payload["ds"] == list(DS) and payload["seeds"] == [0, 1, 2]
+    assert set(payload["gaps"]) == {"risk", "M", "Q"} == set(payload["exponents"])
+    assert len(payload["gaps"]["M"]["mean"]) == 2 and len(payload["gaps"]["M"]["per_seed"][0]) == 3
+    assert payload["passed"] == report.passed and payload["model"]["student"]["p"] == 2
+
+
+def test_plots_have_one_panel_per_quantity(report):
+    assert len(plot_validation(report).axes) == 1 + 2 + 1          # R, max_j|M_j1|, …|M_j2|, Q_jj
+    assert "d = 100" in plot_validation(report, d=100)._suptitle.get_text()
+    with pytest.raises(OverlapdynError, match="no runs at d = 50"):
+        plot_validation(report, d=50)
+    assert len(plot_gap_scaling(report).axes) == 3                  # risk, M, Q
+
+
+def test_cli_writes_reports_and_figures_and_resumes(tmp_path, capsys):
+    config = tmp_path / "erf.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "out"
+    argv = ["validate", str(config), "--d", "100", "400", "--seeds", "2", "--t-end", "5",
+            "--points", "8", "--out", str(out)]
+    assert main(argv) == 0
+    for name in ("report.txt", "report.json", "validation.png", "gap_scaling.png"):
+        assert (out / name).stat().st_size > 0
+    assert len(list((out / "store").glob("sim_*.npz"))) == 4
+    printed = capsys.readouterr().out
+    assert "verdict:" in printed and "verdict:" in (out / "report.txt").read_text()
+    assert json.loads((out / "report.json").read_text())["ds"] == [100, 400]
+    assert main(argv) == 0                                         # resumes from the store
+    assert main([*argv[:-4], "--points", "9", "--out", str(out)]) == 2   # another grid
+    assert "another folder" in capsys.readouterr().err
+
+
+def test_a_conserved_quantity_is_exact_and_left_out_of_the_verdict():
+    he3 = Model(Target(k=1, activation="He3"), Student(p=1, activation="He3", c_p=1.0),
+                Protocol(eta=0.002, spherical=True))            # Q = 1 on both sides
+    report = validate(he3, (100, 200), TIMES[:6], seeds=2,
+                      init=(np.array([[0.5]]), np.eye(1)))
+    assert report.exact == ("Q",) and set(report.exponents) == {"risk", "M"}
+    assert report.table().splitlines()[3].split()[-1] == "exact"
+    assert report.to_dict()["exact"] == ["Q"]
+    assert len(plot_gap_scaling(report).axes) == 2
