@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from ..storage.files import atomic_write_text
 from ..storage.store import ResultStore
 from .sweep import Sweep
-from .tasks import Task, execute, record, warm_up
+from .tasks import STARTED_TOPIC, Task, execute, record, warm_up
 
 __all__ = ["SweepSummary", "pending", "run_sweep"]
 
@@ -115,47 +115,39 @@ def _lost(task: Task, error: BaseException, reason: str | None = None) -> dict:
 
 
 class _Watchdog:
-    """Finds tasks that have been on a worker longer than ``limit`` seconds.
+    """Finds tasks whose body has been running longer than ``limit`` seconds.
 
     A running task cannot be interrupted (it may sit in compiled code), so an overdue one is
     stopped by cancelling its future and restarting its worker through the worker's nanny.
-    The clock of a task starts when the scheduler hands it to a worker (``processing``, seen
-    once a second) or when that worker finishes another task, whichever is later, and only
-    the oldest task of a worker can be overdue: with one thread per worker, the clock runs
-    while the task runs (the first task of a fresh worker also pays for its imports).
+    A task's clock starts when its body starts on the worker: :func:`execute
+    <overlapdyn.sweeps.tasks.execute>` announces it on the scheduler's event topic
+    :data:`~overlapdyn.sweeps.tasks.STARTED_TOPIC`, and the clock starts when that message
+    reaches this client. Queueing, a fresh worker's imports and a loaded machine's delays
+    before the body runs therefore never count against the limit.
     """
 
-    def __init__(self, client, limit: float) -> None:
-        self.client, self.limit = client, float(limit)
-        self.since: dict[tuple[str, str], float] = {}
-        self.checked = -math.inf
+    def __init__(self, limit: float) -> None:
+        self.limit = float(limit)
+        self.since: dict[str, tuple[str, float]] = {}   # Dask key → (worker, start)
+        self.lock = threading.Lock()
+
+    def started(self, event) -> None:
+        """Handler of the topic's events ``(time, {"key": …, "worker": …})``."""
+        _, message = event
+        with self.lock:
+            self.since[message["key"]] = (message["worker"], time.monotonic())
+
+    def finished(self, key: str) -> None:
+        """Forget ``key``'s clock: it finished, or it was stopped."""
+        with self.lock:
+            self.since.pop(key, None)
 
     def overdue(self) -> list[tuple[str, str]]:
-        """``(key, worker)`` of the overdue tasks (the scheduler is asked at most once a
-        second)."""
+        """``(Dask key, worker)`` of the tasks running longer than the limit."""
         now = time.monotonic()
-        if now - self.checked < min(1.0, self.limit / 4):
-            return []
-        self.checked = now
-        processing = self.client.processing()
-        current = {(worker, key) for worker, keys in processing.items() for key in keys}
-        # a worker that finished a task starts the clocks of those queued behind it anew
-        moved_on = {worker for worker, key in self.since if (worker, key) not in current}
-        self.since = {(worker, key): now if worker in moved_on else self.since.get(
-            (worker, key), now) for worker, key in current}
-        late = []
-        for worker, keys in processing.items():
-            if keys:
-                key = min(keys, key=lambda k: self.since[worker, k])
-                if now - self.since[worker, key] > self.limit:
-                    late.append((key, worker))
-        return late
-
-    def restarted(self, worker: str) -> None:
-        """Forget the clocks of ``worker``'s tasks: the tasks queued there are handed out
-        again, and their clocks start anew."""
-        self.since = {pair: t for pair, t in self.since.items() if pair[0] != worker}
-        self.checked = -math.inf
+        with self.lock:
+            return [(key, worker) for key, (worker, start) in self.since.items()
+                    if now - start > self.limit]
 
 
 def pending(tasks: Iterable[Task], store: ResultStore, *, retry_failed: bool = False
@@ -177,38 +169,57 @@ def _completed(client, todo: list[Task], task_timeout: float | None) -> Iterator
     a ``task_timeout``, overdue tasks are stopped (see :class:`_Watchdog`)."""
     from distributed import as_completed
 
+    watchdog = None
+    if task_timeout is not None:
+        watchdog = _Watchdog(task_timeout)
+        client.subscribe_topic(STARTED_TOPIC, watchdog.started)
     futures = client.map(execute, todo, key=[f"overlapdyn-{t.kind.name}-{t.key}" for t in todo],
                          pure=False)
     running = {future.key: (future, task) for future, task in zip(futures, todo, strict=True)}
     completed = as_completed(futures)
     del futures  # each future is released as soon as its record is yielded
-    watchdog = None if task_timeout is None else _Watchdog(client, task_timeout)
     stopped: dict[str, str] = {}
-    while not completed.is_empty():
-        if watchdog is None or completed.has_ready():
-            ready = completed.next_batch(block=watchdog is None)
-        else:
-            ready = []
-            time.sleep(0.05)
-            for key, worker in watchdog.overdue():
-                if key in stopped or key not in running:
-                    continue
-                stopped[key] = (f"TimeoutError: still running after the task timeout of "
-                                f"{task_timeout:g} s on {worker}; stopped by restarting that "
-                                "worker")
-                client.cancel([running[key][0]])
-                client.restart_workers([worker], raise_for_error=False)
-                watchdog.restarted(worker)
-        for future in ready:
-            _, task = running.pop(future.key)
-            try:
-                result = future.result()
-            except BaseException as error:  # a worker died, Dask gave up, or it was stopped
-                if isinstance(error, KeyboardInterrupt | SystemExit):
-                    raise
-                result = _lost(task, error, stopped.get(future.key))
-            future.release()
-            yield result
+    try:
+        while not completed.is_empty():
+            if watchdog is None or completed.has_ready():
+                ready = completed.next_batch(block=watchdog is None)
+            else:
+                ready = []
+                time.sleep(0.05)
+                _stop_overdue(client, watchdog, running, stopped, task_timeout)
+            for future in ready:
+                _, task = running.pop(future.key)
+                if watchdog is not None:
+                    watchdog.finished(future.key)
+                yield _outcome(future, task, stopped.get(future.key))
+    finally:
+        if watchdog is not None:
+            client.unsubscribe_topic(STARTED_TOPIC)
+
+
+def _stop_overdue(client, watchdog: _Watchdog, running: dict, stopped: dict[str, str],
+                  task_timeout: float) -> None:
+    """Cancel every overdue task and restart its worker; remember why in ``stopped``."""
+    for key, worker in watchdog.overdue():
+        watchdog.finished(key)
+        if key in stopped or key not in running or running[key][0].done():
+            continue
+        stopped[key] = (f"TimeoutError: still running after the task timeout of "
+                        f"{task_timeout:g} s on {worker}; stopped by restarting that worker")
+        client.cancel([running[key][0]])
+        client.restart_workers([worker], raise_for_error=False)
+
+
+def _outcome(future, task: Task, reason: str | None) -> dict:
+    """The record a finished future carries, or the record of a lost task."""
+    try:
+        result = future.result()
+    except BaseException as error:  # a worker died, Dask gave up, or it was stopped
+        if isinstance(error, KeyboardInterrupt | SystemExit):
+            raise
+        result = _lost(task, error, reason)
+    future.release()
+    return result
 
 
 def run_sweep(
@@ -234,9 +245,10 @@ def run_sweep(
         threads_per_worker: threads per local worker. Keep 1: the tasks are CPU bound, and
             the per-task compile count is exact only then.
         retry_failed: run again the tasks whose stored record is a failure.
-        task_timeout: seconds a task may spend on a worker; a task past it is recorded as
-            failed (``TimeoutError``) and its worker restarted by its nanny — the only way
-            to stop a task stuck in compiled code. None: no limit.
+        task_timeout: seconds a task's body may run on a worker (queueing and a fresh
+            worker's imports do not count); a task past it is recorded as failed
+            (``TimeoutError``) and its worker restarted by its nanny — the only way to stop
+            a task stuck in compiled code. None: no limit.
         warm: compile the kernels here first (see the module docstring).
         progress: show a tqdm progress bar.
 

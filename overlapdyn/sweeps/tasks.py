@@ -70,7 +70,12 @@ from ..ode.config import IntegrateConfig
 from ..storage.encoding import json_digest, jsonable
 from ..storage.versions import __version__
 
-__all__ = ["Task", "TaskKind", "execute", "record", "register_kind", "task_kind", "warm_up"]
+__all__ = ["STARTED_TOPIC", "Task", "TaskKind", "execute", "record", "register_kind", "task_kind",
+           "warm_up"]
+
+#: the scheduler event topic on which :func:`execute` announces that a task's body starts
+#: (``{"key": Dask key, "worker": address}``): the sweep's task timeout counts from there
+STARTED_TOPIC = "overlapdyn-task-started"
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,7 @@ def execute(task: Task) -> dict:
     """
     from numba.core import event
 
+    _announce_start()
     start = time.perf_counter()
     error = trace = None
     values: dict = {}
@@ -232,6 +238,18 @@ def execute(task: Task) -> dict:
                   wall_time_s=time.perf_counter() - start,
                   numba_compiles=sum(1 for _, e in compiles.buffer if e.is_start),
                   worker={"host": socket.gethostname(), "pid": os.getpid()})
+
+
+def _announce_start() -> None:
+    """Tell the sweep's client that this task's body starts now (nothing off a worker)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # a direct call, not on a Dask worker
+        return
+    worker.log_event(STARTED_TOPIC, {"key": worker.get_current_task(),
+                                     "worker": worker.address})
 
 
 def record(task: Task, values: dict, *, error: str | None = None, traceback_: str | None = None,

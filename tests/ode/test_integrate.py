@@ -105,8 +105,9 @@ def test_finite_time_blow_up_stops_every_solver(method):
 
     script = FINITE_TIME_BLOWUP.replace("od.SaveAt(3.0, 20))",
                                         f"od.SaveAt(3.0, 20), method={method!r})")
+    # the limit only turns a hang into a failure: far beyond what a loaded machine needs
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=900)
     assert done.returncode == 0, done.stderr
     stopped = float(done.stdout.split("stopped:")[1])
     assert 0.5 < stopped < 1.2
