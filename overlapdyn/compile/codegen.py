@@ -30,8 +30,8 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..derive.hermite import gauss_hermite_rule
 from ..storage.files import atomic_write_text
 
-__all__ = ["cache_dir", "cubature_kernel_source", "cubature_prelude", "kernel_source",
-           "load_module", "source_key"]
+__all__ = ["cache_dir", "cubature_kernel_source", "cubature_prelude", "kernel_accumulator_source",
+           "kernel_source", "load_module", "source_key", "target_accumulators_source"]
 
 _HEADER = "# overlapdyn generated module; sha256 of the body: "
 
@@ -72,6 +72,79 @@ def kernel_source(name: str, args: tuple[str, ...], expr: sympy.Expr) -> str:
         lines += _assignment(str(symbol), value, printer)
     lines.append("    return float(result)")
     return "\n".join(lines) + "\n"
+
+
+def kernel_accumulator_source(name: str, args: tuple[str, ...], expr: sympy.Expr) -> str:
+    """Source of ``name_acc(*args, coef, out, *indices)``: adds ``coef · ∂expr/∂args[i]`` to
+    ``out[indices[i]]`` for every argument whose index is ≥ 0 (−1 marks a constant).
+
+    The partial derivatives are taken symbolically and printed with one common-subexpression
+    elimination over all of them; a kernel of m arguments thus scatters its gradient into a
+    state vector in one call (the drift's Jacobian, ``templates/drift_jacobian.py``).
+    """
+    printer = _Printer({"standard": "python3"})
+    expr = sympy.sympify(expr)
+    symbols = {symbol.name: symbol for symbol in expr.free_symbols}
+    partials = [sympy.diff(expr, symbols[arg]) if arg in symbols else sympy.S.Zero
+                for arg in args]
+    replacements, reduced = sympy.cse(partials, optimizations="basic")
+    indices = [f"i_{arg}" for arg in args]
+    flags = "{" + ", ".join(repr(flag) for flag in KERNEL_FASTMATH) + "}"
+    lines = [f"@njit(cache=True, fastmath={flags})",
+             f"def {name}_acc({', '.join([*args, 'coef', 'out', *indices])}):"]
+    for symbol, value in replacements:
+        lines += _assignment(str(symbol), value, printer)
+    for index, partial in zip(indices, reduced, strict=True):
+        if partial != 0:
+            lines.append(f"    if {index} >= 0:")
+            lines += ["    " + line for line in _assignment("g", partial, printer)]
+            lines.append(f"        out[{index}] += coef * g")
+    if all(partial == 0 for partial in reduced):
+        lines.append("    return")
+    return "\n".join(lines) + "\n"
+
+
+def target_accumulators_source(k: int) -> str:
+    """Array-argument accumulators around the scalar multi-index kernels' ``*_k_acc``
+    (the gradients of the wrappers printed for a multi-index target)."""
+    def row(name: str) -> str:
+        return ", ".join(f"{name}[{r}]" for r in range(k))
+
+    def at(index: str) -> str:
+        return ", ".join(f"{index} + {r}" for r in range(k))
+
+    dispatch = "\n".join(f"    {'if' if r == 0 else 'elif'} r == {r}:\n"
+                         f"        Tgz_{r + 1}_k_acc(q, {row('mj')}, coef, out, iq, {at('im')})"
+                         for r in range(k))
+    return f'''
+@njit(cache=True)
+def Tg1_acc(q, mj, v, P, coef, out, iq, im):
+    Tg1_k_acc(q, {row("mj")}, coef, out, iq, {at("im")})
+
+
+@njit(cache=True)
+def Tgz_acc(r, q, mj, v, P, coef, out, iq, im):
+{dispatch}
+
+
+@njit(cache=True)
+def Tgl_acc(qjj, qjl, qll, mj, ml, v, P, coef, out, iqjj, iqjl, iqll, imj, iml):
+    Tgl_k_acc(qjj, qjl, qll, {row("mj")}, {row("ml")}, coef, out, iqjj, iqjl, iqll,
+              {at("imj")}, {at("iml")})
+
+
+@njit(cache=True)
+def Tgg_acc(qjj, qjl, qll, mj, ml, v, P, coef, out, iqjj, iqjl, iqll, imj, iml):
+    Tgg_k_acc(qjj, qjl, qll, {row("mj")}, {row("ml")}, coef, out, iqjj, iqjl, iqll,
+              {at("imj")}, {at("iml")})
+
+
+@njit(cache=True)
+def Tgs_acc(qjj, qjl, qjm, qll, qlm, qmm, mj, ml, mm, v, P, coef, out,
+            iqjj, iqjl, iqjm, iqll, iqlm, iqmm, imj, iml, imm):
+    Tgs_k_acc(qjj, qjl, qjm, qll, qlm, qmm, {row("mj")}, {row("ml")}, {row("mm")}, coef, out,
+              iqjj, iqjl, iqjm, iqll, iqlm, iqmm, {at("imj")}, {at("iml")}, {at("imm")})
+'''
 
 
 def _assignment(target: str, value: sympy.Expr, printer: _Printer, chunk: int = 32) -> list[str]:

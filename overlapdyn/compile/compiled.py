@@ -35,9 +35,11 @@ from ..storage.versions import __version__
 from .codegen import (
     cubature_kernel_source,
     cubature_prelude,
+    kernel_accumulator_source,
     kernel_source,
     load_module,
     source_key,
+    target_accumulators_source,
 )
 
 __all__ = ["CompiledModel", "DriftTerms"]
@@ -275,6 +277,28 @@ def _module_source(kernels: KernelSet, k: int) -> str:
     return "\n\n".join(parts)
 
 
+def _template_body(name: str) -> str:
+    from importlib.resources import files
+
+    text = (files("overlapdyn.compile") / "templates" / f"{name}.py").read_text()
+    return text.split("rendered from here\n", 1)[1]
+
+
+def _jacobian_source(kernels: KernelSet, k: int) -> str:
+    """The drift module's source plus the exact Jacobian of its right-hand side: every
+    kernel's accumulated gradient (printed from SymPy), the target's, and the loops."""
+    parts = [_module_source(kernels, k), 'LOOP = {"cache": True}']
+    for kernel in kernels.kernels:
+        if kernel.args:
+            scalar = not kernels.committee and kernel.name.startswith(("Tg", "Eg"))
+            parts.append(kernel_accumulator_source(f"{kernel.name}_k" if scalar else kernel.name,
+                                                   kernel.args, kernel.expr))
+    parts.append(_template_body("committee_target_gradient") if kernels.committee
+                 else target_accumulators_source(k))
+    parts.append(_template_body("drift_jacobian"))
+    return "\n\n".join(parts)
+
+
 @dataclass(frozen=True)
 class DriftTerms:
     """The expectations at one state (shapes: Az (p,k), Al (p,p), B (p,p), D (p,))."""
@@ -311,6 +335,7 @@ class CompiledModel:
                          method, resolution)
         self.module, self.from_cache = load_module(
             key, lambda: _module_source(derive_kernels(model, derivation), model.k))
+        self._key = key
         self.method: str = self.module.METHOD
         self.truncation_errors: dict = dict(self.module.TRUNCATION_ERRORS)
         student, protocol = model.student, model.protocol
@@ -321,6 +346,33 @@ class CompiledModel:
                       protocol.loss == "mse", protocol.eta, 1.0 / protocol.n_b,
                       protocol.weight_decay, protocol.spherical, student.train_readout,
                       student.eta_a, np.array(student.a, dtype=float))
+
+    @property
+    def has_exact_jacobian(self) -> bool:
+        """Whether :meth:`jacobian` is exact: every kernel has a formula (all methods but
+        quadrature, whose kernels are numbers computed by cubature at run time)."""
+        return self.method != "quadrature"
+
+    @cached_property
+    def _jacobian_module(self):
+        # built on first use: the gradients double the SymPy and Numba work of a model
+        module, _ = load_module(f"{self._key}-jacobian", lambda: _jacobian_source(
+            derive_kernels(self.model, self.derivation), self.model.k))
+        return module
+
+    def jacobian(self, t: float, y: np.ndarray) -> np.ndarray:
+        """The exact Jacobian ``∂(dy/dt)/∂y`` of :meth:`rhs` at ``y``, shape (n, n).
+
+        Derived from the kernels' formulas (their partial derivatives are taken by SymPy
+        and chained through the drift's loops), so it is exact up to rounding; ``t`` is
+        unused. Quadrature kernels have no formula: there it raises — use
+        :func:`overlapdyn.ode.jacobian`, which falls back to finite differences.
+        """
+        if not self.has_exact_jacobian:
+            raise OverlapdynError("quadrature kernels have no formula to differentiate: use "
+                                  "overlapdyn.ode.jacobian (finite differences there)")
+        return self._jacobian_module.drift_jacobian(np.ascontiguousarray(y, dtype=float),
+                                                    *self._args)
 
     @cached_property
     def source(self) -> str:

@@ -6,10 +6,14 @@ largest real part λ₊ of the Jacobian's eigenvalues there — near the fixed p
 distance grows like ``e^{λ₊ t}``, so leaving a plateau entered at distance δ₀ takes about
 ``log(δ_exit/δ₀)/λ₊``.
 
-The Jacobian is taken from the generated code by central differences (step ``h·max(1, |y_i|)``,
-h = 1e-6 by default, truncation error O(h²) ≈ 1e-12 relative for the smooth drifts here),
-one column per free coordinate: M, the upper triangle of Q (without the diagonal when
-spherical), and a when trained.
+The Jacobian is exact (:meth:`CompiledModel.jacobian
+<overlapdyn.compile.CompiledModel.jacobian>`: the kernels' partial derivatives, taken by
+SymPy, chained through the drift's loops) whenever the kernels have formulas — every
+derivation but quadrature; there, central differences of the generated drift stand in
+(step ``h·max(1, |y_i|)``, h = 1e-6 by default, truncation error O(h²) ≈ 1e-12 relative for
+the smooth drifts here). Fixed points and their stability use it over the free
+coordinates: M, the upper triangle of Q (without the diagonal when spherical), and a when
+trained.
 """
 
 from __future__ import annotations
@@ -38,8 +42,12 @@ def _central_differences(function, x: np.ndarray, h: float) -> np.ndarray:
 
 
 def jacobian(compiled: CompiledModel, y: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """``∂(dy/dt)/∂y`` at the packed state ``y`` (shape (n, n), n = state size)."""
-    return _central_differences(lambda v: compiled.rhs(0.0, v), np.asarray(y, dtype=float), h)
+    """``∂(dy/dt)/∂y`` at the packed state ``y`` (shape (n, n), n = state size): exact when
+    the kernels have formulas, else central differences with step ``h·max(1, |y_i|)``."""
+    y = np.asarray(y, dtype=float)
+    if compiled.has_exact_jacobian:
+        return compiled.jacobian(0.0, y)
+    return _central_differences(lambda v: compiled.rhs(0.0, v), y, h)
 
 
 def _independent(compiled: CompiledModel) -> np.ndarray:
@@ -50,6 +58,19 @@ def _independent(compiled: CompiledModel) -> np.ndarray:
     upper = [p * k + j * p + l for j in range(p) for l in range(j + first, p)]
     rest = list(range(p * k + p * p, compiled.state_size))
     return np.array(list(range(p * k)) + upper + rest, dtype=int)
+
+
+def _embedding(compiled: CompiledModel) -> np.ndarray:
+    """``∂y/∂x`` of :func:`_full` (shape (n, n_free)): a free Q_jl sets both Q_jl and Q_lj."""
+    p, k = compiled.model.p, compiled.model.k
+    free = _independent(compiled)
+    E = np.zeros((compiled.state_size, free.size))
+    E[free, np.arange(free.size)] = 1.0
+    for column, index in enumerate(free):
+        if p * k <= index < p * k + p * p:
+            j, l = divmod(index - p * k, p)
+            E[p * k + l * p + j, column] = 1.0
+    return E
 
 
 def _full(compiled: CompiledModel, x: np.ndarray, template: np.ndarray) -> np.ndarray:
@@ -112,6 +133,8 @@ class FixedPoint:
 def _reduced_jacobian(compiled: CompiledModel, y: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """Jacobian over the free coordinates (perturbing Q_jl moves both entries of Q)."""
     free = _independent(compiled)
+    if compiled.has_exact_jacobian:
+        return compiled.jacobian(0.0, y)[free] @ _embedding(compiled)
     return _central_differences(
         lambda x: compiled.rhs(0.0, _full(compiled, x, y))[free], y[free], h)
 
@@ -140,7 +163,12 @@ def find_fixed_point(compiled: CompiledModel, M, Q, a=None, *, tol: float = 1e-1
     def residual(x):
         return compiled.rhs(0.0, _full(compiled, x, template))[free]
 
-    solution = scipy.optimize.root(residual, template[free], method="hybr", tol=tol)
+    def residual_jacobian(x):
+        return _reduced_jacobian(compiled, _full(compiled, x, template))
+
+    solution = scipy.optimize.root(residual, template[free], method="hybr", tol=tol,
+                                   jac=residual_jacobian if compiled.has_exact_jacobian
+                                   else None)
     y = _full(compiled, solution.x, template)
     worst = float(np.max(np.abs(compiled.rhs(0.0, y))))
     if not solution.success and worst > 1e-8:

@@ -215,6 +215,7 @@ def integrate(
     derivation: Derivation | None = None,
     blowup_norm: float = BLOWUP_NORM,
     on_failure: str = "raise",
+    jacobian: str = "auto",
 ) -> Trajectory:
     """Integrate the overlap ODEs of SPEC from ``init`` and record the learning curve.
 
@@ -228,6 +229,13 @@ def integrate(
         blowup_norm: the state's max-norm that counts as a blow-up.
         on_failure: ``"raise"`` an :class:`IntegrationError` carrying the partial trajectory,
             or ``"return"`` it with ``status = -1``.
+        jacobian: what the implicit solvers differentiate with: ``"exact"`` — the drift's
+            exact Jacobian (:meth:`CompiledModel.jacobian
+            <overlapdyn.compile.CompiledModel.jacobian>`; derived and compiled once per
+            model, then cached); ``"solver"`` — the solver's own finite differences;
+            ``"auto"`` — exact for BDF and Radau (which evaluate it at every step they
+            refactor), the solver's for LSODA (which needs it only in stiff stretches, where
+            the one-time derivation seldom pays off) and the explicit methods (no Jacobian).
 
     Returns:
         The :class:`Trajectory` (status 0: reached ``t_end``; 1: a terminal event fired).
@@ -237,6 +245,7 @@ def integrate(
     compiled = model if isinstance(model, CompiledModel) else CompiledModel(model, derivation)
     spec = compiled.model
     save = save if isinstance(save, SaveAt) else SaveAt(float(save))
+    exact = _use_exact_jacobian(compiled, method, jacobian)
     y0 = compiled.pack(*init)
     M0, Q0, _ = compiled.unpack(y0)
     _check_initial(spec, M0, Q0)
@@ -264,13 +273,17 @@ def integrate(
         dy = compiled.rhs(t, y)
         return dy if np.all(np.isfinite(dy)) else np.zeros_like(y)
 
+    def guarded_jacobian(t, y):
+        return compiled.jacobian(t, y) if np.all(np.isfinite(y)) else np.zeros((y.size,) * 2)
+
     start = time.perf_counter()
     grid, t_end, blown_at = save.grid(), save.t_end, None
     for attempt in range(_BLOWUP_RETRIES):
         try:
             solution = scipy.integrate.solve_ivp(
                 guarded_rhs, (0.0, t_end), y0, method=method, t_eval=grid[grid <= t_end],
-                events=[state_event(e) for e in events] or None, rtol=rtol, atol=atol)
+                events=[state_event(e) for e in events] or None, rtol=rtol, atol=atol,
+                **({"jac": guarded_jacobian} if exact else {}))
             break
         except _BlowUp as blowup:
             # solve_ivp keeps nothing when the right-hand side raises: integrate again, to
@@ -313,7 +326,8 @@ def integrate(
     if failure is not None:
         status, message = -1, failure
     trajectory = _trajectory(compiled, ts, ys, status, message, {
-        "solver": {"method": method, "rtol": rtol, "atol": atol, "nfev": int(solution.nfev)},
+        "solver": {"method": method, "rtol": rtol, "atol": atol, "nfev": int(solution.nfev),
+                   "jacobian": "exact" if exact else "solver"},
         "events": fired, "kernels": compiled.method,
         "truncation_errors": compiled.truncation_errors,
         "wall_time_s": wall, "versions": library_versions(),
@@ -321,6 +335,23 @@ def integrate(
     if failure is not None and on_failure == "raise":
         raise IntegrationError(failure, trajectory)
     return trajectory
+
+
+IMPLICIT_METHODS = ("LSODA", "BDF", "Radau")
+
+
+def _use_exact_jacobian(compiled: CompiledModel, method: str, jacobian: str) -> bool:
+    """Whether ``solve_ivp`` gets the exact Jacobian (see :func:`integrate`'s ``jacobian``)."""
+    if jacobian not in ("auto", "exact", "solver"):
+        raise OverlapdynError(f"jacobian must be 'auto', 'exact' or 'solver', got {jacobian!r}")
+    if jacobian == "exact" and method not in IMPLICIT_METHODS:
+        raise OverlapdynError(f"method {method!r} uses no Jacobian; jacobian='exact' needs one "
+                              f"of {IMPLICIT_METHODS}")
+    if jacobian == "exact" and not compiled.has_exact_jacobian:
+        raise OverlapdynError("quadrature kernels have no formula to differentiate: use "
+                              "jacobian='solver', or derive the kernels another way")
+    return jacobian == "exact" or (jacobian == "auto" and method in ("BDF", "Radau")
+                                   and compiled.has_exact_jacobian)
 
 
 def _healthy(compiled: CompiledModel, y: np.ndarray, P: np.ndarray, scale: float,

@@ -1,0 +1,206 @@
+r"""Template: the exact Jacobian ``∂(dy/dt)/∂y`` of the drift in ``drift_loops.py``.
+
+The drift is a function of four arrays of expectations (``drift_loops.expectations``),
+
+    A^z (p, k),   A^λ (p, p),   B (p, p),   D (p,),
+
+each a sum of kernel values times products of ``u_j = c_p a_j``. ``expectation_gradients``
+follows the same loops and, at every kernel call, adds the kernel's partial derivatives
+(``<kernel>_acc``, printed from SymPy) to the derivative of the entry being summed, at the
+state positions of the kernel's arguments: the derivatives come out with respect to the
+state vector ``y = [M.ravel(), Q.ravel(), a]`` (``a`` only if trained) — shapes (p, k, n),
+(p, p, n), (p, p, n), (p, n) with n = len(y). ``drift_jacobian`` then differentiates
+SPEC's right-hand side (``rhs``) by the product rule. Q's entries are read as the drift
+reads them (``Q[j, l]`` and ``Q[l, j]`` are separate state entries), so the result is the
+derivative of ``rhs`` itself, entry by entry, as finite differences of it would estimate.
+"""
+
+import numpy as np
+from generated import (
+    LOOP,
+    I2ss_acc,
+    I3ss,
+    I3ss_acc,
+    I4sss,
+    I4sss_acc,
+    J2s_acc,
+    Tg1,
+    Tg1_acc,
+    Tgg,
+    Tgg_acc,
+    Tgl,
+    Tgl_acc,
+    Tgs,
+    Tgs_acc,
+    Tgz,
+    Tgz_acc,
+    student_pairs,
+)
+from numba import njit
+
+
+# ------------------------------------------------------------------------ rendered from here
+@njit(**LOOP)
+def student_pairs_gradient(Q, M, n):
+    # d S2[j, l]/dy and d J[j, l]/dy (I2ss and J2s at the block (λ_j, λ_l))
+    p, k = M.shape
+    dS2 = np.zeros((p, p, n))
+    dJ = np.zeros((p, p, n))
+    for j in range(p):
+        for l in range(j, p):
+            ijj, ijl, ill = p * k + j * p + j, p * k + j * p + l, p * k + l * p + l
+            I2ss_acc(Q[j, j], Q[j, l], Q[l, l], 1.0, dS2[j, l], ijj, ijl, ill)
+            J2s_acc(Q[j, j], Q[j, l], Q[l, l], 1.0, dJ[j, l], ijj, ijl, ill)
+            dS2[l, j] = dS2[j, l]
+            dJ[l, j] = dJ[j, l]
+    return dS2, dJ
+
+
+@njit(**LOOP)
+def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
+    p, k = M.shape
+    u = c_p * a
+    S2, J = student_pairs(Q)
+    dS2, dJ = student_pairs_gradient(Q, M, n)
+    Az = np.empty((p, k))
+    Al = np.empty((p, p))
+    B = np.empty((p, p))
+    D = np.empty(p)
+    dAz = np.zeros((p, k, n))
+    dAl = np.zeros((p, p, n))
+    dB = np.zeros((p, p, n))
+    dD = np.zeros((p, n))
+    iq = p * k           # Q[j, l] sits at iq + j p + l
+    ia = p * k + p * p   # a_j at ia + j (trained readout)
+    for j in range(p):
+        ijj = iq + j * p + j
+        for r in range(k):
+            ds = dAz[j, r]
+            s = Tgz(r, Q[j, j], M[j], v, P)
+            Tgz_acc(r, Q[j, j], M[j], v, P, 1.0, ds, ijj, j * k)
+            if mse:
+                for l in range(p):
+                    value = I3ss(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l])
+                    s -= u[l] * value
+                    I3ss_acc(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l], -u[l], ds,
+                             ijj, j * k + r, iq + j * p + l, -1, l * k + r, iq + l * p + l)
+                    if train_a:
+                        ds[ia + l] -= c_p * value
+            Az[j, r] = u[j] * s
+            ds *= u[j]
+            if train_a:
+                ds[ia + j] += c_p * s
+        for l in range(p):
+            ds = dAl[j, l]
+            ijl, ill = iq + j * p + l, iq + l * p + l
+            s = Tgl(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P)
+            Tgl_acc(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P, 1.0, ds, ijj, ijl, ill,
+                    j * k, l * k)
+            if mse:
+                for m in range(p):
+                    value = I3ss(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m])
+                    s -= u[m] * value
+                    I3ss_acc(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m], -u[m], ds,
+                             ijj, ijl, iq + j * p + m, ill, iq + l * p + m, iq + m * p + m)
+                    if train_a:
+                        ds[ia + m] -= c_p * value
+            Al[j, l] = u[j] * s
+            ds *= u[j]
+            if train_a:
+                ds[ia + j] += c_p * s
+    for j in range(p):
+        for l in range(j, p):
+            ds = dB[j, l]
+            ijj, ijl, ill = iq + j * p + j, iq + j * p + l, iq + l * p + l
+            s = Tgg(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P) + noise * J[j, l]
+            Tgg_acc(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P, 1.0, ds, ijj, ijl, ill,
+                    j * k, l * k)
+            ds += noise * dJ[j, l]
+            if mse:
+                for m in range(p):
+                    ijm, ilm, imm = iq + j * p + m, iq + l * p + m, iq + m * p + m
+                    value = Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m],
+                                M[j], M[l], M[m], v, P)
+                    s -= 2.0 * u[m] * value
+                    Tgs_acc(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m], M[j], M[l],
+                            M[m], v, P, -2.0 * u[m], ds, ijj, ijl, ijm, ill, ilm, imm,
+                            j * k, l * k, m * k)
+                    if train_a:
+                        ds[ia + m] -= 2.0 * c_p * value
+                    value = I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l], Q[l, m],
+                                  Q[l, m], Q[m, m], Q[m, m], Q[m, m])
+                    s += u[m] * u[m] * value
+                    I4sss_acc(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l], Q[l, m], Q[l, m],
+                              Q[m, m], Q[m, m], Q[m, m], u[m] * u[m], ds, ijj, ijl, ijm, ijm,
+                              ill, ilm, ilm, imm, imm, imm)
+                    if train_a:
+                        ds[ia + m] += 2.0 * c_p * u[m] * value
+                    for o in range(m + 1, p):
+                        ijo, ilo = iq + j * p + o, iq + l * p + o
+                        imo, ioo = iq + m * p + o, iq + o * p + o
+                        value = I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, o], Q[l, l], Q[l, m],
+                                      Q[l, o], Q[m, m], Q[m, o], Q[o, o])
+                        s += 2.0 * u[m] * u[o] * value
+                        I4sss_acc(Q[j, j], Q[j, l], Q[j, m], Q[j, o], Q[l, l], Q[l, m],
+                                  Q[l, o], Q[m, m], Q[m, o], Q[o, o], 2.0 * u[m] * u[o], ds,
+                                  ijj, ijl, ijm, ijo, ill, ilm, ilo, imm, imo, ioo)
+                        if train_a:
+                            ds[ia + m] += 2.0 * c_p * u[o] * value
+                            ds[ia + o] += 2.0 * c_p * u[m] * value
+            B[j, l] = u[j] * u[l] * s
+            ds *= u[j] * u[l]
+            if train_a:
+                ds[ia + j] += c_p * u[l] * s
+                ds[ia + l] += c_p * u[j] * s
+            B[l, j] = B[j, l]
+            dB[l, j] = ds
+    for j in range(p):
+        D[j] = Tg1(Q[j, j], M[j], v, P)
+        Tg1_acc(Q[j, j], M[j], v, P, 1.0, dD[j], iq + j * p + j, j * k)
+        if mse:
+            for l in range(p):
+                D[j] -= u[l] * S2[j, l]
+                dD[j] -= u[l] * dS2[j, l]
+                if train_a:
+                    dD[j, ia + l] -= c_p * S2[j, l]
+    return Az, Al, B, D, dAz, dAl, dB, dD
+
+
+@njit(**LOOP)
+def drift_jacobian(y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a,
+                   eta_a, a_fixed):
+    n = y.shape[0]
+    M = y[:p * k].copy().reshape((p, k))
+    Q = y[p * k:p * k + p * p].copy().reshape((p, p))
+    a = y[p * k + p * p:] if train_a else a_fixed
+    Az, Al, B, D, dAz, dAl, dB, dD = expectation_gradients(Q, M, a, c_p, v, P, noise, mse,
+                                                           n, train_a)
+    jac = np.zeros((n, n))
+    second = eta * eta * inv_nb
+    for j in range(p):
+        for r in range(k):
+            row = j * k + r
+            if spherical:
+                jac[row] = (eta * (dAz[j, r] - M[j, r] * dAl[j, j])
+                            - 0.5 * second * M[j, r] * dB[j, j])
+                jac[row, row] -= eta * Al[j, j] + 0.5 * second * B[j, j]
+            else:
+                jac[row] = eta * dAz[j, r]
+                jac[row, row] -= eta * omega
+        for l in range(p):
+            row = p * k + j * p + l
+            if spherical:
+                if j != l:
+                    jac[row] = (eta * (dAl[j, l] + dAl[l, j])
+                                - eta * Q[j, l] * (dAl[j, j] + dAl[l, l])
+                                + second * dB[j, l]
+                                - 0.5 * second * Q[j, l] * (dB[j, j] + dB[l, l]))
+                    jac[row, row] -= (eta * (Al[j, j] + Al[l, l])
+                                      + 0.5 * second * (B[j, j] + B[l, l]))
+            else:
+                jac[row] = eta * (dAl[j, l] + dAl[l, j]) + second * dB[j, l]
+                jac[row, row] -= 2.0 * eta * omega
+    if train_a:
+        for j in range(p):
+            jac[p * k + p * p + j] = eta_a * c_p * dD[j]
+    return jac
