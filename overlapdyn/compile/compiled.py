@@ -1,11 +1,11 @@
 r"""The compiled drift: SPEC's ODEs assembled from kernels in Numba loops over neurons.
 
 With ``u_j = c_p a_j``, ``G_j = u_j e σ'(λ_j)`` and ``e = y − ŷ`` (mse) or ``e = y``
-(correlation), the loops compute, at a state (M, Q, a),
+(correlation), the loops compute, at a state (M, Q, a)::
 
     A^z_jr = E[G_j z_r],   A^λ_jl = E[G_j λ_l],   B_jl = E[G_j G_l],   D_j = E[e σ(λ_j)],
 
-and the population risk R, from the kernels of :mod:`overlapdyn.derive.kernels`; e.g. for mse
+and the population risk R, from the kernels of :mod:`overlapdyn.derive.kernels`; e.g. for mse::
 
     A^z_jr = u_j ( E[σ'(λ_j) z_r g] − Σ_l u_l I3ss(λ_j, z_r, λ_l) ),
     B_jl  = u_j u_l ( E[σ'σ' g²] − 2 Σ_m u_m E[σ'_j σ'_l σ_m g]

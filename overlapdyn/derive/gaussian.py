@@ -539,7 +539,7 @@ def numeric_expectation(
         parameters: values of the integrand's constant symbols.
         n_nodes: nodes per eigen-direction. Default: exact for polynomial integrands
             (⌊degree/2⌋ + 1); otherwise as many as a 10⁶-point grid allows (≤ 64).
-            Non-smooth integrands (relu, |x|) converge only algebraically in n_nodes.
+            Non-smooth integrands (relu, ``|x|``) converge only algebraically in n_nodes.
 
     Raises:
         CovarianceError: covariance not symmetric positive semi-definite, or a missing value.

@@ -25,14 +25,16 @@ matching block of Ω (e.g. ``I3ss(Q_jj, M_jr, Q_jl, P_rr, M_lr, Q_ll)`` for the 
 formula below handles. For a multi-index target g(z1..zk) the teacher kernels involve the
 whole latent block, with P fixed numerically at derivation time:
 
-=========  ==========================================  =====================
-``Tg1``    E[σ(λ1) g(z)]            args q_11, m_1_*    risk, da
-``Tgz_r``  E[σ'(λ1) z_r g(z)]       args q_11, m_1_*    E[G_j z_r]
-``Tgl``    E[σ'(λ1) λ2 g(z)]        args q_11..q_22, m   E[G_j λ_l]
-``Tgg``    E[σ'(λ1) σ'(λ2) g(z)²]   args q_11..q_22, m   E[G_j G_l]
-``Tgs``    E[σ'(λ1) σ'(λ2) σ(λ3) g]  args q_11..q_33, m  E[G_j G_l]
-``Eg2``    E[g(z)²]                 constant            risk
-=========  ==========================================  =====================
+=========  =========================  ======================  ===========
+kernel     expectation                args                    role
+=========  =========================  ======================  ===========
+``Tg1``    E[σ(λ1) g(z)]              q_11, m_1_*             risk, da
+``Tgz_r``  E[σ'(λ1) z_r g(z)]         q_11, m_1_*             E[G_j z_r]
+``Tgl``    E[σ'(λ1) λ2 g(z)]          q_11..q_22, m           E[G_j λ_l]
+``Tgg``    E[σ'(λ1) σ'(λ2) g(z)²]     q_11..q_22, m           E[G_j G_l]
+``Tgs``    E[σ'(λ1) σ'(λ2) σ(λ3) g]   q_11..q_33, m           E[G_j G_l]
+``Eg2``    E[g(z)²]                   constant                risk
+=========  =========================  ======================  ===========
 
 (``m_a_r`` is the overlap of the a-th student field with z_r.)
 

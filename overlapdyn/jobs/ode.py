@@ -33,8 +33,9 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
         t_end: overrides ``integrate.t_end``.
 
     Raises:
-        ConfigError: a malformed file. IntegrationError: a blow-up, raised after the partial
-        trajectory (status −1) and the other outputs have been written.
+        ConfigError: a malformed file.
+        IntegrationError: a blow-up, raised after the partial trajectory (status −1) and the
+            other outputs have been written.
     """
     model, config = load_run(path)
     if t_end is not None:

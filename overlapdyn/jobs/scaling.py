@@ -89,7 +89,7 @@ def run_scaling(
         threshold: the cosine overlap that counts as escaped.
         scale_eta: scale η as ``η₀ d^{−(ℓ−2)/2}`` (ℓ ≥ 3).
         t_max: horizon of every run (default: see the measuring functions).
-        tolerance: |fitted − predicted| exponent that counts as agreement in the report.
+        tolerance: ``|fitted − predicted|`` exponent that counts as agreement in the report.
         progress: progress bars.
     """
     if route not in ROUTES:
