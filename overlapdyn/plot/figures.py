@@ -2,8 +2,9 @@
 
 Every function builds a :class:`matplotlib.figure.Figure` (or draws into the ``ax`` given) and
 returns the figure; nothing is registered with pyplot, so nothing leaks between calls, threads
-or tests. Symbols follow SPEC.md: ``t = steps/d``, ``n = t·d·n_b``, ``M = WUᵀ/d`` (p×k),
-``Q = WWᵀ/d`` (p×p), population risk ``R(t)``; indices j (student) and r (latent) start at 1.
+or tests. Symbols follow the conventions page (SPEC): ``t = steps/d``, ``n = t·d·n_b``,
+``M = WUᵀ/d`` (p×k), ``Q = WWᵀ/d`` (p×p), population risk ``R(t)``; indices j (student) and r
+(latent) start at 1.
 """
 
 from __future__ import annotations
