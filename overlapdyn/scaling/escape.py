@@ -43,6 +43,7 @@ __all__ = [
     "EscapeTimes",
     "escape_start",
     "escape_time",
+    "learned_overlaps",
     "measure_escape_ode",
     "measure_escape_simulated",
     "model_at",
