@@ -63,7 +63,8 @@ napoleon_attr_annotations = True
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|scipy|sympy|xarray|matplotlib|dask|distributed|numba|pathlib|"
-               r"collections|typing|os|types|argparse)\..*"),
+               r"collections|typing|os|types|argparse|functools|sys|importlib)\..*"),
+    (r"py:class", r"overlapdyn\.storage\.memo\.[FM]"),  # type variables
     (r"py:class", r"Figure|Axes"),  # Matplotlib's, named in string annotations
 ]
 

@@ -59,7 +59,6 @@ Where each kernel comes from (:class:`Derivation`):
 
 from __future__ import annotations
 
-import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -70,6 +69,7 @@ from ..errors import NotPolynomialError, OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.spec import Model
+from ..storage.memo import memoised
 from .gaussian import GaussianFields, expectation
 from .hermite import hermite_expansion
 from .multihermite import multivariate_hermite
@@ -346,7 +346,7 @@ def derive_kernels(model: Model, derivation: Derivation = Derivation()) -> Kerne
                    derivation.hermite_order, derivation.quadrature_nodes)
 
 
-@functools.lru_cache(maxsize=64)
+@memoised(maxsize=64)
 def _derive(student: str, target: tuple, P: tuple | None, k: int, method: str,
             order: int, nodes: int) -> KernelSet:
     teacher_name, expression = target
