@@ -3,22 +3,34 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+DOCS_STAMP := $(VENV)/.docs-installed-stamp
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test demo docs bench lint clean
 
 install: $(STAMP)
 
-# Re-install whenever the package metadata changes.
+# Re-install whenever the package metadata changes. The test suite builds the docs too
+# (tests/test_docs.py), so `make test` installs both extras.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
+
+# `make docs` needs only the docs extra (a venv made by `make test` already has it).
+$(DOCS_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
 	$(BIN)/overlapdyn demo --out outputs/demo
+
+# HTML into docs/_build/html; every warning is an error.
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \
@@ -28,4 +40,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) outputs .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) outputs .pytest_cache .ruff_cache .hypothesis docs/_build

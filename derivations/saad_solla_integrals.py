@@ -13,8 +13,9 @@ arguments ``(a, b, c, d)`` zero-mean Gaussian with covariance ``C`` *in the orde
     I4(a, b, c, d) = E[g'(a) g'(b) g(c) g(d)]
     J2(a, b)       = E[g'(a) g'(b)]
 
-Their role in the ODE (SPEC.md, MSE loss, committee target ``y = c_k Σ_r b_r g(z_r) + √Δ ξ``,
-student ``ŷ = c_p Σ_j a_j g(λ_j)``, ``G_j = c_p a_j e g'(λ_j)``, ``e = y − ŷ``):
+Their role in the ODE (docs/conventions.md, MSE loss, committee target
+``y = c_k Σ_r b_r g(z_r) + √Δ ξ``, student ``ŷ = c_p Σ_j a_j g(λ_j)``,
+``G_j = c_p a_j e g'(λ_j)``, ``e = y − ŷ``):
 
 * the first-order ("gradient") drifts ``η E[G_j z_r]`` of ``dM/dt`` and ``η E[G_j λ_l]`` of
   ``dQ/dt`` are sums of I3 terms, e.g.

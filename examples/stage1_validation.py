@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from overlapdyn.depth.first_layer import validate_stage1
-from overlapdyn.plot.figures import plot_stage1, save_figure
+from overlapdyn.plot import plot_stage1, save_figure
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--ds", type=int, nargs="+", default=[64, 256, 1024])

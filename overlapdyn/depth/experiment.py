@@ -3,8 +3,9 @@ r"""The κ sweep of a depth experiment and the ``overlapdyn depth`` job.
 For each seed a target draw and a test set; for each κ a training set of ``n = round(d^κ)``
 samples and every method of :func:`overlapdyn.depth.training.run_instance`. :class:`DepthResult`
 holds the per-(κ, seed) arrays with the full configuration (median, percentile band,
-half-rise κ of the overlaps, a Markdown table, save/load); :func:`depth_job` writes the
-thresholds report, ``result.npz`` (+ JSON), ``fig2.png`` and ``table.md``.
+half-rise κ of the overlaps, a Markdown table, save/load);
+:func:`~overlapdyn.jobs.depth.depth_job` writes the thresholds report, ``result.npz``
+(+ JSON), ``fig2.png`` and ``table.md``.
 """
 
 from __future__ import annotations

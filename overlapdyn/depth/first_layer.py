@@ -239,7 +239,7 @@ class Stage1Validation:
 
     @property
     def exponent(self) -> float:
-        """Slope of log gap against log d (theory: about −ε/2, see the module docstring)."""
+        """Slope of log gap against log d (theory about −ε/2, see the module docstring)."""
         return float(np.polyfit(np.log(self.ds), np.log(self.gap), 1)[0])
 
     def table(self) -> str:

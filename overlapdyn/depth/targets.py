@@ -66,7 +66,7 @@ def inner_polynomial(spec: str, *, normalize: bool = True) -> tuple[np.ndarray, 
     """Hermite coefficients of the inner function ``P`` (a polynomial), normalised or not.
 
     Args:
-        spec: a name in :data:`INNER_NAMES` (``"P3"``, ``"P3-code"``, ``"P2"``) or a
+        spec: a name in ``INNER_NAMES`` (``"P3"``, ``"P3-code"``, ``"P2"``) or a
             polynomial formula in ``x`` (``"He2(x) + 2*He3(x)"``).
         normalize: rescale to ``E[P] = 0``, ``E[P²] = 1`` (drop ``c₀``, divide by the norm).
 
@@ -150,7 +150,7 @@ class HierarchicalTarget:
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        """Number of features per level: ``round(d^ε_ℓ)`` for ℓ = 1..L, then r on top.
+        """Number of features per level — ``round(d^ε_ℓ)`` for ℓ = 1..L, then r on top.
 
         With a single level and r = 1 this is ``(d₁, 1)``: d₁ fields summed into h*.
         The top level always has r features (its ε is that of ``r``: ε_{L+1} = log r/log d).
@@ -160,7 +160,7 @@ class HierarchicalTarget:
 
     @property
     def is_sight(self) -> bool:
-        """One level and one top index: ``y = g*(a*ᵀ P(W* x)/√d₁)``."""
+        """One level and one top index, ``y = g*(a*ᵀ P(W* x)/√d₁)``."""
         return len(self.levels) == 1 and self.r == 1
 
     @property

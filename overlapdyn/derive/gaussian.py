@@ -46,7 +46,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -58,6 +57,7 @@ from sympy.polys.rings import PolyElement, ring
 from ..errors import CovarianceError, FieldMismatchError, NotPolynomialError, OverlapdynError
 from ..model.checks import check_covariance
 from ..model.expressions import parse_expression
+from ..storage.memo import BoundedCache, clear_memos, memoised, register_memo
 from .hermite import gauss_hermite_rule
 
 __all__ = [
@@ -184,7 +184,7 @@ class GaussianFields:
 # --------------------------------------------------------------------------- exact engine
 
 
-@functools.cache
+@memoised(maxsize=None)
 def _pair_index(n_fields: int) -> tuple[tuple[int, ...], ...]:
     """``index[i][j]`` = position of the unordered pair {i, j} in the upper triangle."""
     index = [[0] * n_fields for _ in range(n_fields)]
@@ -194,7 +194,7 @@ def _pair_index(n_fields: int) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(row) for row in index)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@memoised(maxsize=1 << 16)
 def moment(alpha: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
     """``E[φ^α]`` for ``φ ~ N(0, C)`` as ``((exponents, coefficient), …)``.
 
@@ -244,46 +244,25 @@ def moment(alpha: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
     return tuple(terms)
 
 
-class _LRU:
-    """A small bounded mapping from canonical inputs to results (least recently used out)."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.data = size, OrderedDict()
-        self.hits = self.misses = 0
-
-    def get(self, key):
-        if key in self.data:
-            self.hits += 1
-            self.data.move_to_end(key)
-            return self.data[key]
-        self.misses += 1
-        return None
-
-    def put(self, key, value) -> None:
-        self.data[key] = value
-        self.data.move_to_end(key)
-        while len(self.data) > self.size:
-            self.data.popitem(last=False)
-
-
-_RESULTS = _LRU(4096)
+# canonical input → [PolyElement, its SymPy expression once asked for]
+_RESULTS = register_memo("overlapdyn.derive.gaussian.expectation", BoundedCache(4096))
 
 
 def clear_caches() -> None:
-    """Forget every memoised moment and cached expectation (e.g. to time a cold start)."""
-    moment.cache_clear()
-    _RESULTS.data.clear()
-    _RESULTS.hits = _RESULTS.misses = 0
+    """Forget every in-memory cache of the derive stage — moments, expectations, parsed
+    integrands, quadrature rules and grids, kernel sets — e.g. to time a cold start
+    (:func:`overlapdyn.compile.cache.clear` also empties the compiled code's caches)."""
+    clear_memos("overlapdyn.derive.")
 
 
 def cache_info() -> dict[str, int]:
     """Hits, misses and sizes of the expectation cache and of the moment memo."""
-    moments = moment.cache_info()
-    return {"hits": _RESULTS.hits, "misses": _RESULTS.misses, "size": len(_RESULTS.data),
-            "moments": moments.currsize}
+    results = _RESULTS.cache_info()
+    return {"hits": results.hits, "misses": results.misses, "size": results.currsize,
+            "moments": moment.cache_info().currsize}
 
 
-@functools.lru_cache(maxsize=1024)
+@memoised(maxsize=1024)
 def _parsed(text: str, names: tuple[str, ...]) -> sympy.Expr:
     return sympy.sympify(parse_expression(text, names))
 
@@ -462,7 +441,7 @@ def _substitute_entries(terms: dict, entries: list[sympy.Expr], coefficient_gens
 # --------------------------------------------------------------------------- numeric engine
 
 
-@functools.lru_cache(maxsize=32)
+@memoised(maxsize=32)
 def standard_grid(rank: int, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = gauss_hermite_rule(n_nodes)
     grid = np.stack(np.meshgrid(*([nodes] * rank), indexing="ij"), 0).reshape(rank, -1)
@@ -506,7 +485,7 @@ def gaussian_cubature(covariance: np.ndarray, n_nodes: int, *, label: str = "C",
     return _grid_points(factor, n_nodes, max_points)
 
 
-@functools.lru_cache(maxsize=256)
+@memoised(maxsize=256)
 def _compiled(expr: sympy.Expr, names: tuple[str, ...]) -> tuple[Callable, int | None]:
     symbols = [sympy.Symbol(n) for n in names]
     function = sympy.lambdify(symbols, expr, modules=["scipy", "numpy"])
@@ -539,7 +518,7 @@ def numeric_expectation(
         parameters: values of the integrand's constant symbols.
         n_nodes: nodes per eigen-direction. Default: exact for polynomial integrands
             (⌊degree/2⌋ + 1); otherwise as many as a 10⁶-point grid allows (≤ 64).
-            Non-smooth integrands (relu, |x|) converge only algebraically in n_nodes.
+            Non-smooth integrands (relu, ``|x|``) converge only algebraically in n_nodes.
 
     Raises:
         CovarianceError: covariance not symmetric positive semi-definite, or a missing value.

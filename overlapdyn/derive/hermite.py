@@ -21,7 +21,6 @@ function's kinks) when the integrand is too rough for Gauss–Hermite to converg
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import sympy
 
 from ..errors import OverlapdynError, QuadratureError
 from ..model.activations import Activation, X, activation
+from ..storage.memo import memoised
 
 __all__ = [
     "He",
@@ -92,7 +92,7 @@ def hermite_values(order: int, x: np.ndarray, *, normalized: bool = False) -> np
     return out
 
 
-@functools.lru_cache(maxsize=64)
+@memoised(maxsize=64)
 def gauss_hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights of the n-point rule for the standard Gaussian: ``E[f] ≈ Σ w_i f(x_i)``.
 

@@ -25,14 +25,16 @@ matching block of Ω (e.g. ``I3ss(Q_jj, M_jr, Q_jl, P_rr, M_lr, Q_ll)`` for the 
 formula below handles. For a multi-index target g(z1..zk) the teacher kernels involve the
 whole latent block, with P fixed numerically at derivation time:
 
-=========  ==========================================  =====================
-``Tg1``    E[σ(λ1) g(z)]            args q_11, m_1_*    risk, da
-``Tgz_r``  E[σ'(λ1) z_r g(z)]       args q_11, m_1_*    E[G_j z_r]
-``Tgl``    E[σ'(λ1) λ2 g(z)]        args q_11..q_22, m   E[G_j λ_l]
-``Tgg``    E[σ'(λ1) σ'(λ2) g(z)²]   args q_11..q_22, m   E[G_j G_l]
-``Tgs``    E[σ'(λ1) σ'(λ2) σ(λ3) g]  args q_11..q_33, m  E[G_j G_l]
-``Eg2``    E[g(z)²]                 constant            risk
-=========  ==========================================  =====================
+=========  =========================  ======================  ===========
+kernel     expectation                args                    role
+=========  =========================  ======================  ===========
+``Tg1``    E[σ(λ1) g(z)]              q_11, m_1_*             risk, da
+``Tgz_r``  E[σ'(λ1) z_r g(z)]         q_11, m_1_*             E[G_j z_r]
+``Tgl``    E[σ'(λ1) λ2 g(z)]          q_11..q_22, m           E[G_j λ_l]
+``Tgg``    E[σ'(λ1) σ'(λ2) g(z)²]     q_11..q_22, m           E[G_j G_l]
+``Tgs``    E[σ'(λ1) σ'(λ2) σ(λ3) g]   q_11..q_33, m           E[G_j G_l]
+``Eg2``    E[g(z)²]                   constant                risk
+=========  =========================  ======================  ===========
 
 (``m_a_r`` is the overlap of the a-th student field with z_r.)
 
@@ -57,7 +59,6 @@ Where each kernel comes from (:class:`Derivation`):
 
 from __future__ import annotations
 
-import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -68,6 +69,7 @@ from ..errors import NotPolynomialError, OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.spec import Model
+from ..storage.memo import memoised
 from .gaussian import GaussianFields, expectation
 from .hermite import hermite_expansion
 from .multihermite import multivariate_hermite
@@ -344,7 +346,7 @@ def derive_kernels(model: Model, derivation: Derivation = Derivation()) -> Kerne
                    derivation.hermite_order, derivation.quadrature_nodes)
 
 
-@functools.lru_cache(maxsize=64)
+@memoised(maxsize=64)
 def _derive(student: str, target: tuple, P: tuple | None, k: int, method: str,
             order: int, nodes: int) -> KernelSet:
     teacher_name, expression = target

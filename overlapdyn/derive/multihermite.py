@@ -19,7 +19,6 @@ error of the truncation
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import sympy
 
 from ..errors import OverlapdynError
 from ..model.expressions import parse_expression
+from ..storage.memo import memoised
 from .gaussian import standard_grid
 from .hermite import (
     X,
@@ -76,7 +76,7 @@ class MultivariateHermite:
             for nu, c in self.coefficients.items()))
 
 
-@functools.lru_cache(maxsize=64)
+@memoised(maxsize=64)
 def _monomial_to_hermite(n: int) -> tuple[tuple[int, sympy.Expr], ...]:
     """``x^n = Σ_m n!/(m!(n−2m)! 2^m) He_{n−2m}(x)``: pairs (degree, coefficient)."""
     return tuple((m, c) for m, c in enumerate(polynomial_to_hermite(X**n)) if c != 0)

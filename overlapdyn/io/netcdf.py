@@ -44,6 +44,7 @@ from ..sweeps.sweep import Sweep
 
 __all__ = ["STATUS", "aggregate", "load_dataset", "save_dataset"]
 
+#: The ``status`` flag of each point of a dataset (CF flag values and meanings).
 STATUS = {"missing": 0, "done": 1, "failed": 2}
 
 

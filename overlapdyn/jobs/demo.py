@@ -15,6 +15,7 @@ every number and the configuration that produced it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 from dataclasses import dataclass
@@ -27,10 +28,14 @@ from ..derive.gaussian import GaussianFields, expectation, numeric_expectation
 from ..derive.hermite import hermite_expansion
 from ..model.spec import Model, Protocol, Student, Target
 from ..ode.integrator import SaveAt, initial_overlaps, integrate
-from ..plot.figures import plot_learning_curve, plot_overlaps, save_figure
+from ..plot.axes import save_figure
+from ..plot.trajectories import plot_learning_curve, plot_overlaps
 from ..storage.versions import __version__
 
-__all__ = ["DemoConfig", "run_demo"]
+__all__ = ["HELP", "DemoConfig", "add_arguments", "run", "run_demo"]
+
+HELP = ("derive and check a few expectations; tabulate Hermite coefficients and information "
+        "exponents")
 
 DEMO_LINKS = ("linear", "relu", "abs", "erf", "tanh", "sigmoid", "softplus", "He2", "He3",
               "He4", "He3(x) + He4(x)", "x**2")
@@ -43,6 +48,19 @@ DEMO_EXPECTATIONS = (
      "3*He2(lambda1)*z1*He3(z1)"),
     ("E[He3'(λ1) He3'(λ2) He3(z1)²]  (I4-type)", "9*He2(lambda1)*He2(lambda2)*He3(z1)**2"),
 )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``overlapdyn demo``."""
+    parser.add_argument("--out", default="outputs/demo",
+                        help="output folder (default: %(default)s)")
+    parser.add_argument("--order", type=int, default=8, help="Hermite truncation order")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random Ω check")
+
+
+def run(args: argparse.Namespace) -> None:
+    """``overlapdyn demo``: :func:`run_demo` into ``--out``."""
+    run_demo(Path(args.out), DemoConfig(order=args.order, seed=args.seed))
 
 
 @dataclass(frozen=True)
@@ -182,3 +200,4 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig()) -> dict:
     (out / "demo.json").write_text(json.dumps(payload, indent=2) + "\n")
     print(f"wrote {out}/: report.txt, expectations.tex, demo.json, *.npz, *.png")
     return payload
+

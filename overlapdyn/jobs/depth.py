@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from ..depth.experiment import DepthResult, run_depth
+from ..depth.recovery import unsupported, weak_recovery
+from ..depth.targets import HierarchicalTarget, compositional_exponents, thresholds
 from ..io.toml import load_depth_config
+from ..plot.axes import save_figure
+from ..plot.depth import plot_depth
 from ..storage.files import atomic_write_text
+from .folders import output_folder
+
+__all__ = ["HELP", "add_arguments", "depth_job", "run"]
+
+HELP = ("hierarchical (SIGHT) target: three-layer layer-wise training vs two-layer, kernel "
+        "and random features over κ = log n/log d (the paper's Fig. 2)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``overlapdyn depth``."""
+    parser.add_argument("config", help="TOML file: [target], [network], [training], [sweep] "
+                        "(see examples/depth/fig2.toml)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: outputs/depth-<config file stem>)")
+    parser.add_argument("--points", type=int, default=None,
+                        help="κ points (overrides sweep)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds (overrides sweep)")
+    parser.add_argument("--d", type=int, default=None,
+                        help="input dimension (overrides target)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> None:
+    """``overlapdyn depth``: :func:`depth_job` with the options given."""
+    depth_job(args.config, args.out, points=args.points, seeds=args.seeds, d=args.d,
+              progress=not args.quiet)
 
 
 def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: int | None = None,
@@ -20,9 +51,6 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
 
     ``points``, ``seeds``, ``d`` override the file's values (a smaller run of the same setup).
     """
-    from ..depth.targets import compositional_exponents, thresholds
-    from ..plot.figures import plot_depth, save_figure
-
     config = load_depth_config(path)
     if points is not None or seeds is not None:
         config = dataclasses.replace(config, sweep=dataclasses.replace(
@@ -30,24 +58,36 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
             seeds=config.sweep.seeds if seeds is None else seeds))
     if d is not None:
         config = dataclasses.replace(config, target=dataclasses.replace(config.target, d=d))
-    out = Path(out_dir) if out_dir is not None else Path("outputs") / f"depth-{Path(path).stem}"
+    out = output_folder(out_dir, path, "depth")
     out.mkdir(parents=True, exist_ok=True)
-    target = config.target
+    header = _theory(config.target)
+    atomic_write_text(out / "thresholds.txt", header + "\n")
+    print(header)
+    result = run_depth(config, progress=progress)
+    result.save(out / "result.npz")
+    save_figure(plot_depth(result), out / "fig2.png")
+    summary = _summary(result)
+    atomic_write_text(out / "table.md", summary)
+    print(summary + f"written to {out}/")
+    return result
+
+
+def _theory(target: HierarchicalTarget) -> str:
+    """The predicted thresholds, the information exponents and, for a SIGHT target, the
+    finite-d weak-recovery point: the header of ``thresholds.txt``."""
     report = thresholds(target.levels, len(target.polynomial()) - 1, target.r)
     exponents = compositional_exponents(target)
     header = report.table() + "\n" + (
         f"information exponents: g* {exponents['ie_outer']}, P {exponents['ie_inner']}; "
         f"compositional, per level (z … h*): {exponents['per_level']}; paper's assumptions "
         + ("hold" if exponents["assumptions_hold"] else f"fail: {exponents['reason']}"))
-    from ..depth.recovery import unsupported, weak_recovery
     if not unsupported(target):
         header += "\n" + weak_recovery(target).describe()
-    atomic_write_text(out / "thresholds.txt", header + "\n")
-    print(header)
-    result = run_depth(config, progress=progress)
-    result.save(out / "result.npz")
-    save_figure(plot_depth(result), out / "fig2.png")
+    return header
 
+
+def _summary(result: DepthResult) -> str:
+    """The table of medians, the onsets, the crossover and the wall times: ``table.md``."""
     def fmt(value):
         return "n/a" if value is None else f"{value:.2f}"
     onsets = "; ".join(f"{q} half-rise at κ ≈ {fmt(result.onset(q))}"
@@ -56,9 +96,6 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
     crossing = result.crossover() if "M_h" in result.values else None
     crossing = ("M_h stays below M_W (the paper draws them on separate scales)"
                 if crossing is None else f"M_h crosses M_W at κ ≈ {crossing:.2f}")
-    summary = (f"{result.table()}\n\nmedian over {config.sweep.seeds} seeds; Var y = "
-               f"{np.median(result.null_error):.3f}; {onsets}; {crossing}\n"
-               f"wall time {result.wall_s:.1f} s ({times})\n")
-    atomic_write_text(out / "table.md", summary)
-    print(summary + f"written to {out}/")
-    return result
+    return (f"{result.table()}\n\nmedian over {result.config.sweep.seeds} seeds; Var y = "
+            f"{np.median(result.null_error):.3f}; {onsets}; {crossing}\n"
+            f"wall time {result.wall_s:.1f} s ({times})\n")

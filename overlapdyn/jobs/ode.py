@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import time
@@ -15,10 +16,32 @@ from ..io.toml import load_run
 from ..ode.config import IntegrateConfig
 from ..ode.integrator import integrate
 from ..ode.trajectory import Trajectory
+from ..plot.axes import save_figure
+from ..plot.trajectories import plot_learning_curve, plot_overlap_heatmap, plot_overlaps
 from ..storage.versions import __version__
+from .folders import output_folder
+
+__all__ = ["HELP", "OUTPUTS", "add_arguments", "run", "run_ode"]
+
+HELP = ("integrate the overlap ODEs of a model TOML file (see examples/) and write "
+        "trajectory, config and figures")
 
 OUTPUTS = ("trajectory.npz", "config.json", "learning_curve.png", "overlaps.png",
            "overlap_heatmap.png")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``overlapdyn ode``."""
+    parser.add_argument("config", help="TOML file: [target], [student], [protocol], [integrate]")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: outputs/<config file stem>)")
+    parser.add_argument("--t-end", type=float, default=None,
+                        help="final time t = steps/d (overrides integrate.t_end)")
+
+
+def run(args: argparse.Namespace) -> None:
+    """``overlapdyn ode``: :func:`run_ode` into ``--out``."""
+    run_ode(args.config, output_folder(args.out, args.config), t_end=args.t_end)
 
 
 def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
@@ -33,8 +56,9 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
         t_end: overrides ``integrate.t_end``.
 
     Raises:
-        ConfigError: a malformed file. IntegrationError: a blow-up, raised after the partial
-        trajectory (status −1) and the other outputs have been written.
+        ConfigError: a malformed file.
+        IntegrationError: a blow-up, raised after the partial trajectory (status −1) and the
+            other outputs have been written.
     """
     model, config = load_run(path)
     if t_end is not None:
@@ -63,14 +87,6 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
 
 def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *,
                    source: Path, compile_s: float, from_cache: bool) -> None:
-    # Matplotlib only when figures are drawn: a sweep imports this module for IntegrateConfig
-    from ..plot.figures import (
-        plot_learning_curve,
-        plot_overlap_heatmap,
-        plot_overlaps,
-        save_figure,
-    )
-
     tr, meta = trajectory, trajectory.metadata
     tr.save(out / "trajectory.npz")
     run = {

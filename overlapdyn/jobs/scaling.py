@@ -10,6 +10,7 @@ the model's configuration.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OverlapdynError
+from ..io.toml import load_run
 from ..model.spec import Model
 from ..ode.integrator import Event, SaveAt, integrate, overlap_cosines
-from ..plot.figures import plot_escape_curves, plot_escape_scaling, plot_saddles, save_figure
+from ..plot.axes import save_figure
+from ..plot.scaling import plot_escape_curves, plot_escape_scaling, plot_saddles
 from ..scaling.escape import (
     EscapeTimes,
     escape_start,
@@ -30,10 +33,50 @@ from ..scaling.escape import (
 from ..scaling.prediction import ScalingPrediction, predict_scaling
 from ..scaling.saddles import SaddleToSaddle, saddle_to_saddle
 from ..storage.files import atomic_write_text
+from .folders import output_folder
 
-__all__ = ["ScalingReport", "run_scaling"]
+__all__ = ["HELP", "ScalingReport", "add_arguments", "run", "run_scaling"]
+
+HELP = ("information exponent / leap, predicted sample complexity, and escape times from a "
+        "random start measured over d, with fitted exponents")
 
 ROUTES = ("ode", "simulation", "both")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``overlapdyn scaling``."""
+    parser.add_argument("config", help="model TOML file; its protocol.eta is η₀ of the "
+                        "learning-rate scaling η = η₀ d^(−(ℓ−2)/2) (ℓ ≥ 3)")
+    parser.add_argument("--d", type=int, nargs="+",
+                        default=[256, 512, 1024, 2048, 4096, 8192, 16384],
+                        help="dimensions, at least two (default: %(default)s)")
+    parser.add_argument("--route", choices=ROUTES, default="ode",
+                        help="measure on the ODE (M₀ = d^-1/2), on simulated SGD, or both")
+    parser.add_argument("--seeds", type=int, default=8,
+                        help="simulated runs per d (default: 8)")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="cosine overlap that counts as escaped (default: 0.5)")
+    parser.add_argument("--fixed-eta", action="store_true",
+                        help="keep η = η₀ at every d instead of the predicted scaling")
+    parser.add_argument("--t-max", type=float, default=None,
+                        help="longest time t = steps/d of a run (default: sized from the "
+                        "prediction)")
+    parser.add_argument("--tolerance", type=float, default=0.15,
+                        help="|fitted − predicted| exponent that counts as agreement")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: outputs/scaling-<config file stem>)")
+
+
+def run(args: argparse.Namespace) -> None:
+    """``overlapdyn scaling``: :func:`run_scaling` on the file's model into OUT; print the
+    report."""
+    model, _ = load_run(args.config)
+    out = output_folder(args.out, args.config, "scaling")
+    report = run_scaling(model, args.d, out, route=args.route, seeds=args.seeds,
+                         threshold=args.threshold, scale_eta=not args.fixed_eta,
+                         t_max=args.t_max, tolerance=args.tolerance)
+    print(report.text())
+    print(f"wrote report.txt, scaling.json and the figures to {out}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +132,7 @@ def run_scaling(
         threshold: the cosine overlap that counts as escaped.
         scale_eta: scale η as ``η₀ d^{−(ℓ−2)/2}`` (ℓ ≥ 3).
         t_max: horizon of every run (default: see the measuring functions).
-        tolerance: |fitted − predicted| exponent that counts as agreement in the report.
+        tolerance: ``|fitted − predicted|`` exponent that counts as agreement in the report.
         progress: progress bars.
     """
     if route not in ROUTES:

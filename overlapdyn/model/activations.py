@@ -14,7 +14,7 @@ name           σ(x)                                        Hermite coefficients
 ``square``     x²                                          exact (polynomial)
 ``He<n>``      He_n(x), probabilists' Hermite, any n ≥ 0   exact (polynomial)
 ``relu``       max(0, x)                                   exact (closed form)
-``abs``        |x|                                         exact (closed form)
+``abs``        ``|x|``                                     exact (closed form)
 ``erf``        erf(x/√2)  — the Saad–Solla convention      exact (closed form)
 ``tanh``       tanh(x)                                     Gauss–Hermite
 ``sigmoid``    1/(1 + e^(−x))                              Gauss–Hermite

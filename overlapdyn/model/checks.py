@@ -29,6 +29,7 @@ def check_integer(value, name: str, minimum: int) -> int:
 
 
 def check_finite(value, name: str) -> float:
+    """``value`` as a finite float."""
     try:
         number = float(value)
     except (TypeError, ValueError) as error:
@@ -54,6 +55,8 @@ def check_flag(value, name: str) -> bool:
 
 
 def check_floats(values, name: str, length: int | None = None) -> tuple[float, ...]:
+    """``values`` (any array-like) as a flat tuple of finite floats; ``length`` entries if
+    given."""
     try:
         out = tuple(float(v) for v in np.ravel(values))
     except (TypeError, ValueError) as error:

@@ -2,7 +2,7 @@
 
 One :class:`Model` drives everything (ODE, state evolution, simulator, scaling tools). It is
 built in Python or read from TOML (:func:`load_model`); ``examples/`` holds annotated files.
-Symbols follow SPEC.md:
+Symbols follow the documentation's conventions page (SPEC):
 
 * target ``y = g(z_1..z_k) + √Δ ξ`` — a committee ``g = c_k Σ_r b_r σ*(z_r)`` or any formula
   in ``z1..zk``; teacher Gram matrix ``P = UUᵀ/d`` (default ``I_k``);

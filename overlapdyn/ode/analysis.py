@@ -94,7 +94,7 @@ class FixedPoint:
         eigenvalues: of the Jacobian restricted to the free coordinates, sorted by
             decreasing real part.
         eigenvectors: the matching eigenvectors (columns) in the free coordinates.
-        residual: max |dy/dt| at the point.
+        residual: max ``|dy/dt|`` at the point.
         compiled: the compiled model it belongs to.
     """
 
@@ -119,7 +119,7 @@ class FixedPoint:
 
     @property
     def growth_rate(self) -> float:
-        """Largest real part λ₊ of the eigenvalues (> 0: unstable, e.g. a plateau)."""
+        """Largest real part λ₊ of the eigenvalues (> 0 means unstable, e.g. a plateau)."""
         return float(self.eigenvalues[0].real)
 
     def escape_time(self, start_distance: float, exit_distance: float = 0.1) -> float:

@@ -136,10 +136,11 @@ def RiskBelow(level: float, terminal: bool = True) -> Event:  # noqa: N802 (an E
 def OverlapCrosses(threshold: float, j: int | None = None, r: int | None = None,  # noqa: N802
                    terminal: bool = True, normalized: bool = False,
                    P: np.ndarray | None = None) -> Event:
-    """Fires when |M_jr| reaches ``threshold`` (escape); ``j``/``r`` None mean the max over them.
+    """Fires when ``|M_jr|`` reaches ``threshold`` (escape); ``j``/``r`` None mean the max
+    over them.
 
     With ``normalized`` the overlap is the cosine ``|M_jr| / √(Q_jj P_rr)`` (P the teacher
-    Gram matrix, default I), which a growing norm of w_j cannot inflate (the same as |M_jr|
+    Gram matrix, default I), which a growing norm of w_j cannot inflate (the same as ``|M_jr|``
     for spherical SGD and P = I).
     """
     def function(M, Q, a, risk):

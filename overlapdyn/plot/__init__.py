@@ -1,23 +1,43 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
-nothing.
+nothing. One module per family: trajectories, validation, sweeps, scaling, depth; what they
+share (new figures and axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`.
+Matplotlib is imported when the first figure is made, not with this package.
 """
 
-from .figures import (
+from .axes import (
+    axes_grid,
+    log_scales,
+    new_axes,
+    new_figure,
+    save_figure,
+)
+from .depth import (
     plot_depth,
+    plot_stage1,
+)
+from .scaling import (
     plot_escape_curves,
     plot_escape_scaling,
-    plot_gap_scaling,
+    plot_saddles,
+)
+from .sweeps import (
+    plot_sweep,
+)
+from .trajectories import (
     plot_learning_curve,
     plot_overlap_heatmap,
     plot_overlaps,
-    plot_saddles,
-    plot_stage1,
-    plot_sweep,
+)
+from .validation import (
+    plot_gap_scaling,
     plot_validation,
-    save_figure,
 )
 
 __all__ = [
+    "axes_grid",
+    "log_scales",
+    "new_axes",
+    "new_figure",
     "plot_depth",
     "plot_escape_curves",
     "plot_escape_scaling",

@@ -6,6 +6,7 @@ from .escape import (
     EscapeTimes,
     escape_start,
     escape_time,
+    learned_overlaps,
     measure_escape_ode,
     measure_escape_simulated,
     model_at,
@@ -30,6 +31,7 @@ from .saddles import (
 __all__ = [
     "escape_start",
     "escape_time",
+    "learned_overlaps",
     "EscapeTimes",
     "ExponentFit",
     "fit_exponent",

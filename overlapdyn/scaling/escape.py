@@ -2,7 +2,7 @@ r"""Escape times from a random start, measured on the ODE and on finite-d SGD, v
 
 The *escape time* is the first time the cosine overlap with a target direction,
 
-    m(t) = max_{j, r} |M_jr| / √(Q_jj P_rr)        (r fixed when ``direction`` is given),
+    ``m(t) = max_{j, r} |M_jr| / √(Q_jj P_rr)``    (r fixed when ``direction`` is given),
 
 reaches a threshold (default ½). It is reported as a sample count ``n = t·d·n_b``
 (SPEC: ``t = steps/d``, ``n = steps·n_b``). Two routes:
@@ -43,6 +43,7 @@ __all__ = [
     "EscapeTimes",
     "escape_start",
     "escape_time",
+    "learned_overlaps",
     "measure_escape_ode",
     "measure_escape_simulated",
     "model_at",
@@ -166,7 +167,7 @@ class EscapeTimes:
 
     def table(self, tolerance: float = 0.15) -> str:
         """Per-d escape samples (median and spread) and the fit against the prediction
-        (``tolerance``: the largest |fitted − predicted| exponent that counts as agreeing)."""
+        (``tolerance``: the largest ``|fitted − predicted|`` exponent that counts as agreeing)."""
         lines = [f"{self.route} route, threshold m = {self.threshold:g}, "
                  f"{self.times.shape[1]} run(s) per d",
                  f"{'d':>7} {'η':>10} {'escaped':>8} {'median n':>11} {'n/d':>10} "

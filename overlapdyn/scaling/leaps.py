@@ -13,7 +13,7 @@ a *merged staircase* (Abbe et al. 2022): each monomial adds one new coordinate o
 **Exact algorithm.** The cost of an element can only fall as the set of seen coordinates
 grows, so "is there an ordering with every step ≤ ℓ?" is decided greedily: keep adding any
 element of cost ≤ ℓ; adding never hurts. The leap is the least ℓ whose greedy closure is all
-of S (ℓ ≤ max degree, so a scan over ℓ suffices; each closure is O(|S|²)). The ordering
+of S (ℓ ≤ max degree, so a scan over ℓ suffices; each closure is O(``|S|²``)). The ordering
 returned is that closure, taking the cheapest element first (ties: lower total degree,
 then the element weighing most on the first coordinates), so it reads as the order in which
 SGD is expected to pick the support up.
@@ -77,7 +77,7 @@ class Leap:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The latent names in the order they are learned: e.g. ``("z1", "z2", "z3")``."""
+        """The latent names in the order they are learned, e.g. ``("z1", "z2", "z3")``."""
         return tuple(self.expansion.names[i] for i in self.coordinates)
 
     def describe(self) -> str:

@@ -9,12 +9,14 @@ from .simulator import (
 )
 from .validation import (
     ValidationReport,
+    summary_curves,
     validate,
 )
 
 __all__ = [
     "simulate",
     "Simulation",
+    "summary_curves",
     "validate",
     "ValidationReport",
     "warm_start_weights",

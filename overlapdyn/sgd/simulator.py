@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..compile.codegen import kernel_source, load_module, source_key
+from ..compile.cache import load_module, source_key
 from ..compile.compiled import CompiledModel
+from ..compile.printer import expression_source, kernel_source
+from ..compile.render import module_source, template_body, template_digest
 from ..errors import CovarianceError, OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
@@ -38,117 +40,8 @@ from ..storage.versions import __version__
 
 __all__ = ["Simulation", "simulate", "warm_start_weights"]
 
-_SIMULATION_VERSION = 5
-
-_LOOP = '''
-@njit(cache=True, fastmath={"reassoc", "contract"})
-def draw(rng, W, L, a, c_p, noise_std, x, lam, z):
-    # one fresh sample: fills x ~ N(0, I_d), λ = Wx/√d, z = L x_{1..k}; returns (y, ŷ)
-    p, d = W.shape
-    sqrt_d = math.sqrt(d)
-    for i in range(d):
-        x[i] = rng.standard_normal()
-    for j in range(p):
-        acc = 0.0
-        for i in range(d):
-            acc += W[j, i] * x[i]
-        lam[j] = acc / sqrt_d
-    for r in range(L.shape[0]):
-        acc = 0.0
-        for c in range(L.shape[1]):
-            acc += L[r, c] * x[c]
-        z[r] = acc
-    y_hat = 0.0
-    for j in range(p):
-        y_hat += c_p * a[j] * sig(lam[j])
-    return target(z) + noise_std * rng.standard_normal(), y_hat
-
-
-@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
-def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical, mse, train_a,
-        noise_std, n_test, stop_cosine, Ms, Qs, As, test_risk, failed_at):
-    n_seeds, p, d = W0.shape
-    k = L.shape[0]
-    sqrt_d = math.sqrt(d)
-    total = save_steps[-1]
-    for s in prange(n_seeds):
-        rng = generators[s]
-        W = W0[s].copy()
-        a = a0.copy()
-        x = np.empty(d)
-        lam = np.empty(p)
-        z = np.empty(k)
-        grad = np.zeros((p, d))
-        grad_a = np.zeros(p)
-        G = np.empty(p)
-        saved = 0
-        failed_at[s] = -1
-        for step in range(total + 1):
-            if step == save_steps[saved]:
-                for j in range(p):
-                    for r in range(k):
-                        acc = 0.0
-                        for c in range(k):
-                            acc += W[j, c] * L[r, c]
-                        Ms[s, saved, j, r] = acc / sqrt_d
-                    for l in range(p):
-                        acc = 0.0
-                        for i in range(d):
-                            acc += W[j, i] * W[l, i]
-                        Qs[s, saved, j, l] = acc / d
-                    As[s, saved, j] = a[j]
-                reached = 0.0
-                for j in range(p):
-                    for r in range(k):
-                        p_rr = 0.0
-                        for c in range(k):
-                            p_rr += L[r, c] * L[r, c]
-                        cosine = abs(Ms[s, saved, j, r]) / math.sqrt(Qs[s, saved, j, j] * p_rr)
-                        reached = max(reached, cosine)
-                if n_test > 0:
-                    total_sq = 0.0
-                    for mu in range(n_test):
-                        y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
-                        total_sq += (y - y_hat) ** 2
-                    test_risk[s, saved] = 0.5 * total_sq / n_test
-                saved += 1
-                if step == total or reached >= stop_cosine:
-                    break
-            grad[:, :] = 0.0
-            grad_a[:] = 0.0
-            finite = True
-            for mu in range(n_b):
-                y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
-                e = y - y_hat if mse else y
-                if not math.isfinite(e):
-                    finite = False
-                    break
-                for j in range(p):
-                    G[j] = c_p * a[j] * e * dsig(lam[j])
-                    grad_a[j] += c_p * e * sig(lam[j])
-                for j in range(p):
-                    g = G[j]
-                    for i in range(d):
-                        grad[j, i] += g * x[i]
-            if not finite:
-                failed_at[s] = step
-                break
-            scale = eta / (sqrt_d * n_b)
-            shrink = 1.0 - eta * omega / d
-            for j in range(p):
-                for i in range(d):
-                    W[j, i] = shrink * W[j, i] + scale * grad[j, i]
-                if spherical:
-                    norm2 = 0.0
-                    for i in range(d):
-                        norm2 += W[j, i] * W[j, i]
-                    factor = sqrt_d / math.sqrt(norm2)
-                    for i in range(d):
-                        W[j, i] *= factor
-            if train_a:
-                for j in range(p):
-                    a[j] += eta_a / (d * n_b) * grad_a[j]
-'''
+# bump when the printer or the assembly below changes the module; the templates are hashed
+_SIMULATION_VERSION = 6
 
 
 def _module(model: Model):
@@ -165,20 +58,14 @@ def _module(model: Model):
         return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign) else expr
 
     def source() -> str:
-        from sympy.printing.pycode import PythonCodePrinter
+        return module_source("finite-d SGD of one model", [
+            kernel_source("sig", ("x",), piecewise(sigma)),
+            kernel_source("dsig", ("x",), piecewise(sympy.diff(sigma, X))),
+            expression_source("target", "zv", g_of_vector),
+            template_body("sgd_loop")])
 
-        printer = PythonCodePrinter({"standard": "python3"})
-        target_body = printer.doprint(g_of_vector)
-        return "\n".join([
-            '"""Generated by overlapdyn: finite-d SGD of one model (do not edit)."""',
-            "import math", "", "import numpy as np", "from numba import njit, prange", "", "",
-            kernel_source("sig", ("x",), piecewise(sigma)), "",
-            kernel_source("dsig", ("x",), piecewise(sympy.diff(sigma, X))), "",
-            "@njit(cache=True)", "def target(zv):", f"    return float({target_body})", "",
-            _LOOP])
-
-    key = source_key(__version__, _SIMULATION_VERSION, "simulate", model.student.activation,
-                     str(g))
+    key = source_key(__version__, _SIMULATION_VERSION, template_digest(), "simulate",
+                     model.student.activation, str(g))
     return load_module(key, source)[0]
 
 

@@ -44,7 +44,7 @@ from ..storage.files import atomic_write_text
 from ..storage.store import open_manifest
 from .simulator import Simulation, simulate
 
-__all__ = ["ValidationReport", "validate"]
+__all__ = ["ValidationReport", "summary_curves", "validate"]
 
 QUANTITIES = ("risk", "M", "Q", "a")
 EXACT_GAP = 1e-9   # gaps at or below this at every d and seed: a conserved quantity
@@ -97,6 +97,13 @@ class ValidationReport:
         lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'} — every exponent in "
                      f"[{low}, {high}] (theory −1/2); gaps are per-seed sup-norms, mean ± std")
         return "\n".join(lines)
+
+    def fitted_gap(self, quantity: str) -> np.ndarray:
+        """The power law ``c·d^exponent`` fitted to the mean per-seed gaps of ``quantity``
+        (least squares in log–log; its slope is ``exponents[quantity]``), at each d of the
+        report: shape (len(ds),)."""
+        slope, intercept = _log_log_fit(self.ds, self.gaps[quantity])
+        return np.exp(intercept) * np.asarray(self.ds, dtype=float) ** slope
 
     def to_dict(self) -> dict:
         """The report as plain JSON types (non-finite numbers as ``null``).
@@ -201,10 +208,30 @@ def validate(
             simulations.append(simulation)
             odes.append(tuple(runs))
     exact = tuple(q for q in quantities if np.all(gaps[q] <= EXACT_GAP))
-    exponents = {q: float(np.polyfit(np.log(ds), np.log(gaps[q].mean(axis=1)), 1)[0])
-                 for q in quantities if q not in exact}
+    exponents = {q: float(_log_log_fit(ds, gaps[q])[0]) for q in quantities if q not in exact}
     return ValidationReport(ds, gaps, mean_gaps, exponents, tolerance, tuple(simulations),
                             tuple(odes), exact)
+
+
+def summary_curves(trajectory: Trajectory) -> dict[str, np.ndarray]:
+    """The scalar curves that summarise a run, compared between simulation and ODE.
+
+    Returns:
+        ``risk``: R(t), shape (T,); ``alignment``: ``max_j |M_jr|(t)`` per latent r, shape
+        (T, k); ``self_overlap``: the mean over j of ``Q_jj(t)``, shape (T,); and, with a
+        trained readout, ``readout``: the mean over j of ``a_j(t)``, shape (T,).
+    """
+    curves = {"risk": trajectory.risk, "alignment": np.abs(trajectory.M).max(axis=1),
+              "self_overlap": np.diagonal(trajectory.Q, axis1=1, axis2=2).mean(axis=1)}
+    if trajectory.model.student.train_readout:
+        curves["readout"] = trajectory.a.mean(axis=1)
+    return curves
+
+
+def _log_log_fit(ds, gaps: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept of log(mean per-seed gap) against log d; ``gaps`` (len(ds), seeds)."""
+    slope, intercept = np.polyfit(np.log(ds), np.log(gaps.mean(axis=1)), 1)
+    return float(slope), float(intercept)
 
 
 def _simulate_stored(store: Path, model: Model, d: int, times: np.ndarray,

@@ -1,5 +1,6 @@
 """What every result needs to be saved and found again: atomic writes, the one JSON
-conversion, library versions and the resumable result store.
+conversion, library versions and the resumable result store; and the registry of the
+in-memory caches (memos), so that one call reports or clears them all.
 """
 
 from .encoding import (
@@ -9,6 +10,14 @@ from .encoding import (
 from .files import (
     atomic_write,
     atomic_write_text,
+)
+from .memo import (
+    BoundedCache,
+    MemoInfo,
+    clear_memos,
+    memo_info,
+    memoised,
+    register_memo,
 )
 from .store import (
     ResultStore,
@@ -23,9 +32,15 @@ __all__ = [
     "__version__",
     "atomic_write",
     "atomic_write_text",
+    "BoundedCache",
+    "clear_memos",
     "json_digest",
     "jsonable",
     "library_versions",
+    "memo_info",
+    "memoised",
+    "MemoInfo",
     "open_manifest",
+    "register_memo",
     "ResultStore",
 ]

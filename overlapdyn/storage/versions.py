@@ -15,6 +15,8 @@ __all__ = ["__version__", "library_versions"]
 
 
 def library_versions() -> dict:
+    """Versions of overlapdyn and of the libraries its numbers depend on (NumPy, SciPy,
+    Numba), as recorded with every result."""
     import numba
 
     return {"overlapdyn": __version__, "numpy": np.__version__, "scipy": scipy.__version__,

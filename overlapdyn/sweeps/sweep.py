@@ -156,8 +156,9 @@ def _read_only(mapping: Mapping) -> Mapping:
 @dataclass(frozen=True, eq=False)
 class Sweep:
     """A base config and axes; :meth:`tasks` expands them (see the module docstring).
+    The arguments are kept as attributes.
 
-    Args / attributes:
+    Args:
         base: the base model: a :class:`~overlapdyn.model.spec.Model` or a mapping with the
             sections ``target``, ``student``, ``protocol`` (as in TOML). Stored as the
             sections (read-only).

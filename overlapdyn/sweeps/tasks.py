@@ -41,7 +41,7 @@ stops the others. Adding a kind takes a function and one :func:`register_kind` c
 
 Compiled code on workers. A task builds its
 :class:`~overlapdyn.compile.compiled.CompiledModel` (or the simulator) through
-:mod:`overlapdyn.compile.codegen`: the generated module is imported once per process and
+:mod:`overlapdyn.compile.cache`: the generated module is imported once per process and
 kept in ``sys.modules``, and Numba's machine code sits in the on-disk cache
 (``$OVERLAPDYN_CACHE_DIR``), so a worker never recompiles for a second task of the same
 activations, and a fresh worker whose cache folder is warm loads instead of compiling.

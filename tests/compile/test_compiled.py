@@ -93,31 +93,6 @@ def test_quadrature_kernels_match_cubature_for_any_activation():
         reference_terms(model, M, Q, n_nodes=40)[4], rel=1e-4)
 
 
-def test_cache_rebuilds_a_corrupt_module(tmp_path, monkeypatch):
-    from overlapdyn.compile import codegen
-
-    monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path))
-    built = []
-
-    def source():
-        built.append(1)
-        return "VALUE = 42\n"
-
-    module, from_cache = codegen.load_module("testkey", source)
-    assert module.VALUE == 42 and not from_cache and built == [1]
-    path = tmp_path / "overlapdyn_testkey.py"
-    path.write_text(path.read_text().replace("42", "43"))  # checksum no longer matches
-    import sys
-
-    sys.modules.pop("overlapdyn_generated_testkey")
-    module, from_cache = codegen.load_module("testkey", source)
-    assert module.VALUE == 42 and not from_cache and built == [1, 1]
-    sys.modules.pop("overlapdyn_generated_testkey")
-    module, from_cache = codegen.load_module("testkey", source)
-    assert from_cache and built == [1, 1]
-    assert not list(tmp_path.glob("*.tmp"))
-
-
 def test_non_polynomial_multi_index_target_by_hermite_truncation():
     model = Model(Target(k=2, expression="tanh(z1 + z2)"),
                   Student(p=2, activation="He1(x) + He2(x)"), Protocol(eta=0.5))

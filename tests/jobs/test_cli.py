@@ -55,3 +55,59 @@ def test_point_command_finds_the_plateau(capsys):
     assert "risk R* = 0.0146448" in out and "growth rate λ₊ = 0.0316" in out
     assert main(["point", str(example), "--M", "[[0.45, oops]]"]) == 2
     assert "JSON" in capsys.readouterr().err
+
+
+def test_point_command_leaves_numpy_print_options_alone(capsys):
+    from pathlib import Path
+
+    import numpy as np
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "saad_solla_erf_K2.toml"
+    before = np.get_printoptions()
+    assert main(["point", str(example), "--M", "[[0.45, 0.45], [0.45, 0.45]]",
+                 "--Q", "[[0.6, 0.5], [0.5, 0.6]]"]) == 0
+    assert np.get_printoptions() == before
+    # the arrays were still printed with 6 digits
+    assert "dM/dt =\n[[0.012164 0.012164]" in capsys.readouterr().out
+
+
+def test_parser_has_one_command_per_job_module_in_order():
+    import argparse
+
+    from overlapdyn.cli import JOBS, build_parser
+
+    commands = next(action for action in build_parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    assert list(commands.choices) == ["demo", "expect", "hermite", "ode", "point", "validate",
+                                      "sweep", "scaling", "depth"]
+    for job in JOBS:
+        name = job.__name__.rsplit(".", 1)[-1]
+        parser = commands.choices[name]
+        assert parser.get_default("run") is job.run
+        assert "\n" not in job.HELP and parser.description == job.HELP
+    args = build_parser().parse_args(["validate", "run.toml"])
+    assert (args.d, args.seeds, args.n_test, args.out) == ([250, 1000, 4000], 8, 0, None)
+
+
+def test_the_command_line_imports_no_heavy_library():
+    """`overlapdyn --help` stays fast: Numba, Matplotlib, Dask and xarray are imported by the
+    jobs that use them, when they run."""
+    import subprocess
+    import sys
+
+    heavy = ("numba", "matplotlib", "dask", "distributed", "xarray")
+    code = ("import sys, overlapdyn.cli; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_output_folder_is_the_given_one_or_named_after_the_config():
+    from pathlib import Path
+
+    from overlapdyn.jobs.folders import output_folder
+
+    assert output_folder("here", "examples/run.toml", "sweep") == Path("here")
+    assert output_folder(None, "examples/run.toml", "sweep") == Path("outputs/sweep-run")
+    assert output_folder(None, "examples/run.toml") == Path("outputs/run")

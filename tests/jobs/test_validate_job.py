@@ -13,8 +13,8 @@ from configs import SAAD_SOLLA_TOML
 
 from overlapdyn import Model, OverlapdynError, Protocol, Student, Target
 from overlapdyn.cli import main
-from overlapdyn.plot.figures import plot_gap_scaling, plot_validation
-from overlapdyn.sgd.validation import validate
+from overlapdyn.plot.validation import plot_gap_scaling, plot_validation
+from overlapdyn.sgd.validation import summary_curves, validate
 
 validation = importlib.import_module("overlapdyn.sgd.validation")
 SIMULATE = validation.simulate
@@ -117,6 +117,30 @@ def test_plots_have_one_panel_per_quantity(report):
     with pytest.raises(OverlapdynError, match="no runs at d = 50"):
         plot_validation(report, d=50)
     assert len(plot_gap_scaling(report).axes) == 3                  # risk, M, Q
+
+
+def test_summary_curves_are_what_the_validation_plot_shows(report):
+    run = report.simulations[0].trajectories[0]
+    curves = summary_curves(run)
+    assert list(curves) == ["risk", "alignment", "self_overlap"]      # readout not trained
+    np.testing.assert_array_equal(curves["risk"], run.risk)
+    np.testing.assert_array_equal(curves["alignment"][:, 1], np.abs(run.M[:, :, 1]).max(axis=1))
+    np.testing.assert_allclose(curves["self_overlap"], (run.Q[:, 0, 0] + run.Q[:, 1, 1]) / 2)
+    panel = plot_validation(report, d=100).axes[1]                    # max_j |M_j1|
+    sims = report.simulations[0].trajectories
+    np.testing.assert_allclose(panel.get_lines()[0].get_ydata(),
+                               np.mean([summary_curves(tr)["alignment"][:, 0] for tr in sims], 0))
+
+
+def test_fitted_gap_is_the_power_law_of_the_exponent(report):
+    for q, exponent in report.exponents.items():
+        fitted = report.fitted_gap(q)
+        slope = np.log(fitted[1] / fitted[0]) / np.log(DS[1] / DS[0])
+        assert slope == pytest.approx(exponent, rel=1e-12)
+        # two dimensions: the least-squares line goes through both mean gaps
+        np.testing.assert_allclose(fitted, report.gaps[q].mean(axis=1), rtol=1e-12)
+        line = plot_gap_scaling(report).axes[list(report.exponents).index(q)].get_lines()[2]
+        np.testing.assert_allclose(line.get_ydata(), fitted)
 
 
 def test_cli_writes_reports_and_figures_and_resumes(tmp_path, capsys):

@@ -12,11 +12,11 @@ from matplotlib.image import AxesImage
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.ode.trajectory import Trajectory
-from overlapdyn.plot.figures import (
+from overlapdyn.plot.axes import save_figure
+from overlapdyn.plot.trajectories import (
     plot_learning_curve,
     plot_overlap_heatmap,
     plot_overlaps,
-    save_figure,
 )
 
 T, P, K = 5, 2, 1

@@ -30,7 +30,7 @@ from overlapdyn.errors import ConfigError, OverlapdynError
 from overlapdyn.io.netcdf import STATUS, aggregate, load_dataset, save_dataset
 from overlapdyn.io.toml import load_sweep
 from overlapdyn.ode.config import IntegrateConfig
-from overlapdyn.plot.figures import plot_sweep
+from overlapdyn.plot.sweeps import plot_sweep
 from overlapdyn.storage.store import ResultStore
 from overlapdyn.sweeps.runner import pending, run_sweep
 from overlapdyn.sweeps.sweep import Sweep, sweep_from_dict

@@ -9,8 +9,9 @@ SymPy (:func:`~overlapdyn.compile.printer.kernel_accumulator_source`); an index 
 an argument that is not a state entry.
 """
 
-from generated import LOOP, I2st_acc, I3st_acc, I4sst_acc, I4stt_acc
 from numba import njit
+
+from generated import LOOP, I2st_acc, I3st_acc, I4sst_acc, I4stt_acc
 
 
 # ------------------------------------------------------------------------ rendered from here

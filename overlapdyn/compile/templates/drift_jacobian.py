@@ -16,6 +16,8 @@ derivative of ``rhs`` itself, entry by entry, as finite differences of it would 
 """
 
 import numpy as np
+from numba import njit
+
 from generated import (
     LOOP,
     I2ss_acc,
@@ -36,7 +38,6 @@ from generated import (
     Tgz_acc,
     student_pairs,
 )
-from numba import njit
 
 
 # ------------------------------------------------------------------------ rendered from here

@@ -1,0 +1,32 @@
+"""The hand-written parts of the generated modules, as real Python files.
+
+A generated module (:mod:`overlapdyn.compile.render`) is ``prelude.py`` followed by code
+printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other templates here:
+
+* ``prelude.py`` — the imports and Numba's options (:mod:`overlapdyn.compile.policy`);
+* ``cubature.py`` — Gauss–Hermite rules and the eigen-factor, for the cubature kernels;
+* ``committee_target.py`` — the target's sums over a committee teacher;
+* ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
+* ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
+* ``committee_target_gradient.py``, ``drift_jacobian.py`` — the exact Jacobian of the drift
+  (:meth:`CompiledModel.jacobian <overlapdyn.compile.CompiledModel.jacobian>`), chained from
+  the kernels' partial derivatives.
+
+Each template is a complete module that ruff checks like any other, in two parts split by
+the line ``# ---… rendered from here``:
+
+* the head — the docstring, the imports, and stand-ins for the names that the generated
+  module defines elsewhere, imported ``from generated import …`` (the kernels printed from
+  SymPy, the functions of the templates before it, the option dicts ``KERNEL``, ``LOOP``,
+  ``SGD``, ``SGD_PARALLEL`` of the prelude). It is for the reader and the linter, and is
+  dropped when rendering;
+* the body — copied into the generated module verbatim, except the module-level constants
+  the renderer sets: a line ``NAME = …`` whose name it is given becomes ``NAME = <value>``
+  (the renderer refuses a name that is not assigned exactly once at the start of a line).
+
+Functions are decorated ``@njit(**LOOP)`` (or ``KERNEL``, ``SGD``, ``SGD_PARALLEL``): the
+options are written out once in the prelude, from the policy. The template files are read
+as text (:mod:`importlib.resources`) and never imported: nothing imports them (the
+``generated`` stand-in would fail if anything did), so ``import overlapdyn`` compiles
+nothing. Their text and the options are hashed into every generated module's cache key.
+"""

@@ -1,0 +1,126 @@
+r"""Template: the drift's loops over neurons, from the kernels and the target's sums.
+
+With ``u_j = c_p a_j``, ``G_j = u_j e σ'(λ_j)`` and ``e = y − ŷ`` (mse) or ``e = y``
+(correlation), at a state (M (p, k), Q (p, p), a (p,)):
+
+* ``student_pairs(Q)`` → ``S2_jl = E[σ_j σ_l]``, ``J_jl = E[σ'_j σ'_l]`` (p, p);
+* ``population_risk`` → ``R = ½ E[(y − ŷ)²]``;
+* ``expectations`` → ``A^z = E[G z]`` (p, k), ``A^λ = E[G λ]`` (p, p), ``B = E[G Gᵀ]`` (p, p),
+  ``D = E[e σ]`` (p,);
+* ``rhs(y, …)`` → ``dy/dt`` for ``y = [M.ravel(), Q.ravel(), a]``: SPEC's ODEs, plain or
+  spherical, with the readout trained or fixed.
+
+The kernels (``I2ss``, ``J2s``, ``I3ss``, ``I4sss``) are printed from SymPy and the target's
+sums (``Tg1`` … ``Eg2``) come from ``committee_target.py`` or are printed for a multi-index
+target; see :mod:`overlapdyn.compile.compiled` for the formulas.
+"""
+
+import numpy as np
+from numba import njit
+
+from generated import LOOP, Eg2, I2ss, I3ss, I4sss, J2s, Tg1, Tgg, Tgl, Tgs, Tgz
+
+
+# ------------------------------------------------------------------------ rendered from here
+@njit(**LOOP)
+def student_pairs(Q):
+    p = Q.shape[0]
+    S2 = np.empty((p, p))
+    J = np.empty((p, p))
+    for j in range(p):
+        for l in range(j, p):
+            S2[j, l] = S2[l, j] = I2ss(Q[j, j], Q[j, l], Q[l, l])
+            J[j, l] = J[l, j] = J2s(Q[j, j], Q[j, l], Q[l, l])
+    return S2, J
+
+
+@njit(**LOOP)
+def population_risk(Q, M, a, c_p, v, P, noise):
+    p = Q.shape[0]
+    S2, J = student_pairs(Q)
+    risk = noise + Eg2(v, P)
+    for j in range(p):
+        risk -= 2.0 * c_p * a[j] * Tg1(Q[j, j], M[j], v, P)
+        for l in range(p):
+            risk += c_p * c_p * a[j] * a[l] * S2[j, l]
+    return 0.5 * risk
+
+
+@njit(**LOOP)
+def expectations(Q, M, a, c_p, v, P, noise, mse):
+    p, k = M.shape
+    u = c_p * a
+    S2, J = student_pairs(Q)
+    TS2 = np.empty(p)
+    Az = np.empty((p, k))
+    Al = np.empty((p, p))
+    B = np.empty((p, p))
+    D = np.empty(p)
+    for j in range(p):
+        TS2[j] = Tg1(Q[j, j], M[j], v, P)
+        for r in range(k):
+            s = Tgz(r, Q[j, j], M[j], v, P)
+            if mse:
+                for l in range(p):
+                    s -= u[l] * I3ss(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l])
+            Az[j, r] = u[j] * s
+        for l in range(p):
+            s = Tgl(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P)
+            if mse:
+                for m in range(p):
+                    s -= u[m] * I3ss(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m])
+            Al[j, l] = u[j] * s
+    for j in range(p):
+        for l in range(j, p):
+            s = Tgg(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P) + noise * J[j, l]
+            if mse:
+                for m in range(p):
+                    s -= 2.0 * u[m] * Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m],
+                                          M[j], M[l], M[m], v, P)
+                    # I4sss is symmetric in its last two fields: sum n >= m only
+                    s += u[m] * u[m] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l],
+                                             Q[l, m], Q[l, m], Q[m, m], Q[m, m], Q[m, m])
+                    for n in range(m + 1, p):
+                        s += 2.0 * u[m] * u[n] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, n],
+                                                       Q[l, l], Q[l, m], Q[l, n], Q[m, m],
+                                                       Q[m, n], Q[n, n])
+            B[j, l] = u[j] * u[l] * s
+            B[l, j] = B[j, l]
+    for j in range(p):
+        D[j] = TS2[j]
+        if mse:
+            for l in range(p):
+                D[j] -= u[l] * S2[j, l]
+    return Az, Al, B, D
+
+
+@njit(**LOOP)
+def rhs(y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a, eta_a,
+        a_fixed):
+    M = y[:p * k].copy().reshape((p, k))
+    Q = y[p * k:p * k + p * p].copy().reshape((p, p))
+    a = y[p * k + p * p:] if train_a else a_fixed
+    Az, Al, B, D = expectations(Q, M, a, c_p, v, P, noise, mse)
+    out = np.zeros_like(y)
+    second = eta * eta * inv_nb
+    for j in range(p):
+        for r in range(k):
+            if spherical:
+                value = eta * (Az[j, r] - M[j, r] * Al[j, j]) - 0.5 * second * M[j, r] * B[j, j]
+            else:
+                value = eta * Az[j, r] - eta * omega * M[j, r]
+            out[j * k + r] = value
+        for l in range(p):
+            if spherical:
+                if j == l:
+                    value = 0.0
+                else:
+                    value = (eta * (Al[j, l] + Al[l, j]) - eta * Q[j, l] * (Al[j, j] + Al[l, l])
+                             + second * B[j, l] - 0.5 * second * Q[j, l] * (B[j, j] + B[l, l]))
+            else:
+                value = eta * (Al[j, l] + Al[l, j]) - 2.0 * eta * omega * Q[j, l] + second * B[j, l]
+            out[p * k + j * p + l] = value
+    if train_a:
+        for j in range(p):
+            out[p * k + p * p + j] = eta_a * c_p * D[j]
+    return out

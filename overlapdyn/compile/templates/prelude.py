@@ -1,0 +1,17 @@
+"""Template: the top of every generated module — its imports and Numba's options.
+
+The renderer writes the module's docstring above this body and sets each option dict to its
+value in :mod:`overlapdyn.compile.policy`; the module's own constants (``METHOD`` …) follow.
+"""
+
+# ------------------------------------------------------------------------ rendered from here
+# the imports serve the bodies rendered after this one
+import math  # noqa: F401
+
+import numpy as np  # noqa: F401
+from numba import njit, prange  # noqa: F401
+
+KERNEL = {}
+LOOP = {}
+SGD = {}
+SGD_PARALLEL = {}

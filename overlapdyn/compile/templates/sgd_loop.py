@@ -1,0 +1,127 @@
+r"""Template: one-pass SGD of the student, fused, for several seeds in parallel threads.
+
+``draw`` fills one fresh sample ``x ~ N(0, I_d)``, ``λ = Wx/√d``, ``z = L x_{1..k}`` and returns
+``(y, ŷ)``; ``run`` makes the steps of every seed (W0 (seeds, p, d), a0 (p,), L (k, k) with
+``P = LLᵀ``, one generator per seed) and records ``M``, ``Q``, ``a`` and the held-out risk at
+``save_steps`` into ``Ms``, ``Qs``, ``As``, ``test_risk``; ``failed_at`` gets the step where the
+error turned non-finite (−1: none). See :mod:`overlapdyn.sgd.simulator` for the update.
+The activation ``sig``, its derivative ``dsig`` and the target ``target(zv)`` (zv = z) are
+printed from SymPy.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from generated import SGD, SGD_PARALLEL, dsig, sig, target
+
+
+# ------------------------------------------------------------------------ rendered from here
+@njit(**SGD)
+def draw(rng, W, L, a, c_p, noise_std, x, lam, z):
+    # one fresh sample: fills x ~ N(0, I_d), λ = Wx/√d, z = L x_{1..k}; returns (y, ŷ)
+    p, d = W.shape
+    sqrt_d = math.sqrt(d)
+    for i in range(d):
+        x[i] = rng.standard_normal()
+    for j in range(p):
+        acc = 0.0
+        for i in range(d):
+            acc += W[j, i] * x[i]
+        lam[j] = acc / sqrt_d
+    for r in range(L.shape[0]):
+        acc = 0.0
+        for c in range(L.shape[1]):
+            acc += L[r, c] * x[c]
+        z[r] = acc
+    y_hat = 0.0
+    for j in range(p):
+        y_hat += c_p * a[j] * sig(lam[j])
+    return target(z) + noise_std * rng.standard_normal(), y_hat
+
+
+@njit(**SGD_PARALLEL)
+def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical, mse, train_a,
+        noise_std, n_test, stop_cosine, Ms, Qs, As, test_risk, failed_at):
+    n_seeds, p, d = W0.shape
+    k = L.shape[0]
+    sqrt_d = math.sqrt(d)
+    total = save_steps[-1]
+    for s in prange(n_seeds):
+        rng = generators[s]
+        W = W0[s].copy()
+        a = a0.copy()
+        x = np.empty(d)
+        lam = np.empty(p)
+        z = np.empty(k)
+        grad = np.zeros((p, d))
+        grad_a = np.zeros(p)
+        G = np.empty(p)
+        saved = 0
+        failed_at[s] = -1
+        for step in range(total + 1):
+            if step == save_steps[saved]:
+                for j in range(p):
+                    for r in range(k):
+                        acc = 0.0
+                        for c in range(k):
+                            acc += W[j, c] * L[r, c]
+                        Ms[s, saved, j, r] = acc / sqrt_d
+                    for l in range(p):
+                        acc = 0.0
+                        for i in range(d):
+                            acc += W[j, i] * W[l, i]
+                        Qs[s, saved, j, l] = acc / d
+                    As[s, saved, j] = a[j]
+                reached = 0.0
+                for j in range(p):
+                    for r in range(k):
+                        p_rr = 0.0
+                        for c in range(k):
+                            p_rr += L[r, c] * L[r, c]
+                        cosine = abs(Ms[s, saved, j, r]) / math.sqrt(Qs[s, saved, j, j] * p_rr)
+                        reached = max(reached, cosine)
+                if n_test > 0:
+                    total_sq = 0.0
+                    for _ in range(n_test):
+                        y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
+                        total_sq += (y - y_hat) ** 2
+                    test_risk[s, saved] = 0.5 * total_sq / n_test
+                saved += 1
+                if step == total or reached >= stop_cosine:
+                    break
+            grad[:, :] = 0.0
+            grad_a[:] = 0.0
+            finite = True
+            for _ in range(n_b):
+                y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
+                e = y - y_hat if mse else y
+                if not math.isfinite(e):
+                    finite = False
+                    break
+                for j in range(p):
+                    G[j] = c_p * a[j] * e * dsig(lam[j])
+                    grad_a[j] += c_p * e * sig(lam[j])
+                for j in range(p):
+                    g = G[j]
+                    for i in range(d):
+                        grad[j, i] += g * x[i]
+            if not finite:
+                failed_at[s] = step
+                break
+            scale = eta / (sqrt_d * n_b)
+            shrink = 1.0 - eta * omega / d
+            for j in range(p):
+                for i in range(d):
+                    W[j, i] = shrink * W[j, i] + scale * grad[j, i]
+                if spherical:
+                    norm2 = 0.0
+                    for i in range(d):
+                        norm2 += W[j, i] * W[j, i]
+                    factor = sqrt_d / math.sqrt(norm2)
+                    for i in range(d):
+                        W[j, i] *= factor
+            if train_a:
+                for j in range(p):
+                    a[j] += eta_a / (d * n_b) * grad_a[j]

@@ -1,0 +1,89 @@
+"""The ``overlapdyn sweep CONFIG`` job: run a sweep file on Dask into a resumable store,
+then write the labelled dataset (results.nc) and a figure (see
+:mod:`overlapdyn.sweeps.runner`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from ..io.netcdf import aggregate, save_dataset
+from ..io.toml import load_sweep
+from ..plot.axes import save_figure
+from ..plot.sweeps import plot_sweep
+from ..sweeps.runner import run_sweep
+from ..sweeps.sweep import Sweep
+from .folders import output_folder
+
+__all__ = ["HELP", "add_arguments", "run"]
+
+HELP = ("run a parameter sweep (a model TOML file with a [sweep] table) on Dask — a local "
+        "cluster, or --scheduler ADDRESS — into a resumable result store")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``overlapdyn sweep``."""
+    parser.add_argument("config", help="TOML file: the model, [integrate] and [sweep] with "
+                        "[sweep.axes] (see examples/sweep_eta_d.toml)")
+    parser.add_argument("--out", default=None, help="result folder (default: "
+                        "outputs/sweep-<config file stem>); rerunning the same command skips "
+                        "the finished tasks")
+    parser.add_argument("--scheduler", default=None, help="address of a running Dask "
+                        "scheduler, e.g. tcp://10.0.0.1:8786 (default: a local cluster)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of the local cluster (default: one per core)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run again the tasks recorded as failed")
+    parser.add_argument("--task-timeout", type=float, default=None, metavar="SECONDS",
+                        help="record a task still running after SECONDS as failed and restart "
+                        "its worker (default: no limit)")
+    parser.add_argument("--plot", default=None, help="the value to plot (default: the "
+                        "kind's, e.g. final_risk)")
+    parser.add_argument("--x", default=None, help="the axis on the plot's x axis (default: "
+                        "the first)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> None:
+    """``overlapdyn sweep``: run the tasks not in the store yet, aggregate every record into
+    OUT/results.nc and plot the value ``--plot`` against ``--x``."""
+    sweep = load_sweep(args.config)
+    out = output_folder(args.out, args.config, "sweep")
+    where = args.scheduler or (f"a local Dask cluster of {args.workers or 'one per core'} "
+                               "worker(s)")
+    print(f"{sweep.name}: {sweep.size} {sweep.kind.name} tasks over "
+          f"{' × '.join(f'{a.name} ({len(a.values)})' for a in sweep.axes) or 'no axes'} "
+          f"on {where}; results kept in {out}")
+    summary = run_sweep(sweep, out, scheduler=args.scheduler, workers=args.workers,
+                        retry_failed=args.retry_failed, task_timeout=args.task_timeout,
+                        progress=not args.no_progress)
+    dataset = aggregate(sweep, out)
+    save_dataset(dataset, out / "results.nc")
+    print(summary)
+    wrote = ["results.nc", *_plot(sweep, dataset, out, value=args.plot or sweep.kind.plot,
+                                  x=args.x)]
+    print(f"wrote {', '.join(wrote)} to {out} (records in {out / 'tasks'})")
+
+
+def _plot(sweep: Sweep, dataset, out: Path, *, value: str, x: str | None) -> list[str]:
+    """Write ``<value>.png``: ``value`` against ``x`` (default: the first axis), one line per
+    value of the next axis other than seed; returns the files written (none when the sweep
+    has no axes or the dataset no such value)."""
+    if not sweep.axes or value not in dataset:
+        return []
+    dims = [a.name for a in sweep.axes]
+    x = x or dims[0]
+    hue = next((d for d in dims if d != x and d != "seed"), None)
+    save_figure(plot_sweep(dataset[value], x, hue=hue, logx=_wide(dataset[x].values),
+                           logy=_wide(dataset[value].values)), out / f"{value}.png")
+    return [f"{value}.png"]
+
+
+def _wide(values) -> bool:
+    """Positive numbers spanning 30× or more: drawn on a log axis."""
+    values = np.asarray(values)
+    values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    return bool(values.dtype.kind in "if" and values.size and values.min() > 0
+                and values.max() >= 30 * values.min())

@@ -1,0 +1,108 @@
+"""The template files: complete modules, lint-clean, never imported, rendered verbatim."""
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from overlapdyn.compile import render
+from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.errors import OverlapdynError
+from overlapdyn.model.spec import Model, Protocol, Student, Target
+from overlapdyn.sgd.simulator import _module
+
+FOLDER = Path(render.__file__).parent / "templates"
+TEMPLATES = ("prelude", "cubature", "committee_target", "drift_loops", "sgd_loop",
+             "committee_target_gradient", "drift_jacobian")
+
+
+def _stand_ins(name: str) -> set[str]:
+    """The names a template imports ``from generated``: what the generated module defines."""
+    tree = ast.parse(render.template_text(name))
+    return {alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+            and node.module == "generated" for alias in node.names}
+
+
+def _defined(source: str) -> set[str]:
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    return names
+
+
+def test_the_templates_are_the_files_of_the_folder():
+    assert sorted(path.stem for path in FOLDER.glob("*.py") if path.stem != "__init__") == sorted(
+        TEMPLATES)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_a_template_is_a_module_whose_body_is_valid_python(name):
+    text = render.template_text(name)
+    assert text == (FOLDER / f"{name}.py").read_text()
+    compile(text, name, "exec")
+    body = render.template_body(name)
+    assert text.endswith(body) and "from generated import" not in body
+    compile(body, name, "exec")
+
+
+def test_the_templates_are_lint_clean():
+    ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
+    if ruff is None or not (FOLDER.parents[2] / "pyproject.toml").exists():
+        pytest.skip("ruff or the project's configuration is not here")
+    result = subprocess.run([ruff, "check", "--no-cache", str(FOLDER)], capture_output=True,
+                            text=True, cwd=FOLDER.parents[2])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_overlapdyn_imports_no_template():
+    code = ("import sys, overlapdyn; "
+            "print([m for m in sys.modules if m.startswith('overlapdyn.compile.templates.')])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_constants_are_set_once_or_refused():
+    body = render.template_body("cubature", XI2="np.array([1.0])")
+    assert "XI2 = np.array([1.0])\n" in body and "XI2 = np.empty(0)" not in body
+    assert "WEIGHTS2 = np.empty(0)" in body
+    with pytest.raises(OverlapdynError, match="METHOD"):
+        render.template_body("cubature", METHOD="'exact'")
+
+
+def test_the_stand_ins_are_what_the_generated_modules_define():
+    committee = CompiledModel(Model(Target(k=2, activation="He2"),
+                                    Student(p=2, activation="He2"), Protocol(eta=0.3)))
+    multi_index = CompiledModel(Model(Target(k=2, expression="z1*z2"),
+                                      Student(p=2, activation="He2"), Protocol(eta=0.3)))
+    for compiled in (committee, multi_index):
+        defined = _defined(compiled.source)
+        assert _stand_ins("drift_loops") <= defined
+        assert render.template_body("drift_loops") in compiled.source
+    assert _stand_ins("committee_target") <= _defined(committee.source)
+    assert render.template_body("committee_target") in committee.source
+    assert _stand_ins("cubature") <= _defined(render.module_source("test", []))
+    jacobian = Path(committee._jacobian_module.__file__).read_text()
+    for name in ("drift_jacobian", "committee_target_gradient"):
+        assert _stand_ins(name) <= _defined(jacobian)
+        assert render.template_body(name) in jacobian
+    simulator = Path(_module(committee.model).__file__).read_text()
+    assert _stand_ins("sgd_loop") <= _defined(simulator)
+    assert render.template_body("sgd_loop") in simulator
+
+
+def test_the_digest_follows_the_template_text(tmp_path, monkeypatch):
+    before = render.template_digest()
+    copy = tmp_path / "templates"
+    shutil.copytree(FOLDER, copy)
+    monkeypatch.setattr(render, "_templates", lambda: copy)
+    assert render.template_digest() == before
+    path = copy / "drift_loops.py"
+    path.write_text(path.read_text() + "\n# an edit\n")
+    assert render.template_digest() != before
