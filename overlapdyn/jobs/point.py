@@ -73,4 +73,4 @@ def _print_fixed_point(compiled: CompiledModel, M: np.ndarray, Q: np.ndarray,
           f"eigenvalues (largest real parts): {fixed.eigenvalues[:6]}\n"
           f"growth rate λ₊ = {fixed.growth_rate:.6g}"
           + (f" (leaving it from distance 1e-6 to 0.1 takes t ≈ "
-             f"{fixed.escape_time(1e-6):.4g})" if fixed.growth_rate > 0 else " (stable)"))
+             f"{fixed.time_to_leave(1e-6):.4g})" if fixed.growth_rate > 0 else " (stable)"))

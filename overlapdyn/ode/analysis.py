@@ -122,9 +122,10 @@ class FixedPoint:
         """Largest real part λ₊ of the eigenvalues (> 0 means unstable, e.g. a plateau)."""
         return float(self.eigenvalues[0].real)
 
-    def escape_time(self, start_distance: float, exit_distance: float = 0.1) -> float:
+    def time_to_leave(self, start_distance: float, exit_distance: float = 0.1) -> float:
         """Predicted time ``log(exit/start)/λ₊`` to move from ``start_distance`` to
-        ``exit_distance`` along the unstable direction."""
+        ``exit_distance`` along the unstable direction (leaving a plateau; the *escape*
+        of :mod:`overlapdyn.scaling` is the cosine overlap reaching a threshold)."""
         if self.growth_rate <= 0:
             raise OverlapdynError("this fixed point is stable: it is never left")
         return float(np.log(exit_distance / start_distance) / self.growth_rate)

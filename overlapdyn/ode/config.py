@@ -16,7 +16,7 @@ One TOML file holds the model (``[target]``, ``[student]``, ``[protocol]``; see
     # M0 = [[0.4]]            # warm start M (p×k) and Q (p×p): both or neither
     # Q0 = [[1.0]]
     # risk_below = 1e-4       # stop when R(t) falls to this level
-    # escape_overlap = 0.9    # stop when max_jr |M_jr| reaches this value
+    # overlap_above = 0.9     # stop when max_jr |M_jr| reaches this value
 
 ``examples/`` holds annotated files; ``overlapdyn ode examples/<file>.toml`` runs one.
 """
@@ -73,7 +73,7 @@ class IntegrateConfig:
         M0, Q0: a warm start, ``M`` (p×k) and ``Q`` (p×p) as lists of rows; both or neither.
             Stored as tuples of tuples (the config is immutable).
         risk_below: stop when the population risk R(t) falls to this level.
-        escape_overlap: stop when ``max_jr |M_jr|`` reaches this value.
+        overlap_above: stop when ``max_jr |M_jr|`` reaches this value.
     """
 
     t_end: float = 1000.0
@@ -88,7 +88,7 @@ class IntegrateConfig:
     M0: tuple[tuple[float, ...], ...] | None = None
     Q0: tuple[tuple[float, ...], ...] | None = None
     risk_below: float | None = None
-    escape_overlap: float | None = None
+    overlap_above: float | None = None
 
     def __post_init__(self) -> None:
         def put(name, value):
@@ -115,13 +115,17 @@ class IntegrateConfig:
         if self.M0 is not None:
             put("M0", _matrix(self.M0, "integrate.M0"))
             put("Q0", _matrix(self.Q0, "integrate.Q0"))
-        for name in ("risk_below", "escape_overlap"):
+        for name in ("risk_below", "overlap_above"):
             if getattr(self, name) is not None:
                 put(name, _number(getattr(self, name), f"integrate.{name}"))
 
     @classmethod
     def from_dict(cls, values: dict) -> IntegrateConfig:
         """Build from the ``[integrate]`` table; unknown keys fail, listing the allowed."""
+        if "escape_overlap" in values:
+            raise ConfigError("integrate.escape_overlap is now overlap_above (stop when "
+                              "max_jr |M_jr| reaches it); 'escape' means only the cosine "
+                              "overlap of overlapdyn.scaling")
         allowed = [f.name for f in dataclasses.fields(cls)]
         extra = sorted(set(values) - set(allowed))
         if extra:
@@ -145,8 +149,8 @@ class IntegrateConfig:
         events = []
         if self.risk_below is not None:
             events.append(RiskBelow(self.risk_below))
-        if self.escape_overlap is not None:
-            events.append(OverlapCrosses(self.escape_overlap))
+        if self.overlap_above is not None:
+            events.append(OverlapCrosses(self.overlap_above))
         return events
 
     def initial_state(self, model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -384,7 +384,7 @@ SIMULATE = register_kind(TaskKind(
     "simulate", _run_simulate, dims={"t": ("t",), "risk": ("t",), "test_risk": ("t",),
                                      "M_final": ("j", "r"), "Q_final": ("j", "l")},
     options={"n_test": 0}, ignores=("method", "rtol", "atol", "risk_below",
-                                    "escape_overlap"),
+                                    "overlap_above"),
     warm_up=_warm_up_simulate, plot="final_risk",
     description="one finite-d online SGD run at (d, seed)"))
 
@@ -393,7 +393,7 @@ VALIDATE = register_kind(TaskKind(
     dims={"d_validate": ("d_validate",), "gap_risk": ("d_validate",),
           "gap_M": ("d_validate",), "gap_Q": ("d_validate",)},
     options={"ds": (250, 1000), "seeds": 4, "n_test": 0, "tolerance": (-0.75, -0.3)},
-    ignores=("d", "seed", "method", "rtol", "atol", "risk_below", "escape_overlap"),
+    ignores=("d", "seed", "method", "rtol", "atol", "risk_below", "overlap_above"),
     warm_up=_warm_up_validate, plot="exponent_risk",
     description="ODE vs simulation over the dimensions ds: gaps and exponents"))
 
@@ -425,7 +425,7 @@ ESCAPE = register_kind(TaskKind(
     "escape", _run_escape,
     options={"route": "ode", "threshold": 0.5, "scale_eta": True, "aligned": False},
     ignores=("t_end", "n_points", "log", "t_first", "method", "rtol", "atol", "M0", "Q0",
-             "risk_below", "escape_overlap"),
+             "risk_below", "overlap_above"),
     warm_up=_warm_up_escape, plot="escape_samples",
     description="escape time from a random start at (d, seed), overlapdyn.scaling.escape "
                 "(route ode: M₀ = Z/√d, Z drawn with the seed, or aligned; route simulation)"))

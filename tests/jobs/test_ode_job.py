@@ -83,7 +83,8 @@ def test_defaults_without_integrate_section(tmp_path):
     ({"M0": [0.1], "Q0": [[1.0]]}, "integrate.M0 must be a matrix"),
     ({"M0": [[0.1], [0.2, 0.3]], "Q0": [[1.0]]}, "integrate.M0 must be a matrix"),
     ({"risk_below": 0.0}, "integrate.risk_below must be > 0"),
-    ({"escape_overlap": float("nan")}, "integrate.escape_overlap"),
+    ({"overlap_above": float("nan")}, "integrate.overlap_above"),
+    ({"escape_overlap": 0.9}, "integrate.escape_overlap is now overlap_above"),
     ({"tend": 5.0}, r"unknown keys \['tend'\] in \[integrate\]; allowed: .*'t_end'"),
 ])
 def test_integrate_config_validation(values, message):
@@ -101,7 +102,7 @@ def test_warm_start_shapes_and_events():
     with pytest.raises(ConfigError, match="integrate.d = 4 must be at least p \\+ k = 5"):
         IntegrateConfig(d=4).initial_state(model)
     config = IntegrateConfig(M0=np.full((3, 2), 0.1).tolist(), Q0=np.eye(3).tolist(),
-                             risk_below=1e-3, escape_overlap=0.9)
+                             risk_below=1e-3, overlap_above=0.9)
     M, Q, a = config.initial_state(model)
     assert M.shape == (3, 2) and Q.shape == (3, 3) and a.shape == (3,)
     assert [e.name for e in config.events()] == ["risk<0.001", "|M[*,*]|>0.9"]

@@ -50,7 +50,7 @@ def test_saad_solla_plateau_is_the_unspecialised_fixed_point(K):
     window = (distance > 1e-6) & (distance < 1e-3)
     rate = np.polyfit(escape.t[window], np.log(distance[window]), 1)[0]
     assert rate == pytest.approx(fixed.growth_rate, rel=0.02)
-    predicted = fixed.escape_time(1e-7, 1e-3)
+    predicted = fixed.time_to_leave(1e-7, 1e-3)
     reached = escape.t[np.argmax(distance > 1e-3)]
     assert reached == pytest.approx(predicted, rel=0.1)
 
