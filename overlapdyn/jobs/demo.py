@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import sympy
 
-from ..derive.gaussian import GaussianFields, expectation, numeric_expectation
+from ..derive.cubature import numeric_expectation
+from ..derive.gaussian import GaussianFields, expectation
 from ..derive.hermite import hermite_expansion
 from ..model.spec import Model, Protocol, Student, Target
 from ..ode.integrator import SaveAt, integrate
