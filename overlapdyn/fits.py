@@ -10,16 +10,17 @@ package, beside ``errors`` and ``storage``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["Line", "line_fit", "loglog_slope"]
 
 
-class Line(NamedTuple):
-    """A least-squares line ``y ≈ slope·x + intercept`` (each a float, or an array (…,) for a
-    stack of fits).
+@dataclass(frozen=True)
+class Line:
+    """A least-squares line ``y ≈ slope·x + intercept`` (floats, or arrays (…,) for a stack
+    of fits).
 
     Attributes:
         slope, intercept: the line.
