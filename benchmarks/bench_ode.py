@@ -62,6 +62,7 @@ from numba.core import event
 import overlapdyn
 from overlapdyn.compile.compiled import CompiledModel
 from overlapdyn.derive.kernels import derive_kernels
+from overlapdyn.fits import loglog_slope
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.ode.integrator import SaveAt, integrate
 from overlapdyn.ode.state import BLOWUP_NORM, initial_overlaps
@@ -376,10 +377,10 @@ def bench_exponent(activations: Sequence[str], costs: dict[tuple[str, int, int],
         if len(ps) < 2:
             continue
         times = [costs[name, p, 4] for p in ps]
-        slope, _ = np.polyfit(np.log(ps), np.log(times), 1)
+        slope = loglog_slope(ps, times)
         last = math.log(times[-1] / times[-2]) / math.log(ps[-1] / ps[-2])
         counts = [i4_calls(p, 4) for p in ps]
-        expected, _ = np.polyfit(np.log(ps), np.log(counts), 1)
+        expected = loglog_slope(ps, counts)
         rows.append(
             [
                 name,

@@ -170,9 +170,8 @@ def simulate(
         steps = np.concatenate([[0], steps])
     seeds = tuple(int(s) for s in seeds)
     W0 = np.stack([_initial_weights(model, d, seed, init) for seed in seeds])
-    start = time.perf_counter()
-    Ms, Qs, As, test_risk, failed_at = _run(model, W0, d, steps, seeds, n_test, stop_overlap)
-    wall = time.perf_counter() - start
+    Ms, Qs, As, test_risk, failed_at, wall = _run(model, W0, d, steps, seeds, n_test,
+                                                  stop_overlap)
     compiled = compiled or CompiledModel(model)
     trajectories = tuple(
         _seed_trajectory(model, compiled, d, steps, seed, Ms[s], Qs[s], As[s], test_risk[s],
@@ -196,7 +195,8 @@ def _initial_weights(model: Model, d: int, seed: int,
 def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[int, ...],
          n_test: int, stop_overlap: float | None):
     """Run the generated SGD loop from ``W0`` (seeds, p, d); returns the overlaps saved at
-    ``steps`` ``(Ms, Qs, As, test_risk, failed_at)``, NaN after a seed stopped."""
+    ``steps`` ``(Ms, Qs, As, test_risk, failed_at)``, NaN after a seed stopped, and the
+    loop's wall time (loading the module not included)."""
     student, protocol, target = model.student, model.protocol, model.target
     shape = (len(seeds), steps.size)
     Ms = np.full((*shape, model.p, model.k), np.nan)
@@ -207,13 +207,15 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
     # One PCG64 Generator per seed (ziggurat normals, ~9x faster than the legacy stream),
     # independent of the one that drew the initial weights.
     generators = tuple(np.random.default_rng([seed, d, 1]) for seed in seeds)
-    _module(model).run(W0, np.array(student.a, dtype=float), np.linalg.cholesky(target.gram),
-                       generators, steps, student.c_p, protocol.eta, student.eta_a,
-                       protocol.n_b, protocol.weight_decay, protocol.spherical,
-                       protocol.loss == "mse", student.train_readout, np.sqrt(target.noise),
-                       n_test, np.inf if stop_overlap is None else float(stop_overlap),
-                       Ms, Qs, As, test_risk, failed_at)
-    return Ms, Qs, As, test_risk, failed_at
+    a0, L = np.array(student.a, dtype=float), np.linalg.cholesky(target.gram)
+    module = _module(model)
+    start = time.perf_counter()
+    module.run(W0, a0, L, generators, steps, student.c_p, protocol.eta, student.eta_a,
+               protocol.n_b, protocol.weight_decay, protocol.spherical, protocol.loss == "mse",
+               student.train_readout, np.sqrt(target.noise), n_test,
+               np.inf if stop_overlap is None else float(stop_overlap),
+               Ms, Qs, As, test_risk, failed_at)
+    return Ms, Qs, As, test_risk, failed_at, time.perf_counter() - start
 
 
 def _seed_trajectory(model: Model, compiled: CompiledModel, d: int, steps: np.ndarray, seed: int,
