@@ -24,17 +24,10 @@ import time
 import numpy as np
 from _tables import print_machine, print_table
 
+from overlapdyn.depth.config import DepthConfig, KappaSweep, Network, Training
+from overlapdyn.depth.ridge import quadratic_features, ridge_loo
 from overlapdyn.depth.targets import HierarchicalTarget
-from overlapdyn.depth.training import (
-    DepthConfig,
-    KappaSweep,
-    Network,
-    Training,
-    quadratic_features,
-    ridge_loo,
-    run_instance,
-    stage1,
-)
+from overlapdyn.depth.training import run_instance, stage1
 
 STAGES = ("stage1", "stage2", "stage3", "kernel", "random_features")
 

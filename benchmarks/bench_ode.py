@@ -62,8 +62,10 @@ from numba.core import event
 import overlapdyn
 from overlapdyn.compile.compiled import CompiledModel
 from overlapdyn.derive.kernels import derive_kernels
+from overlapdyn.fits import loglog_slope
 from overlapdyn.model.spec import Model, Protocol, Student, Target
-from overlapdyn.ode.integrator import SaveAt, initial_overlaps, integrate
+from overlapdyn.ode.integrator import SaveAt, integrate
+from overlapdyn.ode.state import BLOWUP_NORM, initial_overlaps
 
 FULL_SIZES = ((1, 1), (2, 2), (4, 4), (8, 4), (16, 4), (32, 4))
 QUICK_SIZES = ((1, 1), (4, 4), (8, 4), (16, 4))
@@ -278,7 +280,7 @@ _WARM_LOAD = r"""
 import json, sys, time
 start = time.perf_counter()
 from overlapdyn.compile.compiled import CompiledModel
-from overlapdyn.ode.integrator import initial_overlaps
+from overlapdyn.ode.state import initial_overlaps
 from overlapdyn.model.spec import model_from_dict
 imported = time.perf_counter()
 model = model_from_dict(json.loads(sys.argv[1]))
@@ -375,10 +377,10 @@ def bench_exponent(activations: Sequence[str], costs: dict[tuple[str, int, int],
         if len(ps) < 2:
             continue
         times = [costs[name, p, 4] for p in ps]
-        slope, _ = np.polyfit(np.log(ps), np.log(times), 1)
+        slope = loglog_slope(ps, times)
         last = math.log(times[-1] / times[-2]) / math.log(ps[-1] / ps[-2])
         counts = [i4_calls(p, 4) for p in ps]
-        expected, _ = np.polyfit(np.log(ps), np.log(counts), 1)
+        expected = loglog_slope(ps, counts)
         rows.append(
             [
                 name,
@@ -413,7 +415,8 @@ _WARM_CURVE = r"""
 import json, sys, time
 start = time.perf_counter()
 from overlapdyn.compile.compiled import CompiledModel
-from overlapdyn.ode.integrator import SaveAt, initial_overlaps, integrate
+from overlapdyn.ode.integrator import SaveAt, integrate
+from overlapdyn.ode.state import initial_overlaps
 from overlapdyn.model.spec import model_from_dict
 imported = time.perf_counter()
 model = model_from_dict(json.loads(sys.argv[1]))
@@ -433,7 +436,7 @@ def guard_cost(compiled: CompiledModel, y: np.ndarray, repeats: int) -> float:
     dy = compiled.rhs(0.0, y)
 
     def guard() -> np.ndarray:
-        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > 1e8:
+        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > BLOWUP_NORM:
             return np.zeros_like(y)
         return dy if np.all(np.isfinite(dy)) else np.zeros_like(y)
 

@@ -15,7 +15,8 @@ import time
 import numpy as np
 
 import overlapdyn as od
-from overlapdyn.depth.training import DepthConfig, KappaSweep, Network, Training, run_instance
+from overlapdyn.depth.config import DepthConfig, KappaSweep, Network, Training
+from overlapdyn.depth.training import run_instance
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--ds", type=int, nargs="+", default=[64, 256, 576])

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "overlapdyn"
 
 # bottom → top; a module may import from its own layer and the layers before it
 LAYERS = (
-    ("errors", "storage"),
+    ("errors", "storage", "fits"),
     ("model",),
     ("derive",),
     ("compile",),

@@ -27,7 +27,13 @@ from functools import cached_property
 
 import numpy as np
 
-from ..derive.kernels import Derivation, KernelSet, derive_kernels, resolve_method
+from ..derive.kernels import (
+    Derivation,
+    KernelSet,
+    derive_kernels,
+    kernel_identity,
+    resolve_method,
+)
 from ..errors import OverlapdynError
 from ..model.spec import Model
 from ..storage.versions import __version__
@@ -118,12 +124,10 @@ class CompiledModel:
         self.derivation = derivation
         method = resolve_method(model, derivation)
         target = model.target
-        identity = (target.activation, None) if target.is_committee else (
-            None, str(target.function()), target.P)
         resolution = {"hermite": derivation.hermite_order,
                       "quadrature": derivation.quadrature_nodes}.get(method)
         key = source_key(__version__, TEMPLATE_VERSION, template_digest(),
-                         model.student.activation, identity, method, resolution)
+                         kernel_identity(model), method, resolution)
         self.module, self.from_cache = load_module(
             key, lambda: _module_source(derive_kernels(model, derivation), model.k))
         self._key = key

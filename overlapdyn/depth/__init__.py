@@ -3,6 +3,12 @@ thresholds, three-layer layer-wise training, the first layer's few-overlap theor
 finite-d weak-recovery point.
 """
 
+from .config import (
+    DepthConfig,
+    KappaSweep,
+    Network,
+    Training,
+)
 from .experiment import (
     DepthResult,
     run_depth,
@@ -21,6 +27,11 @@ from .recovery import (
     unsupported,
     weak_recovery,
 )
+from .ridge import (
+    RidgeFit,
+    quadratic_features,
+    ridge_loo,
+)
 from .targets import (
     HierarchicalTarget,
     TargetInstance,
@@ -30,13 +41,7 @@ from .targets import (
     thresholds,
 )
 from .training import (
-    DepthConfig,
-    KappaSweep,
-    Network,
-    Training,
     joint_training,
-    quadratic_features,
-    ridge_loo,
     run_instance,
     stage1,
 )
@@ -53,6 +58,7 @@ __all__ = [
     "posterior_mean_power",
     "quadratic_features",
     "ridge_loo",
+    "RidgeFit",
     "run_depth",
     "run_instance",
     "simulate_stage1",

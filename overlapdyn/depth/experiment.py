@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..storage.files import atomic_write, atomic_write_text
-from .training import METHODS, DepthConfig, run_instance
+from .config import METHODS, DepthConfig
+from .training import run_instance
 
 __all__ = ["DepthResult", "run_depth"]
 

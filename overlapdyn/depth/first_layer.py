@@ -58,6 +58,8 @@ import scipy.stats
 
 from ..derive.hermite import gauss_hermite_rule
 from ..errors import ConfigError
+from ..fits import loglog_slope
+from ..ode.state import random_rows
 from .targets import HierarchicalTarget, TargetInstance
 
 __all__ = ["Stage1Constants", "Stage1Validation", "simulate_stage1", "stage1_constants",
@@ -199,10 +201,10 @@ def simulate_stage1(instance: TargetInstance, batch: int, eta: float, steps: int
     Returns:
         ``M_W`` at t = 0..T, shape (T+1,).
     """
-    from .training import stage1, unit_rows
+    from .training import stage1
 
     d = instance.target.d
-    W0 = unit_rows(rng, len(b), d)
+    W0 = random_rows(rng, len(b), d, radius=1.0)
     chunk = max(1, 2**22 // d)           # ≈ 32 MiB of inputs at a time
 
     def step():
@@ -240,7 +242,7 @@ class Stage1Validation:
     @property
     def exponent(self) -> float:
         """Slope of log gap against log d (theory about −ε/2, see the module docstring)."""
-        return float(np.polyfit(np.log(self.ds), np.log(self.gap), 1)[0])
+        return loglog_slope(self.ds, self.gap)
 
     def table(self) -> str:
         lines = ["| d | d^ε | B | M_W sim (final) | M_W theory (final) | sup gap | time |",

@@ -43,7 +43,8 @@ import sympy
 from ..derive.hermite import hermite_expansion, hermite_values, information_exponent
 from ..errors import ConfigError
 from ..model.activations import activation
-from ..model.checks import check_finite, check_flag, check_integer, check_real
+from ..model.checks import check_finite, check_flag, check_integer, check_real, check_section
+from ..storage.encoding import jsonable
 
 __all__ = [
     "HierarchicalTarget",
@@ -204,19 +205,14 @@ class HierarchicalTarget:
         return TargetInstance(self, W, signs)
 
     def to_dict(self) -> dict:
-        out = dataclasses.asdict(self)
-        out["levels"] = list(self.levels)
-        return out
+        return jsonable(dataclasses.asdict(self), "target")
 
     @classmethod
     def from_dict(cls, values: dict) -> HierarchicalTarget:
-        allowed = {f.name for f in dataclasses.fields(cls)}
-        extra = sorted(set(values) - allowed)
-        if extra:
-            raise ConfigError(f"unknown keys {extra} in [target]; allowed: {sorted(allowed)}")
+        """Build from the ``[target]`` table; :class:`ConfigError` names unknown keys."""
+        values = check_section(values, "target", cls)
         if "d" not in values:
             raise ConfigError("[target] needs d (the input dimension)")
-        values = dict(values)
         if "levels" in values:
             levels = values["levels"]
             values["levels"] = tuple(levels) if isinstance(levels, list | tuple) else (levels,)
@@ -394,13 +390,3 @@ def thresholds(eps: float | tuple[float, ...], k: int, r: int = 1, *,
     kernel = tuple(float(q) for q in range(1, q_max + 1))
     return Thresholds(levels, k, r, tuple(subspace), tuple(features), features[-1],
                       two_layer, kernel, max(1 + e1, 2 * k * e1))
-
-
-def check_section(values, name: str, cls) -> dict:
-    if not isinstance(values, dict):
-        raise ConfigError(f"[{name}] must be a table of keys, got {values!r}")
-    allowed = {f.name for f in dataclasses.fields(cls)}
-    extra = sorted(set(values) - allowed)
-    if extra:
-        raise ConfigError(f"unknown keys {extra} in [{name}]; allowed: {sorted(allowed)}")
-    return dict(values)

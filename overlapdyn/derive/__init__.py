@@ -2,14 +2,18 @@
 kernels the drift is assembled from.
 """
 
+from .cubature import (
+    gaussian_cubature,
+    numeric_expectation,
+    standard_grid,
+)
 from .gaussian import (
     GaussianFields,
     cache_info,
     clear_caches,
     expectation,
-    gaussian_cubature,
+    integrand_factors,
     moment,
-    numeric_expectation,
 )
 from .hermite import (
     He,
@@ -26,6 +30,7 @@ from .kernels import (
     Kernel,
     KernelSet,
     derive_kernels,
+    kernel_identity,
 )
 from .multihermite import (
     MultivariateHermite,
@@ -47,6 +52,8 @@ __all__ = [
     "hermite_values",
     "HermiteExpansion",
     "information_exponent",
+    "kernel_identity",
+    "integrand_factors",
     "Kernel",
     "KernelSet",
     "moment",
@@ -54,4 +61,5 @@ __all__ = [
     "MultivariateHermite",
     "numeric_expectation",
     "polynomial_to_hermite",
+    "standard_grid",
 ]

@@ -74,7 +74,7 @@ from .gaussian import GaussianFields, expectation
 from .hermite import hermite_expansion
 from .multihermite import multivariate_hermite
 
-__all__ = ["Derivation", "Kernel", "KernelSet", "derive_kernels"]
+__all__ = ["Derivation", "Kernel", "KernelSet", "derive_kernels", "kernel_identity"]
 
 METHODS = ("auto", "exact", "closed-form", "hermite", "quadrature")
 
@@ -338,18 +338,27 @@ def derive_kernels(model: Model, derivation: Derivation = Derivation()) -> Kerne
             non-polynomial multi-index target (its kernels need multivariate quadrature).
     """
     method = resolve_method(model, derivation)
+    return _derive(*kernel_identity(model), method, derivation.hermite_order,
+                   derivation.quadrature_nodes)
+
+
+def kernel_identity(model: Model) -> tuple:
+    """What the kernels of ``model`` depend on, and nothing else: the student activation and
+    either the committee's activation or the multi-index target's formula, P and k (not p,
+    η, c_p, a, b, c_k, …). Equal identities, equal kernels: the key of every kernel cache.
+
+    Returns:
+        ``(student activation, teacher activation | None, formula | None, P | None, k | 0)``.
+    """
     target = model.target
-    key_target = ((target.activation, None) if target.is_committee
-                  else (None, str(target.function())))
-    return _derive(model.student.activation, key_target, target.P if not target.is_committee
-                   else None, target.k if not target.is_committee else 0, method,
-                   derivation.hermite_order, derivation.quadrature_nodes)
+    if target.is_committee:
+        return (model.student.activation, target.activation, None, None, 0)
+    return (model.student.activation, None, str(target.function()), target.P, target.k)
 
 
 @memoised(maxsize=64)
-def _derive(student: str, target: tuple, P: tuple | None, k: int, method: str,
-            order: int, nodes: int) -> KernelSet:
-    teacher_name, expression = target
+def _derive(student: str, teacher_name: str | None, expression: str | None, P: tuple | None,
+            k: int, method: str, order: int, nodes: int) -> KernelSet:
     committee = teacher_name is not None
     if method == "closed-form":
         return KernelSet(tuple(_erf_kernels(committee)), committee, method)

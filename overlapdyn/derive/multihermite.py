@@ -29,7 +29,7 @@ import sympy
 from ..errors import OverlapdynError
 from ..model.expressions import parse_expression
 from ..storage.memo import memoised
-from .gaussian import standard_grid
+from .cubature import standard_grid
 from .hermite import (
     X,
     gauss_hermite_rule,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from ..depth.training import DepthConfig
+from ..depth.config import DepthConfig
 from ..errors import ConfigError
 from ..model.spec import Model, model_from_dict
 from ..ode.config import IntegrateConfig

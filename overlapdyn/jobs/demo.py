@@ -24,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import sympy
 
-from ..derive.gaussian import GaussianFields, expectation, numeric_expectation
+from ..derive.cubature import numeric_expectation
+from ..derive.gaussian import GaussianFields, expectation
 from ..derive.hermite import hermite_expansion
 from ..model.spec import Model, Protocol, Student, Target
-from ..ode.integrator import SaveAt, initial_overlaps, integrate
+from ..ode.integrator import SaveAt, integrate
+from ..ode.state import initial_overlaps
 from ..plot.axes import save_figure
 from ..plot.trajectories import plot_learning_curve, plot_overlaps
 from ..storage.versions import __version__

@@ -4,14 +4,16 @@ what is allowed."""
 
 from __future__ import annotations
 
+import dataclasses
 import operator
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from ..errors import ConfigError, CovarianceError
 
-__all__ = ["check_covariance", "check_finite", "check_flag", "check_floats", "check_integer",
-           "check_real"]
+__all__ = ["check_covariance", "check_dimension", "check_finite", "check_flag", "check_floats",
+           "check_integer", "check_real", "check_section", "smallest_eigenvalue"]
 
 
 
@@ -85,9 +87,45 @@ def check_covariance(matrix: np.ndarray, label: str = "C", *, tol: float = 1e-10
     if asymmetry > tol * scale:
         raise CovarianceError(f"covariance {label} is not symmetric (max |C − Cᵀ| = "
                               f"{asymmetry:.3g}):\n{matrix}")
-    smallest = float(np.linalg.eigvalsh(matrix)[0]) if matrix.size else 0.0
+    smallest = smallest_eigenvalue(matrix)
     if smallest < -tol * scale:
         raise CovarianceError(
             f"covariance {label} is not positive semi-definite (smallest eigenvalue "
             f"{smallest:.3g}); overlaps like these cannot come from real vectors:\n{matrix}")
     return matrix
+
+
+def smallest_eigenvalue(matrix: np.ndarray) -> float:
+    """The smallest eigenvalue of the symmetric ``matrix`` (0 for an empty one)."""
+    matrix = np.asarray(matrix, dtype=float)
+    return float(np.linalg.eigvalsh(matrix)[0]) if matrix.size else 0.0
+
+
+def check_dimension(d, p: int, k: int, name: str = "d", why: str = "") -> int:
+    """``d`` as an int ≥ p + k: room for p student and k teacher vectors in R^d, so that any
+    valid overlaps (M, Q, P) have weights (``why`` ends the message, e.g. what needs d)."""
+    if d < p + k:
+        raise ConfigError(f"{name} = {d} must be at least p + k = {p + k}{why}")
+    return int(d)
+
+
+def check_section(values, name: str, allowed: type | Iterable[str], hint: str = "") -> dict:
+    """The TOML table ``[name]`` as a dict, if it is a table whose keys are all ``allowed``.
+
+    Args:
+        values: the table.
+        name: its name in messages (``"integrate"``, ``"sweep"``).
+        allowed: a dataclass (its fields are the keys) or the key names.
+        hint: appended to the unknown-keys message (where the other keys go).
+
+    Raises:
+        ConfigError: not a table, or unknown keys (naming them and the allowed ones).
+    """
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"[{name}] must be a table of keys, got {values!r}")
+    names = ([f.name for f in dataclasses.fields(allowed)] if dataclasses.is_dataclass(allowed)
+             else list(allowed))
+    extra = sorted(set(values) - set(names))
+    if extra:
+        raise ConfigError(f"unknown keys {extra} in [{name}]; allowed: {sorted(names)}{hint}")
+    return dict(values)

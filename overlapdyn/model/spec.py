@@ -47,7 +47,7 @@ import numpy as np
 import sympy
 
 from ..errors import ConfigError, CovarianceError
-from ..storage.encoding import json_digest
+from ..storage.encoding import json_digest, jsonable
 from .activations import X
 from .activations import activation as resolve_activation
 from .checks import (
@@ -57,6 +57,8 @@ from .checks import (
     check_floats,
     check_integer,
     check_real,
+    check_section,
+    smallest_eigenvalue,
 )
 from .expressions import parse_expression
 
@@ -119,7 +121,7 @@ class Target:
                 raise CovarianceError(f"target.P must be {self.k}×{self.k}, got shape "
                                       f"{matrix.shape}")
             check_covariance(matrix, "P")
-            if np.linalg.eigvalsh(matrix)[0] <= 1e-12 * np.abs(matrix).max():
+            if smallest_eigenvalue(matrix) <= 1e-12 * np.abs(matrix).max():
                 raise CovarianceError(f"target.P must be positive definite (teacher directions "
                                       f"linearly independent):\n{matrix}")
             object.__setattr__(self, "P", tuple(tuple(float(v) for v in row) for row in matrix))
@@ -236,14 +238,8 @@ class Model:
     def to_dict(self) -> dict:
         """A plain, JSON/TOML-serialisable dict (defaults filled in); inverse: model_from_dict."""
         def section(obj) -> dict:
-            out = {}
-            for f in dataclasses.fields(obj):
-                value = getattr(obj, f.name)
-                if value is None:
-                    continue
-                out[f.name] = [list(r) for r in value] if f.name == "P" else (
-                    list(value) if isinstance(value, tuple) else value)
-            return out
+            return {f.name: jsonable(getattr(obj, f.name), f.name)
+                    for f in dataclasses.fields(obj) if getattr(obj, f.name) is not None}
 
         return {"name": self.name, "target": section(self.target),
                 "student": section(self.student), "protocol": section(self.protocol)}
@@ -271,13 +267,7 @@ def model_from_dict(config: dict, name: str = "model") -> Model:
     for key, cls in sections.items():
         if key not in config:
             raise ConfigError(f"the config has no [{key}] section")
-        if not isinstance(config[key], dict):
-            raise ConfigError(f"[{key}] must be a table of keys, got {config[key]!r}")
-        values = dict(config[key])
-        allowed = {f.name for f in dataclasses.fields(cls)}
-        extra = sorted(set(values) - allowed)
-        if extra:
-            raise ConfigError(f"unknown keys {extra} in [{key}]; allowed: {sorted(allowed)}")
+        values = check_section(config[key], key, cls)
         try:
             built[key] = cls(**values)
         except TypeError as error:  # a missing required key

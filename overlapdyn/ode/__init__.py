@@ -16,10 +16,17 @@ from .integrator import (
     OverlapCrosses,
     RiskBelow,
     SaveAt,
-    evolve,
-    initial_overlaps,
     integrate,
+)
+from .state import (
+    check_overlaps,
+    initial_overlaps,
     overlap_cosines,
+    overlap_covariance,
+    random_rows,
+)
+from .state_evolution import (
+    evolve,
 )
 from .trajectory import (
     State,
@@ -27,6 +34,7 @@ from .trajectory import (
 )
 
 __all__ = [
+    "check_overlaps",
     "Event",
     "evolve",
     "find_fixed_point",
@@ -36,7 +44,9 @@ __all__ = [
     "IntegrateConfig",
     "jacobian",
     "overlap_cosines",
+    "overlap_covariance",
     "OverlapCrosses",
+    "random_rows",
     "RiskBelow",
     "SaveAt",
     "stability",

@@ -29,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
-from ..model.checks import check_integer, check_real
+from ..model.checks import check_dimension, check_integer, check_real, check_section
 from ..model.spec import Model
-from .integrator import Event, OverlapCrosses, RiskBelow, SaveAt, initial_overlaps
+from ..storage.encoding import jsonable
+from .integrator import Event, OverlapCrosses, RiskBelow, SaveAt
+from .state import initial_overlaps
 
 __all__ = ["IntegrateConfig"]
 
@@ -126,20 +128,12 @@ class IntegrateConfig:
             raise ConfigError("integrate.escape_overlap is now overlap_above (stop when "
                               "max_jr |M_jr| reaches it); 'escape' means only the cosine "
                               "overlap of overlapdyn.scaling")
-        allowed = [f.name for f in dataclasses.fields(cls)]
-        extra = sorted(set(values) - set(allowed))
-        if extra:
-            raise ConfigError(f"unknown keys {extra} in [integrate]; allowed: {allowed}")
-        return cls(**values)
+        return cls(**check_section(values, "integrate", cls))
 
     def to_dict(self) -> dict:
         """Plain JSON types (matrices as lists of rows; unset options left out)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if value is not None:
-                out[f.name] = [list(row) for row in value] if f.name in ("M0", "Q0") else value
-        return out
+        return {f.name: jsonable(getattr(self, f.name), f.name)
+                for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
 
     def save_at(self) -> SaveAt:
         return SaveAt(self.t_end, self.n_points, self.log, self.t_first)
@@ -160,9 +154,7 @@ class IntegrateConfig:
         """
         p, k = model.p, model.k
         if self.M0 is None:
-            if self.d < p + k:
-                raise ConfigError(f"integrate.d = {self.d} must be at least p + k = {p + k} "
-                                  "to draw the random start")
+            check_dimension(self.d, p, k, "integrate.d", " to draw the random start")
             return initial_overlaps(model, self.d, self.seed)
         M, Q = np.array(self.M0), np.array(self.Q0)
         if M.shape != (p, k):

@@ -1,4 +1,4 @@
-"""Integrators: SciPy's ``solve_ivp`` on the compiled drift, and the large-batch state evolution.
+"""The ODE integrator: SciPy's ``solve_ivp`` on the compiled drift, what to save, events.
 
 :func:`integrate` is the one entry point for the ODE (diffrax-like: the model, the initial
 overlaps, what to save, when to stop), returning a :class:`~overlapdyn.ode.trajectory.Trajectory`.
@@ -29,9 +29,18 @@ import scipy.optimize
 
 from ..compile.compiled import CompiledModel
 from ..derive.kernels import Derivation
-from ..errors import CovarianceError, IntegrationError, OverlapdynError
+from ..errors import IntegrationError, OverlapdynError
+from ..model.checks import smallest_eigenvalue
 from ..model.spec import Model
 from ..storage.versions import library_versions
+from .state import (
+    BLOWUP_NORM,
+    blowup_message,
+    check_overlaps,
+    overlap_cosines,
+    overlap_covariance,
+    trajectory_from_states,
+)
 from .trajectory import Trajectory
 
 __all__ = [
@@ -39,15 +48,8 @@ __all__ = [
     "OverlapCrosses",
     "RiskBelow",
     "SaveAt",
-    "evolve",
-    "initial_overlaps",
     "integrate",
-    "overlap_cosines",
 ]
-
-
-#: the state's max-norm that counts as a blow-up (ODE) or a diverged run (simulation)
-BLOWUP_NORM = 1e8
 
 # how often a run abandoned at a blow-up is redone to just before it
 _BLOWUP_RETRIES = 6
@@ -155,55 +157,6 @@ def OverlapCrosses(threshold: float, j: int | None = None, r: int | None = None,
     return Event(f"{name}>{threshold:g}", function, terminal, 1.0)
 
 
-def overlap_cosines(M: np.ndarray, Q: np.ndarray, P_diagonal: np.ndarray | None = None
-                    ) -> np.ndarray:
-    """``|M_jr| / √(Q_jj P_rr)`` for the last two axes of M (…, p, k); P_rr = 1 by default."""
-    q = np.sqrt(np.diagonal(Q, axis1=-2, axis2=-1))[..., :, None]
-    norm = q if P_diagonal is None else q * np.sqrt(P_diagonal)
-    return np.abs(M) / norm
-
-
-def initial_overlaps(model: Model, d: int, seed: int | np.random.Generator | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Overlaps of the SPEC's random initialisation at dimension d: ``(M, Q, a)``.
-
-    Rows of W are i.i.d. N(0, I_d) (normalised to ‖w_j‖² = d if spherical); the teacher U
-    has rows of Gram matrix P·d. Then M = WUᵀ/d has entries O(d^(−1/2)) and Q ≈ I. The
-    readout starts at the spec's ``a``.
-    """
-    if d < model.p + model.k:
-        raise OverlapdynError(f"d = {d} must be at least p + k = {model.p + model.k}")
-    rng = np.random.default_rng(seed)
-    W = rng.normal(size=(model.p, d))
-    if model.protocol.spherical:
-        W *= np.sqrt(d) / np.linalg.norm(W, axis=1, keepdims=True)
-    basis, _ = np.linalg.qr(rng.normal(size=(d, model.k)))
-    U = np.linalg.cholesky(model.target.gram) @ basis.T * np.sqrt(d)
-    return W @ U.T / d, W @ W.T / d, np.array(model.student.a)
-
-
-def _check_initial(model: Model, M, Q) -> None:
-    omega = np.block([[Q, M], [M.T, model.target.gram]])
-    if not np.allclose(Q, Q.T, atol=1e-12):
-        raise CovarianceError("initial Q is not symmetric")
-    smallest = np.linalg.eigvalsh(omega)[0]
-    if smallest < -1e-10 * np.abs(omega).max():
-        raise CovarianceError(
-            f"the initial overlaps give an Ω = [[Q, M], [Mᵀ, P]] that is not positive "
-            f"semi-definite (smallest eigenvalue {smallest:.3g}): no vectors have these "
-            "overlaps; check M, Q and P")
-    if model.protocol.spherical and not np.allclose(np.diag(Q), 1.0, atol=1e-9):
-        raise OverlapdynError(f"spherical SGD keeps Q_jj = 1; the initial diagonal is "
-                              f"{np.diag(Q)}")
-
-
-def _blowup_message(model: Model, when: str, why: str) -> str:
-    return (f"the overlaps blew up {when} ({why}); the learning rate η = "
-            f"{model.protocol.eta:g} is probably too large for the activation "
-            f"{model.student.activation!r} (its η²/n_b variance term grows faster than the "
-            "gradient term contracts) — lower η, or raise n_b")
-
-
 def integrate(
     model: Model | CompiledModel,
     init: tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -249,20 +202,44 @@ def integrate(
     exact = _use_exact_jacobian(compiled, method, jacobian)
     y0 = compiled.pack(*init)
     M0, Q0, _ = compiled.unpack(y0)
-    _check_initial(spec, M0, Q0)
-    P = spec.target.gram
-    scale = max(1.0, float(np.abs(np.block([[Q0, M0], [M0.T, P]])).max()))
+    check_overlaps(M0, Q0, spec.target.gram, what="the initial state (M, Q)",
+                   spherical=spec.protocol.spherical)
+    start = time.perf_counter()
+    solution, blown_at = _solve(compiled, y0, save, events, method, rtol, atol, blowup_norm,
+                                exact)
+    wall = time.perf_counter() - start
+    fired = {e.name: [float(t) for t in times] for e, times in zip(
+        events, solution.t_events or [], strict=False) if len(times)}
+    ts, ys = _saved_states(solution)
+    scale = max(1.0, float(np.abs(overlap_covariance(M0, Q0, spec.target.gram)).max()))
+    ts, ys, failure = _diagnose(compiled, ts, ys, solution, blown_at, scale, blowup_norm)
+    status, message = (solution.status, solution.message) if failure is None else (-1, failure)
+    trajectory = trajectory_from_states(compiled, ts, ys, status, message, {
+        "solver": {"method": method, "rtol": rtol, "atol": atol, "nfev": int(solution.nfev),
+                   "jacobian": "exact" if exact else "solver"},
+        "events": fired, "kernels": compiled.method,
+        "truncation_errors": compiled.truncation_errors,
+        "wall_time_s": wall, "versions": library_versions(),
+    })
+    if failure is not None and on_failure == "raise":
+        raise IntegrationError(failure, trajectory)
+    return trajectory
 
-    def state_event(event: Event):
-        def function(t, y):
-            M, Q, a = compiled.unpack(y)
-            return event.function(M, Q, a, compiled.risk(M, Q, a))
 
-        function.terminal, function.direction = event.terminal, event.direction
-        return function
+def _state_event(compiled: CompiledModel, event: Event):
+    """``event`` as a ``solve_ivp`` event of the packed state."""
+    def function(t, y):
+        M, Q, a = compiled.unpack(y)
+        return event.function(M, Q, a, compiled.risk(M, Q, a))
 
-    def guarded_rhs(t, y):
-        # Past the blow-up norm the run is abandoned (and redone to just before, below):
+    function.terminal, function.direction = event.terminal, event.direction
+    return function
+
+
+def _guarded_rhs(compiled: CompiledModel, blowup_norm: float):
+    """The drift, abandoning the run past the blow-up norm and frozen where not finite."""
+    def rhs(t, y):
+        # Past the blow-up norm the run is abandoned (and redone to just before, by _solve):
         # LSODA shrinking its step towards a finite-time singularity (dQ/dt ∝ Q², a learning
         # rate too large) can loop forever inside its Fortran code. Where the drift is not
         # finite (closed forms outside the PSD cone) the state is frozen instead, so that a
@@ -274,68 +251,15 @@ def integrate(
         dy = compiled.rhs(t, y)
         return dy if np.all(np.isfinite(dy)) else np.zeros_like(y)
 
-    def guarded_jacobian(t, y):
+    return rhs
+
+
+def _guarded_jacobian(compiled: CompiledModel):
+    """The exact Jacobian, zero where the state is not finite (the drift is frozen there)."""
+    def jacobian(t, y):
         return compiled.jacobian(t, y) if np.all(np.isfinite(y)) else np.zeros((y.size,) * 2)
 
-    start = time.perf_counter()
-    grid, t_end, blown_at = save.grid(), save.t_end, None
-    for attempt in range(_BLOWUP_RETRIES):
-        try:
-            solution = scipy.integrate.solve_ivp(
-                guarded_rhs, (0.0, t_end), y0, method=method, t_eval=grid[grid <= t_end],
-                events=[state_event(e) for e in events] or None, rtol=rtol, atol=atol,
-                **({"jac": guarded_jacobian} if exact else {}))
-            break
-        except _BlowUp as blowup:
-            # solve_ivp keeps nothing when the right-hand side raises: integrate again, to
-            # a little before the first time the state was seen past the blow-up norm
-            blown_at = blowup.t if blown_at is None else min(blown_at, blowup.t)
-            t_end = blown_at * (1.0 - 0.01 * 2**attempt)
-            if t_end <= 0.0 or attempt == _BLOWUP_RETRIES - 1:
-                solution = _initial_only(y0)
-                break
-    wall = time.perf_counter() - start
-    fired = {e.name: [float(t) for t in times] for e, times in zip(
-        events, solution.t_events or [], strict=False) if len(times)}
-    status, message = solution.status, solution.message
-    ts, ys = solution.t, solution.y
-    if status == 1:  # keep the state where the terminal event fired, not only the grid
-        when, where = min((float(t[0]), y[0]) for t, y in zip(
-            solution.t_events, solution.y_events, strict=True) if len(t))
-        if not ts.size or when > ts[-1]:
-            ts, ys = np.append(ts, when), np.column_stack([ys, where])
-    healthy = np.array([_healthy(compiled, ys[:, i], P, scale, blowup_norm)
-                        for i in range(ts.size)], dtype=bool)
-    failure = None
-    if not healthy.all():
-        bad = int(np.argmin(healthy))
-        finite_bad = np.all(np.isfinite(ys[:, bad])) and np.abs(ys[:, bad]).max() <= (
-            0.5 * blowup_norm)
-        why = ("Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness; if the drift stayed "
-               "small, the solver's steps may be at fault: try method='DOP853' or a smaller "
-               "rtol" if finite_bad else
-               f"|state| passed {0.5 * blowup_norm:g} or the drift became non-finite")
-        last_good = float(ts[bad - 1]) if bad else 0.0
-        failure = _blowup_message(spec, f"between t = {last_good:.4g} and {ts[bad]:.4g}", why)
-        ts, ys = ts[:bad], ys[:, :bad]
-    elif status == -1:
-        failure = _blowup_message(spec, f"after t = {ts[-1] if ts.size else 0.0:.4g}",
-                                  f"the solver failed: {message}")
-    elif blown_at is not None:
-        failure = _blowup_message(spec, f"at t ≈ {blown_at:.4g}",
-                                  f"|state| passed {blowup_norm:g}")
-    if failure is not None:
-        status, message = -1, failure
-    trajectory = _trajectory(compiled, ts, ys, status, message, {
-        "solver": {"method": method, "rtol": rtol, "atol": atol, "nfev": int(solution.nfev),
-                   "jacobian": "exact" if exact else "solver"},
-        "events": fired, "kernels": compiled.method,
-        "truncation_errors": compiled.truncation_errors,
-        "wall_time_s": wall, "versions": library_versions(),
-    })
-    if failure is not None and on_failure == "raise":
-        raise IntegrationError(failure, trajectory)
-    return trajectory
+    return jacobian
 
 
 IMPLICIT_METHODS = ("LSODA", "BDF", "Radau")
@@ -355,82 +279,75 @@ def _use_exact_jacobian(compiled: CompiledModel, method: str, jacobian: str) -> 
                                    and compiled.has_exact_jacobian)
 
 
-def _healthy(compiled: CompiledModel, y: np.ndarray, P: np.ndarray, scale: float,
-             blowup_norm: float) -> bool:
-    """Finite, below half the blow-up norm, and Ω positive semi-definite."""
+def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt, events: Sequence[Event],
+           method: str, rtol: float, atol: float, blowup_norm: float, exact: bool):
+    """``solve_ivp`` from ``y0`` on the saved grid; ``(solution, blown_at)``, ``blown_at`` the
+    first time the state passed the blow-up norm (None if it never did); with ``exact`` the
+    implicit solver gets the drift's exact Jacobian."""
+    rhs = _guarded_rhs(compiled, blowup_norm)
+    jacobian = {"jac": _guarded_jacobian(compiled)} if exact else {}
+    grid, t_end, blown_at = save.grid(), save.t_end, None
+    for attempt in range(_BLOWUP_RETRIES):
+        try:
+            solution = scipy.integrate.solve_ivp(
+                rhs, (0.0, t_end), y0, method=method, t_eval=grid[grid <= t_end],
+                events=[_state_event(compiled, e) for e in events] or None, rtol=rtol,
+                atol=atol, **jacobian)
+            break
+        except _BlowUp as blowup:
+            # solve_ivp keeps nothing when the right-hand side raises: integrate again, to
+            # a little before the first time the state was seen past the blow-up norm
+            blown_at = blowup.t if blown_at is None else min(blown_at, blowup.t)
+            t_end = blown_at * (1.0 - 0.01 * 2**attempt)
+            if t_end <= 0.0 or attempt == _BLOWUP_RETRIES - 1:
+                solution = _initial_only(y0)
+                break
+    return solution, blown_at
+
+
+def _saved_states(solution) -> tuple[np.ndarray, np.ndarray]:
+    """The saved times (T,) and states (size, T), with the state where a terminal event
+    fired appended (not only the grid)."""
+    ts, ys = solution.t, solution.y
+    if solution.status == 1:
+        when, where = min((float(t[0]), y[0]) for t, y in zip(
+            solution.t_events, solution.y_events, strict=True) if len(t))
+        if not ts.size or when > ts[-1]:
+            ts, ys = np.append(ts, when), np.column_stack([ys, where])
+    return ts, ys
+
+
+def _diagnose(compiled: CompiledModel, ts: np.ndarray, ys: np.ndarray, solution,
+              blown_at: float | None, scale: float, blowup_norm: float):
+    """``(ts, ys, failure)``: the saved states cut before the first unhealthy one, and the
+    failure's message (None when the run is sound)."""
+    spec = compiled.model
+    healthy = np.array([_healthy(compiled, ys[:, i], scale, blowup_norm)
+                        for i in range(ts.size)], dtype=bool)
+    if not healthy.all():
+        bad = int(np.argmin(healthy))
+        finite_bad = np.all(np.isfinite(ys[:, bad])) and np.abs(ys[:, bad]).max() <= (
+            0.5 * blowup_norm)
+        why = ("Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness; if the drift stayed "
+               "small, the solver's steps may be at fault: try method='DOP853' or a smaller "
+               "rtol" if finite_bad else
+               f"|state| passed {0.5 * blowup_norm:g} or the drift became non-finite")
+        last_good = float(ts[bad - 1]) if bad else 0.0
+        failure = blowup_message(spec, f"between t = {last_good:.4g} and {ts[bad]:.4g}", why)
+        return ts[:bad], ys[:, :bad], failure
+    if solution.status == -1:
+        return ts, ys, blowup_message(spec, f"after t = {ts[-1] if ts.size else 0.0:.4g}",
+                                      f"the solver failed: {solution.message}")
+    if blown_at is not None:
+        return ts, ys, blowup_message(spec, f"at t ≈ {blown_at:.4g}",
+                                      f"|state| passed {blowup_norm:g}")
+    return ts, ys, None
+
+
+def _healthy(compiled: CompiledModel, y: np.ndarray, scale: float, blowup_norm: float) -> bool:
+    """Finite, below half the blow-up norm, and Ω positive semi-definite (to 10⁻⁸·scale)."""
     if not np.all(np.isfinite(y)) or np.abs(y).max() > 0.5 * blowup_norm:
         return False
     M, Q, _ = compiled.unpack(y)
-    return bool(np.linalg.eigvalsh(np.block([[Q, M], [M.T, P]]))[0] > -1e-8 * scale)
-
-
-def _trajectory(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray, status: int,
-                message: str, metadata: dict) -> Trajectory:
-    spec = compiled.model
-    if t.size == 0:  # failed before the first save point: keep the initial state
-        raise IntegrationError(message)
-    states = [compiled.unpack(ys[:, i]) for i in range(t.size)]
-    M = np.stack([s[0] for s in states])
-    Q = np.stack([s[1] for s in states])
-    a = np.stack([np.broadcast_to(s[2], (spec.p,)) for s in states])
-    risk = np.array([compiled.risk(*s) for s in states])
-    return Trajectory(t=np.asarray(t, dtype=float), M=M, Q=Q, a=a, risk=risk, model=spec,
-                      status=int(status), message=str(message), metadata=metadata)
-
-
-def evolve(
-    model: Model | CompiledModel,
-    init: tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray],
-    steps: int,
-    alpha: float,
-    *,
-    derivation: Derivation | None = None,
-) -> Trajectory:
-    """The large-batch state evolution of SPEC (``n_b = αd``, O(1) moves per step).
-
-        M' = M + η E[G zᵀ],
-        Q'_jl = Q_jl + η(E[G_j λ_l] + E[G_l λ_j]) + η²(E[G_j φ]ᵀ Ω⁻¹ E[G_l φ] + E[G_j G_l]/α),
-
-    φ = (λ, z). Spherical SGD renormalises each step (``Q_jj = 1``, ``M_j· /= √Q'_jj``);
-    a trained readout moves by ``η_a c_p E[e σ(λ_j)]``. The trajectory's ``t`` is the step
-    index. Raises :class:`IntegrationError` (with the steps so far) on a blow-up.
-    """
-    compiled = model if isinstance(model, CompiledModel) else CompiledModel(model, derivation)
-    spec = compiled.model
-    if not alpha > 0:
-        raise OverlapdynError(f"alpha = n_b/d must be > 0, got {alpha}")
-    if spec.protocol.weight_decay:
-        raise OverlapdynError("the state evolution has no weight-decay term (SPEC); set "
-                              "protocol.weight_decay = 0")
-    eta = spec.protocol.eta
-    y = compiled.pack(*init)
-    M, Q, a = (np.array(x, dtype=float) for x in compiled.unpack(y))
-    _check_initial(spec, M, Q)
-    P = spec.target.gram
-    history = [compiled.pack(M, Q, a)]
-    failure = None
-    for step in range(1, steps + 1):
-        terms = compiled.terms(M, Q, a)
-        grad = np.hstack([terms.Al, terms.Az])                     # rows E[G_j φ]
-        omega = np.block([[Q, M], [M.T, P]])
-        projected = grad @ np.linalg.lstsq(omega, grad.T, rcond=None)[0]
-        Q = Q + eta * (terms.Al + terms.Al.T) + eta**2 * (projected + terms.B / alpha)
-        M = M + eta * terms.Az
-        if spec.student.train_readout:
-            a = a + spec.student.eta_a * spec.student.c_p * terms.D
-        if spec.protocol.spherical:
-            norms = np.sqrt(np.diag(Q))
-            Q, M = Q / np.outer(norms, norms), M / norms[:, None]
-        history.append(compiled.pack(M, Q, a))
-        if not np.all(np.isfinite(history[-1])) or np.abs(history[-1]).max() > 1e8:
-            failure = _blowup_message(spec, f"at step {step}", "non-finite or huge overlaps")
-            history.pop()
-            break
-    ys = np.stack(history, axis=1)
-    trajectory = _trajectory(compiled, np.arange(ys.shape[1], dtype=float), ys,
-                             -1 if failure else 0, failure or "state evolution finished",
-                             {"alpha": alpha, "kernels": compiled.method,
-                              "versions": library_versions()})
-    if failure:
-        raise IntegrationError(failure, trajectory)
-    return trajectory
+    return smallest_eigenvalue(overlap_covariance(M, Q, compiled.model.target.gram)) > (
+        -1e-8 * scale)

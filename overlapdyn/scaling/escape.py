@@ -33,9 +33,11 @@ import numpy as np
 from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
 from ..model.spec import Model
-from ..ode.integrator import OverlapCrosses, SaveAt, integrate, overlap_cosines
+from ..ode.integrator import OverlapCrosses, SaveAt, integrate
+from ..ode.state import overlap_cosines, random_rows
 from ..ode.trajectory import Trajectory
 from ..sgd.simulator import simulate
+from ..storage.encoding import jsonable
 from ..storage.files import atomic_write_text
 from .prediction import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
 
@@ -65,7 +67,7 @@ def escape_start(model: Model, d: int, *, seed: int | None = None
     if seed is None and model.p == 1:
         Z = np.ones((1, model.k))
     else:
-        Z = np.random.default_rng(0 if seed is None else seed).normal(size=(model.p, model.k))
+        Z = random_rows(np.random.default_rng(0 if seed is None else seed), model.p, model.k)
     return Z / math.sqrt(d), np.eye(model.p), np.array(model.student.a, dtype=float)
 
 
@@ -199,8 +201,7 @@ class EscapeTimes:
         fit = self.fit() if self.fittable else None
         return {"route": self.route, "model": self.model.to_dict(), "ds": list(self.ds),
                 "etas": list(self.etas), "threshold": self.threshold,
-                "times": [[None if not math.isfinite(v) else float(v) for v in row]
-                          for row in self.times],
+                "times": jsonable(self.times, "times", strict=True),
                 "prediction": self.prediction.to_dict(),
                 "fit": None if fit is None else fit.to_dict(),
                 "metadata": self.metadata}

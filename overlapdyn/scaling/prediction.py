@@ -27,6 +27,7 @@ import scipy.stats
 import sympy
 
 from ..errors import OverlapdynError
+from ..fits import line_fit
 from ..model.spec import Model, Target
 from .leaps import Leap, leap
 
@@ -208,39 +209,35 @@ def fit_exponent(
     if log_factor:
         n = n / np.log(ds)[:, None]
     x = np.log(ds)
-
-    def slope(values: np.ndarray) -> tuple[float, float, np.ndarray]:
-        medians = np.median(values, axis=1)
-        keep = np.isfinite(medians)
-        if keep.sum() < 2:
-            return math.nan, math.nan, keep
-        fit = scipy.stats.linregress(x[keep], np.log(medians[keep]))
-        return fit.slope, fit.intercept, keep
-
-    beta, intercept, keep = slope(n)
-    if not math.isfinite(beta):
+    medians = np.median(n, axis=1)
+    keep = np.isfinite(medians)
+    if keep.sum() < 2:
         raise OverlapdynError("fewer than two dimensions have a finite (median) escape time: "
                               "raise t_max, or lower η")
+    line = line_fit(x, np.log(np.where(keep, medians, 1.0)), keep)
+    beta, intercept = line.slope, line.intercept
     if n.shape[1] == 1:
-        fit = scipy.stats.linregress(x[keep], np.log(n[keep, 0]))
-        half = (scipy.stats.t.ppf(0.5 + level / 2, keep.sum() - 2) * fit.stderr
+        half = (scipy.stats.t.ppf(0.5 + level / 2, keep.sum() - 2) * line.stderr
                 if keep.sum() > 2 else math.nan)
         return ExponentFit(beta, (beta - half, beta + half), level, intercept, log_factor,
                            "regression", int(keep.sum()))
+    low, high = np.percentile(_bootstrap_slopes(x, n, n_bootstrap, seed),
+                              [50 * (1 - level), 50 * (1 + level)])
+    return ExponentFit(beta, (float(low), float(high)), level, intercept, log_factor,
+                       "bootstrap", int(keep.sum()))
+
+
+def _bootstrap_slopes(x: np.ndarray, n: np.ndarray, n_bootstrap: int, seed: int) -> np.ndarray:
+    """Slopes of log median n against x = log d, the seeds resampled within each d: one
+    per resample with at least two finite medians.
+
+    (``scipy.stats.bootstrap`` resamples the same way, but draws its indices in another
+    order, so its intervals would differ from the ones reported until now.)
+    """
     rng = np.random.default_rng(seed)
     columns = rng.integers(0, n.shape[1], size=(n_bootstrap, *n.shape))
     medians = np.median(np.take_along_axis(n[None], columns, axis=2), axis=2)   # (B, D)
-    # least squares of log median on log d per resample, over its finite medians only
-    weight = np.isfinite(medians).astype(float)
-    log_median = np.log(np.where(weight > 0, medians, 1.0))
-    count = weight.sum(axis=1)
-    usable = count >= 2
-    x_mean = (weight @ x)[usable] / count[usable]
-    y_mean = (weight * log_median).sum(axis=1)[usable] / count[usable]
-    dx = x[None, :] - x_mean[:, None]
-    w = weight[usable]
-    draws = ((w * dx * (log_median[usable] - y_mean[:, None])).sum(axis=1)
-             / (w * dx ** 2).sum(axis=1))
-    low, high = np.percentile(draws, [50 * (1 - level), 50 * (1 + level)])
-    return ExponentFit(beta, (float(low), float(high)), level, intercept, log_factor,
-                       "bootstrap", int(keep.sum()))
+    finite = np.isfinite(medians)
+    usable = finite.sum(axis=1) >= 2
+    log_median = np.log(np.where(finite, medians, 1.0))
+    return line_fit(x, log_median[usable], finite[usable]).slope

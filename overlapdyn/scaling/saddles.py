@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import OverlapdynError
 from ..ode.trajectory import Trajectory
+from ..storage.encoding import jsonable
 from .escape import crossing_time, learned_overlaps
 from .leaps import Leap
 
@@ -94,7 +95,7 @@ class SaddleToSaddle:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        return {"learn_times": [None if not math.isfinite(t) else t for t in self.learn_times],
+        return {"learn_times": jsonable(self.learn_times, "learn_times", strict=True),
                 "order": list(self.order), "threshold": self.threshold,
                 "plateaus": [[p.t_start, p.t_end, p.risk] for p in self.plateaus]}
 

@@ -30,11 +30,12 @@ from ..compile.cache import load_module, source_key
 from ..compile.compiled import CompiledModel
 from ..compile.printer import expression_source, kernel_source
 from ..compile.render import module_source, template_body, template_digest
-from ..errors import CovarianceError, OverlapdynError
+from ..errors import OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
+from ..model.checks import check_dimension
 from ..model.spec import Model
-from ..ode.integrator import BLOWUP_NORM
+from ..ode.state import BLOWUP_NORM, check_overlaps, random_weights
 from ..ode.trajectory import Trajectory
 from ..storage.versions import __version__
 
@@ -77,18 +78,16 @@ def warm_start_weights(M: np.ndarray, Q: np.ndarray, P: np.ndarray, d: int,
     ``R Rᵀ/d = Q − M P⁻¹ Mᵀ``.
 
     Raises:
-        CovarianceError: if (M, Q) is not a valid Gram block with P (the residual Gram
-            matrix ``Q − M P⁻¹ Mᵀ`` is not positive semi-definite).
+        CovarianceError: if (M, Q) is not a valid Gram block with P (Ω = [[Q, M], [Mᵀ, P]]
+            is not positive semi-definite: :func:`~overlapdyn.ode.state.check_overlaps`).
+        ConfigError: d < p + k.
     """
     p, k = M.shape
+    check_overlaps(M, Q, P, what="the warm start (M, Q)")
+    check_dimension(d, p, k)
     residual = Q - M @ np.linalg.solve(P, M.T)
+    # Ω ⪰ 0 makes the residual Gram matrix ⪰ 0 up to rounding: clipped below
     eigenvalues, vectors = np.linalg.eigh((residual + residual.T) / 2)
-    if eigenvalues[0] < -1e-10 * max(1.0, np.abs(Q).max()):
-        raise CovarianceError(
-            "the warm start (M, Q) is not a valid Gram block: Q − M P⁻¹ Mᵀ has eigenvalue "
-            f"{eigenvalues[0]:.3g} < 0; no weights have these overlaps")
-    if d < p + k:
-        raise OverlapdynError(f"d = {d} must be at least p + k = {p + k}")
     L = np.linalg.cholesky(P)
     U_block = np.sqrt(d) * L                            # U = [U_block, 0]: (k, d)
     orthonormal = np.linalg.qr(rng.normal(size=(d - k, p)))[0].T   # (p, d−k), rows orthonormal
@@ -165,63 +164,79 @@ def simulate(
         A :class:`Simulation`. A seed whose error turns non-finite stops there; its
         trajectory keeps the saved times before that step.
     """
-    if d < model.p + model.k:
-        raise OverlapdynError(f"d = {d} must be at least p + k = {model.p + model.k}")
+    check_dimension(d, model.p, model.k)
     steps = np.unique(np.round(np.asarray(times, dtype=float) * d).astype(np.int64))
     if steps[0] != 0:
         steps = np.concatenate([[0], steps])
     seeds = tuple(int(s) for s in seeds)
+    W0 = np.stack([_initial_weights(model, d, seed, init) for seed in seeds])
+    Ms, Qs, As, test_risk, failed_at, wall = _run(model, W0, d, steps, seeds, n_test,
+                                                  stop_overlap)
+    compiled = compiled or CompiledModel(model)
+    trajectories = tuple(
+        _seed_trajectory(model, compiled, d, steps, seed, Ms[s], Qs[s], As[s], test_risk[s],
+                         int(failed_at[s]), n_test)
+        for s, seed in enumerate(seeds))
+    return Simulation(trajectories, d, seeds, tuple(int(f) for f in failed_at),
+                      {"wall_time_s": wall, "steps": int(steps[-1]),
+                       "samples_per_seed": int(steps[-1]) * model.protocol.n_b})
+
+
+def _initial_weights(model: Model, d: int, seed: int,
+                     init: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """The weights W (p×d) a seed starts from: the warm start's, else the random start."""
+    rng = np.random.default_rng([seed, d])
+    if init is not None:
+        return warm_start_weights(np.asarray(init[0], float), np.asarray(init[1], float),
+                                  model.target.gram, d, rng)
+    return random_weights(model, d, rng)
+
+
+def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[int, ...],
+         n_test: int, stop_overlap: float | None):
+    """Run the generated SGD loop from ``W0`` (seeds, p, d); returns the overlaps saved at
+    ``steps`` ``(Ms, Qs, As, test_risk, failed_at)``, NaN after a seed stopped, and the
+    loop's wall time (loading the module not included)."""
     student, protocol, target = model.student, model.protocol, model.target
-    P = target.gram
-    L = np.linalg.cholesky(P)
-    W0 = np.empty((len(seeds), model.p, d))
-    for index, seed in enumerate(seeds):
-        rng = np.random.default_rng([seed, d])
-        if init is not None:
-            W0[index] = warm_start_weights(np.asarray(init[0], float), np.asarray(init[1], float),
-                                           P, d, rng)
-        else:
-            W0[index] = rng.normal(size=(model.p, d))
-            if protocol.spherical:
-                W0[index] *= np.sqrt(d) / np.linalg.norm(W0[index], axis=1, keepdims=True)
-    module = _module(model)
-    n_saved = steps.size
-    Ms = np.full((len(seeds), n_saved, model.p, model.k), np.nan)
-    Qs = np.full((len(seeds), n_saved, model.p, model.p), np.nan)
-    As = np.full((len(seeds), n_saved, model.p), np.nan)
-    test_risk = np.full((len(seeds), n_saved), np.nan)
+    shape = (len(seeds), steps.size)
+    Ms = np.full((*shape, model.p, model.k), np.nan)
+    Qs = np.full((*shape, model.p, model.p), np.nan)
+    As = np.full((*shape, model.p), np.nan)
+    test_risk = np.full(shape, np.nan)
     failed_at = np.full(len(seeds), -1, dtype=np.int64)
     # One PCG64 Generator per seed (ziggurat normals, ~9x faster than the legacy stream),
     # independent of the one that drew the initial weights.
     generators = tuple(np.random.default_rng([seed, d, 1]) for seed in seeds)
+    a0, L = np.array(student.a, dtype=float), np.linalg.cholesky(target.gram)
+    module = _module(model)
     start = time.perf_counter()
-    module.run(W0, np.array(student.a, dtype=float), L, generators, steps,
-               student.c_p, protocol.eta, student.eta_a, protocol.n_b, protocol.weight_decay,
-               protocol.spherical, protocol.loss == "mse", student.train_readout,
-               np.sqrt(target.noise), n_test,
+    module.run(W0, a0, L, generators, steps, student.c_p, protocol.eta, student.eta_a,
+               protocol.n_b, protocol.weight_decay, protocol.spherical, protocol.loss == "mse",
+               student.train_readout, np.sqrt(target.noise), n_test,
                np.inf if stop_overlap is None else float(stop_overlap),
                Ms, Qs, As, test_risk, failed_at)
-    wall = time.perf_counter() - start
-    compiled = compiled or CompiledModel(model)
-    trajectories = []
-    for s, seed in enumerate(seeds):
-        keep = ~np.isnan(Ms[s, :, 0, 0])
-        risk = np.array([compiled.risk(M, Q, a) for M, Q, a in zip(
-            Ms[s, keep], Qs[s, keep], As[s, keep], strict=True)])
-        status = -1 if failed_at[s] >= 0 else 0
-        message = (f"the error turned non-finite at step {failed_at[s]} (t = "
-                   f"{failed_at[s] / d:.4g}); η is probably too large" if status else "done")
-        sane = np.isfinite(risk) & (np.abs(Qs[s, keep]) <= BLOWUP_NORM).all(axis=(1, 2))
-        if status == 0 and not sane.all():
-            first = int(np.argmin(sane))
-            status = -1
-            message = (f"the weights diverged (|Q| > {BLOWUP_NORM:g} or a non-finite risk) by "
-                       f"t = {steps[keep][first] / d:.4g}; η is probably too large")
-        trajectories.append(Trajectory(
-            t=steps[keep] / d, M=Ms[s, keep], Q=Qs[s, keep], a=As[s, keep], risk=risk,
-            model=model, status=status, message=message,
-            metadata={"d": d, "seed": seed, "test_risk": test_risk[s, keep].tolist(),
-                      "n_test": n_test}))
-    return Simulation(tuple(trajectories), d, seeds, tuple(int(f) for f in failed_at),
-                      {"wall_time_s": wall, "steps": int(steps[-1]),
-                       "samples_per_seed": int(steps[-1]) * protocol.n_b})
+    return Ms, Qs, As, test_risk, failed_at, time.perf_counter() - start
+
+
+def _seed_trajectory(model: Model, compiled: CompiledModel, d: int, steps: np.ndarray, seed: int,
+                     Ms: np.ndarray, Qs: np.ndarray, As: np.ndarray, test_risk: np.ndarray,
+                     failed_at: int, n_test: int) -> Trajectory:
+    """One seed's saved overlaps as a :class:`Trajectory`, its status saying whether the
+    error turned non-finite (``failed_at ≥ 0``) or the weights diverged."""
+    keep = ~np.isnan(Ms[:, 0, 0])
+    risk = np.array([compiled.risk(M, Q, a) for M, Q, a in zip(
+        Ms[keep], Qs[keep], As[keep], strict=True)])
+    status = -1 if failed_at >= 0 else 0
+    message = (f"the error turned non-finite at step {failed_at} (t = "
+               f"{failed_at / d:.4g}); η is probably too large" if status else "done")
+    sane = np.isfinite(risk) & (np.abs(Qs[keep]) <= BLOWUP_NORM).all(axis=(1, 2))
+    if status == 0 and not sane.all():
+        first = int(np.argmin(sane))
+        status = -1
+        message = (f"the weights diverged (|Q| > {BLOWUP_NORM:g} or a non-finite risk) by "
+                   f"t = {steps[keep][first] / d:.4g}; η is probably too large")
+    return Trajectory(
+        t=steps[keep] / d, M=Ms[keep], Q=Qs[keep], a=As[keep], risk=risk,
+        model=model, status=status, message=message,
+        metadata={"d": d, "seed": seed, "test_risk": test_risk[keep].tolist(),
+                  "n_test": n_test})

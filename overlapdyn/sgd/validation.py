@@ -28,7 +28,6 @@ interrupt lands when the running chunk returns, and that chunk is lost.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,9 +36,11 @@ import numpy as np
 
 from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
+from ..fits import line_fit, loglog_slope
 from ..model.spec import Model
 from ..ode.integrator import SaveAt, integrate
 from ..ode.trajectory import Trajectory
+from ..storage.encoding import jsonable
 from ..storage.files import atomic_write_text
 from ..storage.store import open_manifest
 from .simulator import Simulation, simulate
@@ -102,8 +103,8 @@ class ValidationReport:
         """The power law ``c·d^exponent`` fitted to the mean per-seed gaps of ``quantity``
         (least squares in log–log; its slope is ``exponents[quantity]``), at each d of the
         report: shape (len(ds),)."""
-        slope, intercept = _log_log_fit(self.ds, self.gaps[quantity])
-        return np.exp(intercept) * np.asarray(self.ds, dtype=float) ** slope
+        line = line_fit(np.log(self.ds), np.log(self.gaps[quantity].mean(axis=1)))
+        return np.exp(line.intercept) * np.asarray(self.ds, dtype=float) ** line.slope
 
     def to_dict(self) -> dict:
         """The report as plain JSON types (non-finite numbers as ``null``).
@@ -113,7 +114,7 @@ class ValidationReport:
         ``exact``, ``tolerance``, ``passed``, ``model`` (:meth:`Model.to_dict`) and ``fingerprint``.
         """
         model = self.simulations[0].trajectories[0].model
-        return _finite({
+        return jsonable({
             "ds": list(self.ds),
             "seeds": list(self.simulations[0].seeds),
             "gaps": {q: {"mean": g.mean(axis=1).tolist(), "std": g.std(axis=1).tolist(),
@@ -125,7 +126,7 @@ class ValidationReport:
             "passed": self.passed,
             "model": model.to_dict(),
             "fingerprint": model.fingerprint(),
-        })
+        }, "the validation report", strict=True)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write :meth:`to_dict` as indented JSON to ``path`` (atomically); returns the path."""
@@ -208,7 +209,8 @@ def validate(
             simulations.append(simulation)
             odes.append(tuple(runs))
     exact = tuple(q for q in quantities if np.all(gaps[q] <= EXACT_GAP))
-    exponents = {q: float(_log_log_fit(ds, gaps[q])[0]) for q in quantities if q not in exact}
+    exponents = {q: loglog_slope(ds, gaps[q].mean(axis=1)) for q in quantities
+                 if q not in exact}
     return ValidationReport(ds, gaps, mean_gaps, exponents, tolerance, tuple(simulations),
                             tuple(odes), exact)
 
@@ -226,12 +228,6 @@ def summary_curves(trajectory: Trajectory) -> dict[str, np.ndarray]:
     if trajectory.model.student.train_readout:
         curves["readout"] = trajectory.a.mean(axis=1)
     return curves
-
-
-def _log_log_fit(ds, gaps: np.ndarray) -> tuple[float, float]:
-    """Slope and intercept of log(mean per-seed gap) against log d; ``gaps`` (len(ds), seeds)."""
-    slope, intercept = np.polyfit(np.log(ds), np.log(gaps.mean(axis=1)), 1)
-    return float(slope), float(intercept)
 
 
 def _simulate_stored(store: Path, model: Model, d: int, times: np.ndarray,
@@ -288,13 +284,3 @@ def _open_store(store: Path, model: Model, times: np.ndarray, init, n_test: int)
         ("model (fingerprint)", "fingerprint"), ("time grid", "times"),
         ("warm start", "init"), ("n_test", "n_test")))
 
-
-def _finite(value):
-    """``value`` with non-finite floats replaced by ``None`` (strict JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    return value

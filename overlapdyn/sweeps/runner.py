@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ..derive.kernels import kernel_identity
 from ..storage.files import atomic_write_text
 from ..storage.store import ResultStore
 from .sweep import Sweep
@@ -90,15 +91,15 @@ def _client(scheduler: str | None, workers: int | None, threads_per_worker: int
 
 
 def _warm(tasks: list[Task]) -> None:
-    """Compile each distinct kernel set once, here (its failures are left to the tasks)."""
+    """Compile each distinct kernel set once, here (its failures are left to the tasks).
+
+    Tasks of one kind with equal :func:`~overlapdyn.derive.kernels.kernel_identity`, readout
+    training, kind of start and options compile the same code."""
     seen = set()
     for task in tasks:
         model = task.model
-        target = model.target
-        identity = (task.kind.name, model.student.activation, target.activation,
-                    target.expression, target.k if target.expression else None,
-                    target.P, model.student.train_readout, task.run.M0 is None,
-                    task.options)
+        identity = (task.kind.name, kernel_identity(model), model.student.train_readout,
+                    task.run.M0 is None, task.options)
         if identity in seen:
             continue
         seen.add(identity)

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..model.checks import check_section
 from ..model.spec import Model, Protocol, Student, Target, model_from_dict
 from ..ode.config import IntegrateConfig
 from ..storage.encoding import json_digest, jsonable
@@ -309,11 +310,8 @@ def sweep_from_dict(config: Mapping, name: str = "sweep") -> Sweep:
     table = config["sweep"]
     if not isinstance(table, Mapping):
         raise ConfigError("'sweep' must be a table: write [sweep] and its keys below")
-    extra = sorted(set(table) - set(SWEEP_KEYS))
-    if extra:
-        raise ConfigError(f"unknown keys {extra} in [sweep]; allowed: {list(SWEEP_KEYS)} "
-                          "(axes go into [sweep.axes], the kind's options into "
-                          "[sweep.options])")
+    check_section(table, "sweep", SWEEP_KEYS, hint=" (axes go into [sweep.axes], the kind's "
+                  "options into [sweep.options])")
     for key in ("axes", "options"):
         if not isinstance(table.get(key, {}), Mapping):
             raise ConfigError(f"sweep.{key} must be a table: write [sweep.{key}] and "

@@ -9,24 +9,17 @@ import numpy as np
 import pytest
 
 from overlapdyn.cli import main
+from overlapdyn.depth.config import DepthConfig, KappaSweep, Network, Training
 from overlapdyn.depth.experiment import DepthResult, run_depth
 from overlapdyn.depth.first_layer import stage1_constants, stage1_theory, validate_stage1
+from overlapdyn.depth.ridge import quadratic_features, ridge_loo
 from overlapdyn.depth.targets import (
     HierarchicalTarget,
     compositional_exponents,
     inner_polynomial,
     thresholds,
 )
-from overlapdyn.depth.training import (
-    DepthConfig,
-    KappaSweep,
-    Network,
-    Training,
-    quadratic_features,
-    ridge_loo,
-    run_instance,
-    stage1,
-)
+from overlapdyn.depth.training import run_instance, stage1
 from overlapdyn.derive.hermite import gauss_hermite_rule
 from overlapdyn.errors import ConfigError
 from overlapdyn.io.toml import load_depth_config
@@ -150,13 +143,14 @@ def test_ridge_matches_a_direct_solve_and_leave_one_out():
     for p in (6, 60):                                    # n > p and n < p branches
         F = rng.standard_normal((40, p))
         y = F[:, 0] - F[:, 1] + 0.3 * rng.standard_normal(40)
-        coef, c0, lam, loo = ridge_loo(F, y, np.linspace(-3, 1, 9), loo=True)
+        fit = ridge_loo(F, y, np.linspace(-3, 1, 9), loo=True)
+        coef, lam, loo = fit.coef, fit.penalty, fit.loo_values
         Fc, yc = F - F.mean(0), y - y.mean()
         direct = np.linalg.solve(Fc.T @ Fc + 40 * lam * np.eye(p), Fc.T @ yc)
         np.testing.assert_allclose(coef, direct, atol=1e-8)
         i = 7
         keep = np.arange(40) != i
-        c_i, c0_i, *_ = ridge_loo(F[keep], y[keep], [np.log10(lam)])
+        ridge_loo(F[keep], y[keep], [np.log10(lam)])
         # the refit with one point fewer uses the penalty scale of 39 points: same λ·n rule
         Fk, yk = F[keep] - F[keep].mean(0), y[keep] - y[keep].mean()
         ref = np.linalg.solve(Fk.T @ Fk + 40 * lam * np.eye(p), Fk.T @ yk)
@@ -167,7 +161,8 @@ def test_ridge_matches_a_direct_solve_and_leave_one_out():
 def test_ridge_falls_back_to_the_constant_when_features_carry_nothing():
     rng = np.random.default_rng(3)
     y = rng.standard_normal(30)
-    coef, c0, lam, loo = ridge_loo(rng.standard_normal((30, 100)), y, [-6.0, -3.0], loo=True)
+    fit = ridge_loo(rng.standard_normal((30, 100)), y, [-6.0, -3.0], loo=True)
+    coef, c0, lam, loo = fit.coef, fit.intercept, fit.penalty, fit.loo_values
     assert lam == np.inf and not coef.any() and c0 == pytest.approx(y.mean())
     np.testing.assert_allclose(loo, y.mean())
 
@@ -180,7 +175,8 @@ def test_ridge_penalty_chosen_on_held_out_points_minimises_their_error():
         w = rng.standard_normal(p) / np.sqrt(p)
         y = F @ w + 0.5 * rng.standard_normal(40)
         y_val = F_val @ w + 0.5 * rng.standard_normal(300)
-        coef, c0, lam = ridge_loo(F, y, grid, validation=(F_val, y_val))
+        fit = ridge_loo(F, y, grid, validation=(F_val, y_val))
+        coef, c0, lam = fit.coef, fit.intercept, fit.penalty
         Fc, yc = F - F.mean(0), y - y.mean()
         scale = np.sum(Fc ** 2) / (40 * p)
         errors = {np.inf: np.mean((y_val - y.mean()) ** 2)}

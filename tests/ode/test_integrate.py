@@ -14,10 +14,10 @@ from overlapdyn.ode.integrator import (
     OverlapCrosses,
     RiskBelow,
     SaveAt,
-    evolve,
-    initial_overlaps,
     integrate,
 )
+from overlapdyn.ode.state import initial_overlaps
+from overlapdyn.ode.state_evolution import evolve
 
 
 def saad_solla(K: int) -> Model:
