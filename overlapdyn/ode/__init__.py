@@ -22,6 +22,9 @@ from .integrator import (
     overlap_cosines,
 )
 from .trajectory import (
+    Outcome,
+    SgdRun,
+    SolverStats,
     State,
     Trajectory,
 )
@@ -35,10 +38,13 @@ __all__ = [
     "integrate",
     "IntegrateConfig",
     "jacobian",
+    "Outcome",
     "overlap_cosines",
     "OverlapCrosses",
     "RiskBelow",
     "SaveAt",
+    "SgdRun",
+    "SolverStats",
     "stability",
     "State",
     "Trajectory",

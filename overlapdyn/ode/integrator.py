@@ -13,7 +13,8 @@ Blow-up (a learning rate too large for the activation, typically) is detected th
 the state exceeding ``blowup_norm``, Ω = [[Q, M], [Mᵀ, P]] losing positive
 semi-definiteness, or the solver failing on a non-finite drift. The run then stops with an
 :class:`IntegrationError` that names the probable cause and carries the trajectory up to
-there (``error.trajectory``), or returns it with ``status = -1`` if ``on_failure="return"``.
+there (``error.trajectory``), or returns it with ``outcome = Outcome.FAILED`` if
+``on_failure="return"``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..derive.kernels import Derivation
 from ..errors import CovarianceError, IntegrationError, OverlapdynError
 from ..model.spec import Model
 from ..storage.versions import library_versions
-from .trajectory import Trajectory
+from .trajectory import Outcome, SolverStats, Trajectory
 
 __all__ = [
     "Event",
@@ -116,7 +117,7 @@ class Event:
     """A scalar function of the state whose zero crossing is recorded (and may stop the run).
 
     Attributes:
-        name: how it is reported in ``trajectory.metadata["events"]``.
+        name: how it is reported in :attr:`Trajectory.events <overlapdyn.ode.Trajectory.events>`.
         function: ``f(M, Q, a, risk) -> float``; the event fires where it changes sign.
         terminal: stop the integration when it fires.
         direction: as in ``solve_ivp``: 0 any crossing, −1 downwards only, +1 upwards only.
@@ -229,7 +230,7 @@ def integrate(
         derivation: how kernels are derived (when ``model`` is not compiled yet).
         blowup_norm: the state's max-norm that counts as a blow-up.
         on_failure: ``"raise"`` an :class:`IntegrationError` carrying the partial trajectory,
-            or ``"return"`` it with ``status = -1``.
+            or ``"return"`` it with ``outcome = Outcome.FAILED`` (status −1).
         jacobian: what the implicit solvers differentiate with: ``"exact"`` — the drift's
             exact Jacobian (:meth:`CompiledModel.jacobian
             <overlapdyn.compile.CompiledModel.jacobian>`; derived and compiled once per
@@ -239,7 +240,9 @@ def integrate(
             the one-time derivation seldom pays off) and the explicit methods (no Jacobian).
 
     Returns:
-        The :class:`Trajectory` (status 0: reached ``t_end``; 1: a terminal event fired).
+        The :class:`Trajectory` (:attr:`~Trajectory.outcome` ``REACHED_END``: reached
+        ``t_end``; ``EVENT``: a terminal event fired), with the events' times, the solver's
+        statistics, the kernels and the wall time as its fields.
     """
     if on_failure not in ("raise", "return"):
         raise OverlapdynError(f"on_failure must be 'raise' or 'return', got {on_failure!r}")
@@ -326,13 +329,11 @@ def integrate(
                                   f"|state| passed {blowup_norm:g}")
     if failure is not None:
         status, message = -1, failure
-    trajectory = _trajectory(compiled, ts, ys, status, message, {
-        "solver": {"method": method, "rtol": rtol, "atol": atol, "nfev": int(solution.nfev),
-                   "jacobian": "exact" if exact else "solver"},
-        "events": fired, "kernels": compiled.method,
-        "truncation_errors": compiled.truncation_errors,
-        "wall_time_s": wall, "versions": library_versions(),
-    })
+    trajectory = _trajectory(
+        compiled, ts, ys, outcome=Outcome.from_status(int(status)), message=str(message),
+        events=fired, solver=SolverStats(method, rtol, atol, int(solution.nfev),
+                                         "exact" if exact else "solver"),
+        wall_time_s=wall)
     if failure is not None and on_failure == "raise":
         raise IntegrationError(failure, trajectory)
     return trajectory
@@ -364,18 +365,21 @@ def _healthy(compiled: CompiledModel, y: np.ndarray, P: np.ndarray, scale: float
     return bool(np.linalg.eigvalsh(np.block([[Q, M], [M.T, P]]))[0] > -1e-8 * scale)
 
 
-def _trajectory(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray, status: int,
-                message: str, metadata: dict) -> Trajectory:
+def _trajectory(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray, **fields
+                ) -> Trajectory:
+    """The trajectory of the packed states ``ys`` (columns) at times ``t``, with the
+    compiled kernels' provenance and ``fields`` (outcome, message …)."""
     spec = compiled.model
     if t.size == 0:  # failed before the first save point: keep the initial state
-        raise IntegrationError(message)
+        raise IntegrationError(fields["message"])
     states = [compiled.unpack(ys[:, i]) for i in range(t.size)]
     M = np.stack([s[0] for s in states])
     Q = np.stack([s[1] for s in states])
     a = np.stack([np.broadcast_to(s[2], (spec.p,)) for s in states])
     risk = np.array([compiled.risk(*s) for s in states])
     return Trajectory(t=np.asarray(t, dtype=float), M=M, Q=Q, a=a, risk=risk, model=spec,
-                      status=int(status), message=str(message), metadata=metadata)
+                      kernels=compiled.method, truncation_errors=compiled.truncation_errors,
+                      versions=library_versions(), **fields)
 
 
 def evolve(
@@ -428,9 +432,8 @@ def evolve(
             break
     ys = np.stack(history, axis=1)
     trajectory = _trajectory(compiled, np.arange(ys.shape[1], dtype=float), ys,
-                             -1 if failure else 0, failure or "state evolution finished",
-                             {"alpha": alpha, "kernels": compiled.method,
-                              "versions": library_versions()})
+                             outcome=Outcome.FAILED if failure else Outcome.REACHED_END,
+                             message=failure or "state evolution finished", alpha=alpha)
     if failure:
         raise IntegrationError(failure, trajectory)
     return trajectory
