@@ -252,3 +252,18 @@ def test_simulation_failure_points_come_from_its_runs():
     simulation = Simulation(runs, 50, (3, 4), wall_time_s=1.0, steps=150)
     assert simulation.failed_at == (120, -1)
     assert simulation.samples_per_seed == 150 * ONE.protocol.n_b
+
+
+def test_depth_results_saved_before_the_protocol_still_load(tmp_path):
+    """The old layout: a header-less .npz of arrays, the configuration in the .json."""
+    result = depth_result()
+    path = tmp_path / "result.npz"
+    with path.open("wb") as handle:
+        np.savez(handle, kappa=result.kappa, n=result.n, null_error=result.null_error,
+                 **{f"values/{k}": v for k, v in result.values.items()})
+    path.with_suffix(".json").write_text(json.dumps({"config": result.config.to_dict(),
+                                                     "wall_s": result.wall_s}))
+    assert_same(result, DepthResult.load(path))
+    path.with_suffix(".json").write_text("{}")
+    with pytest.raises(OverlapdynError, match="is not a saved overlapdyn DepthResult"):
+        DepthResult.load(path)
