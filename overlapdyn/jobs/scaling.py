@@ -88,7 +88,7 @@ class ScalingReport(Result):
         prediction: the predicted exponents.
         escapes: the escape times measured, one per route.
         saddles: the saddle-to-saddle analysis at the largest d (multi-index targets).
-        tolerance: the |fitted − predicted| exponent that counts as agreeing.
+        tolerance: the ``|fitted − predicted|`` exponent that counts as agreeing.
     """
 
     FORMAT = "overlapdyn.ScalingReport"

@@ -28,7 +28,7 @@ __all__ = ["Outcome", "SgdRun", "SolverStats", "State", "Trajectory"]
 
 
 class Outcome(enum.Enum):
-    """How a run ended; each value is the message (SciPy's status code: :attr:`status`)."""
+    """How a run ended; each value is the message (SciPy's status code is ``status``)."""
 
     REACHED_END = "reached the end time"
     EVENT = "a terminal event stopped the run"
@@ -36,7 +36,8 @@ class Outcome(enum.Enum):
 
     @property
     def status(self) -> int:
-        """SciPy's ``solve_ivp`` code: 0 reached the end, 1 an event stopped it, −1 failed."""
+        """SciPy's ``solve_ivp`` code of the outcome (0 reached the end, 1 an event stopped
+        it, −1 failed)."""
         return _STATUS[self]
 
     @classmethod
@@ -111,7 +112,8 @@ class Trajectory(Result):
             None.
         solver: the ODE solver's method, tolerances and drift evaluations (ODE runs).
         sgd: the SGD run it was measured on (simulations).
-        alpha: ``n_b/d`` of the large-batch state evolution (:func:`~overlapdyn.ode.evolve`).
+        alpha: ``n_b/d`` of the large-batch state evolution
+            (:func:`~overlapdyn.ode.integrator.evolve`).
         kernels: how the drift's kernels were derived (``"exact"``, ``"hermite"`` …).
         truncation_errors: ``{function: relative L² error}`` of Hermite-truncated kernels.
         wall_time_s: the solver's wall time (ODE runs).
@@ -135,15 +137,15 @@ class Trajectory(Result):
     model: Model
     outcome: Outcome = Outcome.REACHED_END
     message: str = ""
-    events: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    events: dict = field(default_factory=dict)
     test_risk: np.ndarray | None = None
     solver: SolverStats | None = None
     sgd: SgdRun | None = None
     alpha: float | None = None
     kernels: str | None = None
-    truncation_errors: dict[str, float] = field(default_factory=dict)
+    truncation_errors: dict = field(default_factory=dict)
     wall_time_s: float | None = None
-    versions: dict[str, str] = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -189,8 +191,8 @@ class Trajectory(Result):
 
     @property
     def status(self) -> int:
-        """SciPy's code of :attr:`outcome`: 0 reached the end time; 1 a terminal event
-        stopped it; −1 the run failed (blow-up …)."""
+        """SciPy's code of the outcome (0 reached the end time, 1 a terminal event stopped
+        it, −1 the run failed)."""
         return self.outcome.status
 
     def __repr__(self) -> str:

@@ -132,13 +132,13 @@ class Simulation(Result):
 
     @property
     def failed_at(self) -> tuple[int, ...]:
-        """Per seed, the step where the error turned non-finite (−1: none). A seed whose Q
-        passed 10⁸ also has ``outcome = FAILED`` and says so in its message."""
+        """The step where each seed's error turned non-finite, −1 for none (a seed whose Q
+        passed 10⁸ also has ``outcome = FAILED`` and says so in its message)."""
         return tuple(-1 if tr.sgd is None else tr.sgd.failed_at for tr in self.trajectories)
 
     @property
     def samples_per_seed(self) -> int:
-        """Samples each seed drew: ``steps · n_b``."""
+        """The samples each seed drew, ``steps · n_b``."""
         return self.steps * self.trajectories[0].model.protocol.n_b
 
     def stack(self, quantity: str) -> np.ndarray:

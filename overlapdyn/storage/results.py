@@ -9,12 +9,13 @@ A result is a frozen dataclass deriving from :class:`Result`. It names its file 
 * :meth:`Result.from_archive` — the inverse.
 
 :meth:`Result.save` then writes one ``.npz``: the arrays, plus an array ``header`` holding
-JSON with the format, the version, the library versions (:func:`library_versions`) and the
-fields. npz is portable and numpy-native, JSON keeps the configuration human-readable, and
-neither needs anything beyond numpy. The write is atomic (:func:`atomic_write`): an
-interrupted save never leaves a truncated file. A type with a JSON summary (a ``to_dict()``
-method) also writes it beside the record, as ``<name>.json``, for people and scripts that
-want the numbers without numpy; :meth:`Result.load` reads the ``.npz`` only.
+JSON with the format, the version, the library versions
+(:func:`~overlapdyn.storage.versions.library_versions`) and the fields. npz is portable and
+numpy-native, JSON keeps the configuration human-readable, and neither needs anything beyond
+numpy. The write is atomic (:func:`~overlapdyn.storage.files.atomic_write`): an interrupted
+save never leaves a truncated file. A type with a JSON summary (a ``to_dict()`` method) also
+writes it beside the record, as ``<name>.json``, for people and scripts that want the
+numbers without numpy; :meth:`Result.load` reads the ``.npz`` only.
 
 Results made of results (a simulation of trajectories, a report of escape times …) archive
 each part with :func:`archive_part` under a prefix (``"runs/0"``: arrays ``runs/0/<name>``)
@@ -32,7 +33,7 @@ import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -42,8 +43,6 @@ from .files import atomic_write, atomic_write_text
 from .versions import library_versions
 
 __all__ = ["Result", "archive_part", "archive_parts", "restore_part", "restore_parts"]
-
-R = TypeVar("R", bound="Result")
 
 # header entries written by Result.save itself; a result's fields may not use these names
 _RESERVED = ("format", "version", "library_versions")
@@ -60,9 +59,9 @@ class Result:
 
     #: the file format's name, ``"overlapdyn.<Type>"``
     FORMAT: ClassVar[str]
-    #: the layout version written by :meth:`save`
+    #: the layout version ``save`` writes
     VERSION: ClassVar[int] = 1
-    #: the versions :meth:`load` accepts (default: :attr:`VERSION` only)
+    #: the versions ``load`` accepts (default: ``VERSION`` only)
     READS: ClassVar[tuple[int, ...] | None] = None
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
@@ -75,7 +74,7 @@ class Result:
         raise NotImplementedError
 
     @classmethod
-    def from_archive(cls: type[R], header: dict, arrays: dict[str, np.ndarray]) -> R:
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> Self:
         """Rebuild a result from what :meth:`archive` returned (after a JSON round trip:
         tuples come back as lists); ``header`` also holds ``"format"`` and ``"version"``."""
         raise NotImplementedError
@@ -121,7 +120,7 @@ class Result:
         return path
 
     @classmethod
-    def load(cls: type[R], path: str | os.PathLike) -> R:
+    def load(cls, path: str | os.PathLike) -> Self:
         """Read a result written by :meth:`save`.
 
         Raises:
@@ -169,8 +168,8 @@ def archive_part(result: Result, prefix: str) -> tuple[dict, dict[str, np.ndarra
     return header, {f"{prefix}/{name}": array for name, array in arrays.items()}
 
 
-def restore_part(cls: type[R], header: Mapping, arrays: Mapping[str, np.ndarray],
-                 prefix: str) -> R:
+def restore_part(cls: type[Result], header: Mapping, arrays: Mapping[str, np.ndarray],
+                 prefix: str) -> Result:
     """The part archived by :func:`archive_part` under ``prefix``: ``header`` is that part's
     header, ``arrays`` the whole's arrays (those under ``<prefix>/`` are taken)."""
     header = dict(header)
@@ -192,7 +191,7 @@ def archive_parts(parts, prefix: str) -> tuple[list, dict[str, np.ndarray]]:
     return headers, arrays
 
 
-def restore_parts(cls: type[R], headers: list, arrays: Mapping[str, np.ndarray],
+def restore_parts(cls: type[Result], headers: list, arrays: Mapping[str, np.ndarray],
                   prefix: str) -> tuple:
     """The parts archived by :func:`archive_parts`, as (nested) tuples."""
     return tuple((restore_part if isinstance(header, Mapping) else restore_parts)(
