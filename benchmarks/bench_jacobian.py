@@ -83,7 +83,7 @@ def _solver_runs(compiled: od.CompiledModel, init, method: str) -> list[str]:
     cells = [method]
     for how in ("exact", "solver"):
         wall, trajectory = runs[how]
-        cells += [str(trajectory.metadata["solver"]["nfev"]), f"{wall:.2f}"]
+        cells += [str(trajectory.solver.nfev), f"{wall:.2f}"]
     risk_gap = np.abs(runs["exact"][1].risk - runs["solver"][1].risk).max()
     return cells + [f"{runs['solver'][0] / runs['exact'][0]:.1f}×", f"{risk_gap:.1e}"]
 

@@ -470,8 +470,8 @@ def instrumented(compiled: CompiledModel, init: tuple, save: SaveAt) -> dict[str
         spent["total"] = time.perf_counter() - start
     finally:
         del compiled.rhs, compiled.risk
-    spent["solver"] = trajectory.metadata["wall_time_s"]
-    spent["nfev"] = trajectory.metadata["solver"]["nfev"]
+    spent["solver"] = trajectory.wall_time_s
+    spent["nfev"] = trajectory.solver.nfev
     return spent
 
 

@@ -107,9 +107,9 @@ def fmt(value: float) -> str:
 def sim_seconds(model: Model, d: int, steps: int) -> float:
     """Wall time of the simulator's compiled loop (``run``) for ``steps`` steps, one seed."""
     sim = simulate(model, d, np.array([0.0, steps / d]))
-    if sim.metadata["steps"] != steps or sim.failed_at[0] >= 0:
-        raise SystemExit(f"simulate did {sim.metadata['steps']} steps, not {steps}")
-    return sim.metadata["wall_time_s"]
+    if sim.steps != steps or sim.failed_at[0] >= 0:
+        raise SystemExit(f"simulate did {sim.steps} steps, not {steps}")
+    return sim.wall_time_s
 
 
 def initial_weights(model: Model, d: int, seed: int = 0) -> np.ndarray:
@@ -338,7 +338,7 @@ wall = time.perf_counter() - start
 peak = (status_kib("VmHWM") if method != "ru_maxrss"
         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 print(json.dumps({"before": before, "peak": peak, "wall": wall, "warm": warm, "method": method,
-                  "threads": numba.get_num_threads(), "steps": sim.metadata["steps"]}))
+                  "threads": numba.get_num_threads(), "steps": sim.steps}))
 """
 
 
@@ -387,7 +387,7 @@ def bench_versus_ode(d: int, repeats: int) -> None:
     start = time.perf_counter()
     sim = simulate(model, d, times, seeds=(0,))
     total = time.perf_counter() - start
-    kernel = sim.metadata["wall_time_s"]
+    kernel = sim.wall_time_s
     trajectory = sim.trajectories[0]
     compiled = CompiledModel(model)
     init = (trajectory.M[0], trajectory.Q[0])
@@ -404,8 +404,8 @@ def bench_versus_ode(d: int, repeats: int) -> None:
         ["d", "steps", "sim: run [s]", "sim: simulate() [s]", "ODE 1st call (compiles rhs) [s]",
          "ODE warm [ms]", "ODE nfev", "sim / ODE", "R(0) → R(20): sim", "ODE",
          "max |R_sim − R_ODE|"],
-        [[f"{d:,}", f"{sim.metadata['steps']:,}", f"{kernel:.1f}", f"{total:.1f}",
-          f"{first:.2f}", f"{1e3 * ode:.1f}", str(curve.metadata["solver"]["nfev"]),
+        [[f"{d:,}", f"{sim.steps:,}", f"{kernel:.1f}", f"{total:.1f}",
+          f"{first:.2f}", f"{1e3 * ode:.1f}", str(curve.solver.nfev),
           f"{kernel / ode:,.0f}x", f"{trajectory.risk[0]:.3f} → {trajectory.risk[-1]:.4f}",
           f"{curve.risk[-1]:.4f}", f"{gap:.4f}"]])
 

@@ -26,7 +26,7 @@ args = parser.parse_args()
 started = time.perf_counter()
 validation = validate_stage1(args.ds, alpha=args.alpha, eta_bar=args.eta_bar, steps=args.steps,
                              p1=args.p1, seeds=args.seeds, progress=True)
-print(validation.table())
+print(validation.describe())
 print(f"gap exponent (log gap vs log d): {validation.exponent:.2f}  (ε/2 = 0.25 expected)")
 print(f"total {time.perf_counter() - started:.0f} s")
 out = Path("outputs")

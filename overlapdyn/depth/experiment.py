@@ -11,21 +11,25 @@ half-rise κ of the overlaps, a Markdown table, save/load);
 from __future__ import annotations
 
 import json
+import os
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..storage.files import atomic_write, atomic_write_text
+from ..errors import OverlapdynError
+from ..storage.results import Result
+from ..storage.versions import library_versions
 from .config import METHODS, DepthConfig
 from .training import run_instance
 
 __all__ = ["DepthResult", "run_depth"]
 
 
-@dataclass
-class DepthResult:
+@dataclass(frozen=True)
+class DepthResult(Result):
     """A κ sweep: per-(κ, seed) arrays, with the full configuration.
 
     Attributes:
@@ -34,7 +38,14 @@ class DepthResult:
         values: ``name → array (K, S)``: ``error_<method>``, ``M_W``, ``M_h``, ``time_*``.
         null_error: test variance of y (error of the best constant), per seed (S,).
         wall_s: total wall-clock seconds.
+
+    :meth:`save` writes ``result.npz`` and the summary :meth:`to_dict` as ``result.json``;
+    :meth:`load` also reads the files of overlapdyn before the result protocol (the
+    configuration in the ``.json`` beside a header-less ``.npz``).
     """
+
+    FORMAT = "overlapdyn.DepthResult"
+    VERSION = 1
 
     config: DepthConfig
     kappa: np.ndarray
@@ -83,7 +94,7 @@ class DepthResult:
         return {k[5:]: float(np.nansum(v)) for k, v in self.values.items()
                 if k.startswith("time_")}
 
-    def table(self) -> str:
+    def describe(self) -> str:
         """Median test errors (and M_W, M_h) per κ as a Markdown table; with both networks,
         also the number of seeds in which the three-layer error is below the two-layer one."""
         methods = [m for m in METHODS if f"error_{m}" in self.values]
@@ -104,34 +115,52 @@ class DepthResult:
             lines.append(f"| {k:.2f} | {n} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
-    def save(self, path: str | Path) -> None:
-        """Arrays to ``path`` (npz) and the configuration + summary to ``path.json``."""
-        path = Path(path)
-        arrays = {"kappa": self.kappa, "n": self.n, "null_error": self.null_error,
-                  **{f"values/{k}": v for k, v in self.values.items()}}
-
-        def write(handle):
-            np.savez(handle, **arrays)
-        atomic_write(path, write)
-        from ..storage.versions import library_versions
-        meta = {"config": self.config.to_dict(), "wall_s": self.wall_s,
-                "crossover": self.crossover(),
-                "onset": {q: self.onset(q) for q in ("M_W", "M_h") if q in self.values},
-                "stage_times_s": self.stage_times(),
-                "versions": library_versions()}
+    def to_dict(self) -> dict:
+        """The summary: configuration, wall time, crossover and onsets, time per stage, the
+        library versions and (SIGHT targets) the weak-recovery threshold."""
+        summary = {"config": self.config.to_dict(), "wall_s": self.wall_s,
+                   "crossover": self.crossover() if {"M_W", "M_h"} <= set(self.values)
+                   else None,
+                   "onset": {q: self.onset(q) for q in ("M_W", "M_h") if q in self.values},
+                   "stage_times_s": self.stage_times(),
+                   "versions": library_versions()}
         from .recovery import unsupported, weak_recovery
         if not unsupported(self.config.target):
-            meta["weak_recovery"] = weak_recovery(self.config.target).to_dict()
-        atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2))
+            summary["weak_recovery"] = weak_recovery(self.config.target).to_dict()
+        return summary
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        arrays = {"kappa": self.kappa, "n": self.n, "null_error": self.null_error,
+                  **{f"values/{k}": v for k, v in self.values.items()}}
+        return {"config": self.config.to_dict(), "wall_s": self.wall_s,
+                "values": list(self.values)}, arrays
 
     @classmethod
-    def load(cls, path: str | Path) -> DepthResult:
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> DepthResult:
+        return cls(DepthConfig.from_dict(header["config"]), arrays["kappa"], arrays["n"],
+                   {k: arrays[f"values/{k}"] for k in header["values"]},
+                   arrays["null_error"], header["wall_s"])
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> DepthResult:
         path = Path(path)
-        meta = json.loads(path.with_suffix(".json").read_text())
-        with np.load(path) as data:
-            values = {k[7:]: data[k] for k in data.files if k.startswith("values/")}
-            return cls(DepthConfig.from_dict(meta["config"]), data["kappa"], data["n"],
-                       values, data["null_error"], meta.get("wall_s", 0.0))
+        with open(path, "rb") as handle:
+            legacy = zipfile.is_zipfile(handle)
+            if legacy:
+                handle.seek(0)
+                with np.load(handle, allow_pickle=False) as data:
+                    legacy = "header" not in data.files
+        if not legacy:
+            return super().load(path)
+        try:   # an .npz of arrays, the configuration in the summary beside it
+            meta = json.loads(path.with_suffix(".json").read_text())
+            with np.load(path, allow_pickle=False) as data:
+                values = {k[7:]: data[k] for k in data.files if k.startswith("values/")}
+                return cls(DepthConfig.from_dict(meta["config"]), data["kappa"], data["n"],
+                           values, data["null_error"], meta.get("wall_s", 0.0))
+        except Exception as error:
+            raise OverlapdynError(f"{path} is not a saved overlapdyn DepthResult: "
+                                  f"{type(error).__name__}: {error}") from error
 
 
 def run_depth(config: DepthConfig, *, progress: bool = True) -> DepthResult:

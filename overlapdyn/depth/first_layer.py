@@ -60,6 +60,7 @@ from ..derive.hermite import gauss_hermite_rule
 from ..errors import ConfigError
 from ..fits import loglog_slope
 from ..ode.state import random_rows
+from ..storage.results import Result
 from .targets import HierarchicalTarget, TargetInstance
 
 __all__ = ["Stage1Constants", "Stage1Validation", "simulate_stage1", "stage1_constants",
@@ -215,8 +216,8 @@ def simulate_stage1(instance: TargetInstance, batch: int, eta: float, steps: int
     return np.sqrt(m.mean(axis=1))
 
 
-@dataclass
-class Stage1Validation:
+@dataclass(frozen=True)
+class Stage1Validation(Result):
     """Theory vs simulation of the stage-1 M_W curve at several d.
 
     Attributes:
@@ -224,12 +225,20 @@ class Stage1Validation:
         simulated: ``M_W`` per d, seed and step, shape (D, S, T+1).
         theory: the map's ``M_W`` per d and seed (same neurons, same target draw), (D, S, T+1).
         wall_s: seconds per d (D,).
+        d_eff: ``d₁ = round(d^ε)`` per d (D,).
+        batch: the batch size ``B = α d^{1+ε}`` per d (D,).
+        settings: the arguments of :func:`validate_stage1` (ε, P, g*, α, η̄, steps, p1 …).
     """
+
+    FORMAT = "overlapdyn.Stage1Validation"
+    VERSION = 1
 
     ds: np.ndarray
     simulated: np.ndarray
     theory: np.ndarray
     wall_s: np.ndarray
+    d_eff: np.ndarray
+    batch: np.ndarray
     settings: dict
 
     @property
@@ -244,16 +253,26 @@ class Stage1Validation:
         """Slope of log gap against log d (theory about −ε/2, see the module docstring)."""
         return loglog_slope(self.ds, self.gap)
 
-    def table(self) -> str:
+    def describe(self) -> str:
+        """A Markdown table: per d, the final M_W of both, the sup gap, the time."""
         lines = ["| d | d^ε | B | M_W sim (final) | M_W theory (final) | sup gap | time |",
                  "|---|---|---|---|---|---|---|"]
         for i, d in enumerate(self.ds):
-            deff = self.settings["d_eff"][i]
-            lines.append(f"| {d} | {deff} | {self.settings['batch'][i]} | "
+            lines.append(f"| {d} | {self.d_eff[i]} | {self.batch[i]} | "
                          f"{self.simulated[i, :, -1].mean():.3f} | "
                          f"{self.theory[i, :, -1].mean():.3f} | {self.gap[i]:.3f} | "
                          f"{self.wall_s[i]:.1f} s |")
         return "\n".join(lines)
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        arrays = {name: getattr(self, name)
+                  for name in ("ds", "simulated", "theory", "wall_s", "d_eff", "batch")}
+        return {"settings": self.settings}, arrays
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> Stage1Validation:
+        return cls(arrays["ds"], arrays["simulated"], arrays["theory"], arrays["wall_s"],
+                   arrays["d_eff"], arrays["batch"], header["settings"])
 
 
 def validate_stage1(ds=(64, 256, 1024), *, eps: float = 0.5, inner: str = "P3",
@@ -274,9 +293,11 @@ def validate_stage1(ds=(64, 256, 1024), *, eps: float = 0.5, inner: str = "P3",
     sims = np.empty((len(ds), seeds, steps + 1))
     theo = np.empty_like(sims)
     walls = np.empty(len(ds))
+    d_eff = np.empty(len(ds), dtype=int)
+    batches = np.empty(len(ds), dtype=int)
     settings = {"eps": eps, "inner": inner, "normalize": normalize, "outer": outer,
                 "alpha": alpha, "eta_bar": eta_bar, "steps": steps, "p1": p1, "bias": bias,
-                "sigma1": sigma1, "seeds": seeds, "seed": seed, "d_eff": [], "batch": []}
+                "sigma1": sigma1, "seeds": seeds, "seed": seed, "mc_samples": mc_samples}
     bar = tqdm(total=len(ds) * seeds, disable=not progress, desc="stage-1 validation")
     for i, d in enumerate(ds):
         started = time.perf_counter()
@@ -284,8 +305,7 @@ def validate_stage1(ds=(64, 256, 1024), *, eps: float = 0.5, inner: str = "P3",
                                     outer=outer)
         batch = int(round(alpha * d * target.d_eff))
         eta = eta_bar * math.sqrt(target.d_eff)
-        settings["d_eff"].append(target.d_eff)
-        settings["batch"].append(batch)
+        d_eff[i], batches[i] = target.d_eff, batch
         for k in range(seeds):
             rng = np.random.default_rng([seed, int(d), k])
             instance = target.draw(rng)
@@ -298,4 +318,4 @@ def validate_stage1(ds=(64, 256, 1024), *, eps: float = 0.5, inner: str = "P3",
             bar.update()
         walls[i] = time.perf_counter() - started
     bar.close()
-    return Stage1Validation(ds, sims, theo, walls, settings)
+    return Stage1Validation(ds, sims, theo, walls, d_eff, batches, settings)

@@ -54,13 +54,14 @@ import numpy as np
 
 from ..derive.hermite import gauss_hermite_rule
 from ..errors import ConfigError
+from ..storage.results import Result
 from .targets import HierarchicalTarget
 
 __all__ = ["WeakRecovery", "posterior_mean_power", "unsupported", "weak_recovery"]
 
 
 @dataclass(frozen=True)
-class WeakRecovery:
+class WeakRecovery(Result):
     """The finite-d weak-recovery threshold of W* (see the module docstring).
 
     Attributes:
@@ -72,6 +73,9 @@ class WeakRecovery:
         n: ``n* = d d₁/λ`` (inf when λ = 0).
         kappa: ``κ* = log n*/log d``.
     """
+
+    FORMAT = "overlapdyn.WeakRecovery"
+    VERSION = 1
 
     d: int
     d_eff: int
@@ -100,6 +104,14 @@ class WeakRecovery:
         return {"d": self.d, "d_eff": self.d_eff, "eps": self.eps,
                 "he2_weight": self.he2_weight, "posterior_power": self.posterior_power,
                 "signal": self.signal, "n": self.n, "kappa": self.kappa}
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return self.to_dict(), {}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> WeakRecovery:
+        return cls(**{name: header[name] for name in (
+            "d", "d_eff", "eps", "he2_weight", "posterior_power", "signal", "n", "kappa")})
 
 
 def weak_recovery(target: HierarchicalTarget) -> WeakRecovery:

@@ -45,6 +45,7 @@ from ..errors import ConfigError
 from ..model.activations import activation
 from ..model.checks import check_finite, check_flag, check_integer, check_real, check_section
 from ..storage.encoding import jsonable
+from ..storage.results import Result
 
 __all__ = [
     "HierarchicalTarget",
@@ -304,7 +305,7 @@ def compositional_exponents(target: HierarchicalTarget, *, max_order: int = 8) -
 
 
 @dataclass(frozen=True)
-class Thresholds:
+class Thresholds(Result):
     """Predicted sample-complexity exponents ``κ = log n / log d`` (up to log factors).
 
     Attributes:
@@ -327,6 +328,9 @@ class Thresholds:
             W2: ``2kε`` (paper), versus ``kε``.
     """
 
+    FORMAT = "overlapdyn.Thresholds"
+    VERSION = 1
+
     eps: tuple[float, ...]
     k: int
     r: int
@@ -337,7 +341,7 @@ class Thresholds:
     kernel: tuple[float, ...]
     without_preconditioning: float
 
-    def table(self) -> str:
+    def describe(self) -> str:
         """A short text report."""
         lines = [f"hierarchical target: levels ε = {self.eps}, P of degree k = {self.k}, "
                  f"r = {self.r}  (κ = log n / log d)"]
@@ -353,6 +357,16 @@ class Thresholds:
         steps = ", ".join(f"q={q}: {v:.3g}" for q, v in enumerate(self.kernel, 1))
         lines.append(f"  kernel, degree-q part in x: {steps}; quadratic kernel saturates at q = 2")
         return "\n".join(lines)
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {field.name: getattr(self, field.name)
+                for field in dataclasses.fields(self)}, {}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> Thresholds:
+        values = {field.name: header[field.name] for field in dataclasses.fields(cls)}
+        return cls(**{name: tuple(value) if isinstance(value, list) else value
+                      for name, value in values.items()})
 
 
 def thresholds(eps: float | tuple[float, ...], k: int, r: int = 1, *,

@@ -115,7 +115,7 @@ def _learning_curves(out: Path, d: int, seed: int) -> list[dict]:
             "t_alignment_0.2": [float(trajectory.t[np.argmax(alignment[:, r] > 0.2)])
                                 if alignment[-1, r] > 0.2 else None
                                 for r in range(model.k)],
-            "wall_time_s": trajectory.metadata["wall_time_s"],
+            "wall_time_s": trajectory.wall_time_s,
             "spec": model.to_dict(),
         })
     return rows

@@ -77,7 +77,7 @@ def _theory(target: HierarchicalTarget) -> str:
     finite-d weak-recovery point: the header of ``thresholds.txt``."""
     report = thresholds(target.levels, len(target.polynomial()) - 1, target.r)
     exponents = compositional_exponents(target)
-    header = report.table() + "\n" + (
+    header = report.describe() + "\n" + (
         f"information exponents: g* {exponents['ie_outer']}, P {exponents['ie_inner']}; "
         f"compositional, per level (z … h*): {exponents['per_level']}; paper's assumptions "
         + ("hold" if exponents["assumptions_hold"] else f"fail: {exponents['reason']}"))
@@ -96,6 +96,6 @@ def _summary(result: DepthResult) -> str:
     crossing = result.crossover() if "M_h" in result.values else None
     crossing = ("M_h stays below M_W (the paper draws them on separate scales)"
                 if crossing is None else f"M_h crosses M_W at κ ≈ {crossing:.2f}")
-    return (f"{result.table()}\n\nmedian over {result.config.sweep.seeds} seeds; Var y = "
+    return (f"{result.describe()}\n\nmedian over {result.config.sweep.seeds} seeds; Var y = "
             f"{np.median(result.null_error):.3f}; {onsets}; {crossing}\n"
             f"wall time {result.wall_s:.1f} s ({times})\n")

@@ -87,16 +87,17 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
 
 def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *,
                    source: Path, compile_s: float, from_cache: bool) -> None:
-    tr, meta = trajectory, trajectory.metadata
+    tr = trajectory
     tr.save(out / "trajectory.npz")
     run = {
         "source": str(source), "status": tr.status, "message": tr.message,
-        "events": meta.get("events", {}), "t_final": float(tr.t[-1]),
+        "events": tr.events, "t_final": float(tr.t[-1]),
         "samples_final": float(tr.samples(config.d)[-1]), "final_risk": float(tr.risk[-1]),
-        "kernels": meta.get("kernels"), "solver": meta.get("solver"),
+        "kernels": tr.kernels,
+        "solver": None if tr.solver is None else dataclasses.asdict(tr.solver),
         "compile_time_s": compile_s, "kernels_from_cache": from_cache,
-        "wall_time_s": meta.get("wall_time_s"), "fingerprint": tr.model.fingerprint(),
-        "versions": meta.get("versions", {"overlapdyn": __version__}),
+        "wall_time_s": tr.wall_time_s, "fingerprint": tr.model.fingerprint(),
+        "versions": tr.versions or {"overlapdyn": __version__},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     payload = {"model": tr.model.to_dict(), "integrate": config.to_dict(), "run": run}
@@ -112,9 +113,8 @@ def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *
 
 def _print_summary(tr: Trajectory, config: IntegrateConfig, out: Path, compile_s: float
                    ) -> None:
-    model, meta = tr.model, tr.metadata
-    fired = meta.get("events", {})
-    events = ", ".join(f"{name} at t = {times[0]:.4g}" for name, times in fired.items())
+    model = tr.model
+    events = ", ".join(f"{name} at t = {times[0]:.4g}" for name, times in tr.events.items())
     outcome = {0: "reached t_end", 1: "stopped by an event",
                -1: "FAILED; last healthy state"}[tr.status]
     print(f"{model.name}: p = {model.p}, k = {model.k}, σ = {model.student.activation}, "
@@ -123,6 +123,6 @@ def _print_summary(tr: Trajectory, config: IntegrateConfig, out: Path, compile_s
     print(f"  {outcome} at t = {tr.t[-1]:.4g} (n = t·d·n_b = {tr.samples(config.d)[-1]:.3g} "
           f"samples at d = {config.d}); final risk R = {tr.risk[-1]:.4g}")
     print(f"  events: {events or 'none'}")
-    print(f"  {config.method} ({meta.get('kernels')} kernels): solve "
-          f"{meta.get('wall_time_s', 0.0):.2f} s, compile/load {compile_s:.2f} s")
+    print(f"  {config.method} ({tr.kernels} kernels): solve "
+          f"{tr.wall_time_s or 0.0:.2f} s, compile/load {compile_s:.2f} s")
     print(f"  wrote {', '.join(OUTPUTS)} to {out}")

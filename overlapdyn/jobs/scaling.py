@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..errors import OverlapdynError
 from ..io.toml import load_run
-from ..model.spec import Model
+from ..model.spec import Model, model_from_dict
 from ..ode.integrator import Event, SaveAt, integrate
 from ..ode.state import overlap_cosines
 from ..plot.axes import save_figure
@@ -34,6 +33,7 @@ from ..scaling.escape import (
 from ..scaling.prediction import ScalingPrediction, predict_scaling
 from ..scaling.saddles import SaddleToSaddle, saddle_to_saddle
 from ..storage.files import atomic_write_text
+from ..storage.results import Result, archive_part, archive_parts, restore_part, restore_parts
 from .folders import output_folder
 
 __all__ = ["HELP", "ScalingReport", "add_arguments", "run", "run_scaling"]
@@ -76,13 +76,24 @@ def run(args: argparse.Namespace) -> None:
     report = run_scaling(model, args.d, out, route=args.route, seeds=args.seeds,
                          threshold=args.threshold, scale_eta=not args.fixed_eta,
                          t_max=args.t_max, tolerance=args.tolerance)
-    print(report.text())
-    print(f"wrote report.txt, scaling.json and the figures to {out}")
+    print(report.describe())
+    print(f"wrote report.txt, scaling.npz (+ .json) and the figures to {out}")
 
 
 @dataclass(frozen=True)
-class ScalingReport:
-    """What :func:`run_scaling` found (see the module docstring)."""
+class ScalingReport(Result):
+    """What :func:`run_scaling` found (see the module docstring).
+
+    Attributes:
+        model: the model (its η is η₀).
+        prediction: the predicted exponents.
+        escapes: the escape times measured, one per route.
+        saddles: the saddle-to-saddle analysis at the largest d (multi-index targets).
+        tolerance: the ``|fitted − predicted|`` exponent that counts as agreeing.
+    """
+
+    FORMAT = "overlapdyn.ScalingReport"
+    VERSION = 1
 
     model: Model
     prediction: ScalingPrediction
@@ -90,9 +101,10 @@ class ScalingReport:
     saddles: SaddleToSaddle | None
     tolerance: float
 
-    def text(self) -> str:
+    def describe(self) -> str:
+        """The prediction, each route's escape table and fit, the saddles."""
         parts = [self.prediction.describe()]
-        parts += [escape.table(self.tolerance) for escape in self.escapes]
+        parts += [escape.describe(self.tolerance) for escape in self.escapes]
         if self.saddles is not None:
             parts.append("saddle to saddle (ODE, largest d):\n" + self.saddles.describe()
                          + f"\nagrees with the leap ordering "
@@ -105,6 +117,24 @@ class ScalingReport:
                 "escapes": [escape.to_dict() for escape in self.escapes],
                 "saddles": None if self.saddles is None else self.saddles.to_dict(),
                 "tolerance": self.tolerance}
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        prediction, arrays = archive_part(self.prediction, "prediction")
+        escapes, measured = archive_parts(self.escapes, "escapes")
+        saddles, analysed = (None, {}) if self.saddles is None else archive_part(
+            self.saddles, "saddles")
+        fields = {"model": self.model.to_dict(), "prediction": prediction, "escapes": escapes,
+                  "saddles": saddles, "tolerance": self.tolerance}
+        return fields, {**arrays, **measured, **analysed}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> ScalingReport:
+        escapes = restore_parts(EscapeTimes, header["escapes"], arrays, "escapes")
+        saddles = None if header["saddles"] is None else restore_part(
+            SaddleToSaddle, header["saddles"], arrays, "saddles")
+        return cls(model_from_dict(header["model"]),
+                   restore_part(ScalingPrediction, header["prediction"], arrays, "prediction"),
+                   escapes, saddles, header["tolerance"])
 
 
 def run_scaling(
@@ -125,9 +155,9 @@ def run_scaling(
     Args:
         model: the model (its η is η₀ of the learning-rate scaling).
         ds: dimensions, at least two (a geometric grid is best).
-        out: output folder: ``escape_<route>.json`` (each written as soon as measured),
-            ``report.txt``, ``scaling.json``, ``escape_scaling.png``, ``escape_curves.png``
-            and, for k > 1, ``saddles.png``.
+        out: output folder: ``escape_<route>.npz`` and ``.json`` (each written as soon as
+            measured), ``report.txt``, ``scaling.npz`` and ``.json``, ``escape_scaling.png``,
+            ``escape_curves.png`` and, for k > 1, ``saddles.png``.
         route: ``"ode"``, ``"simulation"`` or ``"both"``.
         seeds: seeds per d on the simulation route.
         threshold: the cosine overlap that counts as escaped.
@@ -149,18 +179,18 @@ def run_scaling(
     escapes = []
     if route in ("ode", "both"):
         escapes.append(measure_escape_ode(model, ds, **options))
-        escapes[-1].save(out / "escape_ode.json")  # kept even if a later stage fails
+        escapes[-1].save(out / "escape_ode.npz")  # kept even if a later stage fails
     if route in ("simulation", "both"):
         # the ODE times from the default start size the simulations' horizons
         reference = escapes[0].times[:, 0] if escapes else None
         escapes.append(measure_escape_simulated(model, ds, seeds=seeds, reference=reference,
                                                 **options))
-        escapes[-1].save(out / "escape_simulation.json")
+        escapes[-1].save(out / "escape_simulation.npz")
     analysed = _saddles(model, ds[-1], escapes[0], threshold) if model.k > 1 else None
     saddles = None if analysed is None else analysed[1]
     report = ScalingReport(model, prediction, tuple(escapes), saddles, tolerance)
-    atomic_write_text(out / "report.txt", report.text() + "\n")
-    atomic_write_text(out / "scaling.json", json.dumps(report.to_dict(), indent=2))
+    atomic_write_text(out / "report.txt", report.describe() + "\n")
+    report.save(out / "scaling.npz")   # the whole report, and scaling.json beside it
     save_figure(plot_escape_scaling(escapes), out / "escape_scaling.png")
     curves = escapes[0].trajectories
     first = [runs[0] for runs in curves]
@@ -188,7 +218,7 @@ def _saddles(model: Model, d: int, escape: EscapeTimes, threshold: float):
     horizon = 1e3 * float(first.min())
     probe = integrate(model_d, start, SaveAt(horizon, n_points=20), events=(every,),
                       on_failure="return")
-    fired = probe.metadata.get("events", {}).get(every.name, [])
+    fired = probe.events.get(every.name, ())
     # past the last learning, long enough to see the final plateau
     t_end = 5.0 * fired[0] if fired else horizon
     trajectory = integrate(model_d, start,

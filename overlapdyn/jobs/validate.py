@@ -37,8 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """``overlapdyn validate``: write report.txt, report.json, validation.png and
-    gap_scaling.png into OUT and keep the runs in OUT/store."""
+    """``overlapdyn validate``: write report.txt, report.npz (+ report.json), validation.png
+    and gap_scaling.png into OUT and keep the runs in OUT/store."""
     model, config = load_run(args.config)
     changes = {name: value for name, value in (("t_end", args.t_end),
                                                 ("n_points", args.points)) if value is not None}
@@ -51,10 +51,11 @@ def run(args: argparse.Namespace) -> None:
           f"{out / 'store'}")
     report = validate(model, args.d, times, seeds=args.seeds, n_test=args.n_test, init=init,
                       store=out / "store", progress=True)
-    table = report.table()
+    table = report.describe()
     (out / "report.txt").write_text(table + "\n")
-    report.save(out / "report.json")
+    report.save(out / "report.npz")        # the whole report, and report.json beside it
     save_figure(plot_validation(report), out / "validation.png")
     save_figure(plot_gap_scaling(report), out / "gap_scaling.png")
     print(table)
-    print(f"wrote report.txt, report.json, validation.png, gap_scaling.png to {out}")
+    print(f"wrote report.txt, report.npz, report.json, validation.png, gap_scaling.png to "
+          f"{out}")

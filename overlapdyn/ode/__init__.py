@@ -29,6 +29,9 @@ from .state_evolution import (
     evolve,
 )
 from .trajectory import (
+    Outcome,
+    SgdRun,
+    SolverStats,
     State,
     Trajectory,
 )
@@ -43,12 +46,15 @@ __all__ = [
     "integrate",
     "IntegrateConfig",
     "jacobian",
+    "Outcome",
     "overlap_cosines",
     "overlap_covariance",
     "OverlapCrosses",
     "random_rows",
     "RiskBelow",
     "SaveAt",
+    "SgdRun",
+    "SolverStats",
     "stability",
     "State",
     "Trajectory",

@@ -18,13 +18,17 @@ trained.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 
 from ..compile.compiled import CompiledModel
+from ..derive.kernels import Derivation
 from ..errors import OverlapdynError
+from ..model.spec import model_from_dict
+from ..storage.results import Result
 
 __all__ = ["FixedPoint", "find_fixed_point", "jacobian", "stability"]
 
@@ -85,7 +89,7 @@ def _full(compiled: CompiledModel, x: np.ndarray, template: np.ndarray) -> np.nd
 
 
 @dataclass(frozen=True)
-class FixedPoint:
+class FixedPoint(Result):
     """A fixed point of the overlap ODEs and its linear stability.
 
     Attributes:
@@ -95,8 +99,12 @@ class FixedPoint:
             decreasing real part.
         eigenvectors: the matching eigenvectors (columns) in the free coordinates.
         residual: max ``|dy/dt|`` at the point.
-        compiled: the compiled model it belongs to.
+        compiled: the compiled model it belongs to (saved as its model and derivation; a
+            load compiles it again, or loads it from the kernel cache).
     """
+
+    FORMAT = "overlapdyn.FixedPoint"
+    VERSION = 1
 
     M: np.ndarray
     Q: np.ndarray
@@ -129,6 +137,28 @@ class FixedPoint:
         if self.growth_rate <= 0:
             raise OverlapdynError("this fixed point is stable: it is never left")
         return float(np.log(exit_distance / start_distance) / self.growth_rate)
+
+    def describe(self) -> str:
+        """The risk there, the residual drift and the leading eigenvalues."""
+        leading = ", ".join(f"{value:.4g}" for value in self.eigenvalues[:4])
+        kind = "unstable" if self.growth_rate > 0 else "stable"
+        return (f"fixed point of {self.compiled.model.name}: risk {self.risk:.6g}, max |dy/dt| "
+                f"{self.residual:.1e}; {kind}, λ₊ = {self.growth_rate:.4g} (eigenvalues "
+                f"{leading}{' …' if len(self.eigenvalues) > 4 else ''})")
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        arrays = {name: np.asarray(getattr(self, name))
+                  for name in ("M", "Q", "a", "eigenvalues", "eigenvectors")}
+        return {"model": self.compiled.model.to_dict(),
+                "derivation": dataclasses.asdict(self.compiled.derivation),
+                "risk": self.risk, "residual": self.residual}, arrays
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> FixedPoint:
+        compiled = CompiledModel(model_from_dict(header["model"]),
+                                 Derivation(**header["derivation"]))
+        return cls(arrays["M"], arrays["Q"], arrays["a"], header["risk"], arrays["eigenvalues"],
+                   arrays["eigenvectors"], header["residual"], compiled)
 
 
 def _reduced_jacobian(compiled: CompiledModel, y: np.ndarray, h: float = 1e-6) -> np.ndarray:

@@ -13,7 +13,8 @@ Blow-up (a learning rate too large for the activation, typically) is detected th
 the state exceeding ``blowup_norm``, Ω = [[Q, M], [Mᵀ, P]] losing positive
 semi-definiteness, or the solver failing on a non-finite drift. The run then stops with an
 :class:`IntegrationError` that names the probable cause and carries the trajectory up to
-there (``error.trajectory``), or returns it with ``status = -1`` if ``on_failure="return"``.
+there (``error.trajectory``), or returns it with ``outcome = Outcome.FAILED`` if
+``on_failure="return"``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from ..derive.kernels import Derivation
 from ..errors import IntegrationError, OverlapdynError
 from ..model.checks import smallest_eigenvalue
 from ..model.spec import Model
-from ..storage.versions import library_versions
 from .state import (
     BLOWUP_NORM,
     blowup_message,
@@ -41,7 +41,7 @@ from .state import (
     overlap_covariance,
     trajectory_from_states,
 )
-from .trajectory import Trajectory
+from .trajectory import Outcome, SolverStats, Trajectory
 
 __all__ = [
     "Event",
@@ -118,7 +118,7 @@ class Event:
     """A scalar function of the state whose zero crossing is recorded (and may stop the run).
 
     Attributes:
-        name: how it is reported in ``trajectory.metadata["events"]``.
+        name: how it is reported in :attr:`Trajectory.events <overlapdyn.ode.Trajectory.events>`.
         function: ``f(M, Q, a, risk) -> float``; the event fires where it changes sign.
         terminal: stop the integration when it fires.
         direction: as in ``solve_ivp``: 0 any crossing, −1 downwards only, +1 upwards only.
@@ -182,7 +182,7 @@ def integrate(
         derivation: how kernels are derived (when ``model`` is not compiled yet).
         blowup_norm: the state's max-norm that counts as a blow-up.
         on_failure: ``"raise"`` an :class:`IntegrationError` carrying the partial trajectory,
-            or ``"return"`` it with ``status = -1``.
+            or ``"return"`` it with ``outcome = Outcome.FAILED`` (status −1).
         jacobian: what the implicit solvers differentiate with: ``"exact"`` — the drift's
             exact Jacobian (:meth:`CompiledModel.jacobian
             <overlapdyn.compile.CompiledModel.jacobian>`; derived and compiled once per
@@ -192,7 +192,9 @@ def integrate(
             the one-time derivation seldom pays off) and the explicit methods (no Jacobian).
 
     Returns:
-        The :class:`Trajectory` (status 0: reached ``t_end``; 1: a terminal event fired).
+        The :class:`Trajectory` (:attr:`~Trajectory.outcome` ``REACHED_END``: reached
+        ``t_end``; ``EVENT``: a terminal event fired), with the events' times, the solver's
+        statistics, the kernels and the wall time as its fields.
     """
     if on_failure not in ("raise", "return"):
         raise OverlapdynError(f"on_failure must be 'raise' or 'return', got {on_failure!r}")
@@ -214,13 +216,11 @@ def integrate(
     scale = max(1.0, float(np.abs(overlap_covariance(M0, Q0, spec.target.gram)).max()))
     ts, ys, failure = _diagnose(compiled, ts, ys, solution, blown_at, scale, blowup_norm)
     status, message = (solution.status, solution.message) if failure is None else (-1, failure)
-    trajectory = trajectory_from_states(compiled, ts, ys, status, message, {
-        "solver": {"method": method, "rtol": rtol, "atol": atol, "nfev": int(solution.nfev),
-                   "jacobian": "exact" if exact else "solver"},
-        "events": fired, "kernels": compiled.method,
-        "truncation_errors": compiled.truncation_errors,
-        "wall_time_s": wall, "versions": library_versions(),
-    })
+    trajectory = trajectory_from_states(
+        compiled, ts, ys, outcome=Outcome.from_status(int(status)), message=str(message),
+        events=fired, solver=SolverStats(method, rtol, atol, int(solution.nfev),
+                                         "exact" if exact else "solver"),
+        wall_time_s=wall)
     if failure is not None and on_failure == "raise":
         raise IntegrationError(failure, trajectory)
     return trajectory

@@ -17,6 +17,7 @@ from ..compile.compiled import CompiledModel
 from ..errors import CovarianceError, IntegrationError, OverlapdynError
 from ..model.checks import check_covariance, check_dimension
 from ..model.spec import Model
+from ..storage.versions import library_versions
 from .trajectory import Trajectory
 
 __all__ = [
@@ -115,21 +116,23 @@ def blowup_message(model: Model, when: str, why: str) -> str:
             "gradient term contracts) — lower η, or raise n_b")
 
 
-def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray, status: int,
-                           message: str, metadata: dict) -> Trajectory:
+def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray,
+                           **fields) -> Trajectory:
     """The :class:`Trajectory` of the packed states ``ys`` (state size, T) at times ``t`` (T,),
-    the risk evaluated at each.
+    the risk evaluated at each, with the compiled kernels' provenance (method, truncation
+    errors), the library versions and ``fields`` (outcome, message, events, solver …).
 
     Raises:
         IntegrationError: no state at all (the run failed before its first saved time).
     """
     spec = compiled.model
     if t.size == 0:
-        raise IntegrationError(message)
+        raise IntegrationError(fields["message"])
     states = [compiled.unpack(ys[:, i]) for i in range(t.size)]
     M = np.stack([s[0] for s in states])
     Q = np.stack([s[1] for s in states])
     a = np.stack([np.broadcast_to(s[2], (spec.p,)) for s in states])
     risk = np.array([compiled.risk(*s) for s in states])
     return Trajectory(t=np.asarray(t, dtype=float), M=M, Q=Q, a=a, risk=risk, model=spec,
-                      status=int(status), message=str(message), metadata=metadata)
+                      kernels=compiled.method, truncation_errors=compiled.truncation_errors,
+                      versions=library_versions(), **fields)

@@ -9,7 +9,6 @@ from ..compile.compiled import CompiledModel
 from ..derive.kernels import Derivation
 from ..errors import IntegrationError, OverlapdynError
 from ..model.spec import Model
-from ..storage.versions import library_versions
 from .state import (
     BLOWUP_NORM,
     blowup_message,
@@ -17,7 +16,7 @@ from .state import (
     overlap_covariance,
     trajectory_from_states,
 )
-from .trajectory import Trajectory
+from .trajectory import Outcome, Trajectory
 
 __all__ = ["evolve"]
 
@@ -60,11 +59,10 @@ def evolve(
             history.pop()
             break
     ys = np.stack(history, axis=1)
-    trajectory = trajectory_from_states(compiled, np.arange(ys.shape[1], dtype=float), ys,
-                                        -1 if failure else 0,
-                                        failure or "state evolution finished",
-                                        {"alpha": alpha, "kernels": compiled.method,
-                                         "versions": library_versions()})
+    trajectory = trajectory_from_states(
+        compiled, np.arange(ys.shape[1], dtype=float), ys,
+        outcome=Outcome.FAILED if failure else Outcome.REACHED_END,
+        message=failure or "state evolution finished", alpha=alpha)
     if failure:
         raise IntegrationError(failure, trajectory)
     return trajectory

@@ -23,22 +23,20 @@ exponent of n against d and compares it with the prediction ``max(ℓ−1, 1)``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
-from ..model.spec import Model
+from ..model.spec import Model, model_from_dict
 from ..ode.integrator import OverlapCrosses, SaveAt, integrate
 from ..ode.state import overlap_cosines, random_rows
 from ..ode.trajectory import Trajectory
 from ..sgd.simulator import simulate
 from ..storage.encoding import jsonable
-from ..storage.files import atomic_write_text
+from ..storage.results import Result, archive_part, archive_parts, restore_part, restore_parts
 from .prediction import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
 
 __all__ = [
@@ -111,7 +109,7 @@ def crossing_time(t: np.ndarray, m: np.ndarray, threshold: float) -> float:
 
 
 @dataclass(frozen=True)
-class EscapeTimes:
+class EscapeTimes(Result):
     """Escape times over a grid of dimensions.
 
     Attributes:
@@ -123,9 +121,22 @@ class EscapeTimes:
             escape before ``t_max``.
         threshold: the cosine overlap that counts as escaped.
         prediction: the :class:`~overlapdyn.scaling.prediction.ScalingPrediction` of the target.
-        trajectories: the runs (D × S), for plots; not saved by :meth:`save`.
-        metadata: t_max per d, wall times, direction, …
+        trajectories: the runs (D × S), for plots.
+        t_max: the horizon of the runs at each d.
+        direction: the latent direction r measured (0-based), or None for the best of all.
+        scale_eta: whether η was scaled as ``η₀ d^{−(ℓ−2)/2}``.
+        seeds: ODE route: the seeds of the starts' Z (None: the default start of
+            :func:`escape_start`); simulation route: the SGD seeds.
+        method: the ODE route's integrator.
+        n_saves: saved times per simulated run.
+        wall_time_s: the simulation route's wall time of the compiled loop, per d.
+
+    :meth:`save` writes everything, runs included, and the JSON summary :meth:`to_dict`
+    beside it.
     """
+
+    FORMAT = "overlapdyn.EscapeTimes"
+    VERSION = 1
 
     route: str
     model: Model
@@ -135,7 +146,13 @@ class EscapeTimes:
     threshold: float
     prediction: ScalingPrediction
     trajectories: tuple = field(default=(), repr=False)
-    metadata: dict = field(default_factory=dict)
+    t_max: tuple[float, ...] = ()
+    direction: int | None = None
+    scale_eta: bool = True
+    seeds: tuple[int, ...] | None = None
+    method: str | None = None
+    n_saves: int | None = None
+    wall_time_s: tuple[float, ...] | None = None
 
     @property
     def samples(self) -> np.ndarray:
@@ -167,7 +184,7 @@ class EscapeTimes:
         """Whether the fitted exponent is within ``tolerance`` of ``max(ℓ−1, 1)``."""
         return self.fit().agrees(self.prediction.sample_exponent, tolerance)
 
-    def table(self, tolerance: float = 0.15) -> str:
+    def describe(self, tolerance: float = 0.15) -> str:
         """Per-d escape samples (median and spread) and the fit against the prediction
         (``tolerance``: the largest ``|fitted − predicted|`` exponent that counts as agreeing)."""
         lines = [f"{self.route} route, threshold m = {self.threshold:g}, "
@@ -197,20 +214,45 @@ class EscapeTimes:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        """Everything but the trajectories; ``fit`` is None when no exponent exists."""
+        """Everything but the trajectories; ``fit`` is None when no exponent exists; the run
+        settings under ``metadata``."""
         fit = self.fit() if self.fittable else None
+        settings = {"t_max": list(self.t_max), "direction": self.direction}
+        if self.route == "ode":
+            settings.update(start="default" if self.seeds is None else list(self.seeds),
+                            scale_eta=self.scale_eta, method=self.method)
+        else:
+            settings.update(seeds=None if self.seeds is None else list(self.seeds),
+                            scale_eta=self.scale_eta,
+                            wall_time_s=None if self.wall_time_s is None else list(
+                                self.wall_time_s), n_saves=self.n_saves)
         return {"route": self.route, "model": self.model.to_dict(), "ds": list(self.ds),
                 "etas": list(self.etas), "threshold": self.threshold,
                 "times": jsonable(self.times, "times", strict=True),
                 "prediction": self.prediction.to_dict(),
                 "fit": None if fit is None else fit.to_dict(),
-                "metadata": self.metadata}
+                "metadata": settings}
 
-    def save(self, path: str | Path) -> Path:
-        """Write everything but the trajectories, with the full configuration, as JSON."""
-        path = Path(path)
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2))
-        return path
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        prediction, predicted = archive_part(self.prediction, "prediction")
+        runs, measured = archive_parts(self.trajectories, "runs")
+        fields = {"route": self.route, "model": self.model.to_dict(), "ds": self.ds,
+                  "etas": self.etas, "threshold": self.threshold, "prediction": prediction,
+                  "t_max": self.t_max, "direction": self.direction,
+                  "scale_eta": self.scale_eta, "seeds": self.seeds, "method": self.method,
+                  "n_saves": self.n_saves, "wall_time_s": self.wall_time_s, "runs": runs}
+        return fields, {"times": np.asarray(self.times, dtype=float), **predicted, **measured}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> EscapeTimes:
+        runs = restore_parts(Trajectory, header["runs"], arrays, "runs")
+        optional = {name: None if header[name] is None else tuple(header[name])
+                    for name in ("seeds", "wall_time_s")}
+        return cls(header["route"], model_from_dict(header["model"]), tuple(header["ds"]),
+                   tuple(header["etas"]), arrays["times"], header["threshold"],
+                   restore_part(ScalingPrediction, header["prediction"], arrays, "prediction"),
+                   runs, tuple(header["t_max"]), header["direction"], header["scale_eta"],
+                   method=header["method"], n_saves=header["n_saves"], **optional)
 
 
 def _default_t_max(prediction: ScalingPrediction, eta0: float, d: int) -> float:
@@ -268,16 +310,15 @@ def measure_escape_ode(
             save = SaveAt(horizon, n_points=n_points, log=True, t_first=min(1e-3, horizon / 1e6))
             trajectory = integrate(compiled_d, init, save, events=(event,), method=method,
                                    rtol=rtol, atol=atol)
-            fired = trajectory.metadata.get("events", {}).get(event.name, [])
+            fired = trajectory.events.get(event.name, ())
             times[i, s] = fired[0] if fired else math.nan
             row.append(trajectory)
         etas.append(model_d.protocol.eta)
         horizons.append(horizon)
         runs.append(tuple(row))
     return EscapeTimes("ode", model, ds, tuple(etas), times, threshold, prediction, tuple(runs),
-                       {"t_max": horizons, "direction": direction,
-                        "start": "default" if seeds is None else list(starts),
-                        "scale_eta": scale_eta, "method": method})
+                       t_max=tuple(horizons), direction=direction, scale_eta=scale_eta,
+                       seeds=None if seeds is None else starts, method=method)
 
 
 def measure_escape_simulated(
@@ -348,9 +389,9 @@ def measure_escape_simulated(
             times[i, s] = escape_time(trajectory, threshold, direction)
         etas.append(model_d.protocol.eta)
         horizons.append(float(horizon))
-        walls.append(sim.metadata["wall_time_s"])
+        walls.append(sim.wall_time_s)
         runs.append(sim.trajectories)
     return EscapeTimes("simulation", model, ds, tuple(etas), times, threshold, prediction,
-                       tuple(runs), {"t_max": horizons, "direction": direction,
-                                     "seeds": list(seeds), "scale_eta": scale_eta,
-                                     "wall_time_s": walls, "n_saves": n_saves})
+                       tuple(runs), t_max=tuple(horizons), direction=direction,
+                       scale_eta=scale_eta, seeds=seeds, n_saves=n_saves,
+                       wall_time_s=tuple(walls))

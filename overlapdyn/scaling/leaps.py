@@ -33,12 +33,13 @@ import sympy
 from ..derive.multihermite import MultivariateHermite, multivariate_hermite
 from ..errors import OverlapdynError
 from ..model.spec import Target
+from ..storage.results import Result
 
 __all__ = ["Leap", "is_merged_staircase", "leap"]
 
 
 @dataclass(frozen=True)
-class Leap:
+class Leap(Result):
     """The leap of a target and the ordering of its Hermite support that achieves it.
 
     Attributes:
@@ -47,6 +48,9 @@ class Leap:
         steps: the cost of each element of ``ordering`` (new coordinates, with degree).
         expansion: the multivariate Hermite expansion it was computed from.
     """
+
+    FORMAT = "overlapdyn.Leap"
+    VERSION = 1
 
     value: int
     ordering: tuple[tuple[int, ...], ...]
@@ -87,6 +91,26 @@ class Leap:
         how = "exact" if self.exact else (f"Hermite truncation at order {self.expansion.order}, "
                                           f"rel. L² error {self.expansion.relative_error:.1e}")
         return f"leap {self.value}: {chain or 'constant'} ({how})"
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        e = self.expansion
+        # exact coefficients are SymPy numbers: kept as their text, read back exactly
+        coefficients = [[list(nu), str(c) if e.exact else float(c)]
+                        for nu, c in e.coefficients.items()]
+        return {"value": self.value, "ordering": self.ordering, "steps": self.steps,
+                "expansion": {"names": e.names, "coefficients": coefficients,
+                              "norm2": e.norm2, "exact": e.exact, "order": e.order,
+                              "relative_error": e.relative_error}}, {}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> Leap:
+        e = header["expansion"]
+        coefficients = {tuple(nu): sympy.sympify(c) if e["exact"] else float(c)
+                        for nu, c in e["coefficients"]}
+        expansion = MultivariateHermite(tuple(e["names"]), coefficients, e["norm2"], e["exact"],
+                                        e["order"], e["relative_error"])
+        return cls(header["value"], tuple(tuple(nu) for nu in header["ordering"]),
+                   tuple(header["steps"]), expansion)
 
 
 def _cost(nu: tuple[int, ...], seen: set[int]) -> int:

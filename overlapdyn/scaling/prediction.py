@@ -29,13 +29,14 @@ import sympy
 from ..errors import OverlapdynError
 from ..fits import line_fit
 from ..model.spec import Model, Target
+from ..storage.results import Result, archive_part, restore_part
 from .leaps import Leap, leap
 
 __all__ = ["ExponentFit", "ScalingPrediction", "fit_exponent", "predict_scaling"]
 
 
 @dataclass(frozen=True)
-class ScalingPrediction:
+class ScalingPrediction(Result):
     """What SPEC predicts for one-pass SGD on a target of leap / information exponent ℓ.
 
     Attributes:
@@ -44,6 +45,9 @@ class ScalingPrediction:
         target: the target, as text.
         leap: the :class:`~overlapdyn.scaling.leaps.Leap` it was computed from (ordering included).
     """
+
+    FORMAT = "overlapdyn.ScalingPrediction"
+    VERSION = 1
 
     exponent: int
     kind: str
@@ -102,6 +106,16 @@ class ScalingPrediction:
                 "steps": list(self.leap.steps), "learned_order": list(self.leap.names),
                 "exact": self.leap.exact}
 
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        leap_header, arrays = archive_part(self.leap, "leap")
+        return {"exponent": self.exponent, "kind": self.kind, "target": self.target,
+                "leap": leap_header}, arrays
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> ScalingPrediction:
+        return cls(header["exponent"], header["kind"], header["target"],
+                   restore_part(Leap, header["leap"], arrays, "leap"))
+
 
 def predict_scaling(
     target: Model | Target | str | sympy.Expr,
@@ -140,7 +154,7 @@ def _describe(target: Target) -> str:
 
 
 @dataclass(frozen=True)
-class ExponentFit:
+class ExponentFit(Result):
     """A fitted exponent ``β`` in ``n ≍ d^β`` (or ``n ≍ d^β log d``) with its interval.
 
     Attributes:
@@ -152,6 +166,9 @@ class ExponentFit:
         method: ``"regression"`` (one run per d) or ``"bootstrap"`` (medians over seeds).
         n_points: number of dimensions used.
     """
+
+    FORMAT = "overlapdyn.ExponentFit"
+    VERSION = 1
 
     exponent: float
     ci: tuple[float, float]
@@ -174,6 +191,15 @@ class ExponentFit:
         return {"exponent": self.exponent, "ci": list(self.ci), "level": self.level,
                 "intercept": self.intercept, "log_factor": self.log_factor,
                 "method": self.method, "n_points": self.n_points}
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return self.to_dict(), {}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> ExponentFit:
+        return cls(header["exponent"], tuple(header["ci"]), header["level"],
+                   header["intercept"], header["log_factor"], header["method"],
+                   header["n_points"])
 
 
 def fit_exponent(

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import OverlapdynError
 from ..ode.trajectory import Trajectory
 from ..storage.encoding import jsonable
+from ..storage.results import Result
 from .escape import crossing_time, learned_overlaps
 from .leaps import Leap
 
@@ -41,7 +42,7 @@ class Plateau:
 
 
 @dataclass(frozen=True)
-class SaddleToSaddle:
+class SaddleToSaddle(Result):
     """Learning times per latent direction and the plateaus of the risk.
 
     Attributes:
@@ -49,6 +50,9 @@ class SaddleToSaddle:
         plateaus: the plateaus, in time order.
         threshold: the cosine overlap that counts as learned.
     """
+
+    FORMAT = "overlapdyn.SaddleToSaddle"
+    VERSION = 1
 
     learn_times: tuple[float, ...]
     plateaus: tuple[Plateau, ...]
@@ -98,6 +102,16 @@ class SaddleToSaddle:
         return {"learn_times": jsonable(self.learn_times, "learn_times", strict=True),
                 "order": list(self.order), "threshold": self.threshold,
                 "plateaus": [[p.t_start, p.t_end, p.risk] for p in self.plateaus]}
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {"learn_times": self.learn_times, "threshold": self.threshold,
+                "plateaus": [[p.t_start, p.t_end, p.risk] for p in self.plateaus]}, {}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> SaddleToSaddle:
+        return cls(tuple(header["learn_times"]),
+                   tuple(Plateau(*plateau) for plateau in header["plateaus"]),
+                   header["threshold"])
 
 
 def _plateaus(t: np.ndarray, risk: np.ndarray, flatness: float, min_span: float

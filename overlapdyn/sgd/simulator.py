@@ -21,7 +21,7 @@ no weight history.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -36,8 +36,9 @@ from ..model.activations import activation as resolve_activation
 from ..model.checks import check_dimension
 from ..model.spec import Model
 from ..ode.state import BLOWUP_NORM, check_overlaps, random_weights
-from ..ode.trajectory import Trajectory
-from ..storage.versions import __version__
+from ..ode.trajectory import Outcome, SgdRun, Trajectory
+from ..storage.results import Result, archive_parts, restore_parts
+from ..storage.versions import __version__, library_versions
 
 __all__ = ["Simulation", "simulate", "warm_start_weights"]
 
@@ -99,27 +100,45 @@ def warm_start_weights(M: np.ndarray, Q: np.ndarray, P: np.ndarray, d: int,
 
 
 @dataclass(frozen=True)
-class Simulation:
+class Simulation(Result):
     """Simulated learning curves: one :class:`Trajectory` per seed, on ``t = steps/d``.
 
     Attributes:
         trajectories: per seed; ``risk`` is the population risk of the measured overlaps
-            (the ODE's formula), ``metadata["test_risk"]`` the held-out estimate.
+            (the ODE's formula), ``test_risk`` the held-out estimate (``n_test`` > 0), and
+            ``sgd`` the run (d, seed, the step of a failure).
         d: the dimension.
         seeds: the seeds.
-        failed_at: per seed, the step where the error turned non-finite (−1: none). A seed
-            whose Q passed 10⁸ also has ``status = −1`` and says so in its message.
+        wall_time_s: the compiled loop's wall time (of the runs simulated, not loaded).
+        steps: SGD steps per seed (the last saved time's).
+        loaded_from_store: how many seeds were read from a validation store rather than
+            simulated.
     """
+
+    FORMAT = "overlapdyn.Simulation"
+    VERSION = 1
 
     trajectories: tuple[Trajectory, ...]
     d: int
     seeds: tuple[int, ...]
-    failed_at: tuple[int, ...] = ()
-    metadata: dict = field(default_factory=dict)
+    wall_time_s: float = 0.0
+    steps: int = 0
+    loaded_from_store: int = 0
 
     @property
     def t(self) -> np.ndarray:
         return self.trajectories[0].t
+
+    @property
+    def failed_at(self) -> tuple[int, ...]:
+        """The step where each seed's error turned non-finite, −1 for none (a seed whose Q
+        passed 10⁸ also has ``outcome = FAILED`` and says so in its message)."""
+        return tuple(-1 if tr.sgd is None else tr.sgd.failed_at for tr in self.trajectories)
+
+    @property
+    def samples_per_seed(self) -> int:
+        """The samples each seed drew, ``steps · n_b``."""
+        return self.steps * self.trajectories[0].model.protocol.n_b
 
     def stack(self, quantity: str) -> np.ndarray:
         """The quantity (``"M"``, ``"Q"``, ``"a"``, ``"risk"``) of every seed: (seeds, T, …)."""
@@ -133,6 +152,30 @@ class Simulation:
 
     def percentile(self, quantity: str, q: float) -> np.ndarray:
         return np.percentile(self.stack(quantity), q, axis=0)
+
+    def describe(self) -> str:
+        """One line per seed: how its run ended, its final risk."""
+        model = self.trajectories[0].model
+        lines = [f"{model.name}: {len(self.seeds)} seed(s) at d = {self.d}, {self.steps} steps "
+                 f"({self.samples_per_seed} samples) per seed, {self.wall_time_s:.2f} s"
+                 + (f", {self.loaded_from_store} loaded from a store"
+                    if self.loaded_from_store else "")]
+        for seed, tr in zip(self.seeds, self.trajectories, strict=True):
+            lines.append(f"  seed {seed}: {tr.outcome.value} at t = {tr.t[-1]:.4g}, risk "
+                         f"{tr.risk[-1]:.4g}")
+        return "\n".join(lines)
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        runs, arrays = archive_parts(self.trajectories, "runs")
+        return {"d": self.d, "seeds": self.seeds, "wall_time_s": self.wall_time_s,
+                "steps": self.steps, "loaded_from_store": self.loaded_from_store,
+                "runs": runs}, arrays
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> Simulation:
+        runs = restore_parts(Trajectory, header["runs"], arrays, "runs")
+        return cls(runs, header["d"], tuple(header["seeds"]), header["wall_time_s"],
+                   header["steps"], header["loaded_from_store"])
 
 
 def simulate(
@@ -177,9 +220,7 @@ def simulate(
         _seed_trajectory(model, compiled, d, steps, seed, Ms[s], Qs[s], As[s], test_risk[s],
                          int(failed_at[s]), n_test)
         for s, seed in enumerate(seeds))
-    return Simulation(trajectories, d, seeds, tuple(int(f) for f in failed_at),
-                      {"wall_time_s": wall, "steps": int(steps[-1]),
-                       "samples_per_seed": int(steps[-1]) * model.protocol.n_b})
+    return Simulation(trajectories, d, seeds, wall_time_s=wall, steps=int(steps[-1]))
 
 
 def _initial_weights(model: Model, d: int, seed: int,
@@ -226,17 +267,18 @@ def _seed_trajectory(model: Model, compiled: CompiledModel, d: int, steps: np.nd
     keep = ~np.isnan(Ms[:, 0, 0])
     risk = np.array([compiled.risk(M, Q, a) for M, Q, a in zip(
         Ms[keep], Qs[keep], As[keep], strict=True)])
-    status = -1 if failed_at >= 0 else 0
+    outcome = Outcome.FAILED if failed_at >= 0 else Outcome.REACHED_END
     message = (f"the error turned non-finite at step {failed_at} (t = "
-               f"{failed_at / d:.4g}); η is probably too large" if status else "done")
+               f"{failed_at / d:.4g}); η is probably too large"
+               if outcome is Outcome.FAILED else "done")
     sane = np.isfinite(risk) & (np.abs(Qs[keep]) <= BLOWUP_NORM).all(axis=(1, 2))
-    if status == 0 and not sane.all():
+    if outcome is Outcome.REACHED_END and not sane.all():
         first = int(np.argmin(sane))
-        status = -1
+        outcome = Outcome.FAILED
         message = (f"the weights diverged (|Q| > {BLOWUP_NORM:g} or a non-finite risk) by "
                    f"t = {steps[keep][first] / d:.4g}; η is probably too large")
     return Trajectory(
         t=steps[keep] / d, M=Ms[keep], Q=Qs[keep], a=As[keep], risk=risk,
-        model=model, status=status, message=message,
-        metadata={"d": d, "seed": seed, "test_risk": test_risk[keep].tolist(),
-                  "n_test": n_test})
+        model=model, outcome=outcome, message=message,
+        test_risk=test_risk[keep] if n_test else None,
+        sgd=SgdRun(d, seed, int(n_test), int(failed_at)), versions=library_versions())

@@ -15,7 +15,8 @@ The verdict passes when every quantity's exponent lies in the tolerance interval
 to fit; it is reported as ``exact`` and left out of the verdict.
 
 Resuming. With ``store=FOLDER`` every finished (d, seed) simulation is written at once to
-``FOLDER/sim_d{d}_seed{seed}.npz`` (:meth:`Trajectory.save`, atomic), and a rerun loads those
+``FOLDER/sim_d{d}_seed{seed}.npz`` (:meth:`Trajectory.save`, atomic; the trajectory's
+:attr:`~overlapdyn.ode.Trajectory.sgd` says which run it is), and a rerun loads those
 files instead of simulating again; ``FOLDER/manifest.json`` records the model fingerprint,
 the time grid, the warm start and ``n_test``, and a rerun with different ones is refused.
 Interrupting (Ctrl-C) keeps every file already written. More d's or seeds on a rerun only
@@ -27,9 +28,8 @@ interrupt lands when the running chunk returns, and that chunk is lost.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ from ..model.spec import Model
 from ..ode.integrator import SaveAt, integrate
 from ..ode.trajectory import Trajectory
 from ..storage.encoding import jsonable
-from ..storage.files import atomic_write_text
+from ..storage.results import Result, archive_parts, restore_parts
 from ..storage.store import open_manifest
 from .simulator import Simulation, simulate
 
@@ -54,7 +54,7 @@ _STORE_VERSION = 1
 
 
 @dataclass(frozen=True)
-class ValidationReport:
+class ValidationReport(Result):
     """Gaps between simulation and ODE, per d and quantity, and the fitted exponents.
 
     Attributes:
@@ -68,7 +68,13 @@ class ValidationReport:
         odes: the ODE trajectories, per d and seed.
         exact: quantities whose every gap is at round-off (≤ ``EXACT_GAP``): conserved by
             both the SGD and the ODE, no exponent, not in the verdict.
+
+    :meth:`save` writes the whole report, runs included, and its JSON summary
+    (:meth:`to_dict`) beside it.
     """
+
+    FORMAT = "overlapdyn.ValidationReport"
+    VERSION = 1
 
     ds: tuple[int, ...]
     gaps: dict
@@ -84,7 +90,7 @@ class ValidationReport:
         low, high = self.tolerance
         return all(low <= value <= high for value in self.exponents.values())
 
-    def table(self) -> str:
+    def describe(self) -> str:
         """A plain-text report: gaps per d and quantity, exponents, verdict."""
         lines = [f"{'quantity':<8} " + " ".join(f"{'d=' + str(d):>22}" for d in self.ds)
                  + f" {'exponent':>9}"]
@@ -128,11 +134,24 @@ class ValidationReport:
             "fingerprint": model.fingerprint(),
         }, "the validation report", strict=True)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`to_dict` as indented JSON to ``path`` (atomically); returns the path."""
-        path = Path(path)
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-        return path
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        simulations, simulated = archive_parts(self.simulations, "simulations")
+        odes, integrated = archive_parts(self.odes, "odes")
+        fields = {"ds": self.ds, "quantities": list(self.gaps), "exponents": self.exponents,
+                  "tolerance": self.tolerance, "exact": self.exact, "simulations": simulations,
+                  "odes": odes}
+        return fields, {**{f"gaps/{q}": g for q, g in self.gaps.items()},
+                        **{f"mean_gaps/{q}": g for q, g in self.mean_gaps.items()},
+                        **simulated, **integrated}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> ValidationReport:
+        quantities = header["quantities"]
+        simulations = restore_parts(Simulation, header["simulations"], arrays, "simulations")
+        odes = restore_parts(Trajectory, header["odes"], arrays, "odes")
+        return cls(tuple(header["ds"]), {q: arrays[f"gaps/{q}"] for q in quantities},
+                   {q: arrays[f"mean_gaps/{q}"] for q in quantities}, header["exponents"],
+                   tuple(header["tolerance"]), simulations, odes, tuple(header["exact"]))
 
 
 def validate(
@@ -242,7 +261,7 @@ def _simulate_stored(store: Path, model: Model, d: int, times: np.ndarray,
         if path.exists():
             run = Trajectory.load(path)
             if (run.model.fingerprint() != model.fingerprint()
-                    or run.metadata.get("d") != d or run.metadata.get("seed") != seed):
+                    or run.sgd is None or (run.sgd.d, run.sgd.seed) != (d, seed)):
                 raise OverlapdynError(f"{path} does not hold the run d = {d}, seed = {seed} of "
                                       f"this model; remove it or pick another store folder")
             runs[seed] = run
@@ -252,23 +271,17 @@ def _simulate_stored(store: Path, model: Model, d: int, times: np.ndarray,
     for start in range(0, len(missing), chunk):
         part = tuple(missing[start:start + chunk])
         simulation = simulate(model, d, times, seeds=part, **kwargs)
-        wall += simulation.metadata["wall_time_s"]
-        steps = simulation.metadata["steps"]
-        for seed, run, failed in zip(part, simulation.trajectories, simulation.failed_at,
-                                     strict=True):
-            # the step where the run blew up (−1: none) is not in the saved arrays: keep it
-            run = replace(run, metadata={**run.metadata, "failed_at": failed})
+        wall += simulation.wall_time_s
+        steps = simulation.steps
+        for seed, run in zip(part, simulation.trajectories, strict=True):
             run.save(store / f"sim_d{d}_seed{seed}.npz")
             runs[seed] = run
             bar.update(1)
     trajectories = tuple(runs[seed] for seed in seeds)
     if steps is None:  # all loaded: the last step of the grid, as simulate rounds it
         steps = int(np.round(times * d).astype(np.int64).max())
-    return Simulation(trajectories, d, seeds,
-                      tuple(int(run.metadata.get("failed_at", -1)) for run in trajectories),
-                      {"wall_time_s": wall, "steps": steps,
-                       "samples_per_seed": steps * model.protocol.n_b,
-                       "loaded_from_store": len(seeds) - len(missing)})
+    return Simulation(trajectories, d, seeds, wall_time_s=wall, steps=steps,
+                      loaded_from_store=len(seeds) - len(missing))
 
 
 def _open_store(store: Path, model: Model, times: np.ndarray, init, n_test: int) -> None:

@@ -1,6 +1,7 @@
-"""What every result needs to be saved and found again: atomic writes, the one JSON
-conversion, library versions and the resumable result store; and the registry of the
-in-memory caches (memos), so that one call reports or clears them all.
+"""What every result needs to be saved and found again: the result protocol (one ``.npz``
+per result), atomic writes, the one JSON conversion, library versions and the resumable
+result store; and the registry of the in-memory caches (memos), so that one call reports or
+clears them all.
 """
 
 from .encoding import (
@@ -19,6 +20,13 @@ from .memo import (
     memoised,
     register_memo,
 )
+from .results import (
+    Result,
+    archive_part,
+    archive_parts,
+    restore_part,
+    restore_parts,
+)
 from .store import (
     ResultStore,
     open_manifest,
@@ -30,6 +38,8 @@ from .versions import (
 
 __all__ = [
     "__version__",
+    "archive_part",
+    "archive_parts",
     "atomic_write",
     "atomic_write_text",
     "BoundedCache",
@@ -42,5 +52,8 @@ __all__ = [
     "MemoInfo",
     "open_manifest",
     "register_memo",
+    "restore_part",
+    "restore_parts",
+    "Result",
     "ResultStore",
 ]

@@ -30,8 +30,11 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..derive.kernels import kernel_identity
 from ..storage.files import atomic_write_text
+from ..storage.results import Result
 from ..storage.store import ResultStore
 from .sweep import Sweep
 from .tasks import STARTED_TOPIC, Task, execute, record, warm_up
@@ -40,7 +43,7 @@ __all__ = ["SweepSummary", "pending", "run_sweep"]
 
 
 @dataclass(frozen=True)
-class SweepSummary:
+class SweepSummary(Result):
     """What one :func:`run_sweep` call did.
 
     Attributes:
@@ -51,7 +54,12 @@ class SweepSummary:
         wall_time_s: the call's wall time, cluster start-up included.
         failures: ``(key, error)`` of this call's failed tasks.
         store: the store folder.
+
+    ``str(summary)`` is :meth:`describe`.
     """
+
+    FORMAT = "overlapdyn.SweepSummary"
+    VERSION = 1
 
     total: int
     done: int
@@ -61,7 +69,8 @@ class SweepSummary:
     failures: tuple[tuple[str, str], ...] = ()
     store: str = ""
 
-    def __str__(self) -> str:
+    def describe(self) -> str:
+        """The counts and the first ten failures."""
         lines = [f"{self.total} tasks: {self.done} done, {self.failed} failed, "
                  f"{self.skipped} skipped (already in {self.store}) in "
                  f"{self.wall_time_s:.1f} s"]
@@ -71,6 +80,17 @@ class SweepSummary:
             lines.append(f"  … and {len(self.failures) - 10} more failures (status in the "
                          "dataset, messages in the records)")
         return "\n".join(lines)
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {"total": self.total, "done": self.done, "failed": self.failed,
+                "skipped": self.skipped, "wall_time_s": self.wall_time_s,
+                "failures": self.failures, "store": self.store}, {}
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> SweepSummary:
+        return cls(header["total"], header["done"], header["failed"], header["skipped"],
+                   header["wall_time_s"], tuple(tuple(pair) for pair in header["failures"]),
+                   header["store"])
 
 
 @contextlib.contextmanager

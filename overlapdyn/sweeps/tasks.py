@@ -296,12 +296,12 @@ def _run_ode(task: Task) -> dict:
                            events=run.events(), method=run.method, rtol=run.rtol,
                            atol=run.atol)
     grid = save.grid()
-    fired = [times[0] for times in trajectory.metadata.get("events", {}).values()]
+    fired = [times[0] for times in trajectory.events.values() if times]
     return {"t": grid, "risk": _on_grid(trajectory.t, trajectory.risk, grid),
             "final_risk": trajectory.risk[-1], "t_final": trajectory.t[-1],
             "event_time": min(fired) if trajectory.status == 1 and fired else float("nan"),
             "M_final": trajectory.M[-1], "Q_final": trajectory.Q[-1],
-            "nfev": trajectory.metadata["solver"]["nfev"]}
+            "nfev": trajectory.solver.nfev}
 
 
 def _warm_up_ode(task: Task) -> None:
@@ -337,7 +337,7 @@ def _run_simulate(task: Task) -> dict:
               "final_risk": trajectory.risk[-1], "t_final": trajectory.t[-1],
               "M_final": trajectory.M[-1], "Q_final": trajectory.Q[-1]}
     if n_test:
-        values["test_risk"] = np.asarray(trajectory.metadata["test_risk"])[where]
+        values["test_risk"] = trajectory.test_risk[where]
     return values
 
 

@@ -70,14 +70,14 @@ def test_radau_with_the_exact_jacobian_follows_the_same_curve():
     M0 = np.array([[0.3, 0.05], [0.02, 0.25]])
     runs = {how: integrate(compiled, (M0, np.eye(2)), SaveAt(50.0, 20), method="Radau",
                            jacobian=how) for how in ("exact", "solver")}
-    assert runs["exact"].metadata["solver"]["jacobian"] == "exact"
-    assert runs["solver"].metadata["solver"]["jacobian"] == "solver"
+    assert runs["exact"].solver.jacobian == "exact"
+    assert runs["solver"].solver.jacobian == "solver"
     np.testing.assert_allclose(runs["exact"].risk, runs["solver"].risk, rtol=1e-6, atol=1e-9)
     # the default: exact for BDF/Radau, the solver's own for LSODA
     auto = integrate(compiled, (M0, np.eye(2)), SaveAt(1.0, 3), method="Radau")
-    assert auto.metadata["solver"]["jacobian"] == "exact"
+    assert auto.solver.jacobian == "exact"
     lsoda = integrate(compiled, (M0, np.eye(2)), SaveAt(1.0, 3))
-    assert lsoda.metadata["solver"]["jacobian"] == "solver"
+    assert lsoda.solver.jacobian == "solver"
 
 
 def test_an_exact_jacobian_for_an_explicit_method_is_refused():

@@ -130,7 +130,7 @@ def test_thresholds_match_the_paper():
     # deep MIGHT (our level-by-level extension): subspaces at ε_{ℓ−1} + ε_ℓ
     deep = thresholds((0.6, 0.3), 2)
     assert deep.subspace == pytest.approx((1.6, 1.6)) and deep.deep == pytest.approx(1.6)
-    assert "W*" in report.table()
+    assert "W*" in report.describe()
     with pytest.raises(ConfigError):
         thresholds(1.2, 3)
 
@@ -430,8 +430,8 @@ def test_sweep_result_saves_and_loads(tmp_path):
     result.save(tmp_path / "r.npz")
     back = DepthResult.load(tmp_path / "r.npz")
     np.testing.assert_array_equal(back.values["M_W"], result.values["M_W"])
-    assert back.config == config and "three_layer" in back.table()
-    assert "3-layer < 2-layer (of 2)" in back.table()
+    assert back.config == config and "three_layer" in back.describe()
+    assert "3-layer < 2-layer (of 2)" in back.describe()
     meta = json.loads((tmp_path / "r.json").read_text())
     assert meta["weak_recovery"]["d"] == 16 and meta["weak_recovery"]["kappa"] > 1.5
 

@@ -141,7 +141,7 @@ def test_warm_start_and_terminal_event(tmp_path):
     trajectory = run_ode(write(tmp_path, text), tmp_path / "out")
     assert trajectory.status == 1
     np.testing.assert_allclose(trajectory.M[0], [[0.8, 0.1], [0.1, 0.8]])
-    fired = trajectory.metadata["events"]["risk<0.005"]
+    fired = trajectory.events["risk<0.005"]
     assert len(fired) == 1 and trajectory.t[-1] <= fired[0] < 50.0
 
 

@@ -37,7 +37,7 @@ def test_scaling_reports_the_saddles_of_a_staircase(tmp_path):
     assert report.saddles.order == (0, 1, 2)
     assert report.saddles.agrees_with(report.prediction.leap)
     assert (tmp_path / "saddles.png").stat().st_size > 0
-    assert "agrees with the leap ordering z1 → z2 → z3: True" in report.text()
+    assert "agrees with the leap ordering z1 → z2 → z3: True" in report.describe()
 
 
 def test_scaling_errors(tmp_path, capsys):

@@ -65,10 +65,10 @@ def test_store_keeps_every_run_and_a_rerun_recomputes_nothing(report, tmp_path, 
     calls = _counting(monkeypatch)
     again = validate(SAAD_SOLLA, DS, TIMES, seeds=3, store=store)
     assert calls == []
-    assert again.to_dict() == first.to_dict() and again.table() == first.table()
+    assert again.to_dict() == first.to_dict() and again.describe() == first.describe()
     for old, new in zip(first.simulations, again.simulations, strict=True):
         np.testing.assert_array_equal(old.stack("Q"), new.stack("Q"))
-        assert new.metadata["loaded_from_store"] == 3
+        assert new.loaded_from_store == 3
 
     more = validate(SAAD_SOLLA, DS, TIMES, seeds=4, store=store)   # only seed 3 is new
     assert calls == [(100, (3,)), (400, (3,))]
@@ -102,8 +102,8 @@ def test_store_of_another_model_or_grid_is_refused(tmp_path, monkeypatch):
 
 
 def test_report_json_is_strict_and_complete(report, tmp_path):
-    path = report.save(tmp_path / "report.json")
-    payload = json.loads(path.read_text())
+    report.save(tmp_path / "report.npz")
+    payload = json.loads((tmp_path / "report.json").read_text())
     assert payload == json.loads(json.dumps(report.to_dict(), allow_nan=False))
     assert payload["ds"] == list(DS) and payload["seeds"] == [0, 1, 2]
     assert set(payload["gaps"]) == {"risk", "M", "Q"} == set(payload["exponents"])
@@ -167,6 +167,6 @@ def test_a_conserved_quantity_is_exact_and_left_out_of_the_verdict():
     report = validate(he3, (100, 200), TIMES[:6], seeds=2,
                       init=(np.array([[0.5]]), np.eye(1)))
     assert report.exact == ("Q",) and set(report.exponents) == {"risk", "M"}
-    assert report.table().splitlines()[3].split()[-1] == "exact"
+    assert report.describe().splitlines()[3].split()[-1] == "exact"
     assert report.to_dict()["exact"] == ["Q"]
     assert len(plot_gap_scaling(report).axes) == 2

@@ -62,13 +62,13 @@ def test_events_stop_the_run_where_they_fire():
                   Protocol(eta=0.002, spherical=True))
     trajectory = integrate(model, (np.array([[0.4]]), np.eye(1)), SaveAt(5000, 100),
                            events=[OverlapCrosses(0.9)])
-    assert trajectory.status == 1 and "|M[*,*]|>0.9" in trajectory.metadata["events"]
+    assert trajectory.status == 1 and "|M[*,*]|>0.9" in trajectory.events
     assert trajectory.M[-1, 0, 0] <= 0.9 + 1e-9 and trajectory.M[-1, 0, 0] > 0.5
     np.testing.assert_allclose(trajectory.Q[:, 0, 0], 1.0, atol=1e-9)  # spherical
     learned = integrate(saad_solla(2), (1e-2 * np.eye(2) + 1e-3, 0.2 * np.eye(2)), 5000.0,
                         events=[RiskBelow(1e-4)])
     assert learned.status == 1
-    assert learned.t[-1] == learned.metadata["events"]["risk<0.0001"][0]  # event state kept
+    assert learned.t[-1] == learned.events["risk<0.0001"][0]  # event state kept
     assert learned.risk[-1] == pytest.approx(1e-4, rel=1e-6)
 
 

@@ -11,7 +11,7 @@ from matplotlib.image import AxesImage
 
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model.spec import Model, Protocol, Student, Target
-from overlapdyn.ode.trajectory import Trajectory
+from overlapdyn.ode.trajectory import Outcome, SgdRun, SolverStats, Trajectory
 from overlapdyn.plot.axes import save_figure
 from overlapdyn.plot.trajectories import (
     plot_learning_curve,
@@ -65,7 +65,7 @@ def test_t_must_be_one_dimensional_and_nonempty():
 
 def test_status_and_model_are_checked():
     with pytest.raises(OverlapdynError, match="status"):
-        make_trajectory(status=2)
+        make_trajectory(outcome=2)
     with pytest.raises(OverlapdynError, match="Model"):
         make_trajectory(model={"target": {}})
 
@@ -122,7 +122,7 @@ def test_round_trip(tmp_path):
     metadata = {"solver": {"method": "LSODA", "rtol": 1e-8}, "wall_time": 0.25,
                 "versions": {"numpy": np.__version__}, "events": [[1.5, "plateau"]],
                 "nfev": np.int64(42), "grid": np.arange(3.0)}
-    tr = make_trajectory(status=1, message="plateau event", metadata=metadata)
+    tr = make_trajectory(outcome=Outcome.EVENT, message="plateau event", metadata=metadata)
     path = tr.save(tmp_path / "run.npz")
     back = Trajectory.load(path)
     for name in ("t", "M", "Q", "a", "risk"):
@@ -139,7 +139,7 @@ def test_round_trip_keeps_nan_and_overwrites(tmp_path):
     path = tmp_path / "blowup.npz"
     make_trajectory().save(path)
     risk = np.array([1.0, 2.0, 1e10, np.inf, np.nan])
-    make_trajectory(risk=risk, status=-1, message="blow-up").save(path)
+    make_trajectory(risk=risk, outcome=Outcome.FAILED, message="blow-up").save(path)
     back = Trajectory.load(path)
     np.testing.assert_array_equal(back.risk, risk)
     assert back.status == -1
@@ -182,6 +182,58 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
 def test_non_string_metadata_keys_are_rejected(tmp_path):
     with pytest.raises(OverlapdynError, match="non-string keys"):
         make_trajectory(metadata={1: "x"}).save(tmp_path / "run.npz")
+
+
+def _version_1_file(path, status: int, metadata: dict):
+    """A trajectory file as overlapdyn wrote it before the typed fields (format version 1)."""
+    tr = make_trajectory()
+    header = json.dumps({"format": "overlapdyn.Trajectory", "version": 1,
+                         "model": tr.model.to_dict(), "status": status, "message": "old",
+                         "metadata": metadata})
+    with path.open("wb") as fh:
+        np.savez_compressed(fh, t=tr.t, M=tr.M, Q=tr.Q, a=tr.a, risk=tr.risk,
+                            header=np.array(header))
+    return path
+
+
+def test_version_1_files_load_into_the_fields(tmp_path):
+    ode = {"solver": {"method": "LSODA", "rtol": 1e-8, "atol": 1e-10, "nfev": 42},
+           "events": {"risk<0.1": [2.5]}, "kernels": "exact", "truncation_errors": {},
+           "wall_time_s": 0.5, "versions": {"numpy": "2.0"}}
+    back = Trajectory.load(_version_1_file(tmp_path / "ode.npz", 1, ode))
+    assert back.outcome is Outcome.EVENT and back.status == 1 and back.message == "old"
+    assert back.events == {"risk<0.1": (2.5,)}
+    assert back.solver == SolverStats("LSODA", 1e-8, 1e-10, 42) and back.kernels == "exact"
+    assert back.wall_time_s == 0.5 and back.versions == {"numpy": "2.0"}
+    assert back.metadata == {} and back.sgd is None and back.test_risk is None
+    np.testing.assert_array_equal(back.M, make_trajectory().M)
+    # a run of the validation store: the simulator's entries and the failure step
+    stored = {"d": 100, "seed": 3, "test_risk": [0.5] * T, "n_test": 50, "failed_at": 7}
+    back = Trajectory.load(_version_1_file(tmp_path / "sim.npz", -1, stored))
+    assert back.outcome is Outcome.FAILED and back.sgd == SgdRun(100, 3, 50, 7)
+    np.testing.assert_array_equal(back.test_risk, [0.5] * T)
+    assert back.metadata == {}
+    # entries overlapdyn did not write stay notes
+    custom = {"solver": {"method": "LSODA"}, "note": 1}
+    back = Trajectory.load(_version_1_file(tmp_path / "custom.npz", 0, custom))
+    assert back.solver is None and back.metadata == custom
+
+
+def test_typed_fields_round_trip_and_are_checked(tmp_path):
+    tr = make_trajectory(events={"risk<0.1": [1.5, 2.5]}, test_risk=np.full(T, 0.25),
+                         sgd=SgdRun(40, 1), solver=SolverStats("DOP853", 1e-9, 1e-12, 7))
+    assert tr.events == {"risk<0.1": (1.5, 2.5)}
+    with pytest.raises(ValueError, match="read-only"):
+        tr.test_risk[0] = 1.0
+    back = Trajectory.load(tr.save(tmp_path / "run.npz"))
+    assert back.events == tr.events and back.sgd == tr.sgd and back.solver == tr.solver
+    np.testing.assert_array_equal(back.test_risk, tr.test_risk)
+    with pytest.raises(OverlapdynError, match=r"Trajectory\.test_risk must have shape"):
+        make_trajectory(test_risk=np.zeros(T + 1))
+    with pytest.raises(OverlapdynError, match="SolverStats"):
+        make_trajectory(solver={"method": "LSODA"})
+    assert "a terminal event stopped the run" in make_trajectory(
+        outcome=Outcome.EVENT, events={"risk<0.1": [1.5]}).describe()
 
 
 def _bogus_files(tmp_path):

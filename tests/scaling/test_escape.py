@@ -30,11 +30,11 @@ def test_ode_escape_exponent_matches_the_prediction(ell):
     assert np.isfinite(escape.times).all()
     fit = escape.fit()
     assert fit.log_factor == (ell == 2)
-    assert abs(fit.exponent - max(ell - 1, 1)) <= 0.15, escape.table()
+    assert abs(fit.exponent - max(ell - 1, 1)) <= 0.15, escape.describe()
     # the learning rate follows η₀ d^{−(ℓ−2)/2}
     expected = [ETA0[ell] * d ** (-max(ell - 2, 0) / 2) for d in escape.ds]
     assert np.allclose(escape.etas, expected)
-    assert "agrees within ±0.15" in escape.table()
+    assert "agrees within ±0.15" in escape.describe()
 
 
 def test_without_eta_scaling_the_noise_term_prevents_escape():
@@ -44,7 +44,7 @@ def test_without_eta_scaling_the_noise_term_prevents_escape():
         single_index(3).protocol, eta=0.01))
     escape = od.measure_escape_ode(model, [256, 65536], scale_eta=False, t_max=1e6)
     assert np.isfinite(escape.times[0, 0]) and np.isnan(escape.times[1, 0])
-    assert "fewer than two dimensions escaped" in escape.table()
+    assert "fewer than two dimensions escaped" in escape.describe()
     assert not escape.fittable and escape.to_dict()["fit"] is None  # still saved
 
 
@@ -56,7 +56,7 @@ def test_escape_time_interpolates_the_crossing():
     eta = model.protocol.eta
     reference = od.integrate(model, od.scaling.escape_start(model, 400), 20.0,
                              events=(od.OverlapCrosses(0.5),))
-    fired = reference.metadata["events"]["|M[*,*]|>0.5"][0]
+    fired = reference.events["|M[*,*]|>0.5"][0]
     assert t == pytest.approx(fired, rel=2e-3)
     m_plus = (-eta / 2 + np.sqrt(eta**2 / 4 + 4)) / 2  # root of 1 − m² − (η/2)m
     assert trajectory.M[-1, 0, 0] == pytest.approx(m_plus, rel=1e-4)
@@ -69,7 +69,7 @@ def test_simulated_escape_exponent(ell, ds):
     assert escape.escaped.min() >= 0.5
     fit = escape.fit()
     assert fit.method == "bootstrap"
-    assert abs(fit.exponent - 1.0) <= 0.3, escape.table()
+    assert abs(fit.exponent - 1.0) <= 0.3, escape.describe()
     # each seed stopped at its escape: its last saved cosine is past the threshold
     for runs in escape.trajectories:
         for trajectory in runs:
@@ -82,8 +82,8 @@ def test_simulated_horizons_come_from_the_ode_reference():
     reference = od.measure_escape_ode(model, ds, n_points=50).times[:, 0]
     measured = od.measure_escape_simulated(model, ds, seeds=1)
     given = od.measure_escape_simulated(model, ds, seeds=1, reference=reference)
-    np.testing.assert_allclose(measured.metadata["t_max"], 6.0 * reference, rtol=1e-9)
-    assert given.metadata["t_max"] == measured.metadata["t_max"]
+    np.testing.assert_allclose(measured.t_max, 6.0 * reference, rtol=1e-9)
+    assert given.t_max == measured.t_max
     np.testing.assert_array_equal(given.times, measured.times)
     with pytest.raises(od.OverlapdynError, match="one ODE escape time per d"):
         od.measure_escape_simulated(model, ds, seeds=1, reference=reference[:1])
@@ -91,8 +91,8 @@ def test_simulated_horizons_come_from_the_ode_reference():
 
 def test_escape_results_save_their_configuration(tmp_path):
     escape = od.measure_escape_ode(single_index(2), [256, 1024])
-    path = escape.save(tmp_path / "escape.json")
-    saved = json.loads(path.read_text())
+    escape.save(tmp_path / "escape.npz")
+    saved = json.loads((tmp_path / "escape.json").read_text())
     assert saved["model"] == single_index(2).to_dict()
     assert saved["prediction"]["exponent"] == 2
     assert saved["times"][0][0] == pytest.approx(escape.times[0, 0])

@@ -45,7 +45,7 @@ def test_spherical_runs_keep_unit_norms_and_test_risk_agrees():
     trajectory = run.trajectories[0]
     np.testing.assert_allclose(trajectory.Q[:, 0, 0], 1.0, atol=1e-12)
     # held-out risk vs the overlap formula: within 4 standard errors (heavy He3 tails)
-    test = np.array(trajectory.metadata["test_risk"])
+    test = np.array(trajectory.test_risk)
     assert np.all(np.abs(test - trajectory.risk) < 4 * trajectory.risk * np.sqrt(40 / 4000))
 
 
@@ -65,11 +65,11 @@ def test_bad_dimension_is_named():
 
 def test_ode_matches_simulation_with_gap_shrinking_like_inverse_sqrt_d():
     report = validate(SAAD_SOLLA, (100, 400, 1600), TIMES, seeds=6)
-    assert report.passed, report.table()
+    assert report.passed, report.describe()
     for quantity, exponent in report.exponents.items():
         assert -0.8 < exponent < -0.25, (quantity, exponent)
     assert report.gaps["risk"][-1].mean() < 0.02
-    assert "verdict: PASS" in report.table()
+    assert "verdict: PASS" in report.describe()
 
 
 def test_diverging_weights_are_reported():
