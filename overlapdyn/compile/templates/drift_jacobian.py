@@ -58,19 +58,13 @@ def student_pairs_gradient(Q, M, n):
 
 
 @njit(**LOOP)
-def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
+def first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a):
+    # A^z = E[G z] (p, k) and A^λ = E[G λ] (p, p) with their derivatives
     p, k = M.shape
-    u = c_p * a
-    S2, J = student_pairs(Q)
-    dS2, dJ = student_pairs_gradient(Q, M, n)
     Az = np.empty((p, k))
     Al = np.empty((p, p))
-    B = np.empty((p, p))
-    D = np.empty(p)
     dAz = np.zeros((p, k, n))
     dAl = np.zeros((p, p, n))
-    dB = np.zeros((p, p, n))
-    dD = np.zeros((p, n))
     iq = p * k           # Q[j, l] sits at iq + j p + l
     ia = p * k + p * p   # a_j at ia + j (trained readout)
     for j in range(p):
@@ -109,6 +103,57 @@ def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
             ds *= u[j]
             if train_a:
                 ds[ia + j] += c_p * s
+    return Az, Al, dAz, dAl
+
+
+@njit(**LOOP)
+def student_sum_gradient(Q, M, u, c_p, v, P, j, l, train_a, ds):
+    # the mse part of E[G_j G_l]/(u_j u_l) (sums over the students m, o): value, and its
+    # derivative added to ds
+    p, k = M.shape
+    iq = p * k
+    ia = p * k + p * p
+    ijj, ijl, ill = iq + j * p + j, iq + j * p + l, iq + l * p + l
+    s = 0.0
+    for m in range(p):
+        ijm, ilm, imm = iq + j * p + m, iq + l * p + m, iq + m * p + m
+        value = Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m], M[j], M[l], M[m],
+                    v, P)
+        s -= 2.0 * u[m] * value
+        Tgs_acc(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m], M[j], M[l], M[m], v, P,
+                -2.0 * u[m], ds, ijj, ijl, ijm, ill, ilm, imm, j * k, l * k, m * k)
+        if train_a:
+            ds[ia + m] -= 2.0 * c_p * value
+        value = I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l], Q[l, m], Q[l, m], Q[m, m],
+                      Q[m, m], Q[m, m])
+        s += u[m] * u[m] * value
+        I4sss_acc(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l], Q[l, m], Q[l, m], Q[m, m],
+                  Q[m, m], Q[m, m], u[m] * u[m], ds, ijj, ijl, ijm, ijm, ill, ilm, ilm, imm,
+                  imm, imm)
+        if train_a:
+            ds[ia + m] += 2.0 * c_p * u[m] * value
+        for o in range(m + 1, p):
+            ijo, ilo, imo, ioo = iq + j * p + o, iq + l * p + o, iq + m * p + o, iq + o * p + o
+            value = I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, o], Q[l, l], Q[l, m], Q[l, o],
+                          Q[m, m], Q[m, o], Q[o, o])
+            s += 2.0 * u[m] * u[o] * value
+            I4sss_acc(Q[j, j], Q[j, l], Q[j, m], Q[j, o], Q[l, l], Q[l, m], Q[l, o], Q[m, m],
+                      Q[m, o], Q[o, o], 2.0 * u[m] * u[o], ds, ijj, ijl, ijm, ijo, ill, ilm,
+                      ilo, imm, imo, ioo)
+            if train_a:
+                ds[ia + m] += 2.0 * c_p * u[o] * value
+                ds[ia + o] += 2.0 * c_p * u[m] * value
+    return s
+
+
+@njit(**LOOP)
+def second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ):
+    # B = E[G Gᵀ] (p, p) with its derivative
+    p, k = M.shape
+    iq = p * k
+    ia = p * k + p * p
+    B = np.empty((p, p))
+    dB = np.zeros((p, p, n))
     for j in range(p):
         for l in range(j, p):
             ds = dB[j, l]
@@ -118,36 +163,7 @@ def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
                     j * k, l * k)
             ds += noise * dJ[j, l]
             if mse:
-                for m in range(p):
-                    ijm, ilm, imm = iq + j * p + m, iq + l * p + m, iq + m * p + m
-                    value = Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m],
-                                M[j], M[l], M[m], v, P)
-                    s -= 2.0 * u[m] * value
-                    Tgs_acc(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m], M[j], M[l],
-                            M[m], v, P, -2.0 * u[m], ds, ijj, ijl, ijm, ill, ilm, imm,
-                            j * k, l * k, m * k)
-                    if train_a:
-                        ds[ia + m] -= 2.0 * c_p * value
-                    value = I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l], Q[l, m],
-                                  Q[l, m], Q[m, m], Q[m, m], Q[m, m])
-                    s += u[m] * u[m] * value
-                    I4sss_acc(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l], Q[l, m], Q[l, m],
-                              Q[m, m], Q[m, m], Q[m, m], u[m] * u[m], ds, ijj, ijl, ijm, ijm,
-                              ill, ilm, ilm, imm, imm, imm)
-                    if train_a:
-                        ds[ia + m] += 2.0 * c_p * u[m] * value
-                    for o in range(m + 1, p):
-                        ijo, ilo = iq + j * p + o, iq + l * p + o
-                        imo, ioo = iq + m * p + o, iq + o * p + o
-                        value = I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, o], Q[l, l], Q[l, m],
-                                      Q[l, o], Q[m, m], Q[m, o], Q[o, o])
-                        s += 2.0 * u[m] * u[o] * value
-                        I4sss_acc(Q[j, j], Q[j, l], Q[j, m], Q[j, o], Q[l, l], Q[l, m],
-                                  Q[l, o], Q[m, m], Q[m, o], Q[o, o], 2.0 * u[m] * u[o], ds,
-                                  ijj, ijl, ijm, ijo, ill, ilm, ilo, imm, imo, ioo)
-                        if train_a:
-                            ds[ia + m] += 2.0 * c_p * u[o] * value
-                            ds[ia + o] += 2.0 * c_p * u[m] * value
+                s += student_sum_gradient(Q, M, u, c_p, v, P, j, l, train_a, ds)
             B[j, l] = u[j] * u[l] * s
             ds *= u[j] * u[l]
             if train_a:
@@ -155,6 +171,21 @@ def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
                 ds[ia + l] += c_p * u[j] * s
             B[l, j] = B[j, l]
             dB[l, j] = ds
+    return B, dB
+
+
+@njit(**LOOP)
+def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
+    p, k = M.shape
+    u = c_p * a
+    S2, J = student_pairs(Q)
+    dS2, dJ = student_pairs_gradient(Q, M, n)
+    Az, Al, dAz, dAl = first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a)
+    B, dB = second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ)
+    D = np.empty(p)
+    dD = np.zeros((p, n))
+    iq = p * k
+    ia = p * k + p * p
     for j in range(p):
         D[j] = Tg1(Q[j, j], M[j], v, P)
         Tg1_acc(Q[j, j], M[j], v, P, 1.0, dD[j], iq + j * p + j, j * k)
