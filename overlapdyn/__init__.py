@@ -3,7 +3,8 @@
 The package is laid out as the pipeline it runs; each subpackage imports only from those
 above it in this list::
 
-    errors, storage   exceptions; atomic files, JSON conversion, versions, result store
+    errors, storage,  exceptions; the result protocol (save / load / describe), atomic
+    fits              files, JSON conversion, versions, result store; line fits
     model             Target, Student, Protocol → Model; activations; formulas
     derive            Hermite expansions, Gaussian expectations, the drift's kernels
     compile           generated Numba code (cached on disk) → CompiledModel
@@ -23,7 +24,7 @@ Conventions (see the documentation's conventions page): probabilists' Hermite ``
 
 import importlib
 
-from . import compile, depth, derive, errors, model, ode, scaling, sgd, storage, sweeps
+from . import compile, depth, derive, errors, fits, model, ode, scaling, sgd, storage, sweeps
 from .compile import CompiledModel
 from .derive import (
     Derivation,
@@ -118,6 +119,7 @@ __all__ = [
     "depth",
     "sweeps",
     "storage",
+    "fits",
     "errors",
     "io",
     "plot",
