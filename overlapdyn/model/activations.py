@@ -115,43 +115,30 @@ def _erf_coefficient(n: int) -> sympy.Expr:
     return (-1) ** j / (sympy.sqrt(sympy.pi) * 4**j * sympy.factorial(j) * (2 * j + 1))
 
 
+#: The named activations, each written once: name → a builder of its :class:`Activation`
+#: (``He<n>`` is matched by pattern in :func:`_named`).
+NAMED: dict[str, Callable[[], Activation]] = {
+    "linear": lambda: Activation("linear", X, lambda x: x * 1.0),
+    "square": lambda: Activation("square", X**2, np.square),
+    "relu": lambda: Activation("relu", sympy.Max(0, X), lambda x: np.maximum(x, 0.0),
+                               breakpoints=(0.0,), closed_form=_relu_coefficient,
+                               norm2=sympy.Rational(1, 2)),
+    "abs": lambda: Activation("abs", sympy.Abs(X), np.abs, breakpoints=(0.0,),
+                              closed_form=_abs_coefficient, norm2=sympy.Integer(1)),
+    "erf": lambda: Activation("erf", sympy.erf(X / sympy.sqrt(2)),
+                              lambda x: scipy.special.erf(x / math.sqrt(2.0)),
+                              closed_form=_erf_coefficient,
+                              norm2=sympy.Rational(1, 3)),  # (2/π) arcsin(1/2)
+    "tanh": lambda: Activation("tanh", sympy.tanh(X), np.tanh),
+    "sigmoid": lambda: Activation("sigmoid", 1 / (1 + sympy.exp(-X)), scipy.special.expit),
+    "softplus": lambda: Activation("softplus", sympy.log(1 + sympy.exp(X)),
+                                   lambda x: np.logaddexp(0.0, x)),
+}
+
+
 def _named(name: str) -> Activation:
-    if name == "linear":
-        return Activation("linear", X, lambda x: x * 1.0)
-    if name == "square":
-        return Activation("square", X**2, np.square)
-    if name == "relu":
-        return Activation(
-            "relu",
-            sympy.Max(0, X),
-            lambda x: np.maximum(x, 0.0),
-            breakpoints=(0.0,),
-            closed_form=_relu_coefficient,
-            norm2=sympy.Rational(1, 2),
-        )
-    if name == "abs":
-        return Activation(
-            "abs",
-            sympy.Abs(X),
-            np.abs,
-            breakpoints=(0.0,),
-            closed_form=_abs_coefficient,
-            norm2=sympy.Integer(1),
-        )
-    if name == "erf":
-        return Activation(
-            "erf",
-            sympy.erf(X / sympy.sqrt(2)),
-            lambda x: scipy.special.erf(x / math.sqrt(2.0)),
-            closed_form=_erf_coefficient,
-            norm2=sympy.Rational(1, 3),  # (2/π) arcsin(1/2)
-        )
-    if name == "tanh":
-        return Activation("tanh", sympy.tanh(X), np.tanh)
-    if name == "sigmoid":
-        return Activation("sigmoid", 1 / (1 + sympy.exp(-X)), scipy.special.expit)
-    if name == "softplus":
-        return Activation("softplus", sympy.log(1 + sympy.exp(X)), lambda x: np.logaddexp(0.0, x))
+    if name in NAMED:
+        return NAMED[name]()
     match = re.fullmatch(r"he(\d+)", name)
     if match:
         n = int(match.group(1))
@@ -165,7 +152,7 @@ def _named(name: str) -> Activation:
 
 def known_activations() -> tuple[str, ...]:
     """The names :func:`activation` accepts (``He<n>`` stands for any n ≥ 0)."""
-    return ("linear", "square", "relu", "abs", "erf", "tanh", "sigmoid", "softplus", "He<n>")
+    return (*NAMED, "He<n>")
 
 
 def activation(spec: str | sympy.Expr | Callable | Activation) -> Activation:
