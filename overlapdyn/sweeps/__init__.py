@@ -13,6 +13,8 @@ from .sweep import (
     sweep_from_dict,
 )
 from .tasks import (
+    KINDS,
+    KindRegistry,
     Task,
     TaskKind,
     execute,
@@ -23,6 +25,8 @@ from .tasks import (
 )
 
 __all__ = [
+    "KINDS",
+    "KindRegistry",
     "Axis",
     "execute",
     "pending",

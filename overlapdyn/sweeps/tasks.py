@@ -70,8 +70,8 @@ from ..ode.config import IntegrateConfig
 from ..storage.encoding import json_digest, jsonable
 from ..storage.versions import __version__
 
-__all__ = ["STARTED_TOPIC", "Task", "TaskKind", "execute", "record", "register_kind", "task_kind",
-           "warm_up"]
+__all__ = ["KINDS", "STARTED_TOPIC", "KindRegistry", "Task", "TaskKind", "execute", "record",
+           "register_kind", "task_kind", "warm_up"]
 
 #: the scheduler event topic on which :func:`execute` announces that a task's body starts
 #: (``{"key": Dask key, "worker": address}``): the sweep's task timeout counts from there
@@ -122,33 +122,67 @@ class TaskKind:
                            self.description))
 
 
-_REGISTRY: dict[str, TaskKind] = {}
+class KindRegistry:
+    """Task kinds by name: what ``[sweep] kind = "<name>"`` refers to.
+
+    One instance, :data:`KINDS`, holds the built-in kinds (``ode``, ``simulate``,
+    ``validate``, ``escape``) and those a user registers; it is the only state of this
+    module, and :meth:`register` / :meth:`unregister` are the only ways to change it.
+    """
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, TaskKind] = {}
+
+    def register(self, kind: TaskKind, *, replace: bool = False) -> TaskKind:
+        """Make ``kind`` available by name; returns it.
+
+        Raises:
+            ConfigError: the name is taken and ``replace`` is False.
+        """
+        if kind.name in self._kinds and not replace:
+            raise ConfigError(f"a task kind {kind.name!r} is already registered; pass "
+                              "replace=True to override it")
+        self._kinds[kind.name] = kind
+        return kind
+
+    def unregister(self, name: str) -> TaskKind:
+        """Forget the kind called ``name``; returns it (KeyError if unknown)."""
+        return self._kinds.pop(name)
+
+    def get(self, name: str | TaskKind) -> TaskKind:
+        """The kind called ``name`` (a :class:`TaskKind` is returned as is).
+
+        Raises:
+            ConfigError: no kind has that name (the message lists the known ones).
+        """
+        if isinstance(name, TaskKind):
+            return name
+        try:
+            return self._kinds[name]
+        except KeyError:
+            known = "; ".join(f"{kind.name} ({kind.description})" if kind.description
+                              else kind.name for kind in sorted(self._kinds.values(),
+                                                                key=lambda k: k.name))
+            raise ConfigError(f"unknown task kind {name!r}; known kinds: {known} (register "
+                              "new ones with overlapdyn.sweeps.register_kind)") from None
+
+    def names(self) -> tuple[str, ...]:
+        """The registered names, sorted."""
+        return tuple(sorted(self._kinds))
+
+
+#: The registry of task kinds (see :class:`KindRegistry`).
+KINDS = KindRegistry()
 
 
 def register_kind(kind: TaskKind, *, replace: bool = False) -> TaskKind:
-    """Make ``kind`` available by name (``[sweep] kind = "<name>"``); returns it.
-
-    Raises:
-        ConfigError: the name is taken and ``replace`` is False.
-    """
-    if kind.name in _REGISTRY and not replace:
-        raise ConfigError(f"a task kind {kind.name!r} is already registered; pass "
-                          "replace=True to override it")
-    _REGISTRY[kind.name] = kind
-    return kind
+    """``KINDS.register(kind, replace=replace)``: make ``kind`` available by name."""
+    return KINDS.register(kind, replace=replace)
 
 
 def task_kind(name: str | TaskKind) -> TaskKind:
-    """The registered kind called ``name`` (a :class:`TaskKind` is returned as is)."""
-    if isinstance(name, TaskKind):
-        return name
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = "; ".join(f"{kind.name} ({kind.description})" if kind.description else kind.name
-                          for kind in sorted(_REGISTRY.values(), key=lambda k: k.name))
-        raise ConfigError(f"unknown task kind {name!r}; known kinds: {known} "
-                          "(register new ones with overlapdyn.register_kind)") from None
+    """``KINDS.get(name)``: the registered kind called ``name``."""
+    return KINDS.get(name)
 
 
 def frozen(value):

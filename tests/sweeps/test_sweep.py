@@ -219,7 +219,7 @@ def test_a_new_kind_is_a_function_and_a_registration(tmp_path):
     assert od.sweeps.register_kind(kind) is kind and od.sweeps.tasks.task_kind("square") is kind
     with pytest.raises(ConfigError, match="already registered"):
         od.sweeps.register_kind(kind)
-    od.sweeps.tasks._REGISTRY.pop("square")
+    od.sweeps.tasks.KINDS.unregister("square")
 
 
 def test_store_is_atomic_keyed_and_refuses_other_folders(tmp_path):
