@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ConfigError, CovarianceError
 
 __all__ = ["check_covariance", "check_dimension", "check_finite", "check_flag", "check_floats",
-           "check_integer", "check_real", "check_section", "smallest_eigenvalue"]
+           "check_integer", "check_real", "check_section", "check_seeds", "smallest_eigenvalue"]
 
 
 
@@ -129,3 +129,23 @@ def check_section(values, name: str, allowed: type | Iterable[str], hint: str = 
     if extra:
         raise ConfigError(f"unknown keys {extra} in [{name}]; allowed: {sorted(names)}{hint}")
     return dict(values)
+
+
+def check_seeds(seeds, what: str = "a run") -> tuple[int, ...]:
+    """``seeds`` as the tuple of seeds it stands for: a number n means the seeds 0, …, n−1,
+    a sequence is the seeds themselves — the one meaning of ``seeds`` everywhere.
+
+    Raises:
+        ConfigError: no seed, or a seed that is not a non-negative integer.
+    """
+    if isinstance(seeds, int | np.integer) and not isinstance(seeds, bool):
+        out = tuple(range(int(seeds)))
+    else:
+        try:
+            out = tuple(check_integer(seed, "a seed", 0) for seed in seeds)
+        except TypeError as error:
+            raise ConfigError(f"seeds must be a number of seeds or a sequence of seeds, got "
+                              f"{seeds!r}") from error
+    if not out:
+        raise ConfigError(f"{what} needs at least one seed")
+    return out

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
+from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
 from ..ode.integrator import OverlapCrosses, SaveAt, integrate
 from ..ode.state import overlap_cosines, random_rows
@@ -357,7 +358,7 @@ def measure_escape_simulated(
             threshold, direction and scale_eta): the horizons are sized from them.
     """
     prediction = predict_scaling(model) if prediction is None else prediction
-    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
+    seeds = check_seeds(seeds, "the simulated escape")
     ds = tuple(int(d) for d in ds)
     times = np.full((len(ds), len(seeds)), np.nan)
     if t_max is None:

@@ -33,7 +33,7 @@ from ..compile.render import module_source, template_body, template_digest
 from ..errors import OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
-from ..model.checks import check_dimension
+from ..model.checks import check_dimension, check_seeds
 from ..model.spec import Model
 from ..ode.state import BLOWUP_NORM, check_overlaps, random_weights
 from ..ode.trajectory import Outcome, SgdRun, Trajectory
@@ -183,7 +183,7 @@ def simulate(
     d: int,
     times: np.ndarray,
     *,
-    seeds: tuple[int, ...] | list[int] = (0,),
+    seeds: int | tuple[int, ...] | list[int] = (0,),
     init: tuple[np.ndarray, np.ndarray] | None = None,
     n_test: int = 0,
     compiled: CompiledModel | None = None,
@@ -195,7 +195,8 @@ def simulate(
         model: the model (the same spec as the ODE).
         d: input dimension (≥ p + k).
         times: ODE times t = steps/d to record (rounded to whole steps; 0 included).
-        seeds: one run per seed (random init and data stream both drawn from it).
+        seeds: a number n (the seeds 0…n−1) or the seeds; one run per seed (random init and
+            data stream both drawn from it).
         init: a warm start ``(M, Q)`` (the same for every seed), else the SPEC's random init.
         n_test: held-out samples per saved time for the test-set risk (0: skip).
         compiled: the model's compiled drift, to compute the overlap risk (built if None).
@@ -211,7 +212,7 @@ def simulate(
     steps = np.unique(np.round(np.asarray(times, dtype=float) * d).astype(np.int64))
     if steps[0] != 0:
         steps = np.concatenate([[0], steps])
-    seeds = tuple(int(s) for s in seeds)
+    seeds = check_seeds(seeds, "a simulation")
     W0 = np.stack([_initial_weights(model, d, seed, init) for seed in seeds])
     Ms, Qs, As, test_risk, failed_at, wall = _run(model, W0, d, steps, seeds, n_test,
                                                   stop_overlap)

@@ -37,6 +37,7 @@ import numpy as np
 from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
 from ..fits import line_fit, loglog_slope
+from ..model.checks import check_seeds
 from ..model.spec import Model
 from ..ode.integrator import SaveAt, integrate
 from ..ode.trajectory import Trajectory
@@ -187,9 +188,7 @@ def validate(
     if len(set(ds)) < 2:
         raise OverlapdynError(f"validation needs at least two different dimensions to fit an "
                               f"exponent, got d = {ds}")
-    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
-    if not seeds:
-        raise OverlapdynError("validation needs at least one seed")
+    seeds = check_seeds(seeds, "validation")
     times = np.asarray(times, dtype=float)
     compiled = CompiledModel(model)
     quantities = QUANTITIES if model.student.train_readout else QUANTITIES[:3]

@@ -161,3 +161,16 @@ def test_every_example_parses(path):
     model = load_model(path)
     assert model.name == path.stem
     assert model_from_dict(model.to_dict()) == model
+
+
+def test_seeds_mean_one_thing_a_count_or_the_seeds():
+    from overlapdyn.model.checks import check_seeds
+
+    assert check_seeds(3) == (0, 1, 2) and check_seeds(np.int64(2)) == (0, 1)
+    assert check_seeds([4, 7]) == (4, 7) and check_seeds(range(2, 4)) == (2, 3)
+    with pytest.raises(ConfigError, match="validation needs at least one seed"):
+        check_seeds(0, "validation")
+    with pytest.raises(ConfigError, match="a seed must be ≥ 0"):
+        check_seeds([1, -2])
+    with pytest.raises(ConfigError, match="a number of seeds or a sequence"):
+        check_seeds(2.5)
