@@ -58,9 +58,9 @@ from .scaling import (
 from .sgd import simulate, validate
 from .storage.versions import __version__
 
-# the edge (files, figures, jobs) is imported on first use: Matplotlib and xarray are
-# not needed to integrate an ODE
-_LAZY = ("io", "plot", "jobs")
+# figures and jobs are imported on first use: Matplotlib is not needed to integrate an ODE
+# (io is imported above for load_model; it loads xarray only when a dataset is read)
+_LAZY = ("plot", "jobs")
 
 
 def __getattr__(name: str):

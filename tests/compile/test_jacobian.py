@@ -15,7 +15,7 @@ from overlapdyn.compile import CompiledModel
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model import Model, Protocol, Student, Target
 from overlapdyn.ode import SaveAt, integrate, jacobian, stability
-from overlapdyn.ode.analysis import _central_differences, _full, _independent
+from overlapdyn.ode.analysis import _central_differences, _embedding, _full, _independent
 
 SPHERICAL_HE2 = Model(Target(k=1, activation="He2"), Student(p=2, activation="He2"),
                       Protocol(eta=0.2, spherical=True, n_b=4))
@@ -63,6 +63,10 @@ def test_stability_uses_the_exact_jacobian_over_the_free_coordinates():
                                    y[free], 1e-6)
     expected = np.sort_complex(np.linalg.eigvals(numeric))
     np.testing.assert_allclose(np.sort_complex(values), expected, rtol=1e-6, atol=1e-8)
+    # and it is the exact one: the eigenvalues of the exact Jacobian's reduction, to the bit
+    exact = compiled.jacobian(0.0, y)[free] @ _embedding(compiled)
+    np.testing.assert_array_equal(np.sort_complex(values),
+                                  np.sort_complex(np.linalg.eigvals(exact)))
 
 
 def test_radau_with_the_exact_jacobian_follows_the_same_curve():
