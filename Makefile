@@ -22,8 +22,9 @@ $(DOCS_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $(DOCS_STAMP)
 
+# One test process per core (pytest-xdist); a file's tests stay in one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 demo: $(STAMP)
 	$(BIN)/overlapdyn demo --out outputs/demo
