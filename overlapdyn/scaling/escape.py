@@ -258,7 +258,7 @@ class EscapeTimes(Result):
                    method=header["method"], n_saves=header["n_saves"], **optional)
 
 
-#: the ODE route's default solver: LSODA with a tiny atol, since M₀ = O(d^−1/2) is small
+#: the ODE route's default solver, LSODA with a tiny atol (M₀ = O(d^−1/2) is small)
 ESCAPE_SOLVER = Solver(atol=1e-12)
 
 
