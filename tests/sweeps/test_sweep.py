@@ -199,6 +199,17 @@ def test_escape_tasks_wrap_the_escape_module():
         Sweep(LINEAR, {"integrate.t_end": [1.0, 2.0]}, kind="escape")
 
 
+def test_solver_keys_are_axes_of_ode_sweeps_only():
+    sweep = Sweep(LINEAR, {"method": ["LSODA", "Radau"], "integrate.jacobian": ["auto",
+                                                                                "solver"]})
+    solvers = [task.run.solver for task in sweep.tasks()]
+    assert solvers == [od.Solver(m, jacobian=j) for m in ("LSODA", "Radau")
+                       for j in ("auto", "solver")]
+    assert len({task.key for task in sweep.tasks()}) == 4
+    with pytest.raises(ConfigError, match="'simulate' tasks do not use integrate.jacobian"):
+        Sweep(LINEAR, {"integrate.jacobian": ["auto", "solver"]}, kind="simulate")
+
+
 def _square(task):
     eta = task.model.protocol.eta
     return {"square": eta ** 2, "row": np.arange(task.run.seed + 1.0), "eta": 2 * eta}
