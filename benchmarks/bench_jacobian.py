@@ -78,7 +78,7 @@ def _one_jacobian(compiled: od.CompiledModel, y: np.ndarray) -> list[str]:
 
 def _solver_runs(compiled: od.CompiledModel, init, method: str) -> list[str]:
     runs = {how: _median_time(lambda how=how: od.integrate(
-        compiled, init, od.SaveAt(T_END, 100), method=method, jacobian=how))
+        compiled, init, od.SaveAt(T_END, 100), solver=od.Solver(method, jacobian=how)))
         for how in ("exact", "solver")}
     cells = [method]
     for how in ("exact", "solver"):

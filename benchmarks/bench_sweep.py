@@ -82,12 +82,12 @@ def timed_sweep(sweep: od.sweeps.Sweep, address: str, folder: Path) -> tuple[flo
 def section_overhead_and_speedup(work: Path, quick: bool) -> None:
     n_tiny = 100 if quick else 300
     tiny = od.sweeps.Sweep(LINEAR, {"eta": [0.1, 0.2, 0.3, 0.4, 0.5], "seed": range(n_tiny // 5)},
-                    run=od.ode.IntegrateConfig(t_end=0.01, n_points=2, log=False, d=100))
+                    run=od.ode.IntegrateConfig(od.SaveAt(0.01, 2, log=False), d=100))
     seeds = 8 if quick else 20
     ode = od.sweeps.Sweep(SAAD_SOLLA, {"eta": [0.5, 1.0], "seed": range(seeds)},
-                   run=od.ode.IntegrateConfig(t_end=300.0, n_points=100, d=1000))
+                   run=od.ode.IntegrateConfig(od.SaveAt(300.0, 100), d=1000))
     sims = od.sweeps.Sweep(LINEAR, {"seed": range(10 if quick else 24)}, kind="simulate",
-                    run=od.ode.IntegrateConfig(t_end=20.0, n_points=20, t_first=0.1, d=1000))
+                    run=od.ode.IntegrateConfig(od.SaveAt(20.0, 20, t_first=0.1), d=1000))
     start = time.perf_counter()
     for sweep in (tiny, ode, sims):
         _warm(sweep.tasks()[:1])
@@ -129,7 +129,8 @@ def section_overhead_and_speedup(work: Path, quick: bool) -> None:
 def section_aggregate(work: Path, quick: bool) -> None:
     n_eta = 30 if quick else 100
     sweep = od.sweeps.Sweep(LINEAR, {"eta": np.linspace(0.01, 1.0, n_eta).round(4),
-                              "seed": range(100)}, run=od.ode.IntegrateConfig(t_end=10.0, d=100))
+                              "seed": range(100)},
+                            run=od.ode.IntegrateConfig(od.SaveAt(10.0), d=100))
     template = execute(sweep.tasks()[0])
     assert template["status"] == "done" and len(template["values"]["risk"]) == 200
     store = ResultStore(work / "big")

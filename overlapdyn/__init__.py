@@ -41,6 +41,7 @@ from .ode import (
     OverlapCrosses,
     RiskBelow,
     SaveAt,
+    Solver,
     Trajectory,
     evolve,
     find_fixed_point,
@@ -88,6 +89,7 @@ __all__ = [
     "CompiledModel",
     # ode
     "SaveAt",
+    "Solver",
     "RiskBelow",
     "OverlapCrosses",
     "Trajectory",

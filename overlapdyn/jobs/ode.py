@@ -62,7 +62,7 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
     """
     model, config = load_run(path)
     if t_end is not None:
-        config = dataclasses.replace(config, t_end=t_end)
+        config = IntegrateConfig.from_dict({**config.to_dict(), "t_end": t_end})
     init = config.initial_state(model)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,8 +71,8 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
     compile_s = time.perf_counter() - start
     failure = None
     try:
-        trajectory = integrate(compiled, init, config.save_at(), events=config.events(),
-                               method=config.method, rtol=config.rtol, atol=config.atol)
+        trajectory = integrate(compiled, init, config.save, events=config.events,
+                               solver=config.solver)
     except IntegrationError as error:
         if error.trajectory is None:
             raise
@@ -123,6 +123,6 @@ def _print_summary(tr: Trajectory, config: IntegrateConfig, out: Path, compile_s
     print(f"  {outcome} at t = {tr.t[-1]:.4g} (n = t·d·n_b = {tr.samples(config.d)[-1]:.3g} "
           f"samples at d = {config.d}); final risk R = {tr.risk[-1]:.4g}")
     print(f"  events: {events or 'none'}")
-    print(f"  {config.method} ({tr.kernels} kernels): solve "
+    print(f"  {config.solver.method} ({tr.kernels} kernels): solve "
           f"{tr.wall_time_s or 0.0:.2f} s, compile/load {compile_s:.2f} s")
     print(f"  wrote {', '.join(OUTPUTS)} to {out}")

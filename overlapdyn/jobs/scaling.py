@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import OverlapdynError
 from ..io.toml import load_run
 from ..model.spec import Model, model_from_dict
-from ..ode.integrator import Event, SaveAt, integrate
+from ..ode.events import Event
+from ..ode.integrator import SaveAt, integrate
 from ..ode.state import overlap_cosines
 from ..plot.axes import save_figure
 from ..plot.scaling import plot_escape_curves, plot_escape_scaling, plot_saddles

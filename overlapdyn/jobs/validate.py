@@ -4,9 +4,9 @@ resumable (see :func:`overlapdyn.sgd.validation.validate`)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from ..io.toml import load_run
+from ..ode.config import IntegrateConfig
 from ..plot.axes import save_figure
 from ..plot.validation import plot_gap_scaling, plot_validation
 from ..sgd.validation import validate
@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> None:
     model, config = load_run(args.config)
     changes = {name: value for name, value in (("t_end", args.t_end),
                                                 ("n_points", args.points)) if value is not None}
-    config = dataclasses.replace(config, **changes)
-    times = config.save_at().grid()
+    config = IntegrateConfig.from_dict({**config.to_dict(), **changes})
+    times = config.save.grid()
     init = None if config.M0 is None else (config.M0, config.Q0)
     out = output_folder(args.out, args.config, "validate")
     print(f"{model.name} [fingerprint {model.fingerprint()}]: d ∈ {tuple(args.d)}, "

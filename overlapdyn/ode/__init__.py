@@ -11,11 +11,15 @@ from .analysis import (
 from .config import (
     IntegrateConfig,
 )
-from .integrator import (
+from .events import (
     Event,
+    EventLike,
     OverlapCrosses,
     RiskBelow,
+)
+from .integrator import (
     SaveAt,
+    Solver,
     integrate,
 )
 from .state import (
@@ -39,6 +43,7 @@ from .trajectory import (
 __all__ = [
     "check_overlaps",
     "Event",
+    "EventLike",
     "evolve",
     "find_fixed_point",
     "FixedPoint",
@@ -54,6 +59,7 @@ __all__ = [
     "RiskBelow",
     "SaveAt",
     "SgdRun",
+    "Solver",
     "SolverStats",
     "stability",
     "State",

@@ -6,8 +6,10 @@ overlaps, what to save, when to stop), returning a :class:`~overlapdyn.ode.traje
 Default solver: ``LSODA``. The drift is smooth, but near a plateau (a saddle of the
 overlap dynamics) its Jacobian has a slow unstable direction next to fast stable ones — the
 system turns stiff exactly there, and non-stiff again during an escape. LSODA switches
-between Adams (non-stiff) and BDF (stiff) on its own; pass ``method="DOP853"`` for tight
-tolerances on non-stiff runs, or ``"Radau"``/``"BDF"`` for long plateaus.
+between Adams (non-stiff) and BDF (stiff) on its own; pass ``solver=Solver("DOP853")`` for
+tight tolerances on non-stiff runs, or ``Solver("Radau")``/``Solver("BDF")`` for long plateaus.
+The events (:mod:`overlapdyn.ode.events`) are anything with a ``name``, ``terminal``,
+``direction`` and ``function(M, Q, a, risk)``.
 
 Blow-up (a learning rate too large for the activation, typically) is detected three ways:
 the state exceeding ``blowup_norm``, Ω = [[Q, M], [Mᵀ, P]] losing positive
@@ -20,7 +22,7 @@ there (``error.trajectory``), or returns it with ``outcome = Outcome.FAILED`` if
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,24 +32,27 @@ import scipy.optimize
 
 from ..compile.compiled import CompiledModel
 from ..derive.kernels import Derivation
-from ..errors import IntegrationError, OverlapdynError
-from ..model.checks import smallest_eigenvalue
+from ..errors import ConfigError, IntegrationError, OverlapdynError
+from ..model.checks import check_real, smallest_eigenvalue
 from ..model.spec import Model
+from .events import Event, EventLike, OverlapCrosses, RiskBelow, check_events  # noqa: F401
 from .state import (
     BLOWUP_NORM,
     blowup_message,
     check_overlaps,
-    overlap_cosines,
     overlap_covariance,
     trajectory_from_states,
 )
 from .trajectory import Outcome, SolverStats, Trajectory
 
+# Event, RiskBelow and OverlapCrosses live in .events; importing them from here keeps working
 __all__ = [
-    "Event",
-    "OverlapCrosses",
-    "RiskBelow",
+    "IMPLICIT_METHODS",
+    "JACOBIANS",
+    "METHODS",
     "SaveAt",
+    "Solver",
+    "check_solver",
     "integrate",
 ]
 
@@ -113,48 +118,70 @@ class SaveAt:
         return np.linspace(0.0, self.t_end, self.n_points)
 
 
+#: the ``solve_ivp`` methods a :class:`Solver` takes
+METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
+#: the methods that use a Jacobian (``jacobian="exact"`` needs one of them)
+IMPLICIT_METHODS = ("LSODA", "BDF", "Radau")
+#: what the implicit methods differentiate with (:class:`Solver`'s ``jacobian``)
+JACOBIANS = ("auto", "exact", "solver")
+
+
+def check_solver(method: str, rtol: float, atol: float, jacobian: str, where: str
+                 ) -> tuple[str, float, float, str]:
+    """The solver settings checked, tolerances as floats; ``where`` prefixes the names in
+    errors (``"Solver."``, ``"integrate."``).
+
+    Raises:
+        ConfigError: an unknown method or Jacobian choice, a tolerance that is not a finite
+            number > 0, or an exact Jacobian asked of an explicit method.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"{where}method must be one of {METHODS}, got {method!r}")
+    tolerances = []
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if isinstance(value, str | bool):
+            raise ConfigError(f"{where}{name} must be a number, got {value!r}")
+        tolerances.append(check_real(value, f"{where}{name}", positive=True))
+    if jacobian not in JACOBIANS:
+        raise ConfigError(f"{where}jacobian must be 'auto', 'exact' or 'solver', got "
+                          f"{jacobian!r}")
+    if jacobian == "exact" and method not in IMPLICIT_METHODS:
+        raise ConfigError(f"method {method!r} uses no Jacobian; jacobian='exact' needs one "
+                          f"of {IMPLICIT_METHODS}")
+    return method, tolerances[0], tolerances[1], jacobian
+
+
 @dataclass(frozen=True)
-class Event:
-    """A scalar function of the state whose zero crossing is recorded (and may stop the run).
+class Solver:
+    """How :func:`integrate` solves the ODE: SciPy's ``solve_ivp`` method and tolerances,
+    and what the implicit methods differentiate.
 
     Attributes:
-        name: how it is reported in :attr:`Trajectory.events <overlapdyn.ode.Trajectory.events>`.
-        function: ``f(M, Q, a, risk) -> float``; the event fires where it changes sign.
-        terminal: stop the integration when it fires.
-        direction: as in ``solve_ivp``: 0 any crossing, −1 downwards only, +1 upwards only.
+        method: one of :data:`METHODS` (``solve_ivp``'s): ``"LSODA"`` (default; switches
+            between Adams and BDF as the run turns stiff near a plateau), ``"DOP853"``
+            (tight tolerances on non-stiff runs), ``"Radau"``/``"BDF"`` (long plateaus), …
+        rtol, atol: relative and absolute tolerances (finite, > 0).
+        jacobian: ``"exact"`` — the drift's exact Jacobian (:meth:`CompiledModel.jacobian
+            <overlapdyn.compile.CompiledModel.jacobian>`; derived and compiled once per
+            model, then cached); ``"solver"`` — the solver's own finite differences;
+            ``"auto"`` — exact for BDF and Radau (which evaluate it at every step they
+            refactor), the solver's for LSODA (which needs it only in stiff stretches, where
+            the one-time derivation seldom pays off) and the explicit methods (no Jacobian).
+
+    Raises:
+        ConfigError: an unknown method or Jacobian choice, a tolerance that is not a finite
+            number > 0, or ``jacobian="exact"`` with an explicit method.
     """
 
-    name: str
-    function: Callable[[np.ndarray, np.ndarray, np.ndarray, float], float]
-    terminal: bool = True
-    direction: float = 0.0
+    method: str = "LSODA"
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    jacobian: str = "auto"
 
-
-def RiskBelow(level: float, terminal: bool = True) -> Event:  # noqa: N802 (an Event factory)
-    """Fires when the population risk falls to ``level``."""
-    return Event(f"risk<{level:g}", lambda M, Q, a, risk: risk - level, terminal, -1.0)
-
-
-def OverlapCrosses(threshold: float, j: int | None = None, r: int | None = None,  # noqa: N802
-                   terminal: bool = True, normalized: bool = False,
-                   P: np.ndarray | None = None) -> Event:
-    """Fires when ``|M_jr|`` reaches ``threshold`` (escape); ``j``/``r`` None mean the max
-    over them.
-
-    With ``normalized`` the overlap is the cosine ``|M_jr| / √(Q_jj P_rr)`` (P the teacher
-    Gram matrix, default I), which a growing norm of w_j cannot inflate (the same as ``|M_jr|``
-    for spherical SGD and P = I).
-    """
-    def function(M, Q, a, risk):
-        block = overlap_cosines(M, Q, P_diagonal) if normalized else np.abs(M)
-        block = block if j is None else block[j:j + 1]
-        block = block if r is None else block[:, r:r + 1]
-        return float(block.max() - threshold)
-
-    P_diagonal = None if P is None else np.diag(np.asarray(P, dtype=float))
-    where = f"M[{'*' if j is None else j},{'*' if r is None else r}]"
-    name = f"cos({where})" if normalized else f"|{where}|"
-    return Event(f"{name}>{threshold:g}", function, terminal, 1.0)
+    def __post_init__(self) -> None:
+        checked = check_solver(self.method, self.rtol, self.atol, self.jacobian, "Solver.")
+        for name, value in zip(("method", "rtol", "atol", "jacobian"), checked, strict=True):
+            object.__setattr__(self, name, value)
 
 
 def integrate(
@@ -162,14 +189,11 @@ def integrate(
     init: tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray],
     save: SaveAt | float,
     *,
-    events: Sequence[Event] = (),
-    method: str = "LSODA",
-    rtol: float = 1e-8,
-    atol: float = 1e-10,
+    events: Sequence[EventLike] = (),
+    solver: Solver = Solver(),
     derivation: Derivation | None = None,
     blowup_norm: float = BLOWUP_NORM,
     on_failure: str = "raise",
-    jacobian: str = "auto",
 ) -> Trajectory:
     """Integrate the overlap ODEs of SPEC from ``init`` and record the learning curve.
 
@@ -177,19 +201,15 @@ def integrate(
         model: the model, or an already compiled one (reuse it across many runs).
         init: initial ``(M, Q)`` or ``(M, Q, a)``; shapes (p,k), (p,p), (p,).
         save: a :class:`SaveAt`, or just ``t_end`` (200 log-spaced points).
-        events: extra :class:`Event` s (e.g. :func:`RiskBelow`, :func:`OverlapCrosses`).
-        method, rtol, atol: passed to :func:`scipy.integrate.solve_ivp`.
+        events: events to record (:class:`~overlapdyn.ode.events.RiskBelow`,
+            :class:`~overlapdyn.ode.events.OverlapCrosses`, :class:`~overlapdyn.ode.events.Event`;
+            anything :class:`~overlapdyn.ode.events.EventLike`).
+        solver: the :class:`Solver`: ``solve_ivp``'s method and tolerances, and what the
+            implicit methods differentiate (``jacobian``).
         derivation: how kernels are derived (when ``model`` is not compiled yet).
         blowup_norm: the state's max-norm that counts as a blow-up.
         on_failure: ``"raise"`` an :class:`IntegrationError` carrying the partial trajectory,
             or ``"return"`` it with ``outcome = Outcome.FAILED`` (status −1).
-        jacobian: what the implicit solvers differentiate with: ``"exact"`` — the drift's
-            exact Jacobian (:meth:`CompiledModel.jacobian
-            <overlapdyn.compile.CompiledModel.jacobian>`; derived and compiled once per
-            model, then cached); ``"solver"`` — the solver's own finite differences;
-            ``"auto"`` — exact for BDF and Radau (which evaluate it at every step they
-            refactor), the solver's for LSODA (which needs it only in stiff stretches, where
-            the one-time derivation seldom pays off) and the explicit methods (no Jacobian).
 
     Returns:
         The :class:`Trajectory` (:attr:`~Trajectory.outcome` ``REACHED_END``: reached
@@ -198,17 +218,20 @@ def integrate(
     """
     if on_failure not in ("raise", "return"):
         raise OverlapdynError(f"on_failure must be 'raise' or 'return', got {on_failure!r}")
+    if not isinstance(solver, Solver):
+        raise OverlapdynError(f"solver must be a Solver, e.g. Solver('DOP853', rtol=1e-10), "
+                              f"got {solver!r}")
+    events = check_events(events)
     compiled = model if isinstance(model, CompiledModel) else CompiledModel(model, derivation)
     spec = compiled.model
     save = save if isinstance(save, SaveAt) else SaveAt(float(save))
-    exact = _use_exact_jacobian(compiled, method, jacobian)
+    exact = _use_exact_jacobian(compiled, solver)
     y0 = compiled.pack(*init)
     M0, Q0, _ = compiled.unpack(y0)
     check_overlaps(M0, Q0, spec.target.gram, what="the initial state (M, Q)",
                    spherical=spec.protocol.spherical)
     start = time.perf_counter()
-    solution, blown_at = _solve(compiled, y0, save, events, method, rtol, atol, blowup_norm,
-                                exact)
+    solution, blown_at = _solve(compiled, y0, save, events, solver, blowup_norm, exact)
     wall = time.perf_counter() - start
     fired = {e.name: [float(t) for t in times] for e, times in zip(
         events, solution.t_events or [], strict=False) if len(times)}
@@ -218,15 +241,15 @@ def integrate(
     status, message = (solution.status, solution.message) if failure is None else (-1, failure)
     trajectory = trajectory_from_states(
         compiled, ts, ys, outcome=Outcome.from_status(int(status)), message=str(message),
-        events=fired, solver=SolverStats(method, rtol, atol, int(solution.nfev),
-                                         "exact" if exact else "solver"),
+        events=fired, solver=SolverStats(solver.method, solver.rtol, solver.atol,
+                                         int(solution.nfev), "exact" if exact else "solver"),
         wall_time_s=wall)
     if failure is not None and on_failure == "raise":
         raise IntegrationError(failure, trajectory)
     return trajectory
 
 
-def _state_event(compiled: CompiledModel, event: Event):
+def _state_event(compiled: CompiledModel, event: EventLike):
     """``event`` as a ``solve_ivp`` event of the packed state."""
     def function(t, y):
         M, Q, a = compiled.unpack(y)
@@ -262,25 +285,19 @@ def _guarded_jacobian(compiled: CompiledModel):
     return jacobian
 
 
-IMPLICIT_METHODS = ("LSODA", "BDF", "Radau")
-
-
-def _use_exact_jacobian(compiled: CompiledModel, method: str, jacobian: str) -> bool:
-    """Whether ``solve_ivp`` gets the exact Jacobian (see :func:`integrate`'s ``jacobian``)."""
-    if jacobian not in ("auto", "exact", "solver"):
-        raise OverlapdynError(f"jacobian must be 'auto', 'exact' or 'solver', got {jacobian!r}")
-    if jacobian == "exact" and method not in IMPLICIT_METHODS:
-        raise OverlapdynError(f"method {method!r} uses no Jacobian; jacobian='exact' needs one "
-                              f"of {IMPLICIT_METHODS}")
-    if jacobian == "exact" and not compiled.has_exact_jacobian:
+def _use_exact_jacobian(compiled: CompiledModel, solver: Solver) -> bool:
+    """Whether ``solve_ivp`` gets the exact Jacobian (see :class:`Solver`'s ``jacobian``;
+    the choice and the method were checked when the :class:`Solver` was made)."""
+    if solver.jacobian == "exact" and not compiled.has_exact_jacobian:
         raise OverlapdynError("quadrature kernels have no formula to differentiate: use "
                               "jacobian='solver', or derive the kernels another way")
-    return jacobian == "exact" or (jacobian == "auto" and method in ("BDF", "Radau")
-                                   and compiled.has_exact_jacobian)
+    return solver.jacobian == "exact" or (
+        solver.jacobian == "auto" and solver.method in ("BDF", "Radau")
+        and compiled.has_exact_jacobian)
 
 
-def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt, events: Sequence[Event],
-           method: str, rtol: float, atol: float, blowup_norm: float, exact: bool):
+def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt,
+           events: Sequence[EventLike], solver: Solver, blowup_norm: float, exact: bool):
     """``solve_ivp`` from ``y0`` on the saved grid; ``(solution, blown_at)``, ``blown_at`` the
     first time the state passed the blow-up norm (None if it never did); with ``exact`` the
     implicit solver gets the drift's exact Jacobian."""
@@ -290,9 +307,9 @@ def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt, events: Sequen
     for attempt in range(_BLOWUP_RETRIES):
         try:
             solution = scipy.integrate.solve_ivp(
-                rhs, (0.0, t_end), y0, method=method, t_eval=grid[grid <= t_end],
-                events=[_state_event(compiled, e) for e in events] or None, rtol=rtol,
-                atol=atol, **jacobian)
+                rhs, (0.0, t_end), y0, method=solver.method, t_eval=grid[grid <= t_end],
+                events=[_state_event(compiled, e) for e in events] or None,
+                rtol=solver.rtol, atol=solver.atol, **jacobian)
             break
         except _BlowUp as blowup:
             # solve_ivp keeps nothing when the right-hand side raises: integrate again, to
@@ -329,7 +346,7 @@ def _diagnose(compiled: CompiledModel, ts: np.ndarray, ys: np.ndarray, solution,
         finite_bad = np.all(np.isfinite(ys[:, bad])) and np.abs(ys[:, bad]).max() <= (
             0.5 * blowup_norm)
         why = ("Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness; if the drift stayed "
-               "small, the solver's steps may be at fault: try method='DOP853' or a smaller "
+               "small, the solver's steps may be at fault: try Solver('DOP853') or a smaller "
                "rtol" if finite_bad else
                f"|state| passed {0.5 * blowup_norm:g} or the drift became non-finite")
         last_good = float(ts[bad - 1]) if bad else 0.0

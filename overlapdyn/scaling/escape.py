@@ -32,7 +32,8 @@ from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
 from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
-from ..ode.integrator import OverlapCrosses, SaveAt, integrate
+from ..ode.events import OverlapCrosses
+from ..ode.integrator import SaveAt, Solver, integrate
 from ..ode.state import overlap_cosines, random_rows
 from ..ode.trajectory import Trajectory
 from ..sgd.simulator import simulate
@@ -41,6 +42,7 @@ from ..storage.results import Result, archive_part, archive_parts, restore_part,
 from .prediction import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
 
 __all__ = [
+    "ESCAPE_SOLVER",
     "EscapeTimes",
     "escape_start",
     "escape_time",
@@ -256,6 +258,10 @@ class EscapeTimes(Result):
                    method=header["method"], n_saves=header["n_saves"], **optional)
 
 
+#: the ODE route's default solver, LSODA with a tiny atol (M₀ = O(d^−1/2) is small)
+ESCAPE_SOLVER = Solver(atol=1e-12)
+
+
 def _default_t_max(prediction: ScalingPrediction, eta0: float, d: int) -> float:
     # generous: a terminal event stops each run at its escape
     return 1e3 / eta0 * float(d) ** prediction.time_exponent * math.log(d)
@@ -271,9 +277,7 @@ def measure_escape_ode(
     seeds=None,
     t_max: float | None = None,
     n_points: int = 400,
-    method: str = "LSODA",
-    rtol: float = 1e-8,
-    atol: float = 1e-12,
+    solver: Solver = ESCAPE_SOLVER,
     progress: bool = False,
     prediction: ScalingPrediction | None = None,
 ) -> EscapeTimes:
@@ -289,7 +293,7 @@ def measure_escape_ode(
             (one run each).
         t_max: the longest time integrated (default ``10³ d^{max(ℓ−2,0)} log d / η₀``).
         n_points: saved times per run (log-spaced), for plots.
-        method, rtol, atol: the integrator (tiny atol: M₀ is small).
+        solver: the ODE solver (default :data:`ESCAPE_SOLVER`).
         progress: show a progress bar.
         prediction: ``predict_scaling(model)``, if already computed.
     """
@@ -309,8 +313,7 @@ def measure_escape_ode(
         for s, seed in enumerate(starts):
             init = escape_start(model_d, d, seed=seed)
             save = SaveAt(horizon, n_points=n_points, log=True, t_first=min(1e-3, horizon / 1e6))
-            trajectory = integrate(compiled_d, init, save, events=(event,), method=method,
-                                   rtol=rtol, atol=atol)
+            trajectory = integrate(compiled_d, init, save, events=(event,), solver=solver)
             fired = trajectory.events.get(event.name, ())
             times[i, s] = fired[0] if fired else math.nan
             row.append(trajectory)
@@ -319,7 +322,7 @@ def measure_escape_ode(
         runs.append(tuple(row))
     return EscapeTimes("ode", model, ds, tuple(etas), times, threshold, prediction, tuple(runs),
                        t_max=tuple(horizons), direction=direction, scale_eta=scale_eta,
-                       seeds=None if seeds is None else starts, method=method)
+                       seeds=None if seeds is None else starts, method=solver.method)
 
 
 def measure_escape_simulated(

@@ -21,9 +21,10 @@ point of the product is one :class:`~overlapdyn.sweeps.tasks.Task` of the sweep'
     [sweep.options]                # the kind's options (simulate: n_test; validate: ds, …)
 
 The same in Python: ``Sweep(model, {"eta": [0.1, 0.5, 1.0], "d": [1000, 10000],
-"seed": range(4)}, kind="ode", run=IntegrateConfig(t_end=100))``. Axes over the width
-(``student.p``, ``target.k``) rebuild the per-neuron defaults at each width: give the base as
-a TOML file or a dict of sections, and leave ``a``/``b`` out (their defaults are ones); a
+"seed": range(4)}, kind="ode", run={"t_end": 100})`` (``run``: the ``[integrate]`` keys,
+or an :class:`~overlapdyn.ode.config.IntegrateConfig`). Axes over the width (``student.p``,
+``target.k``) rebuild the per-neuron defaults at each width: give the base as a TOML file or
+a dict of sections, and leave ``a``/``b`` out (their defaults are ones); a
 :class:`~overlapdyn.model.spec.Model` base has its default ``a = 1``, ``c_p = 1/p``, ``b = 1``,
 ``c_k = 1/k`` dropped so that they follow the width too.
 
@@ -63,7 +64,7 @@ def _fields(section: str, kind: TaskKind) -> tuple[str, ...]:
     if section in MODEL_SECTIONS:
         return tuple(f.name for f in dataclasses.fields(MODEL_SECTIONS[section]))
     if section == "integrate":
-        return tuple(f.name for f in dataclasses.fields(IntegrateConfig))
+        return IntegrateConfig.KEYS
     return tuple(kind.options)
 
 

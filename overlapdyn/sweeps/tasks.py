@@ -325,11 +325,9 @@ def _run_ode(task: Task) -> dict:
 
     run = task.run
     compiled = CompiledModel(task.model)
-    save = run.save_at()
-    trajectory = integrate(compiled, run.initial_state(task.model), save,
-                           events=run.events(), method=run.method, rtol=run.rtol,
-                           atol=run.atol)
-    grid = save.grid()
+    trajectory = integrate(compiled, run.initial_state(task.model), run.save,
+                           events=run.events, solver=run.solver)
+    grid = run.save.grid()
     fired = [times[0] for times in trajectory.events.values() if times]
     return {"t": grid, "risk": _on_grid(trajectory.t, trajectory.risk, grid),
             "final_risk": trajectory.risk[-1], "t_final": trajectory.t[-1],
@@ -357,7 +355,7 @@ def _run_simulate(task: Task) -> dict:
     from ..sgd.simulator import simulate
 
     run, n_test = task.run, int(task.option("n_test"))
-    grid = run.save_at().grid()
+    grid = run.save.grid()
     simulation = simulate(task.model, run.d, grid, seeds=(run.seed,), n_test=n_test,
                           init=_simulation_init(task), compiled=CompiledModel(task.model))
     trajectory = simulation.trajectories[0]
@@ -392,7 +390,7 @@ def _run_validate(task: Task) -> dict:
 
     run = task.run
     ds = tuple(int(d) for d in task.option("ds"))
-    report = validate(task.model, ds, run.save_at().grid(), seeds=int(task.option("seeds")),
+    report = validate(task.model, ds, run.save.grid(), seeds=int(task.option("seeds")),
                       n_test=int(task.option("n_test")), init=_simulation_init(task),
                       tolerance=tuple(float(x) for x in task.option("tolerance")))
     values = {"d_validate": np.array(ds), "passed": float(report.passed)}
@@ -417,7 +415,7 @@ ODE = register_kind(TaskKind(
 SIMULATE = register_kind(TaskKind(
     "simulate", _run_simulate, dims={"t": ("t",), "risk": ("t",), "test_risk": ("t",),
                                      "M_final": ("j", "r"), "Q_final": ("j", "l")},
-    options={"n_test": 0}, ignores=("method", "rtol", "atol", "risk_below",
+    options={"n_test": 0}, ignores=("method", "rtol", "atol", "jacobian", "risk_below",
                                     "overlap_above"),
     warm_up=_warm_up_simulate, plot="final_risk",
     description="one finite-d online SGD run at (d, seed)"))
@@ -427,7 +425,8 @@ VALIDATE = register_kind(TaskKind(
     dims={"d_validate": ("d_validate",), "gap_risk": ("d_validate",),
           "gap_M": ("d_validate",), "gap_Q": ("d_validate",)},
     options={"ds": (250, 1000), "seeds": 4, "n_test": 0, "tolerance": (-0.75, -0.3)},
-    ignores=("d", "seed", "method", "rtol", "atol", "risk_below", "overlap_above"),
+    ignores=("d", "seed", "method", "rtol", "atol", "jacobian", "risk_below",
+             "overlap_above"),
     warm_up=_warm_up_validate, plot="exponent_risk",
     description="ODE vs simulation over the dimensions ds: gaps and exponents"))
 
@@ -458,8 +457,8 @@ def _warm_up_escape(task: Task) -> None:
 ESCAPE = register_kind(TaskKind(
     "escape", _run_escape,
     options={"route": "ode", "threshold": 0.5, "scale_eta": True, "aligned": False},
-    ignores=("t_end", "n_points", "log", "t_first", "method", "rtol", "atol", "M0", "Q0",
-             "risk_below", "overlap_above"),
+    ignores=("t_end", "n_points", "log", "t_first", "method", "rtol", "atol", "jacobian",
+             "M0", "Q0", "risk_below", "overlap_above"),
     warm_up=_warm_up_escape, plot="escape_samples",
     description="escape time from a random start at (d, seed), overlapdyn.scaling.escape "
                 "(route ode: M₀ = Z/√d, Z drawn with the seed, or aligned; route simulation)"))

@@ -14,7 +14,7 @@ from reference import random_overlaps
 from overlapdyn.compile import CompiledModel
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model import Model, Protocol, Student, Target
-from overlapdyn.ode import SaveAt, integrate, jacobian, stability
+from overlapdyn.ode import SaveAt, Solver, integrate, jacobian, stability
 from overlapdyn.ode.analysis import _central_differences, _embedding, _full, _independent
 
 SPHERICAL_HE2 = Model(Target(k=1, activation="He2"), Student(p=2, activation="He2"),
@@ -72,25 +72,24 @@ def test_stability_uses_the_exact_jacobian_over_the_free_coordinates():
 def test_radau_with_the_exact_jacobian_follows_the_same_curve():
     compiled = CompiledModel(CASES["He2 committee, mse"])
     M0 = np.array([[0.3, 0.05], [0.02, 0.25]])
-    runs = {how: integrate(compiled, (M0, np.eye(2)), SaveAt(50.0, 20), method="Radau",
-                           jacobian=how) for how in ("exact", "solver")}
+    runs = {how: integrate(compiled, (M0, np.eye(2)), SaveAt(50.0, 20),
+                           solver=Solver("Radau", jacobian=how)) for how in ("exact", "solver")}
     assert runs["exact"].solver.jacobian == "exact"
     assert runs["solver"].solver.jacobian == "solver"
     np.testing.assert_allclose(runs["exact"].risk, runs["solver"].risk, rtol=1e-6, atol=1e-9)
     # the default: exact for BDF/Radau, the solver's own for LSODA
-    auto = integrate(compiled, (M0, np.eye(2)), SaveAt(1.0, 3), method="Radau")
+    auto = integrate(compiled, (M0, np.eye(2)), SaveAt(1.0, 3), solver=Solver("Radau"))
     assert auto.solver.jacobian == "exact"
     lsoda = integrate(compiled, (M0, np.eye(2)), SaveAt(1.0, 3))
     assert lsoda.solver.jacobian == "solver"
 
 
 def test_an_exact_jacobian_for_an_explicit_method_is_refused():
-    compiled = CompiledModel(CASES["He2 committee, mse"])
+    # refused when the solver is chosen, before any integration
     with pytest.raises(OverlapdynError, match="uses no Jacobian"):
-        integrate(compiled, (np.full((2, 2), 0.1), np.eye(2)), 1.0, method="RK45",
-                  jacobian="exact")
+        Solver("RK45", jacobian="exact")
     with pytest.raises(OverlapdynError, match="jacobian must be"):
-        integrate(compiled, (np.full((2, 2), 0.1), np.eye(2)), 1.0, jacobian="symbolic")
+        Solver(jacobian="symbolic")
 
 
 def test_quadrature_kernels_fall_back_to_central_differences():
@@ -105,4 +104,4 @@ def test_quadrature_kernels_fall_back_to_central_differences():
     np.testing.assert_array_equal(
         jacobian(compiled, y), _central_differences(lambda v: compiled.rhs(0.0, v), y, 1e-6))
     with pytest.raises(OverlapdynError, match="jacobian='solver'"):
-        integrate(compiled, compiled.unpack(y)[:2], 1.0, method="BDF", jacobian="exact")
+        integrate(compiled, compiled.unpack(y)[:2], 1.0, solver=Solver("BDF", jacobian="exact"))

@@ -17,6 +17,7 @@ from overlapdyn.io.toml import load_run
 from overlapdyn.jobs.ode import OUTPUTS, run_ode
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.ode.config import IntegrateConfig
+from overlapdyn.ode.events import OverlapCrosses, RiskBelow
 from overlapdyn.ode.trajectory import Trajectory
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -55,7 +56,7 @@ def write(tmp_path, text: str, name: str = "run.toml") -> Path:
 def test_examples_load_with_their_integrate_section(path):
     model, config = load_run(path)
     assert model.name == path.stem
-    assert config.save_at().grid()[-1] == config.t_end
+    assert config.save.grid()[-1] == config.save.t_end
     config.initial_state(model)  # warm-start shapes match the model, or d is large enough
 
 
@@ -63,9 +64,9 @@ def test_defaults_without_integrate_section(tmp_path):
     text = ERF.split("[integrate]")[0]
     model, config = load_run(write(tmp_path, text))
     assert config == IntegrateConfig()
-    assert (config.t_end, config.n_points, config.method, config.d) == (1000.0, 200, "LSODA",
-                                                                        10000)
-    assert config.events() == []
+    assert (config.save.t_end, config.save.n_points, config.solver.method, config.d) == (
+        1000.0, 200, "LSODA", 10000)
+    assert config.events == ()
 
 
 @pytest.mark.parametrize(("values", "message"), [
@@ -77,6 +78,9 @@ def test_defaults_without_integrate_section(tmp_path):
     ({"log": "yes"}, "integrate.log must be true or false"),
     ({"method": "Euler"}, "integrate.method must be one of .*DOP853"),
     ({"rtol": -1e-6}, "integrate.rtol must be > 0"),
+    ({"atol": "1e-10"}, "integrate.atol must be a number"),
+    ({"jacobian": "symbolic"}, "integrate.jacobian must be 'auto', 'exact' or 'solver'"),
+    ({"method": "RK45", "jacobian": "exact"}, "method 'RK45' uses no Jacobian"),
     ({"d": 0}, "integrate.d must be ≥ 1"),
     ({"seed": -1}, "integrate.seed must be ≥ 0"),
     ({"M0": [[0.1]]}, "needs both integrate.M0 .* and integrate.Q0"),
@@ -102,10 +106,10 @@ def test_warm_start_shapes_and_events():
     with pytest.raises(ConfigError, match="integrate.d = 4 must be at least p \\+ k = 5"):
         IntegrateConfig(d=4).initial_state(model)
     config = IntegrateConfig(M0=np.full((3, 2), 0.1).tolist(), Q0=np.eye(3).tolist(),
-                             risk_below=1e-3, overlap_above=0.9)
+                             events=(RiskBelow(1e-3), OverlapCrosses(0.9)))
     M, Q, a = config.initial_state(model)
     assert M.shape == (3, 2) and Q.shape == (3, 3) and a.shape == (3,)
-    assert [e.name for e in config.events()] == ["risk<0.001", "|M[*,*]|>0.9"]
+    assert [e.name for e in config.events] == ["risk<0.001", "|M[*,*]|>0.9"]
     assert IntegrateConfig.from_dict(config.to_dict()) == config
     json.dumps(config.to_dict())
 

@@ -6,14 +6,15 @@ from configs import MODELS
 
 from overlapdyn import activation
 from overlapdyn.compile.compiled import CompiledModel
-from overlapdyn.errors import IntegrationError
+from overlapdyn.errors import ConfigError, IntegrationError, OverlapdynError
 from overlapdyn.model import X
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.ode.analysis import find_fixed_point
+from overlapdyn.ode.events import OverlapCrosses, RiskBelow
 from overlapdyn.ode.integrator import (
-    OverlapCrosses,
-    RiskBelow,
+    METHODS,
     SaveAt,
+    Solver,
     integrate,
 )
 from overlapdyn.ode.state import initial_overlaps
@@ -84,6 +85,28 @@ def test_blow_up_names_the_learning_rate_and_keeps_the_trajectory():
     assert kept.status == -1 and kept.t[-1] == partial.t[-1]
 
 
+def test_the_solver_is_a_checked_value():
+    assert Solver() == Solver("LSODA", 1e-8, 1e-10, "auto")
+    assert Solver(rtol=1) == Solver(rtol=1.0) and isinstance(Solver(rtol=1).rtol, float)
+    assert {Solver(m) for m in METHODS} == {Solver(m) for m in METHODS[::-1]}  # hashable
+    for method, jacobian in (("Radau", "exact"), ("LSODA", "exact"), ("RK45", "solver")):
+        Solver(method, jacobian=jacobian)
+    for bad, message in [(dict(method="Euler"), "Solver.method must be one of .*DOP853"),
+                         (dict(rtol=0.0), "Solver.rtol must be > 0"),
+                         (dict(atol=float("inf")), "Solver.atol must be finite"),
+                         (dict(atol="1e-9"), "Solver.atol must be a number"),
+                         (dict(rtol=True), "Solver.rtol must be a number"),
+                         (dict(jacobian="symbolic"), "Solver.jacobian must be 'auto'"),
+                         (dict(method="DOP853", jacobian="exact"), "uses no Jacobian")]:
+        with pytest.raises(ConfigError, match=message):
+            Solver(**bad)
+    model = MODELS["He2 committee p=k=2"]
+    with pytest.raises(OverlapdynError, match="solver must be a Solver"):
+        integrate(model, (np.full((2, 2), 0.1), np.eye(2)), 1.0, solver="DOP853")
+    with pytest.raises(ConfigError, match="events must be a sequence"):
+        integrate(model, (np.full((2, 2), 0.1), np.eye(2)), 1.0, events=RiskBelow(0.1))
+
+
 FINITE_TIME_BLOWUP = """
 import overlapdyn as od
 model = od.Model(od.Target(k=1, activation="linear"), od.Student(p=1, activation="linear"),
@@ -104,7 +127,7 @@ def test_finite_time_blow_up_stops_every_solver(method):
     import sys
 
     script = FINITE_TIME_BLOWUP.replace("od.SaveAt(3.0, 20))",
-                                        f"od.SaveAt(3.0, 20), method={method!r})")
+                                        f"od.SaveAt(3.0, 20), solver=od.Solver({method!r}))")
     # the limit only turns a hang into a failure: far beyond what a loaded machine needs
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=900)

@@ -108,7 +108,8 @@ def test_staircase_is_learned_saddle_to_saddle():
     ends = []
     for d in (10**4, 10**8):
         trajectory = od.integrate(STAIRCASE, od.scaling.escape_start(STAIRCASE, d, seed=0),
-                                  od.SaveAt(5000.0, n_points=150, t_first=0.1), method="DOP853")
+                                  od.SaveAt(5000.0, n_points=150, t_first=0.1),
+                                  solver=od.Solver("DOP853"))
         saddles = od.saddle_to_saddle(trajectory, threshold=0.3)
         assert saddles.order == (0, 1, 2)
         assert saddles.agrees_with(leap)

@@ -30,6 +30,7 @@ from overlapdyn.errors import ConfigError, OverlapdynError
 from overlapdyn.io.netcdf import STATUS, aggregate, load_dataset, save_dataset
 from overlapdyn.io.toml import load_sweep
 from overlapdyn.ode.config import IntegrateConfig
+from overlapdyn.ode.integrator import SaveAt
 from overlapdyn.plot.sweeps import plot_sweep
 from overlapdyn.storage.store import ResultStore
 from overlapdyn.sweeps.runner import pending, run_sweep
@@ -42,7 +43,7 @@ BIN = Path(sys.executable).parent
 HANG_GUARD_S = 900
 LINEAR = od.Model(od.Target(k=1, activation="linear"), od.Student(p=1, activation="linear"),
                   od.Protocol(eta=0.5))
-SHORT = IntegrateConfig(t_end=3.0, n_points=12, d=100)
+SHORT = IntegrateConfig(SaveAt(3.0, 12), d=100)
 
 SWEEP_TOML = """
 [target]
@@ -146,7 +147,7 @@ def test_task_keys_ignore_the_name_and_follow_everything_else():
                    SHORT)
     assert renamed.key == task.key
     assert Task("simulate", LINEAR, SHORT).key != task.key
-    assert Task("ode", LINEAR, IntegrateConfig(t_end=3.0, n_points=12, d=100, seed=1)
+    assert Task("ode", LINEAR, IntegrateConfig(SaveAt(3.0, 12), d=100, seed=1)
                 ).key != task.key
     assert Task("simulate", LINEAR, SHORT, (("n_test", 5),)).key != \
         Task("simulate", LINEAR, SHORT).key
@@ -165,13 +166,13 @@ def test_execute_records_values_or_the_error():
     assert failed["error"].startswith("IntegrationError: the overlaps blew up")
     assert "η = 5" in failed["error"] and "Traceback" in failed["traceback"]
     # the kernels are loaded once per process: a second task compiles nothing
-    assert execute(Task("ode", LINEAR, IntegrateConfig(t_end=2.0, d=100)))[
+    assert execute(Task("ode", LINEAR, IntegrateConfig(SaveAt(2.0), d=100)))[
         "numba_compiles"] == 0
 
 
 def test_validate_tasks_give_exponents_per_point(tmp_path):
     sweep = Sweep(LINEAR, {"eta": [0.2, 0.5]}, kind="validate",
-                  run=IntegrateConfig(t_end=2.0, n_points=8, t_first=0.1),
+                  run=IntegrateConfig(SaveAt(2.0, 8, t_first=0.1)),
                   options={"ds": [50, 200], "seeds": 2})
     store = ResultStore(tmp_path)
     od.sweeps.tasks.warm_up(sweep.tasks()[0])
@@ -196,6 +197,17 @@ def test_escape_tasks_wrap_the_escape_module():
     assert records[0]["values"]["predicted_exponent"] == 1
     with pytest.raises(ConfigError, match="'escape' tasks do not use integrate.t_end"):
         Sweep(LINEAR, {"integrate.t_end": [1.0, 2.0]}, kind="escape")
+
+
+def test_solver_keys_are_axes_of_ode_sweeps_only():
+    sweep = Sweep(LINEAR, {"method": ["LSODA", "Radau"], "integrate.jacobian": ["auto",
+                                                                                "solver"]})
+    solvers = [task.run.solver for task in sweep.tasks()]
+    assert solvers == [od.Solver(m, jacobian=j) for m in ("LSODA", "Radau")
+                       for j in ("auto", "solver")]
+    assert len({task.key for task in sweep.tasks()}) == 4
+    with pytest.raises(ConfigError, match="'simulate' tasks do not use integrate.jacobian"):
+        Sweep(LINEAR, {"integrate.jacobian": ["auto", "solver"]}, kind="simulate")
 
 
 def _square(task):
@@ -265,7 +277,7 @@ def test_aggregate_labels_pads_flags_and_round_trips(tmp_path):
         store.put(task.key, execute(task))
     ds = aggregate(sweep, store)
     assert dict(ds.sizes) == {"eta": 2, "p": 2, "seed": 2, "t": 12, "j": 2, "r": 1, "l": 2}
-    np.testing.assert_array_equal(ds.t.values, SHORT.save_at().grid())
+    np.testing.assert_array_equal(ds.t.values, SHORT.save.grid())
     assert ds.status.sel(eta=0.5).values.tolist() == [[1, 1], [1, 1]]
     assert ds.status.values[-1, -1, -1] == STATUS["missing"]
     assert ds.status.sel(eta=5.0, p=1).values.tolist() == [STATUS["failed"]] * 2
