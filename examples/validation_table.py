@@ -66,7 +66,7 @@ def main() -> None:
         gaps = " | ".join(f"{g.mean():.2e}" for g in report.gaps["risk"])
         exponents = " | ".join(f"{report.exponents[q]:.2f}" if q in report.exponents
                                else "exact" for q in ("risk", "M", "Q"))
-        print(f"| {label} | {gaps} | {exponents} | {'PASS' if report.passed else 'FAIL'} | "
+        print(f"| {label} | {gaps} | {exponents} | {report.verdict.value} | "
               f"{time.perf_counter() - start:.0f} s |", flush=True)
 
 

@@ -32,6 +32,7 @@ from ..ode.integrator import SaveAt, integrate
 from ..ode.state import initial_overlaps
 from ..plot.axes import save_figure
 from ..plot.trajectories import plot_learning_curve, plot_overlaps
+from ..storage.files import atomic_write_text
 from ..storage.versions import __version__
 
 __all__ = ["HELP", "DemoConfig", "add_arguments", "run", "run_demo"]
@@ -187,10 +188,10 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig()) -> dict:
                   f"{row['cubature_value']:.12g}, relative gap {row['relative_gap']:.1e}", ""]
     report = "\n".join(lines)
     print(report)
-    (out / "report.txt").write_text(report + "\n")
+    atomic_write_text(out / "report.txt", report + "\n")
     tex = "\n".join(f"% {row['label']}\n\\begin{{equation}}\n{row['latex']}\n\\end{{equation}}"
                     for row in expectations)
-    (out / "expectations.tex").write_text(tex + "\n")
+    atomic_write_text(out / "expectations.tex", tex + "\n")
     payload = {
         "config": config.__dict__,
         "versions": {"overlapdyn": __version__, "python": platform.python_version(),
@@ -199,7 +200,7 @@ def run_demo(out: Path, config: DemoConfig = DemoConfig()) -> dict:
         "activations": table,
         "expectations": expectations,
     }
-    (out / "demo.json").write_text(json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(out / "demo.json", json.dumps(payload, indent=2) + "\n")
     print(f"wrote {out}/: report.txt, expectations.tex, demo.json, *.npz, *.png")
     return payload
 

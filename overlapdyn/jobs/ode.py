@@ -18,6 +18,7 @@ from ..ode.integrator import integrate
 from ..ode.trajectory import Trajectory
 from ..plot.axes import save_figure
 from ..plot.trajectories import plot_learning_curve, plot_overlap_heatmap, plot_overlaps
+from ..storage.files import atomic_write_text
 from ..storage.versions import __version__
 from .folders import output_folder
 
@@ -101,7 +102,7 @@ def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     payload = {"model": tr.model.to_dict(), "integrate": config.to_dict(), "run": run}
-    (out / "config.json").write_text(json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(out / "config.json", json.dumps(payload, indent=2) + "\n")
     # A run that failed before its first positive saved time has nothing to show on log axes
     # (Matplotlib would warn); fall back to linear ones.
     logx = bool(np.any(tr.t > 0))

@@ -41,6 +41,17 @@ def _matrix(text: str | None, name: str) -> np.ndarray | None:
                           f"'[[0.5, 0.1]]'; got {text!r}") from error
 
 
+def _check_symmetric(Q: np.ndarray) -> None:
+    """Refuse a Q that is not symmetric: ``Q = WWᵀ/d`` always is, and the drift of a
+    non-symmetric one is meaningless."""
+    if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
+        raise ConfigError(f"--Q must be a square p×p matrix, got shape {Q.shape}")
+    asymmetry = float(np.max(np.abs(Q - Q.T))) if Q.size else 0.0
+    if not asymmetry <= 1e-12 * max(float(np.max(np.abs(Q))), 1e-300):
+        raise ConfigError(f"--Q must be symmetric (Q = WWᵀ/d), got max |Q − Qᵀ| = "
+                          f"{asymmetry:.3g}:\n{Q}")
+
+
 def run(args: argparse.Namespace) -> None:
     """``overlapdyn point``: print the drift, risk and eigenvalues at the point given (the
     file's start by default) and, with ``--fixed-point``, the fixed point reached from it.
@@ -53,7 +64,12 @@ def run(args: argparse.Namespace) -> None:
     M, Q, a = config.initial_state(model)
     M = _matrix(args.M, "M") if args.M else M
     Q = _matrix(args.Q, "Q") if args.Q else Q
+    if args.a and not model.student.train_readout:
+        raise ConfigError(f"--a sets a trained readout, but {model.name}'s readout is fixed "
+                          f"(student.a = {list(model.student.a)}): drop --a, or change "
+                          f"student.a or set student.train_readout = true in the file")
     a = _matrix(args.a, "a") if args.a else a
+    _check_symmetric(Q)
     with np.printoptions(precision=6, suppress=True, linewidth=100):
         print(f"model {model.name}: kernels {compiled.method}")
         dM, dQ, da = compiled.drift(M, Q, a)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import OverlapdynError
 from ..io.toml import load_run
+from ..model.checks import check_real
 from ..model.spec import Model, model_from_dict
 from ..ode.events import Event
 from ..ode.integrator import SaveAt, integrate
@@ -169,6 +170,7 @@ def run_scaling(
     """
     if route not in ROUTES:
         raise OverlapdynError(f"route must be one of {ROUTES}, got {route!r}")
+    tolerance = check_real(tolerance, "the exponent tolerance (--tolerance)")
     ds = sorted(int(d) for d in ds)
     if len(set(ds)) < 2:
         raise OverlapdynError(f"give at least two different dimensions, got {ds}")

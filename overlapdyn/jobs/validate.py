@@ -10,6 +10,7 @@ from ..ode.config import IntegrateConfig
 from ..plot.axes import save_figure
 from ..plot.validation import plot_gap_scaling, plot_validation
 from ..sgd.validation import validate
+from ..storage.files import atomic_write_text
 from .folders import output_folder
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> None:
     report = validate(model, args.d, times, seeds=args.seeds, n_test=args.n_test, init=init,
                       store=out / "store", progress=True)
     table = report.describe()
-    (out / "report.txt").write_text(table + "\n")
+    atomic_write_text(out / "report.txt", table + "\n")
     report.save(out / "report.npz")        # the whole report, and report.json beside it
     save_figure(plot_validation(report), out / "validation.png")
     save_figure(plot_gap_scaling(report), out / "gap_scaling.png")

@@ -30,10 +30,19 @@ def check_integer(value, name: str, minimum: int) -> int:
     return number
 
 
+def _number(value, name: str) -> float:
+    """``value`` as a float if it is a number: a string (``"0.5"``) or a boolean (``true``)
+    is refused, not converted, in every section alike."""
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise ConfigError(f"{name} must be a number, got {value!r} (a "
+                          f"{type(value).__name__}); write it without quotes")
+    return float(value)
+
+
 def check_finite(value, name: str) -> float:
-    """``value`` as a finite float."""
+    """``value`` as a finite float (strings and booleans refused, not converted)."""
     try:
-        number = float(value)
+        number = _number(value, name)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{name} must be a number, got {value!r}") from error
     if not np.isfinite(number):
@@ -57,11 +66,15 @@ def check_flag(value, name: str) -> bool:
 
 
 def check_floats(values, name: str, length: int | None = None) -> tuple[float, ...]:
-    """``values`` (any array-like) as a flat tuple of finite floats; ``length`` entries if
-    given."""
+    """``values`` (any array-like of numbers: strings and booleans refused) as a flat tuple
+    of finite floats; ``length`` entries if given."""
+    if isinstance(values, str | bytes):
+        raise ConfigError(f"{name} must be a list of numbers, got {values!r}")
     try:
-        out = tuple(float(v) for v in np.ravel(values))
+        out = tuple(_number(v, name) for v in np.ravel(np.asarray(values, dtype=object)))
     except (TypeError, ValueError) as error:
+        if isinstance(error, ConfigError):
+            raise
         raise ConfigError(f"{name} must be a list of numbers, got {values!r}") from error
     if length is not None and len(out) != length:
         raise ConfigError(f"{name} must have {length} entries, got {len(out)}")

@@ -116,10 +116,11 @@ class Target:
                                   f"k = {self.k} the latent fields are {list(self.latent_names)}")
         object.__setattr__(self, "noise", check_real(self.noise, "target.noise (Δ)"))
         if self.P is not None:
-            matrix = np.array(self.P, dtype=float)
+            matrix = np.array(self.P, dtype=object)
             if matrix.shape != (self.k, self.k):
                 raise CovarianceError(f"target.P must be {self.k}×{self.k}, got shape "
                                       f"{matrix.shape}")
+            matrix = np.reshape(check_floats(matrix, "target.P"), (self.k, self.k))
             check_covariance(matrix, "P")
             if smallest_eigenvalue(matrix) <= 1e-12 * np.abs(matrix).max():
                 raise CovarianceError(f"target.P must be positive definite (teacher directions "

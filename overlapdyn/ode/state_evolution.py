@@ -38,6 +38,8 @@ def evolve(
     a trained readout moves by ``η_a c_p E[e σ(λ_j)]``. The trajectory's ``t`` is the step
     index. Raises :class:`IntegrationError` (with the steps so far) on a blow-up.
     """
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+        raise OverlapdynError(f"evolve needs steps ≥ 1 (an integer), got {steps!r}")
     compiled = model if isinstance(model, CompiledModel) else CompiledModel(model, derivation)
     spec = compiled.model
     if not alpha > 0:

@@ -8,7 +8,11 @@ Matplotlib is imported when the first figure is made, not with :mod:`overlapdyn.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ..errors import OverlapdynError
+from ..storage.files import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,7 +39,9 @@ def new_axes(ax: Axes | None = None, figsize: tuple[float, float] = (5.0, 3.6)
 
 def axes_grid(n: int, width: float = 3.6, height: float = 2.9) -> tuple[Figure, list[Axes]]:
     """A new figure of ``n`` panels, each ``width × height`` inches: 2 columns for 4 panels,
-    else up to 3 columns, row by row; returns the figure and its ``n`` axes."""
+    else up to 3 columns, row by row; returns the figure and its ``n`` axes (n ≥ 1)."""
+    if n < 1:
+        raise OverlapdynError(f"a grid of panels needs at least one panel, got {n}")
     cols = 2 if n == 4 else min(n, 3)
     rows = -(-n // cols)
     fig = new_figure((width * cols, height * rows))
@@ -55,5 +61,7 @@ def log_scales(ax: Axes, logx: bool, logy: bool = False) -> None:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> None:
-    """Write ``fig`` to ``path`` as a PNG at 120 dpi."""
-    fig.savefig(path, dpi=120, format="png")
+    """Write ``fig`` to ``path`` as a PNG at 120 dpi, atomically
+    (:func:`~overlapdyn.storage.files.atomic_write`: a temporary file in the same folder,
+    renamed over ``path``), so an interrupted or failed write never leaves a partial PNG."""
+    atomic_write(Path(path), lambda handle: fig.savefig(handle, dpi=120, format="png"))

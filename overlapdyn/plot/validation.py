@@ -3,6 +3,7 @@ at one d, and how their gap shrinks with d (theory ``∝ d^(−1/2)``)."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from ..errors import OverlapdynError
 from ..ode.trajectory import Trajectory
 from ..sgd.validation import summary_curves
-from .axes import axes_grid, log_scales
+from .axes import axes_grid, log_scales, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -77,11 +78,19 @@ def plot_gap_scaling(report: ValidationReport) -> Figure:
     ``∝ d^exponent`` (solid, :meth:`~overlapdyn.sgd.ValidationReport.fitted_gap`; the
     report's exponent in the title); squares: the gap of the seed means; dotted grey: the
     theory ``∝ d^(−1/2)`` through the first mean. Quantities conserved exactly
-    (``report.exact``) have no panel.
+    (``report.exact``) have no panel; a report with no exponent at all (every run failed
+    at once) gets one empty panel stating its verdict and why.
     """
     from matplotlib.ticker import NullLocator
 
     ds = np.array(report.ds, dtype=float)
+    if not report.exponents:        # nothing fitted (every run failed at once, or all exact)
+        fig, ax = new_axes()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, textwrap.fill(f"no gap exponent to plot: verdict "
+                                        f"{report.verdict.value}, {report.reason}", 60),
+                ha="center", va="center", transform=ax.transAxes, fontsize="small")
+        return fig
     fig, axes = axes_grid(len(report.exponents))
     for ax, (q, exponent) in zip(axes, report.exponents.items(), strict=True):
         gaps = report.gaps[q]                                      # (len(ds), seeds)

@@ -21,6 +21,7 @@ no weight history.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,7 @@ from ..compile.cache import load_module, source_key
 from ..compile.compiled import CompiledModel
 from ..compile.printer import expression_source, kernel_source
 from ..compile.render import module_source, template_body, template_digest
-from ..errors import OverlapdynError
+from ..errors import ConfigError, OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.checks import check_dimension, check_seeds
@@ -40,7 +41,7 @@ from ..ode.trajectory import Outcome, SgdRun, Trajectory
 from ..storage.results import Result, archive_parts, restore_parts
 from ..storage.versions import __version__, library_versions
 
-__all__ = ["Simulation", "simulate", "warm_start_weights"]
+__all__ = ["Simulation", "recorded_steps", "simulate", "warm_start_weights"]
 
 # bump when the printer or the assembly below changes the module; the templates are hashed
 _SIMULATION_VERSION = 6
@@ -141,17 +142,36 @@ class Simulation(Result):
         return self.steps * self.trajectories[0].model.protocol.n_b
 
     def stack(self, quantity: str) -> np.ndarray:
-        """The quantity (``"M"``, ``"Q"``, ``"a"``, ``"risk"``) of every seed: (seeds, T, …)."""
+        """The quantity (``"M"``, ``"Q"``, ``"a"``, ``"risk"``) of every seed: (seeds, T, …).
+
+        Warns (:class:`RuntimeWarning`) when seeds failed: their curves, hence the stack,
+        stop where they diverged, short of the grid asked for.
+
+        Raises:
+            OverlapdynError: the seeds' trajectories have different lengths.
+        """
+        return self._stack(quantity, stacklevel=3)
+
+    def mean(self, quantity: str) -> np.ndarray:
+        """The seed mean of ``quantity``, shape (T, …) (warns as :meth:`stack` does)."""
+        return self._stack(quantity, stacklevel=3).mean(axis=0)
+
+    def percentile(self, quantity: str, q: float) -> np.ndarray:
+        """The q-th percentile over seeds of ``quantity``, shape (T, …) (warns as
+        :meth:`stack` does)."""
+        return np.percentile(self._stack(quantity, stacklevel=3), q, axis=0)
+
+    def _stack(self, quantity: str, stacklevel: int) -> np.ndarray:
         if len({tr.t.size for tr in self.trajectories}) > 1:
             raise OverlapdynError("the seeds' trajectories have different lengths (stopped by "
                                   "stop_overlap or by a failure): use .trajectories")
+        failed = [tr for tr in self.trajectories if tr.outcome is Outcome.FAILED]
+        if failed:
+            warnings.warn(f"{len(failed)} of {len(self.trajectories)} seeds failed (first: "
+                          f"{failed[0].message}); their {quantity} stops at t = "
+                          f"{failed[0].t[-1]:.4g} ({failed[0].t.size} saved time(s))",
+                          RuntimeWarning, stacklevel=stacklevel)
         return np.stack([getattr(tr, quantity) for tr in self.trajectories])
-
-    def mean(self, quantity: str) -> np.ndarray:
-        return self.stack(quantity).mean(axis=0)
-
-    def percentile(self, quantity: str, q: float) -> np.ndarray:
-        return np.percentile(self.stack(quantity), q, axis=0)
 
     def describe(self) -> str:
         """One line per seed: how its run ended, its final risk."""
@@ -209,9 +229,7 @@ def simulate(
         trajectory keeps the saved times before that step.
     """
     check_dimension(d, model.p, model.k)
-    steps = np.unique(np.round(np.asarray(times, dtype=float) * d).astype(np.int64))
-    if steps[0] != 0:
-        steps = np.concatenate([[0], steps])
+    steps = recorded_steps(times, d)
     seeds = check_seeds(seeds, "a simulation")
     W0 = np.stack([_initial_weights(model, d, seed, init) for seed in seeds])
     Ms, Qs, As, test_risk, failed_at, wall = _run(model, W0, d, steps, seeds, n_test,
@@ -222,6 +240,26 @@ def simulate(
                          int(failed_at[s]), n_test)
         for s, seed in enumerate(seeds))
     return Simulation(trajectories, d, seeds, wall_time_s=wall, steps=int(steps[-1]))
+
+
+def recorded_steps(times, d: int) -> np.ndarray:
+    """The SGD steps :func:`simulate` records for ``times`` at dimension d: ``t·d`` rounded
+    to whole steps, duplicates merged, step 0 added; shape (S,), int64, increasing.
+
+    Raises:
+        ConfigError: ``times`` is empty, not one-dimensional, or not finite, non-negative
+            and strictly increasing (nothing is reordered or dropped silently).
+    """
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or times.size == 0:
+        raise ConfigError(f"times must be a non-empty 1-d array of t = steps/d, got shape "
+                          f"{times.shape}")
+    if not np.all(np.isfinite(times)) or times[0] < 0 or np.any(np.diff(times) <= 0):
+        raise ConfigError(f"times must be finite, ≥ 0 and strictly increasing (t = steps/d), "
+                          f"got {np.array2string(times, threshold=8)}; sort them and drop "
+                          f"the negative and NaN ones")
+    steps = np.unique(np.round(times * d).astype(np.int64))
+    return steps if steps[0] == 0 else np.concatenate([[0], steps])
 
 
 def _initial_weights(model: Model, d: int, seed: int,

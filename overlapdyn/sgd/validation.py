@@ -9,10 +9,26 @@ quantity q ∈ {risk, M, Q, a} the report gives
 * the gap of the seed means ``sup_t |⟨q_sim⟩ − ⟨q_ode⟩|``;
 * the finite-size exponent: the slope of log(mean per-seed gap) against log d.
 
-The verdict passes when every quantity's exponent lies in the tolerance interval (default
-[−0.75, −0.3] around the theoretical −1/2). A quantity that both sides conserve exactly
-(``Q_jj = 1`` of spherical SGD with p = 1: every gap at round-off, ≤ 1e-9) has no exponent
-to fit; it is reported as ``exact`` and left out of the verdict.
+What the verdict stands on. Every gap is taken on one common time range, ``t ∈ [0, T]``
+with T the earliest end of any run (simulation or ODE, any d and seed): a run that failed
+(the simulation's error turned non-finite, the ODE blew up) ends early, and comparing each
+run on its own range would set gaps over different times against each other. The report
+states T and how many saved times each d compared (:attr:`ValidationReport.compared`).
+
+The :class:`Verdict` is
+
+* ``UNDETERMINED`` when a run failed on either side (each failure is listed, with its
+  stored cause, in :attr:`ValidationReport.failures`) or fewer than
+  ``MIN_COMPARED_TIMES`` saved times after t = 0 are left at some d: the gaps and exponents
+  are still reported, on what was left, but they are not a verdict. ``passed`` is False.
+* ``PASS`` when every quantity's exponent lies in the tolerance interval (default
+  [−0.75, −0.3] around the theoretical −1/2), ``FAIL`` otherwise.
+
+A quantity that both sides conserve exactly (``Q_jj = 1`` of spherical SGD with p = 1: every
+gap at round-off, ≤ 1e-9) has no exponent to fit; it is reported as ``exact`` and left out
+of the verdict. The ODE of each run is integrated on the simulation's whole grid (the
+times rounded to whole steps, as :func:`~overlapdyn.sgd.simulator.simulate` records them),
+whether or not that run failed.
 
 Resuming. With ``store=FOLDER`` every finished (d, seed) simulation is written at once to
 ``FOLDER/sim_d{d}_seed{seed}.npz`` (:meth:`Trajectory.save`, atomic; the trajectory's
@@ -28,6 +44,7 @@ interrupt lands when the running chunk returns, and that chunk is lost.
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,16 +57,47 @@ from ..fits import line_fit, loglog_slope
 from ..model.checks import check_seeds
 from ..model.spec import Model
 from ..ode.integrator import SaveAt, integrate
-from ..ode.trajectory import Trajectory
+from ..ode.trajectory import Outcome, Trajectory
 from ..storage.encoding import jsonable
 from ..storage.results import Result, archive_parts, restore_parts
 from ..storage.store import open_manifest
-from .simulator import Simulation, simulate
+from ..storage.versions import library_versions
+from .simulator import Simulation, recorded_steps, simulate
 
-__all__ = ["ValidationReport", "summary_curves", "validate"]
+__all__ = ["MIN_COMPARED_TIMES", "ValidationReport", "Verdict", "summary_curves", "validate"]
 
 QUANTITIES = ("risk", "M", "Q", "a")
 EXACT_GAP = 1e-9   # gaps at or below this at every d and seed: a conserved quantity
+#: the fewest saved times after t = 0 that every d must compare for a verdict
+MIN_COMPARED_TIMES = 2
+
+
+class Verdict(enum.Enum):
+    """What a validation concludes; each value is the word the report prints."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    UNDETERMINED = "UNDETERMINED"
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The time range every gap of a report is taken on.
+
+    Attributes:
+        t_end: T of ``t ∈ [0, T]``, the earliest end of any run.
+        points: per d, the saved times compared (t = 0 included).
+        grid_points: per d, the saved times of the whole grid.
+    """
+
+    t_end: float
+    points: tuple[int, ...]
+    grid_points: tuple[int, ...]
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{n} of {total}" for n, total in zip(self.points, self.grid_points,
+                                                                  strict=True))
+        return f"compared on t ∈ [0, {self.t_end:.4g}]: {counts} saved times per d"
 _STORE_FORMAT = "overlapdyn.validation-store"
 _STORE_VERSION = 1
 
@@ -69,13 +117,20 @@ class ValidationReport(Result):
         odes: the ODE trajectories, per d and seed.
         exact: quantities whose every gap is at round-off (≤ ``EXACT_GAP``): conserved by
             both the SGD and the ODE, no exponent, not in the verdict.
+        times: the time grid asked for (None in a version-1 file, which did not keep it).
+        n_test: held-out samples per saved time of the test risk.
+        init: the warm start ``(M, Q)`` of every run, or None (the random start).
+
+    What the gaps stand on is derived from the runs: :attr:`compared` (the common time
+    range), :attr:`failures` (each failed run and its cause) and :attr:`verdict`.
 
     :meth:`save` writes the whole report, runs included, and its JSON summary
     (:meth:`to_dict`) beside it.
     """
 
     FORMAT = "overlapdyn.ValidationReport"
-    VERSION = 1
+    VERSION = 2
+    READS = (1, 2)
 
     ds: tuple[int, ...]
     gaps: dict
@@ -85,25 +140,73 @@ class ValidationReport(Result):
     simulations: tuple[Simulation, ...] = field(repr=False)
     odes: tuple = field(repr=False)
     exact: tuple[str, ...] = ()
+    times: np.ndarray | None = field(default=None, repr=False)
+    n_test: int = 0
+    init: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def compared(self) -> Compared:
+        """The common time range of every gap, and the saved times each d compared."""
+        return _compared(self.ds, self.simulations, self.odes, self.times)
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Each run that failed, simulation or ODE, with its stored cause."""
+        lines = []
+        for d, simulation, odes in zip(self.ds, self.simulations, self.odes, strict=True):
+            for seed, run, ode in zip(simulation.seeds, simulation.trajectories, odes,
+                                      strict=True):
+                lines += [f"{side} at d = {d}, seed {seed}: {trajectory.message}"
+                          for side, trajectory in (("simulation", run), ("ODE", ode))
+                          if trajectory.outcome is Outcome.FAILED]
+        return tuple(lines)
+
+    @property
+    def verdict(self) -> Verdict:
+        """UNDETERMINED when a run failed or too few times are left to compare, else PASS
+        when every exponent lies in the tolerance interval, else FAIL."""
+        if self.failures or min(self.compared.points) - 1 < MIN_COMPARED_TIMES:
+            return Verdict.UNDETERMINED
+        low, high = self.tolerance
+        inside = all(low <= value <= high for value in self.exponents.values())
+        return Verdict.PASS if inside else Verdict.FAIL
 
     @property
     def passed(self) -> bool:
+        """Whether the verdict is PASS (False when FAIL or UNDETERMINED)."""
+        return self.verdict is Verdict.PASS
+
+    @property
+    def reason(self) -> str:
+        """One line: why the verdict is what it is."""
+        verdict, compared = self.verdict, self.compared
+        if verdict is Verdict.UNDETERMINED:
+            failures = self.failures
+            if failures:
+                return (f"{len(failures)} run(s) failed, first: {failures[0]}; "
+                        f"{compared.describe()}")
+            return (f"too few times left to compare (at least {MIN_COMPARED_TIMES} after "
+                    f"t = 0 at every d): {compared.describe()}")
         low, high = self.tolerance
-        return all(low <= value <= high for value in self.exponents.values())
+        return (f"every exponent {'in' if verdict is Verdict.PASS else 'must lie in'} "
+                f"[{low}, {high}] (theory −1/2); {compared.describe()}")
 
     def describe(self) -> str:
-        """A plain-text report: gaps per d and quantity, exponents, verdict."""
+        """A plain-text report: gaps per d and quantity, exponents, the failed runs, the
+        verdict and what it stands on (the time range and saved times compared)."""
         lines = [f"{'quantity':<8} " + " ".join(f"{'d=' + str(d):>22}" for d in self.ds)
                  + f" {'exponent':>9}"]
         for q in self.gaps:
             cells = [f"{self.gaps[q][i].mean():.2e} ± {self.gaps[q][i].std():.1e}"
+                     if np.all(np.isfinite(self.gaps[q][i])) else "not compared"
                      for i in range(len(self.ds))]
-            exponent = "exact" if q in self.exact else f"{self.exponents[q]:.3f}"
+            exponent = ("exact" if q in self.exact else
+                        f"{self.exponents[q]:.3f}" if q in self.exponents else "—")
             lines.append(f"{q:<8} " + " ".join(f"{c:>22}" for c in cells)
                          + f" {exponent:>9}")
-        low, high = self.tolerance
-        lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'} — every exponent in "
-                     f"[{low}, {high}] (theory −1/2); gaps are per-seed sup-norms, mean ± std")
+        lines += [f"  {failure}" for failure in self.failures]
+        lines.append(f"verdict: {self.verdict.value} — {self.reason}; gaps are per-seed "
+                     f"sup-norms, mean ± std")
         return "\n".join(lines)
 
     def fitted_gap(self, quantity: str) -> np.ndarray:
@@ -118,9 +221,13 @@ class ValidationReport(Result):
 
         Keys: ``ds``, ``seeds``, ``gaps`` (``{q: {"mean": [per d], "std": [per d],
         "per_seed": [[per seed] per d]}}``), ``mean_gaps`` (``{q: [per d]}``), ``exponents``,
-        ``exact``, ``tolerance``, ``passed``, ``model`` (:meth:`Model.to_dict`) and ``fingerprint``.
+        ``exact``, ``tolerance``, ``verdict`` (PASS, FAIL or UNDETERMINED), ``reason``,
+        ``passed``, ``compared`` (``{"t_end", "points", "grid_points"}``), ``failures``,
+        ``times``, ``n_test``, ``init`` (``[M, Q]`` or null), ``model``
+        (:meth:`Model.to_dict`), ``fingerprint`` and ``library_versions``.
         """
         model = self.simulations[0].trajectories[0].model
+        compared = self.compared
         return jsonable({
             "ds": list(self.ds),
             "seeds": list(self.simulations[0].seeds),
@@ -130,9 +237,18 @@ class ValidationReport(Result):
             "exponents": dict(self.exponents),
             "exact": list(self.exact),
             "tolerance": list(self.tolerance),
+            "verdict": self.verdict.value,
+            "reason": self.reason,
             "passed": self.passed,
+            "compared": {"t_end": compared.t_end, "points": list(compared.points),
+                         "grid_points": list(compared.grid_points)},
+            "failures": list(self.failures),
+            "times": None if self.times is None else np.asarray(self.times).tolist(),
+            "n_test": int(self.n_test),
+            "init": None if self.init is None else [np.asarray(x).tolist() for x in self.init],
             "model": model.to_dict(),
             "fingerprint": model.fingerprint(),
+            "library_versions": library_versions(),
         }, "the validation report", strict=True)
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
@@ -140,8 +256,11 @@ class ValidationReport(Result):
         odes, integrated = archive_parts(self.odes, "odes")
         fields = {"ds": self.ds, "quantities": list(self.gaps), "exponents": self.exponents,
                   "tolerance": self.tolerance, "exact": self.exact, "simulations": simulations,
-                  "odes": odes}
-        return fields, {**{f"gaps/{q}": g for q, g in self.gaps.items()},
+                  "odes": odes, "n_test": int(self.n_test),
+                  "init": None if self.init is None else [np.asarray(x).tolist()
+                                                          for x in self.init]}
+        extra = {} if self.times is None else {"times": np.asarray(self.times, dtype=float)}
+        return fields, {**extra, **{f"gaps/{q}": g for q, g in self.gaps.items()},
                         **{f"mean_gaps/{q}": g for q, g in self.mean_gaps.items()},
                         **simulated, **integrated}
 
@@ -150,9 +269,12 @@ class ValidationReport(Result):
         quantities = header["quantities"]
         simulations = restore_parts(Simulation, header["simulations"], arrays, "simulations")
         odes = restore_parts(Trajectory, header["odes"], arrays, "odes")
+        init = header.get("init")     # version 1 kept neither the warm start nor n_test
         return cls(tuple(header["ds"]), {q: arrays[f"gaps/{q}"] for q in quantities},
                    {q: arrays[f"mean_gaps/{q}"] for q in quantities}, header["exponents"],
-                   tuple(header["tolerance"]), simulations, odes, tuple(header["exact"]))
+                   tuple(header["tolerance"]), simulations, odes, tuple(header["exact"]),
+                   times=arrays.get("times"), n_test=int(header.get("n_test", 0)),
+                   init=None if init is None else tuple(np.array(x, float) for x in init))
 
 
 def validate(
@@ -190,10 +312,10 @@ def validate(
                               f"exponent, got d = {ds}")
     seeds = check_seeds(seeds, "validation")
     times = np.asarray(times, dtype=float)
+    for d in ds:
+        recorded_steps(times, d)                 # a bad grid is refused before any run
     compiled = CompiledModel(model)
     quantities = QUANTITIES if model.student.train_readout else QUANTITIES[:3]
-    gaps = {q: np.zeros((len(ds), len(seeds))) for q in quantities}
-    mean_gaps = {q: np.zeros(len(ds)) for q in quantities}
     simulations, odes = [], []
     store = None if store is None else Path(store)
     if store is not None:
@@ -202,7 +324,7 @@ def validate(
 
     with tqdm(total=len(ds) * len(seeds), disable=not progress, unit="run",
               desc="simulations") as bar:
-        for i, d in enumerate(ds):
+        for d in ds:
             bar.set_postfix_str(f"d={d}")
             kwargs = dict(n_test=n_test, init=init, compiled=compiled)
             if store is None:
@@ -210,27 +332,55 @@ def validate(
                 bar.update(len(seeds))
             else:
                 simulation = _simulate_stored(store, model, d, times, seeds, bar, kwargs)
-            runs = []
-            for s, run in enumerate(simulation.trajectories):
-                ode = integrate(compiled, (run.M[0], run.Q[0], run.a[0]), SaveAt.at(run.t),
-                                on_failure="return")
-                runs.append(ode)
-                for q in quantities:
-                    sim, theory = getattr(run, q), getattr(ode, q)
-                    length = min(len(sim), len(theory))
-                    gaps[q][i, s] = np.max(np.abs(sim[:length] - theory[:length]))
-            length = min(len(r.t) for r in (*runs, *simulation.trajectories))
-            for q in quantities:
-                sim_mean = np.mean([getattr(r, q)[:length] for r in simulation.trajectories], 0)
-                ode_mean = np.mean([getattr(r, q)[:length] for r in runs], 0)
-                mean_gaps[q][i] = np.max(np.abs(sim_mean - ode_mean))
+            # the ODE on the simulation's whole grid: a simulation that failed early still
+            # has its ODE, and the ODE's own outcome says whether the theory ran through
+            grid = SaveAt.at(recorded_steps(times, d) / d)
+            odes.append(tuple(integrate(compiled, (run.M[0], run.Q[0], run.a[0]), grid,
+                                        on_failure="return")
+                              for run in simulation.trajectories))
             simulations.append(simulation)
-            odes.append(tuple(runs))
+    compared = _compared(ds, simulations, odes, times)
+    gaps, mean_gaps = _gaps(quantities, simulations, odes, compared)
     exact = tuple(q for q in quantities if np.all(gaps[q] <= EXACT_GAP))
     exponents = {q: loglog_slope(ds, gaps[q].mean(axis=1)) for q in quantities
-                 if q not in exact}
+                 if q not in exact and np.all(np.isfinite(gaps[q]))}
     return ValidationReport(ds, gaps, mean_gaps, exponents, tolerance, tuple(simulations),
-                            tuple(odes), exact)
+                            tuple(odes), exact, times=times, n_test=int(n_test),
+                            init=None if init is None else (np.asarray(init[0], float),
+                                                            np.asarray(init[1], float)))
+
+
+def _compared(ds: tuple[int, ...], simulations, odes, times: np.ndarray | None) -> Compared:
+    """The common range ``[0, T]`` of every run (T: the earliest end of any simulation or
+    ODE), the saved times each d has in it, and each d's whole grid (from ``times``; a
+    version-1 report without them: the longest run at that d)."""
+    runs = [(*simulation.trajectories, *ode) for simulation, ode in zip(simulations, odes,
+                                                                          strict=True)]
+    t_end = min(float(run.t[-1]) for at_d in runs for run in at_d)
+    longest = [max(at_d, key=lambda run: run.t.size).t for at_d in runs]
+    points = tuple(int(np.count_nonzero(t <= t_end)) for t in longest)
+    grid = tuple(len(t) if times is None else recorded_steps(times, d).size
+                 for d, t in zip(ds, longest, strict=True))
+    return Compared(t_end, points, grid)
+
+
+def _gaps(quantities, simulations, odes, compared: Compared) -> tuple[dict, dict]:
+    """Per quantity, the per-seed sup-norm gaps (len(ds), seeds) and the gaps of the seed
+    means (len(ds),), over the common range: NaN at a d that compares t = 0 only, where the
+    ODE starts at the run's own overlaps and the gap is zero by construction."""
+    gaps = {q: np.full((len(simulations), len(simulations[0].seeds)), np.nan)
+            for q in quantities}
+    mean_gaps = {q: np.full(len(simulations), np.nan) for q in quantities}
+    for i, (simulation, runs) in enumerate(zip(simulations, odes, strict=True)):
+        n = compared.points[i]
+        if n < 2:
+            continue
+        for q in quantities:
+            sim = np.stack([getattr(run, q)[:n] for run in simulation.trajectories])
+            ode = np.stack([getattr(run, q)[:n] for run in runs])
+            gaps[q][i] = np.abs(sim - ode).reshape(len(sim), -1).max(axis=1)
+            mean_gaps[q][i] = np.max(np.abs(sim.mean(axis=0) - ode.mean(axis=0)))
+    return gaps, mean_gaps
 
 
 def summary_curves(trajectory: Trajectory) -> dict[str, np.ndarray]:

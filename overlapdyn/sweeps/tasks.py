@@ -20,8 +20,12 @@ its outcome — values, or the exception it raised — into a record. The built-
               the same values (no ``event_time``/``nfev``) plus ``test_risk`` (T,) when
               the option ``n_test`` > 0; the grid times are rounded to whole steps.
 ``validate``  :func:`~overlapdyn.sgd.validation.validate` over the option ``ds`` with ``seeds``
-              runs per d on the ``[integrate]`` grid; values ``exponent_<q>``, ``passed``,
-              ``gap_<q>`` (per d, dimension ``d_validate``) for q ∈ {risk, M, Q}.
+              runs per d on the ``[integrate]`` grid; values ``exponent_<q>``, ``passed``
+              (1 PASS, 0 FAIL), ``gap_<q>`` (per d, dimension ``d_validate``) for
+              q ∈ {risk, M, Q}, and what they stand on: ``t_compared`` (the common range
+              [0, t] of every run) and ``points_compared`` (the fewest saved times any d
+              compared). An UNDETERMINED verdict (a run failed, or too few times left) is a
+              failed record naming the cause.
 ``escape``    :mod:`overlapdyn.scaling.escape` at (d, seed): ``escape_time`` (t), ``escape_samples``
               (n = t·d·n_b), ``eta_used`` (η(d) = η₀ d^−(ℓ−2)/2 unless ``scale_eta = false``),
               ``predicted_exponent``; options ``route`` (``ode``: M₀ = Z/√d with Z drawn
@@ -386,14 +390,18 @@ def _warm_up_simulate(task: Task, seeds: int = 1) -> None:
 
 
 def _run_validate(task: Task) -> dict:
-    from ..sgd.validation import validate
+    from ..sgd.validation import Verdict, validate
 
     run = task.run
     ds = tuple(int(d) for d in task.option("ds"))
     report = validate(task.model, ds, run.save.grid(), seeds=int(task.option("seeds")),
                       n_test=int(task.option("n_test")), init=_simulation_init(task),
                       tolerance=tuple(float(x) for x in task.option("tolerance")))
-    values = {"d_validate": np.array(ds), "passed": float(report.passed)}
+    if report.verdict is Verdict.UNDETERMINED:   # a failed record with the cause
+        raise OverlapdynError(f"validation undetermined: {report.reason}")
+    compared = report.compared
+    values = {"d_validate": np.array(ds), "passed": float(report.passed),
+              "t_compared": compared.t_end, "points_compared": float(min(compared.points))}
     for q in ("risk", "M", "Q"):
         values[f"exponent_{q}"] = report.exponents.get(q, float("nan"))
         values[f"gap_{q}"] = report.gaps[q].mean(axis=1)
@@ -427,7 +435,7 @@ VALIDATE = register_kind(TaskKind(
     options={"ds": (250, 1000), "seeds": 4, "n_test": 0, "tolerance": (-0.75, -0.3)},
     ignores=("d", "seed", "method", "rtol", "atol", "jacobian", "risk_below",
              "overlap_above"),
-    warm_up=_warm_up_validate, plot="exponent_risk",
+    version=2, warm_up=_warm_up_validate, plot="exponent_risk",
     description="ODE vs simulation over the dimensions ds: gaps and exponents"))
 
 

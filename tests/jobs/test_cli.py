@@ -111,3 +111,24 @@ def test_output_folder_is_the_given_one_or_named_after_the_config():
     assert output_folder("here", "examples/run.toml", "sweep") == Path("here")
     assert output_folder(None, "examples/run.toml", "sweep") == Path("outputs/sweep-run")
     assert output_folder(None, "examples/run.toml") == Path("outputs/run")
+
+
+def test_point_refuses_a_non_symmetric_Q_and_an_ignored_readout(capsys):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "saad_solla_erf_K2.toml"
+    point = ["point", str(example), "--M", "[[0.45, 0.45], [0.45, 0.45]]"]
+    assert main([*point, "--Q", "[[0.6, 0.5], [0.4, 0.6]]"]) == 2
+    assert "--Q must be symmetric" in capsys.readouterr().err
+    assert main([*point, "--Q", "[[0.6, 0.5], [0.5, 0.6]]", "--a", "[2.0, 2.0]"]) == 2
+    assert "readout is fixed" in capsys.readouterr().err
+
+
+def test_scaling_refuses_a_nan_tolerance(tmp_path, capsys):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "he3_escape.toml"
+    assert main(["scaling", str(example), "--d", "100", "200", "--tolerance", "nan",
+                 "--out", str(tmp_path)]) == 2
+    assert "tolerance (--tolerance) must be finite" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())                             # refused before any run

@@ -14,7 +14,7 @@ from configs import SAAD_SOLLA_TOML
 from overlapdyn import Model, OverlapdynError, Protocol, Student, Target
 from overlapdyn.cli import main
 from overlapdyn.plot.validation import plot_gap_scaling, plot_validation
-from overlapdyn.sgd.validation import summary_curves, validate
+from overlapdyn.sgd.validation import ValidationReport, Verdict, summary_curves, validate
 
 validation = importlib.import_module("overlapdyn.sgd.validation")
 SIMULATE = validation.simulate
@@ -170,3 +170,78 @@ def test_a_conserved_quantity_is_exact_and_left_out_of_the_verdict():
     assert report.describe().splitlines()[3].split()[-1] == "exact"
     assert report.to_dict()["exact"] == ["Q"]
     assert len(plot_gap_scaling(report).axes) == 2
+
+
+BLOWS_UP = """
+[target]
+k = 2
+activation = "He3"
+c_k = 1.0
+[student]
+p = 2
+activation = "He3"
+c_p = 1.0
+[protocol]
+eta = 0.05
+[integrate]
+t_end = 5.0
+n_points = 11
+t_first = 0.1
+"""
+
+
+def test_a_model_that_blew_up_is_undetermined_never_pass(tmp_path, capsys):
+    """The Saad–Solla file switched to He3 at η = 0.05: every ODE blows up before t = 0.1
+    and one simulation within 8 steps. Only t = 0 is left, where the two agree by
+    construction; this used to read PASS with every quantity "exact", then crash plotting
+    (and the simulation dead after 8 steps first crashed with "times must increase")."""
+    config = tmp_path / "he3.toml"
+    config.write_text(BLOWS_UP)
+    out = tmp_path / "out"
+    assert main(["validate", str(config), "--d", "100", "400", "--seeds", "2",
+                 "--out", str(out)]) == 0
+    text = (out / "report.txt").read_text()
+    assert "verdict: UNDETERMINED" in text and "PASS" not in text
+    assert "compared on t ∈ [0, 0]: 1 of 11, 1 of 11 saved times" in text
+    assert "η is probably too large" in text and "exact" not in text
+    payload = json.loads((out / "report.json").read_text())
+    assert payload["verdict"] == "UNDETERMINED" and payload["passed"] is False
+    assert payload["exact"] == [] and payload["exponents"] == {}
+    assert payload["compared"] == {"t_end": 0.0, "points": [1, 1], "grid_points": [11, 11]}
+    assert len(payload["failures"]) == 8                # 2 d × 2 seeds × (simulation, ODE)
+    for name in ("validation.png", "gap_scaling.png"):
+        assert (out / name).stat().st_size > 0
+    assert "UNDETERMINED" in capsys.readouterr().out
+
+
+def test_partial_divergence_compares_the_common_range_and_says_so():
+    """η = 0.02: runs end between t ≈ 0.1 and 2.6. Every gap is taken on [0, T], T the
+    earliest end, not on each run's own range; the verdict is UNDETERMINED."""
+    model = Model(Target(k=2, activation="He3", c_k=1.0), Student(p=2, activation="He3",
+                                                                  c_p=1.0), Protocol(eta=0.02))
+    report = validate(model, DS, TIMES[:8], seeds=2)
+    runs = [tr for sims, odes in zip(report.simulations, report.odes, strict=True)
+            for tr in (*sims.trajectories, *odes)]
+    t_end = min(tr.t[-1] for tr in runs)
+    assert report.compared.t_end == t_end and max(tr.t[-1] for tr in runs) > t_end
+    assert report.verdict is Verdict.UNDETERMINED and not report.passed
+    for i, (sims, odes) in enumerate(zip(report.simulations, report.odes, strict=True)):
+        n = report.compared.points[i]
+        assert n == np.count_nonzero(max((tr.t for tr in sims.trajectories), key=len) <= t_end)
+        for s, (sim, ode) in enumerate(zip(sims.trajectories, odes, strict=True)):
+            expected = np.max(np.abs(sim.Q[:n] - ode.Q[:n])) if n > 1 else np.nan
+            np.testing.assert_array_equal(report.gaps["Q"][i, s], expected)
+    assert f"{report.compared.t_end:.4g}" in report.describe()
+
+
+def test_a_saved_report_loads_back_with_its_configuration(report, tmp_path):
+    report.save(tmp_path / "report.npz")
+    loaded = ValidationReport.load(tmp_path / "report.npz")
+    assert loaded.to_dict() == report.to_dict() and loaded.verdict is report.verdict
+    np.testing.assert_array_equal(loaded.times, TIMES)
+    payload = json.loads((tmp_path / "report.json").read_text())
+    assert payload["times"] == TIMES.tolist() and payload["n_test"] == 0
+    assert payload["init"] is None and set(payload["library_versions"]) >= {"numpy", "scipy",
+                                                                           "numba"}
+    assert payload["verdict"] == report.verdict.value != "UNDETERMINED"   # no run failed
+    assert payload["compared"]["points"] == [11, 11]

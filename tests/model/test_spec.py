@@ -174,3 +174,19 @@ def test_seeds_mean_one_thing_a_count_or_the_seeds():
         check_seeds([1, -2])
     with pytest.raises(ConfigError, match="a number of seeds or a sequence"):
         check_seeds(2.5)
+
+
+@pytest.mark.parametrize(("section", "key", "value"), [
+    ("protocol", "eta", True), ("protocol", "eta", "0.5"), ("protocol", "weight_decay", False),
+    ("target", "c_k", "1.0"), ("target", "noise", True), ("target", "b", ["1", 1.0]),
+    ("target", "P", [[1.0, "0"], [0.0, 1.0]]), ("student", "c_p", True),
+    ("student", "a", [True, 1.0]), ("student", "a", "1 1"), ("student", "eta_a", "0.1"),
+])
+def test_strings_and_booleans_are_not_numbers_in_any_section(section, key, value):
+    """`eta = true` used to run with η = 1 and `eta = "0.5"` with η = 0.5, while [integrate]
+    refused both: every section refuses them alike, naming the key."""
+    config = {name: dict(values) for name, values in CONFIG.items()}
+    config[section][key] = value
+    with pytest.raises(ConfigError, match=f"{section}.{key}.*must be (a number|a list of "
+                                          f"numbers)"):
+        model_from_dict(config)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from overlapdyn import Model, Protocol, Student, Target
-from overlapdyn.errors import CovarianceError
+from overlapdyn.errors import ConfigError, CovarianceError
 from overlapdyn.sgd.simulator import simulate, warm_start_weights
 from overlapdyn.sgd.validation import validate
 
@@ -78,3 +78,23 @@ def test_diverging_weights_are_reported():
                   Protocol(eta=8.0))
     run = simulate(model, 100, np.linspace(0.0, 3.0, 20), seeds=[0]).trajectories[0]
     assert run.status == -1 and "diverged" in run.message and "η" in run.message
+
+
+@pytest.mark.parametrize("times", [[0.0, 2.0, 1.0], [-1.0, 0.0, 1.0], [0.0, np.nan, 1.0],
+                                   [0.0, 1.0, 1.0], [], [[0.0, 1.0]]])
+def test_times_that_would_be_reordered_or_dropped_are_refused(times):
+    with pytest.raises(ConfigError, match="times must be"):
+        simulate(SAAD_SOLLA, 100, np.array(times))
+
+
+def test_the_mean_of_failed_seeds_warns():
+    """Every seed diverges within the first saved interval: the seed mean is the start
+    alone, and says so."""
+    model = Model(Target(k=2, activation="He3"), Student(p=2, activation="He3"),
+                  Protocol(eta=5.0))
+    run = simulate(model, 100, np.linspace(0, 5, 11), seeds=(0, 1))
+    assert all(tr.t.size == 1 for tr in run.trajectories)
+    with pytest.warns(RuntimeWarning, match="2 of 2 seeds failed.*η is probably too large"):
+        assert run.mean("risk").shape == (1,)
+    with pytest.warns(RuntimeWarning, match="seeds failed"):
+        run.percentile("M", 90)

@@ -185,7 +185,20 @@ def test_validate_tasks_give_exponents_per_point(tmp_path):
         "eta", "d_validate")
     assert (ds.gap_risk.sel(d_validate=200) < ds.gap_risk.sel(d_validate=50)).all()
     assert np.isfinite(ds.exponent_risk).all() and (ds.status == STATUS["done"]).all()
+    assert (ds.points_compared == 8).all() and (ds.t_compared == 2.0).all()
 
+
+
+def test_a_validate_task_whose_runs_blew_up_fails_with_the_cause():
+    """η = 50 diverges at once: only t = 0 is left to compare. This used to be a done record
+    with passed = 1 and NaN exponents."""
+    sweep = Sweep(LINEAR, {"eta": [50.0]}, kind="validate",
+                  run=IntegrateConfig(SaveAt(2.0, 8, t_first=0.1)),
+                  options={"ds": [50, 200], "seeds": 2})
+    record = execute(sweep.tasks()[0])
+    assert record["status"] == "failed" and record["values"] == {}
+    assert "validation undetermined" in record["error"]
+    assert "η is probably too large" in record["error"]
 
 def test_escape_tasks_wrap_the_escape_module():
     sweep = Sweep(LINEAR, {"d": [100, 10000], "seed": [0, 1]}, kind="escape")
