@@ -9,6 +9,8 @@ scalar such as ``final_risk``: ``(*axes)``). So ``ds.final_risk.sel(eta=0.5).mea
 bookkeeping. Values whose shape changes along an axis (``M_final`` over a ``p`` axis) are
 padded with NaN to the largest shape; missing and failed tasks are NaN too, and told apart
 by ``status`` (CF flags: 0 missing, 1 done, 2 failed) with the message in ``error``.
+``ds.attrs["library_versions"]`` holds the versions of overlapdyn, NumPy, SciPy and Numba
+(JSON).
 A value named like its only dimension (``t``) becomes that dimension's coordinate when every
 task has the same one (else it stays a variable, ``t_values``; so does a value named like an
 axis). Also per point: ``key``
@@ -39,7 +41,7 @@ import numpy as np
 
 from ..storage.files import atomic_write
 from ..storage.store import ResultStore
-from ..storage.versions import __version__
+from ..storage.versions import __version__, library_versions
 from ..sweeps.sweep import Sweep
 
 __all__ = ["STATUS", "aggregate", "load_dataset", "save_dataset"]
@@ -108,6 +110,7 @@ def aggregate(sweep: Sweep, store: ResultStore | str | os.PathLike):
         "title": f"overlapdyn sweep {sweep.name!r} ({kind.name} tasks)",
         "kind": kind.name, "sweep": json.dumps(sweep.to_dict()),
         "sweep_fingerprint": sweep.fingerprint(), "overlapdyn": __version__,
+        "library_versions": json.dumps(library_versions()),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "tasks_done": int((status == 1).sum()), "tasks_failed": int((status == 2).sum()),
         "tasks_missing": int((status == 0).sum())})

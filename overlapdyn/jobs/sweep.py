@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..io.netcdf import aggregate, save_dataset
 from ..io.toml import load_sweep
 from ..plot.axes import save_figure
@@ -63,17 +64,31 @@ def run(args: argparse.Namespace) -> None:
     save_dataset(dataset, out / "results.nc")
     print(summary)
     wrote = ["results.nc", *_plot(sweep, dataset, out, value=args.plot or sweep.kind.plot,
-                                  x=args.x)]
+                                  x=args.x, asked=args.plot is not None)]
     print(f"wrote {', '.join(wrote)} to {out} (records in {out / 'tasks'})")
 
 
-def _plot(sweep: Sweep, dataset, out: Path, *, value: str, x: str | None) -> list[str]:
+def _plot(sweep: Sweep, dataset, out: Path, *, value: str, x: str | None,
+          asked: bool = False) -> list[str]:
     """Write ``<value>.png``: ``value`` against ``x`` (default: the first axis), one line per
-    value of the next axis other than seed; returns the files written (none when the sweep
-    has no axes or the dataset no such value)."""
-    if not sweep.axes or value not in dataset:
-        return []
+    value of the next axis other than seed; returns the files written.
+
+    Raises:
+        ConfigError: ``x`` is not an axis, or ``value`` was ``asked`` for (``--plot``) and
+            the dataset has no such value (named, with the values it has). The kind's
+            default value is skipped, with a word, when no task produced it (all failed).
+    """
     dims = [a.name for a in sweep.axes]
+    if x is not None and x not in dims:
+        raise ConfigError(f"--x {x!r} is not an axis of the sweep; its axes: {dims}")
+    if value not in dataset:
+        values = sorted(name for name in dataset.data_vars
+                        if dataset[name].dtype.kind == "f")
+        if asked:
+            raise ConfigError(f"--plot {value!r}: the results have no such value; they have "
+                              f"{values} (results.nc is written)")
+        print(f"no {value}.png: no task produced {value!r} (see the failures above)")
+        return []
     x = x or dims[0]
     hue = next((d for d in dims if d != x and d != "seed"), None)
     save_figure(plot_sweep(dataset[value], x, hue=hue, logx=_wide(dataset[x].values),

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..derive.kernels import kernel_identity
+from ..errors import ConfigError
+from ..model.checks import check_integer, check_real
 from ..storage.files import atomic_write_text
 from ..storage.results import Result
 from ..storage.store import ResultStore
@@ -185,9 +187,12 @@ def pending(tasks: Iterable[Task], store: ResultStore, *, retry_failed: bool = F
     return out
 
 
-def _completed(client, todo: list[Task], task_timeout: float | None) -> Iterator[dict]:
+def _completed(client, todo: list[Task], task_timeout: float | None,
+               no_worker_timeout: float = 120.0) -> Iterator[dict]:
     """Submit ``todo`` and yield each task's record as it finishes (failures included); with
-    a ``task_timeout``, overdue tasks are stopped (see :class:`_Watchdog`)."""
+    a ``task_timeout``, overdue tasks are stopped (see :class:`_Watchdog`). A cluster left
+    without a single worker for ``no_worker_timeout`` seconds ends the wait: every task not
+    finished yet gets a failed record saying so (:func:`_abandon`)."""
     from distributed import as_completed
 
     watchdog = None
@@ -200,14 +205,19 @@ def _completed(client, todo: list[Task], task_timeout: float | None) -> Iterator
     completed = as_completed(futures)
     del futures  # each future is released as soon as its record is yielded
     stopped: dict[str, str] = {}
+    workers = _WorkerCount(client)
     try:
         while not completed.is_empty():
-            if watchdog is None or completed.has_ready():
-                ready = completed.next_batch(block=watchdog is None)
+            if completed.has_ready():
+                ready = completed.next_batch(block=False)
             else:
                 ready = []
                 time.sleep(0.05)
-                _stop_overdue(client, watchdog, running, stopped, task_timeout)
+                if watchdog is not None:
+                    _stop_overdue(client, watchdog, running, stopped, task_timeout)
+                if workers.none_for() > no_worker_timeout:
+                    yield from _abandon(client, running, no_worker_timeout)
+                    return
             for future in ready:
                 _, task = running.pop(future.key)
                 if watchdog is not None:
@@ -216,6 +226,36 @@ def _completed(client, todo: list[Task], task_timeout: float | None) -> Iterator
     finally:
         if watchdog is not None:
             client.unsubscribe_topic(STARTED_TOPIC)
+
+
+class _WorkerCount:
+    """How long the cluster has had no worker at all (asked of the scheduler at most once a
+    second): a cluster that lost every worker would otherwise be waited on forever."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.asked = -np.inf
+        self.alone_since: float | None = None
+
+    def none_for(self) -> float:
+        """Seconds since the scheduler was first seen without workers (0 while it has some)."""
+        now = time.monotonic()
+        if now - self.asked >= 1.0:
+            self.asked = now
+            count = len(self.client.scheduler_info().get("workers", {}))
+            self.alone_since = None if count else (self.alone_since or now)
+        return 0.0 if self.alone_since is None else now - self.alone_since
+
+
+def _abandon(client, running: dict, waited: float) -> Iterator[dict]:
+    """Cancel every unfinished task and yield its failed record: the cluster has no worker."""
+    client.cancel([future for future, _ in running.values()])
+    reason = (f"NoWorkerError: the Dask cluster had no worker left for {waited:g} s (all of "
+              "them died or were removed), so this task never ran; rerun the sweep with "
+              "--retry-failed (retry_failed=True) once workers are back")
+    for _, task in running.values():
+        yield record(task, {}, error=reason)
+    running.clear()
 
 
 def _stop_overdue(client, watchdog: _Watchdog, running: dict, stopped: dict[str, str],
@@ -243,6 +283,22 @@ def _outcome(future, task: Task, reason: str | None) -> dict:
     return result
 
 
+def _check_run_options(sweep: Sweep, workers, threads_per_worker, task_timeout):
+    """``(workers, threads_per_worker, task_timeout)`` checked: each of these bad values
+    used to hang or be read as another (``workers = -1`` waited forever, a negative timeout
+    stopped every task, NaN meant no limit)."""
+    if not sweep.axes:
+        raise ConfigError("the sweep has no axes: give [sweep.axes] at least one axis (a "
+                          "single task is a plain run: overlapdyn ode, validate …)")
+    if workers is not None:
+        workers = check_integer(workers, "the number of workers (--workers)", 1)
+    threads_per_worker = check_integer(threads_per_worker, "threads_per_worker", 1)
+    if task_timeout is not None:
+        task_timeout = check_real(task_timeout, "the task timeout (--task-timeout, seconds)",
+                                  positive=True)
+    return workers, threads_per_worker, task_timeout
+
+
 def run_sweep(
     sweep: Sweep,
     out: str | os.PathLike,
@@ -254,6 +310,7 @@ def run_sweep(
     task_timeout: float | None = None,
     warm: bool = True,
     progress: bool = True,
+    no_worker_timeout: float = 120.0,
 ) -> SweepSummary:
     """Run every task of ``sweep`` not yet in the store ``out`` on Dask (module docstring).
 
@@ -272,16 +329,24 @@ def run_sweep(
             a task stuck in compiled code. None: no limit.
         warm: compile the kernels here first (see the module docstring).
         progress: show a tqdm progress bar.
+        no_worker_timeout: seconds the cluster may have no worker at all before the sweep
+            stops waiting: the unfinished tasks get failed records (``NoWorkerError``), the
+            summary says so, and a rerun with ``retry_failed`` runs them.
 
     Returns:
         A :class:`SweepSummary`.
 
     Raises:
-        ConfigError: a grid point that is not a valid config (before anything runs).
+        ConfigError: a grid point that is not a valid config, a sweep without axes, a
+            number of workers or threads below 1, a task timeout that is not a finite
+            number of seconds > 0 (all before anything runs).
         OverlapdynError: ``out`` holds something other than a result store.
     """
     from tqdm.auto import tqdm
 
+    workers, threads_per_worker, task_timeout = _check_run_options(
+        sweep, workers, threads_per_worker, task_timeout)
+    no_worker_timeout = check_real(no_worker_timeout, "no_worker_timeout", positive=True)
     start = time.perf_counter()
     tasks: dict[str, Task] = {}
     for task in sweep.tasks():
@@ -298,7 +363,7 @@ def run_sweep(
             if warm:
                 _warm(todo)
             with _client(scheduler, workers, threads_per_worker) as client:
-                for record_ in _completed(client, todo, task_timeout):
+                for record_ in _completed(client, todo, task_timeout, no_worker_timeout):
                     store.put(record_["key"], record_)
                     if record_["status"] == "done":
                         done += 1

@@ -516,3 +516,58 @@ def test_cli_sweep_reports_a_bad_config_without_starting_dask(tmp_path, capsys):
     assert main(["sweep", str(config), "--out", str(tmp_path / "out")]) == 2
     assert "unknown sweep axis 'etta'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"workers": -1}, r"number of workers \(--workers\) must be ≥ 1"),
+    ({"workers": 0}, r"number of workers \(--workers\) must be ≥ 1"),
+    ({"task_timeout": -1.0}, r"task timeout .* must be > 0"),
+    ({"task_timeout": float("nan")}, r"task timeout .* must be finite"),
+    ({"threads_per_worker": 0}, "threads_per_worker must be ≥ 1"),
+])
+def test_run_options_that_would_hang_or_mislead_are_refused_before_anything(
+        tmp_path, options, message):
+    """`--workers -1` hung, `--task-timeout -1` marked every task timed out then hung,
+    `--task-timeout nan` meant no limit: refused before the store or a cluster exists."""
+    sweep = Sweep(LINEAR, {"eta": [0.1]}, run=SHORT)
+    with pytest.raises(ConfigError, match=message):
+        run_sweep(sweep, tmp_path / "out", progress=False, **options)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_without_axes_is_refused_before_it_runs(tmp_path):
+    with pytest.raises(ConfigError, match="no axes"):
+        run_sweep(Sweep(LINEAR, {}, run=SHORT), tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_plotting_an_unknown_value_names_the_values_there_are(tmp_path, capsys):
+    from overlapdyn.jobs.sweep import _plot
+
+    sweep = Sweep(LINEAR, {"eta": [0.1, 0.2]}, run=SHORT)
+    store = ResultStore(tmp_path)
+    for task in sweep.tasks():
+        store.put(task.key, execute(task))
+    dataset = aggregate(sweep, store)
+    with pytest.raises(ConfigError, match=r"--plot 'final_rsik'.*'final_risk'"):
+        _plot(sweep, dataset, tmp_path, value="final_rsik", x=None, asked=True)
+    with pytest.raises(ConfigError, match=r"--x 'etta' is not an axis.*\['eta'\]"):
+        _plot(sweep, dataset, tmp_path, value="final_risk", x="etta")
+    assert _plot(sweep, dataset, tmp_path, value="final_risk", x=None) == ["final_risk.png"]
+    assert json.loads(dataset.attrs["library_versions"])["numba"]
+
+
+def test_a_cluster_without_workers_fails_the_tasks_instead_of_waiting_forever(tmp_path):
+    """A scheduler whose workers all died (here: one that never had any) used to be waited
+    on with no word; now the tasks get failed records naming why, and a rerun with
+    retry_failed picks them up."""
+    from distributed import LocalCluster
+
+    sweep = Sweep(LINEAR, {"eta": [0.1, 0.2]}, run=SHORT)
+    with LocalCluster(n_workers=0, dashboard_address=":0") as cluster:
+        summary = run_sweep(sweep, tmp_path, scheduler=cluster.scheduler_address,
+                            no_worker_timeout=1.0, warm=False, progress=False)
+    assert (summary.done, summary.failed) == (0, 2)
+    assert all(error.startswith("NoWorkerError: the Dask cluster had no worker")
+               for _, error in summary.failures)
+    assert len(pending(sweep.tasks(), ResultStore(tmp_path), retry_failed=True)) == 2
