@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "CovarianceError",
+    "DiskFullError",
     "FieldMismatchError",
     "IntegrationError",
     "NotPolynomialError",
@@ -44,6 +45,11 @@ class FieldMismatchError(OverlapdynError):
 
 class QuadratureError(OverlapdynError):
     """A numerical quadrature did not reach the requested tolerance."""
+
+
+class DiskFullError(OverlapdynError):
+    """An output could not be written: the disk (or the quota) is full. The file it was
+    meant for is left as it was; free space and run again."""
 
 
 class ConfigError(OverlapdynError):

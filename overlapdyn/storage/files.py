@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+from ..errors import DiskFullError
 
 __all__ = ["atomic_write", "atomic_write_text"]
 
@@ -17,8 +20,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
     The bytes go to a temporary file in the same folder, are fsynced, then renamed over
     ``path`` (atomic on POSIX); on any failure the temporary is removed and ``path`` is left
-    as it was. Not ``tempfile.mkstemp``: its 0600 mode would survive the rename, while this
-    honours the umask.
+    as it was. A full disk or quota raises :class:`~overlapdyn.errors.DiskFullError`. Not
+    ``tempfile.mkstemp``: its 0600 mode would survive the rename, while this honours the
+    umask.
     """
     path = Path(path)
     temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
@@ -29,8 +33,12 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(f"cannot write {path}: no space left on the device (or over "
+                                f"the quota); it was left as it was — free some space and "
+                                f"run again") from error
         raise
 
 

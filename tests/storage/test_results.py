@@ -267,3 +267,26 @@ def test_depth_results_saved_before_the_protocol_still_load(tmp_path):
     path.with_suffix(".json").write_text("{}")
     with pytest.raises(OverlapdynError, match="is not a saved overlapdyn DepthResult"):
         DepthResult.load(path)
+
+
+def test_a_full_disk_is_a_named_error_and_leaves_the_old_file(tmp_path):
+    """A full disk used to leave a 0-byte overlaps.png: figures go through the atomic writer
+    too, and ENOSPC is a DiskFullError naming the file."""
+    import errno
+
+    from overlapdyn.errors import DiskFullError
+    from overlapdyn.plot.axes import new_axes, save_figure
+
+    figure, _ = new_axes()
+    path = tmp_path / "overlaps.png"
+    save_figure(figure, path)
+    before = path.read_bytes()
+
+    def full(handle, **_):
+        handle.write(b"\x89PNG partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    figure.savefig = full
+    with pytest.raises(DiskFullError, match="cannot write .*overlaps.png: no space left"):
+        save_figure(figure, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
