@@ -149,7 +149,8 @@ class FixedPoint(Result):
 
     @property
     def in_cone(self) -> bool:
-        """Whether the point is a state of the dynamics (Ω ⪰ 0: see :attr:`cone_violation`)."""
+        """Whether the point is a state of the dynamics, Ω ⪰ 0 (else
+        :attr:`cone_violation` says why not)."""
         return self.cone_violation is None
 
     @property
