@@ -12,8 +12,9 @@ and the population risk R, from the kernels of :mod:`overlapdyn.derive.kernels`;
                       + Σ_mn u_m u_n I4sss(λ_j, λ_l, λ_m, λ_n) + Δ J2s(λ_j, λ_l) ).
 
 Then (SPEC) ``dM = η A^z − ηωM``, ``dQ = η(A^λ + A^λᵀ) − 2ηωQ + (η²/n_b) B``,
-``da = η_a c_p D``; the spherical variant and the large-batch state evolution use the same
-four arrays. Cost per evaluation: O(p⁴) kernel calls for the I4 sum (p²(p+1)/2 · (p+1)/2
+``da = η_a c_p D``; the spherical variant and the large-batch state evolution
+(:meth:`CompiledModel.evolve_steps`, whole runs of the map in one compiled loop) use the
+same four arrays. Cost per evaluation: O(p⁴) kernel calls for the I4 sum (p²(p+1)/2 · (p+1)/2
 after symmetry), O(p²k²) for the committee's teacher terms.
 
 The state vector of the integrators is ``y = [M.ravel(), Q.ravel(), a]`` (``a`` only when
@@ -51,7 +52,7 @@ __all__ = ["CompiledModel", "DriftTerms"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 5
+TEMPLATE_VERSION = 6
 
 
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
@@ -71,6 +72,7 @@ def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     parts.append(template_body("committee_target") if kernels.committee
                  else target_wrappers_source(k))
     parts.append(template_body("drift_loops"))
+    parts.append(template_body("state_evolution"))
     return parts
 
 
@@ -226,6 +228,35 @@ class CompiledModel:
         return DriftTerms(*self.module.expectations(np.ascontiguousarray(Q),
                                                     np.ascontiguousarray(M), a, c_p, v, P,
                                                     noise, mse))
+
+    def evolve_steps(self, states: np.ndarray, risks: np.ndarray, start: int, stop: int,
+                     alpha: float, blowup: float) -> int:
+        """SPEC's large-batch map (``n_b = αd``), steps ``start+1 … stop``, in one compiled
+        loop (``templates/state_evolution.py``).
+
+        Args:
+            states: packed states, shape (T, state size), C-contiguous float; row ``start``
+                is read, rows ``start+1 … stop`` are written.
+            risks: population risks, shape (T,); entries ``start+1 … stop`` are written.
+            start, stop: ``0 ≤ start ≤ stop < T``.
+            alpha: ``n_b/d``.
+            blowup: a state with an entry not finite or above this in absolute value stops
+                the loop.
+
+        Returns:
+            The number of valid rows: ``stop + 1``, or the step that blew up.
+        """
+        p, k, c_p, v, P, noise, mse, eta = self._args[:8]
+        spherical, train_a, eta_a, a_fixed = self._args[10:]
+        if not (states.flags.c_contiguous and states.dtype == np.float64
+                and 0 <= start <= stop < len(states) == len(risks)):
+            raise OverlapdynError("evolve_steps needs C-contiguous float states (T, n), "
+                                  f"risks (T,) and 0 ≤ start ≤ stop < T; got start {start}, "
+                                  f"stop {stop}, shapes {states.shape}, {risks.shape}")
+        rcond = np.finfo(float).eps * (p + k)   # NumPy's lstsq(rcond=None) for Ω (p+k square)
+        return int(self.module.evolve_steps(states, risks, int(start), int(stop), p, k, c_p,
+                                            v, P, noise, mse, eta, 1.0 / alpha, spherical,
+                                            train_a, eta_a, a_fixed, rcond, float(blowup)))
 
     def risk(self, M, Q, a=None) -> float:
         """Population risk ``R = ½ E[(y − ŷ)²]`` at the given overlaps (SPEC)."""

@@ -306,14 +306,34 @@ def compositional_exponents(target: HierarchicalTarget, *, max_order: int = 8) -
 
 @dataclass(frozen=True)
 class Thresholds(Result):
-    """Predicted sample-complexity exponents ``κ = log n / log d`` (up to log factors).
+    r"""Predicted sample-complexity exponents ``κ = log n / log d`` (up to log factors).
+
+    **The jumps (Dandi et al. 2025, eq. (16)).** Write the representations of a deep MIGHT
+    target as ``x`` (dimension d = d^e₀, e₀ = 1), ``z = W* x`` (d^ε₁ fields), the level
+    features ``h^(1)`` (d^ε₂), …, and the r top features ``h*`` (e_{L+1} = log r/log d → 0,
+    r fixed). The features of level ℓ are polynomials of degree k_{ℓ−1} in the d^e_{ℓ−1}
+    fields below (k₀ = 1: z is linear in x; k_ℓ = k, the degree of P, above). Learning them
+    is recovering a d^e_ℓ-dimensional span inside the d^(k_{ℓ−1} e_{ℓ−1}) polynomials of
+    that degree in those fields — the first layer's problem, W*: a d^ε₁-dimensional
+    subspace of R^d, at n ≈ d·d^ε₁, with d replaced by the number of polynomials — so
+    layer ℓ needs
+
+        n ≈ d^(k_{ℓ−1} e_{ℓ−1} + e_ℓ):   d^(1+ε₁),  d^(kε₁+ε₂),  …,  d^(kε_L)   (``jumps``).
+
+    For SIGHT (one level) these are the theorem's 1 + ε (W*) and kε (h*). The layer-wise
+    protocol learns level ℓ only after level ℓ − 1, so level ℓ is learned at the running
+    maximum of the jumps up to ℓ. (An earlier "level-by-level" count used ε_{ℓ−1} + ε_ℓ for
+    the ℓ-th span, as if the level-(ℓ−1) fields were linear coordinates; they are not — the
+    next features are degree-k polynomials of them — and it gave 2.4 instead of 2.8 at
+    ε = (0.8, 0.4), k = 3.)
 
     Attributes:
-        eps, k, r, levels: the setting (k: degree of P).
-        subspace: κ at which each level's subspace is recovered by a layer (ℓ = 1..L):
-            ``ε_{ℓ−1} + ε_ℓ`` with ε₀ = 1 — for SIGHT ``1 + ε`` (W* learned).
-        features: κ at which each level's features are fitted: ``max(subspace_ℓ, k ε_ℓ)``
-            — for SIGHT h* at ``max(1+ε, kε)``.
+        eps, k, r, levels: the setting (k: degree of P, the same at every level).
+        subspace: κ at which each level's span is recovered by a layer (ℓ = 1..L): the
+            running maximum of ``jumps[:ℓ]`` — for SIGHT ``1 + ε`` (W* learned).
+        features: κ at which the features built on level ℓ (degree-k polynomials of its
+            d^ε_ℓ fields: the span of level ℓ + 1, or h* on the last level) are learned:
+            the running maximum of ``jumps[:ℓ+1]`` — for SIGHT h* at ``max(1+ε, kε)``.
         deep: κ at which the layer-wise deep network learns the target (the last entry of
             ``features``): O(1) samples more suffice for g*.
         two_layer: κ at which a two-layer net (first layer trained: random features on the
@@ -329,7 +349,10 @@ class Thresholds(Result):
     """
 
     FORMAT = "overlapdyn.Thresholds"
-    VERSION = 1
+    # version 2: deep targets' spans at kε_{ℓ−1} + ε_ℓ (eq. (16)); version 1 files hold
+    # ε_{ℓ−1} + ε_ℓ and are recomputed from their setting on load
+    VERSION = 2
+    READS = (1, 2)
 
     eps: tuple[float, ...]
     k: int
@@ -341,14 +364,25 @@ class Thresholds(Result):
     kernel: tuple[float, ...]
     without_preconditioning: float
 
+    @property
+    def jumps(self) -> tuple[float, ...]:
+        """The exponent of each layer's own problem, ℓ = 1..L+1 (eq. (16)):
+        ``(1 + ε₁, kε₁ + ε₂, …, kε_{L−1} + ε_L, kε_L)`` — not yet maximised over the levels
+        before (see the class docstring)."""
+        return _jumps(self.eps, self.k)
+
     def describe(self) -> str:
         """A short text report."""
         lines = [f"hierarchical target: levels ε = {self.eps}, P of degree k = {self.k}, "
-                 f"r = {self.r}  (κ = log n / log d)"]
+                 f"r = {self.r}  (κ = log n / log d)",
+                 "  jumps (eq. (16) of Dandi et al. 2025): "
+                 + ", ".join(f"{jump:.3g}" for jump in self.jumps)]
+        last = len(self.subspace)
         for ell, (s, f) in enumerate(zip(self.subspace, self.features, strict=True), 1):
-            what = "W*" if ell == 1 else f"level-{ell} subspace"
-            lines.append(f"  {what:<20} learned at κ = {s:.3g};  level-{ell} features at "
-                         f"κ = {f:.3g}")
+            what = "W*" if ell == 1 else f"level-{ell} span"
+            built = "h*" if ell == last else f"level-{ell + 1} features"
+            lines.append(f"  {what:<20} learned at κ = {s:.3g};  {built} (degree {self.k} in "
+                         f"its d^{self.eps[ell - 1]:g} fields) at κ = {f:.3g}")
         lines.append(f"  deep (layer-wise) net: target at κ = {self.deep:.3g}")
         lines.append("  (no preconditioning in stage 2: h* at κ = "
                      f"{self.without_preconditioning:.3g})")
@@ -364,6 +398,9 @@ class Thresholds(Result):
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> Thresholds:
+        if header.get("version") == 1:   # the old count of deep spans: recompute
+            return thresholds(tuple(header["eps"]), header["k"], header["r"],
+                              q_max=len(header["two_layer"]))
         values = {field.name: header[field.name] for field in dataclasses.fields(cls)}
         return cls(**{name: tuple(value) if isinstance(value, list) else value
                       for name, value in values.items()})
@@ -389,18 +426,19 @@ def thresholds(eps: float | tuple[float, ...], k: int, r: int = 1, *,
         raise ConfigError(f"eps must be decreasing values in (0, 1), got {levels}")
     k = check_integer(k, "k", 1)
     r = check_integer(r, "r", 1)
-    previous = 1.0
-    subspace, features = [], []
-    reached = 0.0
-    for e in levels:
-        s = max(previous + e, reached)
-        f = max(s, k * e)
-        subspace.append(s)
-        features.append(f)
-        reached = f
-        previous = e
+    learned = tuple(float(v) for v in np.maximum.accumulate(_jumps(levels, k)))
+    subspace, features = learned[:-1], learned[1:]
     e1 = levels[0]
     two_layer = tuple(max(1 + e1, q * e1) for q in range(1, q_max + 1))
     kernel = tuple(float(q) for q in range(1, q_max + 1))
-    return Thresholds(levels, k, r, tuple(subspace), tuple(features), features[-1],
+    return Thresholds(levels, k, r, subspace, features, features[-1],
                       two_layer, kernel, max(1 + e1, 2 * k * e1))
+
+
+def _jumps(levels: tuple[float, ...], k: int) -> tuple[float, ...]:
+    """``k_{ℓ−1} e_{ℓ−1} + e_ℓ`` for ℓ = 1..L+1 with e = (1, ε₁, …, ε_L, 0), k₀ = 1 and
+    k_ℓ = k above (:class:`Thresholds`)."""
+    exponents = (1.0, *levels, 0.0)
+    degrees = (1, *([k] * len(levels)))
+    return tuple(degree * below + above for degree, below, above
+                 in zip(degrees, exponents[:-1], exponents[1:], strict=True))

@@ -83,7 +83,12 @@ def run(args: argparse.Namespace) -> None:
 
 def _print_fixed_point(compiled: CompiledModel, M: np.ndarray, Q: np.ndarray,
                        a: np.ndarray | None) -> None:
-    fixed = find_fixed_point(compiled, M, Q, a)
+    # a root outside the PSD cone is printed with the reason it is no state, not refused:
+    # the command is for looking at the drift's landscape
+    fixed = find_fixed_point(compiled, M, Q, a, on_outside="return")
+    if not fixed.in_cone:
+        print(f"\nWARNING: the root found from there is not a state of the dynamics: "
+              f"{fixed.cone_violation.splitlines()[0]}")
     print(f"\nfixed point found from there (max |drift| {fixed.residual:.1e}):\n"
           f"M* =\n{fixed.M}\nQ* =\n{fixed.Q}\nrisk R* = {fixed.risk:.10g}\n"
           f"eigenvalues (largest real parts): {fixed.eigenvalues[:6]}\n"

@@ -116,11 +116,13 @@ def blowup_message(model: Model, when: str, why: str) -> str:
             "gradient term contracts) — lower η, or raise n_b")
 
 
-def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray,
-                           **fields) -> Trajectory:
+def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray, *,
+                           risk: np.ndarray | None = None, **fields) -> Trajectory:
     """The :class:`Trajectory` of the packed states ``ys`` (state size, T) at times ``t`` (T,),
-    the risk evaluated at each, with the compiled kernels' provenance (method, truncation
-    errors), the library versions and ``fields`` (outcome, message, events, solver …).
+    with their risk (``risk``, shape (T,), when the caller has it — the state evolution's
+    compiled loop records it — else evaluated at each state), the compiled kernels'
+    provenance (method, truncation errors), the library versions and ``fields`` (outcome,
+    message, events, solver …).
 
     Raises:
         IntegrationError: no state at all (the run failed before its first saved time).
@@ -128,11 +130,13 @@ def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarra
     spec = compiled.model
     if t.size == 0:
         raise IntegrationError(fields["message"])
-    states = [compiled.unpack(ys[:, i]) for i in range(t.size)]
-    M = np.stack([s[0] for s in states])
-    Q = np.stack([s[1] for s in states])
-    a = np.stack([np.broadcast_to(s[2], (spec.p,)) for s in states])
-    risk = np.array([compiled.risk(*s) for s in states])
+    p, k, T = spec.p, spec.k, t.size
+    M = ys[:p * k].T.reshape(T, p, k)
+    Q = ys[p * k:p * k + p * p].T.reshape(T, p, p)
+    a = (ys[p * k + p * p:].T if spec.student.train_readout
+         else np.broadcast_to(np.asarray(spec.student.a, dtype=float), (T, p)))
+    if risk is None:
+        risk = np.array([compiled.risk(M[i], Q[i], a[i]) for i in range(T)])
     return Trajectory(t=np.asarray(t, dtype=float), M=M, Q=Q, a=a, risk=risk, model=spec,
                       kernels=compiled.method, truncation_errors=compiled.truncation_errors,
                       versions=library_versions(), **fields)

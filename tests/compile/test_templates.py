@@ -16,7 +16,7 @@ from overlapdyn.sgd.simulator import _module
 
 FOLDER = Path(render.__file__).parent / "templates"
 TEMPLATES = ("prelude", "cubature", "committee_target", "drift_loops", "sgd_loop",
-             "committee_target_gradient", "drift_jacobian")
+             "committee_target_gradient", "drift_jacobian", "state_evolution")
 
 
 def _stand_ins(name: str) -> set[str]:
@@ -83,8 +83,9 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
                                       Student(p=2, activation="He2"), Protocol(eta=0.3)))
     for compiled in (committee, multi_index):
         defined = _defined(compiled.source)
-        assert _stand_ins("drift_loops") <= defined
-        assert render.template_body("drift_loops") in compiled.source
+        for name in ("drift_loops", "state_evolution"):
+            assert _stand_ins(name) <= defined
+            assert render.template_body(name) in compiled.source
     assert _stand_ins("committee_target") <= _defined(committee.source)
     assert render.template_body("committee_target") in committee.source
     assert _stand_ins("cubature") <= _defined(render.module_source("test", []))

@@ -127,12 +127,34 @@ def test_thresholds_match_the_paper():
     assert report.two_layer[:4] == (1.5, 1.5, 1.5, 2.0)    # max(1 + ε, qε)
     # kε > 1 + ε: h* is the bottleneck
     assert thresholds(0.5, 4).features == (2.0,)
-    # deep MIGHT (our level-by-level extension): subspaces at ε_{ℓ−1} + ε_ℓ
     deep = thresholds((0.6, 0.3), 2)
     assert deep.subspace == pytest.approx((1.6, 1.6)) and deep.deep == pytest.approx(1.6)
     assert "W*" in report.describe()
     with pytest.raises(ConfigError):
         thresholds(1.2, 3)
+
+
+def test_deep_might_thresholds_follow_the_papers_eq_16():
+    """Dandi et al. 2025, eq. (16): for levels (ε₁, ε₂) the jumps are at d^(1+ε₁) (W*),
+    d^(kε₁+ε₂) (the span of d^ε₂ degree-k polynomials of d^ε₁ variables) and d^(kε₂) (the
+    top features). A level-by-level count with ε₁ + ε₂ for the middle jump gave 2.4 here."""
+    report = thresholds((0.8, 0.4), 3)
+    assert report.deep == pytest.approx(2.8)
+    assert report.subspace == pytest.approx((1.8, 2.8))
+    assert report.features == pytest.approx((2.8, 2.8))
+    assert report.jumps == pytest.approx((1.8, 2.8, 1.2))
+    # the middle jump is the bottleneck only when kε₁ + ε₂ > 1 + ε₁
+    assert thresholds((0.5, 0.2), 2).jumps == pytest.approx((1.5, 1.2, 0.4))
+    assert thresholds((0.5, 0.2), 2).deep == pytest.approx(1.5)
+    # three levels: 1 + ε₁, kε₁ + ε₂, kε₂ + ε₃, kε₃
+    three = thresholds((0.9, 0.6, 0.3), 2)
+    assert three.jumps == pytest.approx((1.9, 2.4, 1.5, 0.6))
+    assert three.deep == pytest.approx(2.4)
+    assert "2.8" in report.describe()
+    # a file written with the old count (version 1) is recomputed on load
+    fields, _ = report.archive()
+    old = {**fields, "version": 1, "subspace": [1.8, 2.4], "features": [2.4, 2.4], "deep": 2.4}
+    assert type(report).from_archive(old, {}) == report
 
 
 # ------------------------------------------------------------------------------ numerics

@@ -8,6 +8,8 @@ printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other template
 * ``committee_target.py`` — the target's sums over a committee teacher;
 * ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
+* ``state_evolution.py`` — the large-batch state evolution's map, whole runs in one loop
+  (:func:`overlapdyn.ode.evolve`);
 * ``committee_target_gradient.py``, ``drift_jacobian.py`` — the exact Jacobian of the drift
   (:meth:`CompiledModel.jacobian <overlapdyn.compile.CompiledModel.jacobian>`), chained from
   the kernels' partial derivatives.

@@ -1,0 +1,100 @@
+r"""Template: SPEC's large-batch state evolution, many steps in one compiled loop.
+
+``map_step`` is one step of the map (``n_b = αd``, φ = (λ, z), Ω = [[Q, M], [Mᵀ, P]])::
+
+    M' = M + η E[G zᵀ],
+    Q'_jl = Q_jl + η (E[G_j λ_l] + E[G_l λ_j]) + η² (E[G_j φ]ᵀ Ω⁺ E[G_l φ] + E[G_j G_l]/α),
+    a'_j = a_j + η_a c_p E[e σ(λ_j)]    (trained readout),
+
+then, for spherical SGD, ``Q' ← D Q' D``, ``M' ← D M'`` with ``D = diag(Q'_jj)^(−1/2)``.
+``Ω⁺ E[G φ]`` is the minimum-norm least-squares solution (LAPACK ``gelsd``, singular values
+below ``rcond`` times the largest dropped, as NumPy's ``lstsq`` with ``rcond=None`` does
+when given ``rcond = ε·(p + k)``): E[G φ] = Ω E[∇G] lies in Ω's range, so a singular Ω (two
+students equal) is no problem. The expectations come from ``drift_loops.expectations``.
+
+``evolve_steps`` runs steps ``start+1 … stop`` on the packed states ``states`` (rows
+``y = [M.ravel(), Q.ravel(), a]``, shape (T, n)): it reads row ``start``, writes each new state
+and its population risk (``risks``), and returns the number of sound rows — ``stop + 1``, or
+the first step whose state was not finite or passed ``blowup`` in max-norm (that row and
+those after it are not valid).
+"""
+
+import numpy as np
+from numba import njit
+
+from generated import LOOP, expectations, population_risk
+
+
+# ------------------------------------------------------------------------ rendered from here
+@njit(**LOOP)
+def map_step(M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical, train_a, eta_a,
+             rcond):
+    p, k = M.shape
+    Az, Al, B, D = expectations(Q, M, a, c_p, v, P, noise, mse)
+    n = p + k
+    omega = np.empty((n, n))
+    gradients = np.empty((n, p))   # column j: E[G_j φ] = (E[G_j λ], E[G_j z])
+    for j in range(p):
+        for l in range(p):
+            omega[j, l] = Q[j, l]
+            gradients[l, j] = Al[j, l]
+        for r in range(k):
+            omega[j, p + r] = M[j, r]
+            omega[p + r, j] = M[j, r]
+            gradients[p + r, j] = Az[j, r]
+    for r in range(k):
+        for s in range(k):
+            omega[p + r, p + s] = P[r, s]
+    solution = np.linalg.lstsq(omega, gradients, rcond)[0]
+    new_Q = np.empty((p, p))
+    new_M = np.empty((p, k))
+    for j in range(p):
+        for l in range(p):
+            projected = 0.0   # E[G_j φ]ᵀ Ω⁺ E[G_l φ]
+            for i in range(n):
+                projected += gradients[i, j] * solution[i, l]
+            new_Q[j, l] = (Q[j, l] + eta * (Al[j, l] + Al[l, j])
+                           + eta * eta * (projected + B[j, l] * inv_alpha))
+        for r in range(k):
+            new_M[j, r] = M[j, r] + eta * Az[j, r]
+    new_a = a.copy()
+    if train_a:
+        for j in range(p):
+            new_a[j] = a[j] + eta_a * c_p * D[j]
+    if spherical:
+        norms = np.sqrt(np.diag(new_Q).copy())
+        for j in range(p):
+            for l in range(p):
+                new_Q[j, l] /= norms[j] * norms[l]
+            for r in range(k):
+                new_M[j, r] /= norms[j]
+    return new_M, new_Q, new_a
+
+
+@njit(**LOOP)
+def evolve_steps(states, risks, start, stop, p, k, c_p, v, P, noise, mse, eta, inv_alpha,
+                 spherical, train_a, eta_a, a_fixed, rcond, blowup):
+    y = states[start]
+    M = y[:p * k].copy().reshape((p, k))
+    Q = y[p * k:p * k + p * p].copy().reshape((p, p))
+    a = y[p * k + p * p:].copy() if train_a else a_fixed.copy()
+    for step in range(start + 1, stop + 1):
+        M, Q, a = map_step(M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical,
+                           train_a, eta_a, rcond)
+        row = states[step]
+        sound = True
+        for j in range(p):
+            for r in range(k):
+                row[j * k + r] = M[j, r]
+            for l in range(p):
+                row[p * k + j * p + l] = Q[j, l]
+        if train_a:
+            for j in range(p):
+                row[p * k + p * p + j] = a[j]
+        for i in range(row.shape[0]):
+            if not (abs(row[i]) <= blowup):   # also false for NaN
+                sound = False
+        if not sound:
+            return step
+        risks[step] = population_risk(Q, M, a, c_p, v, P, noise)
+    return stop + 1
