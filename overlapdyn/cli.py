@@ -3,6 +3,11 @@
 Run ``overlapdyn COMMAND --help`` for the options of each command. Each command is a module
 of :mod:`overlapdyn.jobs` (``HELP``, ``add_arguments(parser)``, ``run(args)``); this module
 only assembles the parser and reports errors.
+
+Errors: an :class:`~overlapdyn.errors.OverlapdynError` (a bad input, a failed run, an
+unusable output folder, a refused estimate) is one line on stderr and exit status 2; any other
+exception (a bug) is one line too, with exit status 1 and a pointer to ``--debug``, which
+shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from types import ModuleType
 from .errors import OverlapdynError
 from .jobs import demo, depth, expect, hermite, ode, point, scaling, sweep, validate
 
-__all__ = ["JOBS", "build_parser", "main"]
+__all__ = ["JOBS", "build_parser", "main", "one_line"]
 
 #: the commands, in the order ``overlapdyn --help`` lists them; each named after its module
 JOBS: tuple[ModuleType, ...] = (demo, expect, hermite, ode, point, validate, sweep, scaling,
@@ -30,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``overlapdyn`` parser: one sub-command per module of :data:`JOBS`, its function
     stored as ``args.run``."""
     parser = argparse.ArgumentParser(prog="overlapdyn", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of one line")
     commands = parser.add_subparsers(dest="command", required=True)
     for job in JOBS:
         name = job.__name__.rsplit(".", 1)[-1]
@@ -43,8 +50,15 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def one_line(error: BaseException) -> str:
+    """The error's message on one line (matrices in it are printed row after row)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``overlapdyn`` command; returns the exit status."""
+    """Entry point of the ``overlapdyn`` command; returns the exit status: 0 done, 2 an
+    :class:`~overlapdyn.errors.OverlapdynError` (or bad options), 1 an unexpected error,
+    130 interrupted. With ``--debug`` an error is raised, traceback and all."""
     args = build_parser().parse_args(argv)
     previous = None
     if args.command == "sweep" and threading.current_thread() is threading.main_thread():
@@ -54,13 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.run(args)
     except OverlapdynError as error:
-        print(f"overlapdyn {args.command}: error: {error}", file=sys.stderr)
+        if args.debug:
+            raise
+        print(f"overlapdyn {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"overlapdyn {args.command}: interrupted" + (
             "; finished runs are kept in the store, rerun the same command to resume"
             if args.command in RESUMABLE else ""), file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: one line still, the traceback on demand
+        if args.debug:
+            raise
+        print(f"overlapdyn {args.command}: internal error: {type(error).__name__}: "
+              f"{one_line(error)} (rerun with --debug for the traceback, and please report "
+              f"it)", file=sys.stderr)
+        return 1
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -14,8 +14,11 @@ __all__ = [
     "FieldMismatchError",
     "IntegrationError",
     "NotPolynomialError",
+    "OutputError",
     "OverlapdynError",
     "QuadratureError",
+    "ResourceError",
+    "SchedulerError",
     "UnknownActivationError",
 ]
 
@@ -50,6 +53,21 @@ class QuadratureError(OverlapdynError):
 class DiskFullError(OverlapdynError):
     """An output could not be written: the disk (or the quota) is full. The file it was
     meant for is left as it was; free space and run again."""
+
+
+class OutputError(OverlapdynError):
+    """An output folder or file cannot be made or written: the path is a file, sits inside a
+    file, or lies on a read-only disk or folder. Nothing was computed yet; give another
+    ``--out``."""
+
+
+class ResourceError(OverlapdynError):
+    """A run was refused before it started because it would need more memory or time than
+    is sensible (the message gives the estimate and how to shrink the run)."""
+
+
+class SchedulerError(OverlapdynError):
+    """A Dask scheduler address is malformed, or no scheduler answers there."""
 
 
 class ConfigError(OverlapdynError):

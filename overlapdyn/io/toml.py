@@ -16,12 +16,21 @@ __all__ = ["load_depth_config", "load_model", "load_run", "load_sweep", "read_to
 
 
 def read_toml(path: str | Path) -> dict:
-    """A TOML file as a dict; a missing file or bad TOML is a ConfigError naming the file."""
+    """A TOML file as a dict; a missing, unreadable, binary or folder path, or bad TOML, is a
+    ConfigError naming the file."""
     path = Path(path)
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise ConfigError(f"config file {path} not found") from error
+    except IsADirectoryError as error:
+        raise ConfigError(f"config file {path} is a folder; give the TOML file in it "
+                          f"(e.g. {path}/model.toml)") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config file {path} is not a text file (byte {error.start} is not "
+                          f"UTF-8); give the TOML file") from error
+    except OSError as error:
+        raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from error
 

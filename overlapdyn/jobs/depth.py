@@ -12,10 +12,11 @@ from ..depth.experiment import DepthResult, run_depth
 from ..depth.recovery import unsupported, weak_recovery
 from ..depth.targets import HierarchicalTarget, compositional_exponents, thresholds
 from ..io.toml import load_depth_config
+from ..model.checks import check_memory
 from ..plot.axes import save_figure
 from ..plot.depth import plot_depth
 from ..storage.files import atomic_write_text
-from .folders import output_folder
+from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "add_arguments", "depth_job", "run"]
 
@@ -58,8 +59,8 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
             seeds=config.sweep.seeds if seeds is None else seeds))
     if d is not None:
         config = dataclasses.replace(config, target=dataclasses.replace(config.target, d=d))
-    out = output_folder(out_dir, path, "depth")
-    out.mkdir(parents=True, exist_ok=True)
+    check_size(config)
+    out = writable_folder(output_folder(out_dir, path, "depth"))
     header = _theory(config.target)
     atomic_write_text(out / "thresholds.txt", header + "\n")
     print(header)
@@ -70,6 +71,22 @@ def depth_job(path: str | Path, out_dir: str | Path | None = None, *, points: in
     atomic_write_text(out / "table.md", summary)
     print(summary + f"written to {out}/")
     return result
+
+
+def check_size(config) -> None:
+    """Refuse, before allocating, a κ grid whose largest training set ``n = d^κ_max`` samples
+    (with its features: the inputs, the widest hidden layer) does not fit in memory.
+
+    Raises:
+        ResourceError: naming n, the estimate and the fix.
+    """
+    sweep, target, network = config.sweep, config.target, config.network
+    n = float(target.d) ** sweep.kappa_max
+    width = target.d + max(network.p1, network.p2, network.rf_features)
+    check_memory(8.0 * (n + sweep.n_test) * width,
+                 f"the κ grid up to κ_max = {sweep.kappa_max:g} at d = {target.d} "
+                 f"(n = d^κ = {n:.3g} samples)",
+                 "lower sweep.kappa_max or target.d")
 
 
 def _theory(target: HierarchicalTarget) -> str:

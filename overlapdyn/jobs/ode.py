@@ -20,7 +20,7 @@ from ..plot.axes import save_figure
 from ..plot.trajectories import plot_learning_curve, plot_overlap_heatmap, plot_overlaps
 from ..storage.files import atomic_write_text
 from ..storage.versions import __version__
-from .folders import output_folder
+from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "OUTPUTS", "add_arguments", "run", "run_ode"]
 
@@ -58,6 +58,7 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
 
     Raises:
         ConfigError: a malformed file.
+        OutputError: ``out_dir`` cannot be written (before any work).
         IntegrationError: a blow-up, raised after the partial trajectory (status −1) and the
             other outputs have been written.
     """
@@ -65,8 +66,7 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
     if t_end is not None:
         config = IntegrateConfig.from_dict({**config.to_dict(), "t_end": t_end})
     init = config.initial_state(model)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_folder(out_dir)
     start = time.perf_counter()
     compiled = CompiledModel(model)
     compile_s = time.perf_counter() - start

@@ -11,7 +11,9 @@ import numpy as np
 from ..compile.compiled import CompiledModel
 from ..errors import ConfigError
 from ..io.toml import load_run
+from ..model.spec import Model
 from ..ode.analysis import find_fixed_point, stability
+from ..ode.state import check_overlaps
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -35,10 +37,29 @@ def _matrix(text: str | None, name: str) -> np.ndarray | None:
     if text is None:
         return None
     try:
-        return np.array(json.loads(text), dtype=float)
-    except (ValueError, TypeError) as error:
+        array = np.array(json.loads(text), dtype=float)
+    except (ValueError, TypeError) as error:  # bad JSON, ragged rows, strings
         raise ConfigError(f"--{name} must be a JSON list of lists of numbers, e.g. "
-                          f"'[[0.5, 0.1]]'; got {text!r}") from error
+                          f"'[[0.5, 0.1]]' (every row as long); got {text!r}") from error
+    if not np.all(np.isfinite(array)):
+        raise ConfigError(f"--{name} must hold finite numbers, got {text!r}")
+    return array
+
+
+def _check_point(model: Model, M: np.ndarray, Q: np.ndarray, a: np.ndarray | None) -> None:
+    """Refuse a point no weights have: M must be p×k, Q p×p and symmetric, a of length p,
+    and Ω = [[Q, M], [Mᵀ, P]] positive semi-definite (the check :func:`integrate` makes)."""
+    p, k = model.p, model.k
+    if M.shape != (p, k):
+        raise ConfigError(f"--M must be p×k = {p}×{k} (one row per student neuron), got "
+                          f"shape {M.shape}")
+    _check_symmetric(Q)
+    if Q.shape != (p, p):
+        raise ConfigError(f"--Q must be p×p = {p}×{p}, got shape {Q.shape}")
+    if a is not None and a.shape != (p,):
+        raise ConfigError(f"--a must be a list of p = {p} numbers, got shape {a.shape}")
+    check_overlaps(M, Q, model.target.gram, what="the point (--M, --Q)",
+                   spherical=model.protocol.spherical)
 
 
 def _check_symmetric(Q: np.ndarray) -> None:
@@ -60,7 +81,6 @@ def run(args: argparse.Namespace) -> None:
     print options are left as they were.
     """
     model, config = load_run(args.config)
-    compiled = CompiledModel(model)
     M, Q, a = config.initial_state(model)
     M = _matrix(args.M, "M") if args.M else M
     Q = _matrix(args.Q, "Q") if args.Q else Q
@@ -69,7 +89,8 @@ def run(args: argparse.Namespace) -> None:
                           f"(student.a = {list(model.student.a)}): drop --a, or change "
                           f"student.a or set student.train_readout = true in the file")
     a = _matrix(args.a, "a") if args.a else a
-    _check_symmetric(Q)
+    _check_point(model, M, Q, a)
+    compiled = CompiledModel(model)  # after the checks: a bad point costs no compile
     with np.printoptions(precision=6, suppress=True, linewidth=100):
         print(f"model {model.name}: kernels {compiled.method}")
         dM, dQ, da = compiled.drift(M, Q, a)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OverlapdynError
+from ..errors import ConfigError, OverlapdynError
 from ..io.toml import load_run
-from ..model.checks import check_real
+from ..model.checks import check_dimension, check_integer, check_real, check_seeds
 from ..model.spec import Model, model_from_dict
 from ..ode.events import Event
 from ..ode.integrator import SaveAt, integrate
@@ -36,7 +36,7 @@ from ..scaling.prediction import ScalingPrediction, predict_scaling
 from ..scaling.saddles import SaddleToSaddle, saddle_to_saddle
 from ..storage.files import atomic_write_text
 from ..storage.results import Result, archive_part, archive_parts, restore_part, restore_parts
-from .folders import output_folder
+from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "ScalingReport", "add_arguments", "run", "run_scaling"]
 
@@ -171,11 +171,19 @@ def run_scaling(
     if route not in ROUTES:
         raise OverlapdynError(f"route must be one of {ROUTES}, got {route!r}")
     tolerance = check_real(tolerance, "the exponent tolerance (--tolerance)")
-    ds = sorted(int(d) for d in ds)
+    threshold = check_real(threshold, "the escape threshold (--threshold)", positive=True)
+    if not threshold < 1:
+        raise ConfigError(f"the escape threshold (--threshold) is a cosine overlap in (0, 1), "
+                          f"got {threshold:g}: no run ever reaches it")
+    if t_max is not None:
+        t_max = check_real(t_max, "the horizon t_max (--t-max)", positive=True)
+    if route in ("simulation", "both"):
+        seeds = len(check_seeds(seeds, "the simulation route (--seeds)"))
+    ds = sorted(check_dimension(check_integer(d, "a dimension (--d)", 1), model.p, model.k,
+                                "a dimension (--d)") for d in ds)
     if len(set(ds)) < 2:
         raise OverlapdynError(f"give at least two different dimensions, got {ds}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_folder(out)
     prediction = predict_scaling(model)
     options = {"threshold": threshold, "scale_eta": scale_eta, "t_max": t_max,
                "progress": progress, "prediction": prediction}

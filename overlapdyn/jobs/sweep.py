@@ -14,9 +14,9 @@ from ..io.netcdf import aggregate, save_dataset
 from ..io.toml import load_sweep
 from ..plot.axes import save_figure
 from ..plot.sweeps import plot_sweep
-from ..sweeps.runner import run_sweep
+from ..sweeps.runner import MAX_TASKS, check_size, run_sweep
 from ..sweeps.sweep import Sweep
-from .folders import output_folder
+from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--x", default=None, help="the axis on the plot's x axis (default: "
                         "the first)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--max-tasks", type=int, default=MAX_TASKS, metavar="N",
+                        help="refuse a sweep of more than N tasks (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -52,6 +54,11 @@ def run(args: argparse.Namespace) -> None:
     OUT/results.nc and plot the value ``--plot`` against ``--x``."""
     sweep = load_sweep(args.config)
     out = output_folder(args.out, args.config, "sweep")
+    dims = [axis.name for axis in sweep.axes]
+    if args.x is not None and args.x not in dims:  # before the run, not after
+        raise ConfigError(f"--x {args.x!r} is not an axis of the sweep; its axes: {dims}")
+    check_size(sweep, args.max_tasks)
+    writable_folder(out)
     where = args.scheduler or (f"a local Dask cluster of {args.workers or 'one per core'} "
                                "worker(s)")
     print(f"{sweep.name}: {sweep.size} {sweep.kind.name} tasks over "
@@ -59,7 +66,7 @@ def run(args: argparse.Namespace) -> None:
           f"on {where}; results kept in {out}")
     summary = run_sweep(sweep, out, scheduler=args.scheduler, workers=args.workers,
                         retry_failed=args.retry_failed, task_timeout=args.task_timeout,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, max_tasks=args.max_tasks)
     dataset = aggregate(sweep, out)
     save_dataset(dataset, out / "results.nc")
     print(summary)

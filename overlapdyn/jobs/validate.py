@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import ConfigError
 from ..io.toml import load_run
+from ..model.checks import check_dimension, check_integer, check_seeds
+from ..model.spec import Model
 from ..ode.config import IntegrateConfig
 from ..plot.axes import save_figure
 from ..plot.validation import plot_gap_scaling, plot_validation
 from ..sgd.validation import validate
 from ..storage.files import atomic_write_text
-from .folders import output_folder
+from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -37,6 +40,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "and rerunning the same command resumes from them")
 
 
+def check_validate_options(model: Model, ds, seeds, n_test: int) -> None:
+    """Refuse, before anything runs, dimensions below p + k or fewer than two of them, no
+    seed, or a negative test-set size."""
+    for d in ds:
+        check_dimension(check_integer(d, "a dimension (--d)", 1), model.p, model.k,
+                        "a dimension (--d)")
+    if len(set(ds)) < 2:
+        raise ConfigError(f"validate needs at least two different dimensions (--d) to fit "
+                          f"how the gap shrinks, got {list(ds)}")
+    check_seeds(seeds, "validate (--seeds)")
+    check_integer(n_test, "the test-set size (--n-test)", 0)
+
+
 def run(args: argparse.Namespace) -> None:
     """``overlapdyn validate``: write report.txt, report.npz (+ report.json), validation.png
     and gap_scaling.png into OUT and keep the runs in OUT/store."""
@@ -47,6 +63,8 @@ def run(args: argparse.Namespace) -> None:
     times = config.save.grid()
     init = None if config.M0 is None else (config.M0, config.Q0)
     out = output_folder(args.out, args.config, "validate")
+    check_validate_options(model, args.d, args.seeds, args.n_test)
+    writable_folder(out / "store")
     print(f"{model.name} [fingerprint {model.fingerprint()}]: d ∈ {tuple(args.d)}, "
           f"{args.seeds} seeds, {len(times)} times up to t = {times[-1]:g}; runs kept in "
           f"{out / 'store'}")

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import os
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from ..errors import ConfigError, CovarianceError
+from ..errors import ConfigError, CovarianceError, ResourceError
 
 __all__ = ["check_covariance", "check_dimension", "check_finite", "check_flag", "check_floats",
-           "check_integer", "check_real", "check_section", "check_seeds", "smallest_eigenvalue"]
+           "check_integer", "check_memory", "check_real", "check_section", "check_seeds",
+           "memory_bytes", "smallest_eigenvalue"]
 
 
 
@@ -120,6 +122,37 @@ def check_dimension(d, p: int, k: int, name: str = "d", why: str = "") -> int:
     if d < p + k:
         raise ConfigError(f"{name} = {d} must be at least p + k = {p + k}{why}")
     return int(d)
+
+
+def memory_bytes() -> int:
+    """The machine's physical memory in bytes (``$OVERLAPDYN_MEMORY_BYTES`` overrides it,
+    e.g. to refuse runs larger than a job's share of a cluster node)."""
+    override = os.environ.get("OVERLAPDYN_MEMORY_BYTES")
+    if override:
+        return int(float(override))
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume a laptop
+        return 16 * 2**30
+
+
+def check_memory(needed: float, what: str, fix: str) -> None:
+    """Refuse, before allocating, a run whose arrays need more than half the machine's memory
+    (:func:`memory_bytes`): a MemoryError deep inside, or a machine swapping for hours, is
+    worse than a word up front.
+
+    Args:
+        needed: the estimate in bytes.
+        what: what needs it (``"simulate at d = 10⁹ with 8 seeds"``).
+        fix: how to shrink the run.
+
+    Raises:
+        ResourceError: ``needed`` is above the budget; the message gives both numbers.
+    """
+    budget = memory_bytes() / 2
+    if not needed <= budget:
+        raise ResourceError(f"{what} needs about {needed / 2**30:.3g} GiB of memory, more "
+                            f"than half of this machine's {2 * budget / 2**30:.3g} GiB; {fix}")
 
 
 def check_section(values, name: str, allowed: type | Iterable[str], hint: str = "") -> dict:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..errors import ConfigError, CovarianceError
+from ..errors import ConfigError, CovarianceError, ResourceError
 from ..storage.encoding import json_digest, jsonable
 from .activations import X
 from .activations import activation as resolve_activation
@@ -65,6 +65,20 @@ from .expressions import parse_expression
 __all__ = [ "Model", "Protocol", "Student", "Target", "model_from_dict"]
 
 LOSSES = ("mse", "correlation")
+
+#: the most neurons a student or teacher may have (the overlaps grow as p² and (p+k)²)
+MAX_WIDTH = 100_000
+#: the largest drift cost p²(p+k)² accepted (p ≈ 500: about a second per evaluation)
+MAX_DRIFT_COST = 1e11
+
+
+def _width(value, name: str) -> int:
+    """A number of neurons, 1 ≤ value ≤ :data:`MAX_WIDTH`."""
+    width = check_integer(value, name, 1)
+    if width > MAX_WIDTH:
+        raise ResourceError(f"{name} = {width} is above {MAX_WIDTH}: the overlaps alone "
+                            f"would hold {float(width) ** 2:.3g} numbers; lower it")
+    return width
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,7 @@ class Target:
     P: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "k", check_integer(self.k, "target.k", 1))
+        object.__setattr__(self, "k", _width(self.k, "target.k"))
         if (self.activation is None) == (self.expression is None):
             raise ConfigError("give the target exactly one of 'activation' (a committee) or "
                               "'expression' (a formula in z1..zk)")
@@ -173,7 +187,7 @@ class Student:
     eta_a: float = 0.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "p", check_integer(self.p, "student.p", 1))
+        object.__setattr__(self, "p", _width(self.p, "student.p"))
         resolve_activation(self.activation)
         object.__setattr__(self, "c_p", check_real(self.c_p, "student.c_p", positive=True)
                            if self.c_p is not None else 1 / self.p)
@@ -227,6 +241,13 @@ class Model:
         if self.protocol.spherical and self.protocol.weight_decay:
             raise ConfigError("weight decay has no effect with spherical SGD (‖w_j‖² = d is "
                               "imposed); set protocol.weight_decay = 0")
+        cost = float(self.p) ** 2 * float(self.p + self.k) ** 2
+        if cost > MAX_DRIFT_COST:
+            raise ResourceError(f"the overlap drift of p = {self.p} student and k = {self.k} "
+                                f"teacher neurons costs about p²(p+k)² = {cost:.3g} operations "
+                                f"per evaluation (limit {MAX_DRIFT_COST:.0e}), and the ODE "
+                                f"needs thousands: lower p (a wide network needs a mean-field "
+                                f"reduction, not these overlaps)")
 
     @property
     def p(self) -> int:

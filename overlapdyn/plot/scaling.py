@@ -36,7 +36,8 @@ def plot_escape_scaling(escapes: EscapeTimes | Sequence[EscapeTimes], *,
                         ax: Axes | None = None) -> Figure:
     """Escape sample count ``n`` against d, log-log: medians (with the 16–84 % band over
     seeds for simulations), the fitted power law, and the predicted slope ``max(ℓ−1, 1)``
-    drawn through the data's centre (dashed; × log d at ℓ = 2).
+    drawn through the data's centre (dashed; × log d at ℓ = 2). When nothing escaped at
+    any d the figure says so (and which ``t_max``) instead of drawing empty log axes.
     """
     escapes = [escapes] if not isinstance(escapes, Sequence) else list(escapes)
     if not escapes:
@@ -68,10 +69,20 @@ def plot_escape_scaling(escapes: EscapeTimes | Sequence[EscapeTimes], *,
             ax.plot(ds, centre * predicted, "--", color=color, lw=1,
                     label=f"predicted: d^{escape.prediction.sample_exponent}"
                           + (" log d" if escape.prediction.log_factor else ""))
-    log_scales(ax, True, True)
+    escaped = any(np.isfinite(escape.median_samples).any() for escape in escapes)
+    if escaped:
+        log_scales(ax, True, True)
+        ax.legend(fontsize="small")
+    else:  # no point to draw: log axes would have no range (Matplotlib refuses them)
+        horizon = max((t for escape in escapes for t in escape.t_max), default=np.nan)
+        ax.text(0.5, 0.5, f"nothing escaped (cos ≥ {escapes[0].threshold:g}) before "
+                f"t_max = {horizon:.4g}:\nraise --t-max, or lower the threshold",
+                ha="center", va="center", transform=ax.transAxes)
+        log_scales(ax, True, False)
+        ax.set_xlim(min(min(escape.ds) for escape in escapes) / 1.5,
+                    max(max(escape.ds) for escape in escapes) * 1.5)
     ax.set_xlabel("dimension d")
     ax.set_ylabel(f"samples to escape  (cos ≥ {escapes[0].threshold:g})")
-    ax.legend(fontsize="small")
     return fig
 
 

@@ -34,7 +34,7 @@ from ..compile.render import module_source, template_body, template_digest
 from ..errors import ConfigError, OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
-from ..model.checks import check_dimension, check_seeds
+from ..model.checks import check_dimension, check_memory, check_seeds
 from ..model.spec import Model
 from ..ode.state import BLOWUP_NORM, check_overlaps, random_weights
 from ..ode.trajectory import Outcome, SgdRun, Trajectory
@@ -231,6 +231,10 @@ def simulate(
     check_dimension(d, model.p, model.k)
     steps = recorded_steps(times, d)
     seeds = check_seeds(seeds, "a simulation")
+    # the weights of every seed, a batch of inputs and a test set, each p or n_b rows of d
+    rows = len(seeds) * (model.p + model.k) + model.protocol.n_b + n_test + model.k
+    check_memory(8.0 * rows * d, f"simulate at d = {d} with {len(seeds)} seed(s)",
+                 "lower d, or run fewer seeds per call")
     W0 = np.stack([_initial_weights(model, d, seed, init) for seed in seeds])
     Ms, Qs, As, test_risk, failed_at, wall = _run(model, W0, d, steps, seeds, n_test,
                                                   stop_overlap)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..derive.kernels import kernel_identity
-from ..errors import ConfigError
+from ..errors import ConfigError, ResourceError, SchedulerError
 from ..model.checks import check_integer, check_real
 from ..storage.files import atomic_write_text
 from ..storage.results import Result
@@ -41,7 +41,7 @@ from ..storage.store import ResultStore
 from .sweep import Sweep
 from .tasks import STARTED_TOPIC, Task, execute, record, warm_up
 
-__all__ = ["SweepSummary", "pending", "run_sweep"]
+__all__ = ["MAX_TASKS", "SweepSummary", "check_scheduler", "check_size", "pending", "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,14 @@ def _client(scheduler: str | None, workers: int | None, threads_per_worker: int
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler, timeout="30s") as client:
+        try:
+            client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise SchedulerError(f"--scheduler {scheduler}: no Dask scheduler answers there "
+                                 f"({type(error).__name__}: {error}); start one (`dask "
+                                 f"scheduler`) or drop --scheduler for a local cluster"
+                                 ) from error
+        with client:
             yield client
         return
     workers = workers or os.cpu_count() or 1
@@ -283,6 +290,48 @@ def _outcome(future, task: Task, reason: str | None) -> dict:
     return result
 
 
+#: the most tasks a sweep runs unless told otherwise (``max_tasks``, ``--max-tasks``)
+MAX_TASKS = 100_000
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> str:
+    """Fail fast on a ``--scheduler`` address that is malformed or where nothing listens
+    (a plain TCP connection within ``timeout`` seconds), instead of Dask's 30 s wait.
+
+    ``address`` is ``[scheme://]host:port``; the connection is tried for ``tcp`` and
+    ``tls`` only (other Dask transports are left to Dask).
+
+    Raises:
+        SchedulerError: naming the address and what to do.
+    """
+    import socket
+
+    scheme, _, rest = address.rpartition("://")
+    host, _, port = rest.rpartition(":")
+    fix = "; give tcp://HOST:PORT of a running `dask scheduler`, or drop --scheduler"
+    if scheme not in ("", "tcp", "tls", "inproc", "ucx", "ws", "wss") or not host \
+            or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SchedulerError(f"--scheduler {address!r} is not an address like "
+                             f"tcp://10.0.0.1:8786{fix}")
+    if scheme in ("", "tcp", "tls"):
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        except OSError as error:
+            raise SchedulerError(f"--scheduler {address}: nothing answers there within "
+                                 f"{timeout:g} s ({error.strerror or error}){fix}") from error
+    return address
+
+
+def check_size(sweep: Sweep, max_tasks: int | None) -> None:
+    """Refuse a sweep of more than ``max_tasks`` tasks (None: no limit) before building
+    them: a grid of 10⁶ points is more often a typo than a plan."""
+    if max_tasks is not None and sweep.size > max_tasks:
+        shape = " × ".join(f"{axis.name} ({len(axis.values)})" for axis in sweep.axes)
+        raise ResourceError(f"the sweep has {sweep.size} tasks ({shape}), more than the limit "
+                            f"of {max_tasks}; shrink the axes, or raise the limit "
+                            f"(--max-tasks {sweep.size}) to run them all")
+
+
 def _check_run_options(sweep: Sweep, workers, threads_per_worker, task_timeout):
     """``(workers, threads_per_worker, task_timeout)`` checked: each of these bad values
     used to hang or be read as another (``workers = -1`` waited forever, a negative timeout
@@ -311,6 +360,7 @@ def run_sweep(
     warm: bool = True,
     progress: bool = True,
     no_worker_timeout: float = 120.0,
+    max_tasks: int | None = MAX_TASKS,
 ) -> SweepSummary:
     """Run every task of ``sweep`` not yet in the store ``out`` on Dask (module docstring).
 
@@ -332,6 +382,7 @@ def run_sweep(
         no_worker_timeout: seconds the cluster may have no worker at all before the sweep
             stops waiting: the unfinished tasks get failed records (``NoWorkerError``), the
             summary says so, and a rerun with ``retry_failed`` runs them.
+        max_tasks: the most tasks run (:data:`MAX_TASKS`; None: no limit).
 
     Returns:
         A :class:`SweepSummary`.
@@ -340,12 +391,17 @@ def run_sweep(
         ConfigError: a grid point that is not a valid config, a sweep without axes, a
             number of workers or threads below 1, a task timeout that is not a finite
             number of seconds > 0 (all before anything runs).
+        ResourceError: more than ``max_tasks`` tasks.
+        SchedulerError: ``scheduler`` is malformed or nothing answers there.
         OverlapdynError: ``out`` holds something other than a result store.
     """
     from tqdm.auto import tqdm
 
     workers, threads_per_worker, task_timeout = _check_run_options(
         sweep, workers, threads_per_worker, task_timeout)
+    check_size(sweep, max_tasks)
+    if scheduler is not None:
+        check_scheduler(scheduler)
     no_worker_timeout = check_real(no_worker_timeout, "no_worker_timeout", positive=True)
     start = time.perf_counter()
     tasks: dict[str, Task] = {}
