@@ -64,7 +64,7 @@ from ..storage.store import open_manifest
 from ..storage.versions import library_versions
 from .simulator import Simulation, recorded_steps, simulate
 
-__all__ = ["MIN_COMPARED_TIMES", "ValidationReport", "Verdict", "summary_curves", "validate"]
+__all__ = ["MIN_COMPARED_TIMES", "Compared", "ValidationReport", "Verdict", "summary_curves", "validate"]
 
 QUANTITIES = ("risk", "M", "Q", "a")
 EXACT_GAP = 1e-9   # gaps at or below this at every d and seed: a conserved quantity
@@ -178,7 +178,7 @@ class ValidationReport(Result):
 
     @property
     def reason(self) -> str:
-        """One line: why the verdict is what it is."""
+        """Why the verdict is what it is, in one line."""
         verdict, compared = self.verdict, self.compared
         if verdict is Verdict.UNDETERMINED:
             failures = self.failures
