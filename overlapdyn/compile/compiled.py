@@ -27,13 +27,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..derive.kernels import (
-    Derivation,
-    KernelSet,
-    derive_kernels,
-    kernel_identity,
-    resolve_method,
-)
+from ..derive.kernels import KernelSet, derive_kernels, kernel_identity
+from ..derive.methods import Derivation, check_derivation
 from ..errors import OverlapdynError
 from ..model.spec import Model
 from ..storage.versions import __version__
@@ -109,28 +104,29 @@ class CompiledModel:
 
     Args:
         model: the model spec.
-        derivation: how the kernels are obtained (default: exact, closed form or Hermite
-            truncation, whichever applies first).
+        derivation: how the kernels are obtained, one of the methods of
+            :mod:`overlapdyn.derive.methods` (default
+            :class:`~overlapdyn.derive.methods.Auto`: exact, closed form, quadrature or
+            Hermite truncation, whichever applies first).
 
     The generated module is rendered from the kernels and the templates
     (:mod:`overlapdyn.compile.render`) and cached on disk (:mod:`overlapdyn.compile.cache`);
     ``from_cache`` tells whether this instance skipped SymPy. ``source`` is the generated
-    code.
+    code; ``derivation`` is the method given and ``method`` the label of the one used.
     """
 
     def __init__(self, model: Model, derivation: Derivation | None = None) -> None:
-        derivation = derivation or Derivation()
+        derivation = check_derivation(derivation)
         self.model = model
         self.derivation = derivation
-        method = resolve_method(model, derivation)
+        method = derivation.resolve(model)
         target = model.target
-        resolution = {"hermite": derivation.hermite_order,
-                      "quadrature": derivation.quadrature_nodes}.get(method)
         key = source_key(__version__, TEMPLATE_VERSION, template_digest(),
-                         kernel_identity(model), method, resolution)
+                         kernel_identity(model), method.label, method.resolution)
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, derivation), model.k))
+            key, lambda: _module_source(derive_kernels(model, method), model.k))
         self._key = key
+        self._resolved = method
         self.method: str = self.module.METHOD
         self.truncation_errors: dict = dict(self.module.TRUNCATION_ERRORS)
         student, protocol = model.student, model.protocol
@@ -152,7 +148,7 @@ class CompiledModel:
     def _jacobian_module(self):
         # built on first use: the gradients double the SymPy and Numba work of a model
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self.derivation), self.model.k, jacobian=True))
+            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True))
         return module
 
     def jacobian(self, t: float, y: np.ndarray) -> np.ndarray:

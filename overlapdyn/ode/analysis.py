@@ -18,14 +18,13 @@ trained.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 
 from ..compile.compiled import CompiledModel
-from ..derive.kernels import Derivation
+from ..derive.methods import derivation_from_dict
 from ..errors import OverlapdynError
 from ..model.spec import model_from_dict
 from ..storage.results import Result
@@ -150,13 +149,13 @@ class FixedPoint(Result):
         arrays = {name: np.asarray(getattr(self, name))
                   for name in ("M", "Q", "a", "eigenvalues", "eigenvectors")}
         return {"model": self.compiled.model.to_dict(),
-                "derivation": dataclasses.asdict(self.compiled.derivation),
+                "derivation": self.compiled.derivation.to_dict(),
                 "risk": self.risk, "residual": self.residual}, arrays
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> FixedPoint:
         compiled = CompiledModel(model_from_dict(header["model"]),
-                                 Derivation(**header["derivation"]))
+                                 derivation_from_dict(header["derivation"]))
         return cls(arrays["M"], arrays["Q"], arrays["a"], header["risk"], arrays["eigenvalues"],
                    arrays["eigenvectors"], header["residual"], compiled)
 

@@ -29,7 +29,7 @@ import scipy.integrate
 import scipy.optimize
 
 from ..compile.compiled import CompiledModel
-from ..derive.kernels import Derivation
+from ..derive.methods import Derivation
 from ..errors import IntegrationError, OverlapdynError
 from ..model.checks import smallest_eigenvalue
 from ..model.spec import Model
@@ -179,7 +179,8 @@ def integrate(
         save: a :class:`SaveAt`, or just ``t_end`` (200 log-spaced points).
         events: extra :class:`Event` s (e.g. :func:`RiskBelow`, :func:`OverlapCrosses`).
         method, rtol, atol: passed to :func:`scipy.integrate.solve_ivp`.
-        derivation: how kernels are derived (when ``model`` is not compiled yet).
+        derivation: how kernels are derived (when ``model`` is not compiled yet): a
+            method of :mod:`overlapdyn.derive.methods`, default ``Auto()``.
         blowup_norm: the state's max-norm that counts as a blow-up.
         on_failure: ``"raise"`` an :class:`IntegrationError` carrying the partial trajectory,
             or ``"return"`` it with ``outcome = Outcome.FAILED`` (status −1).

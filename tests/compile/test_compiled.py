@@ -11,7 +11,7 @@ from configs import MODELS
 from reference import random_overlaps, reference_drift, reference_terms
 
 from overlapdyn.compile.compiled import CompiledModel
-from overlapdyn.derive.kernels import Derivation
+from overlapdyn.derive.methods import Exact, HermiteTruncation
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 
 
@@ -62,7 +62,7 @@ def test_hermite_truncation_is_within_its_error():
     exact = reference_drift(model, M, Q, n_nodes=30)
     gaps = []
     for order in (1, 3):
-        compiled = CompiledModel(model, Derivation("hermite", order))
+        compiled = CompiledModel(model, HermiteTruncation(order))
         error = max(compiled.truncation_errors.values())
         got = compiled.drift(M, Q)
         gap = max(np.max(np.abs(g - e)) / np.max(np.abs(e)) for g, e in zip(got[:2], exact[:2],
@@ -100,7 +100,7 @@ def test_non_polynomial_multi_index_target_by_hermite_truncation():
     exact = reference_drift(model, M, Q, n_nodes=30)
     gaps, errors = [], []
     for order in (3, 7):
-        compiled = CompiledModel(model, Derivation("hermite", order))
+        compiled = CompiledModel(model, HermiteTruncation(order))
         assert compiled.method == "hermite"
         errors.append(compiled.truncation_errors["g = tanh(z1 + z2)"])
         got = compiled.drift(M, Q)
@@ -108,5 +108,5 @@ def test_non_polynomial_multi_index_target_by_hermite_truncation():
                         for g, e in zip(got[:2], exact[:2], strict=True)))
     assert errors[1] < errors[0] and gaps[1] < gaps[0]
     assert all(gap < error for gap, error in zip(gaps, errors, strict=True))
-    with pytest.raises(ValueError, match="hermite"):
-        CompiledModel(model, Derivation("exact"))
+    with pytest.raises(ValueError, match="HermiteTruncation"):
+        CompiledModel(model, Exact())
