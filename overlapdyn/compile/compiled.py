@@ -46,7 +46,7 @@ __all__ = ["CompiledModel", "DriftTerms"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 5
+TEMPLATE_VERSION = 6
 
 
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:

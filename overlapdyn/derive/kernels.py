@@ -250,9 +250,12 @@ def _multi_index_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray) -> lis
 
 
 def _truncated(expr: sympy.Expr, order: int, errors: dict, label: str) -> sympy.Expr:
+    """``Σ_{n≤L} c_n He_n`` with only the significant coefficients (the exact parity's zeros
+    and those above :data:`~overlapdyn.derive.hermite.ZERO_TOLERANCE`·‖f‖): round-off kept
+    in the other orders would make every kernel a dense polynomial."""
     expansion = hermite_expansion(expr, order)
     errors[label] = expansion.relative_truncation_error
-    coefficients = [float(c) for c in expansion.coefficients]
+    coefficients = [float(c) for c in expansion.significant()]
     return sympy.expand(sum(sympy.Float(c) * sympy.hermite_prob(n, X)
                             for n, c in enumerate(coefficients) if c != 0.0))
 
