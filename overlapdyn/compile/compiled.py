@@ -27,7 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..derive.kernels import KernelSet, derive_kernels, kernel_identity
+from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
 from ..derive.methods import Derivation, check_derivation
 from ..errors import OverlapdynError
 from ..model.spec import Model
@@ -37,10 +37,18 @@ from .printer import (
     cubature_kernel_source,
     kernel_accumulator_source,
     kernel_source,
+    ranked_cubature_source,
+    ranked_target_wrappers_source,
     target_accumulators_source,
     target_wrappers_source,
 )
-from .render import cubature_prelude, module_source, template_body, template_digest
+from .render import (
+    cubature_prelude,
+    module_source,
+    ranked_cubature_prelude,
+    template_body,
+    template_digest,
+)
 
 __all__ = ["CompiledModel", "DriftTerms"]
 
@@ -51,22 +59,53 @@ TEMPLATE_VERSION = 6
 
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     """The sources of one model's kernels, the target's sums and the drift loops."""
+    if kernels.method == "quadrature" and not kernels.committee:
+        return [*_ranked_cubature_parts(kernels, k), template_body("drift_loops")]
     parts = []
     if kernels.method == "quadrature":
-        parts.append(cubature_prelude(kernels.quadrature_nodes))
-        parts += [kernel_source(name, ("x",), expr) for name, expr in kernels.functions.items()]
-        parts += [cubature_kernel_source(kernel.name, kernel.integrand)
-                  for kernel in kernels.kernels]
+        parts += _cubature_parts(kernels)
     else:
         for kernel in kernels.kernels:
-            # a multi-index model's target kernels take scalars; wrappers below take arrays
-            scalar = not kernels.committee and kernel.name.startswith(("Tg", "Eg"))
-            parts.append(kernel_source(f"{kernel.name}_k" if scalar else kernel.name,
-                                       kernel.args, kernel.expr))
+            parts.append(kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
                  else target_wrappers_source(k))
     parts.append(template_body("drift_loops"))
     return parts
+
+
+def _scalar_name(kernel: Kernel, kernels: KernelSet) -> str:
+    # a multi-index model's target kernels take scalars; the wrappers take arrays
+    scalar = not kernels.committee and kernel.name.startswith(("Tg", "Eg"))
+    return f"{kernel.name}_k" if scalar else kernel.name
+
+
+def _cubature_parts(kernels: KernelSet) -> list[str]:
+    """A committee's quadrature kernels: the rules, σ, σ', σ* printed from SymPy, and the
+    cubature over each kernel's few fields."""
+    parts = [cubature_prelude(kernels.quadrature_nodes)]
+    parts += [kernel_source(name, ("x",), expr) for name, expr in kernels.functions.items()]
+    return parts + [cubature_kernel_source(kernel.name, kernel.integrand)
+                    for kernel in kernels.kernels]
+
+
+def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
+    """A multi-index target's quadrature kernels and sums: the rules by rank, σ, σ' and
+    ``g_target(z1..zk)`` printed from SymPy, the kernels over their whole blocks, E[g²] (a
+    number) and the target's sums calling the shared kernels."""
+    # fields: up to 3 students (Tgs) and the k latent ones
+    parts = [ranked_cubature_prelude(kernels.quadrature_nodes, 3 + k,
+                                     kernels.latent_covariance)]
+    latent = tuple(f"z{r}" for r in range(1, k + 1))
+    parts += [kernel_source("g_target", latent, expr) if name == "g"
+              else kernel_source(name, ("x",), expr)
+              for name, expr in kernels.functions.items()]
+    numeric = [(kernel.name, kernel.args, kernel.integrand) for kernel in kernels.kernels
+               if kernel.expr is None]
+    source, calls = ranked_cubature_source(numeric, k)
+    parts.append(source)
+    parts += [kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr)
+              for kernel in kernels.kernels if kernel.expr is not None]
+    return [*parts, ranked_target_wrappers_source(k, calls)]
 
 
 def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
@@ -77,9 +116,8 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
     if jacobian:
         for kernel in kernels.kernels:
             if kernel.args:
-                scalar = not kernels.committee and kernel.name.startswith(("Tg", "Eg"))
-                parts.append(kernel_accumulator_source(
-                    f"{kernel.name}_k" if scalar else kernel.name, kernel.args, kernel.expr))
+                parts.append(kernel_accumulator_source(_scalar_name(kernel, kernels),
+                                                       kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
                      else target_accumulators_source(k))
         parts.append(template_body("drift_jacobian"))
@@ -112,14 +150,19 @@ class CompiledModel:
     The generated module is rendered from the kernels and the templates
     (:mod:`overlapdyn.compile.render`) and cached on disk (:mod:`overlapdyn.compile.cache`);
     ``from_cache`` tells whether this instance skipped SymPy. ``source`` is the generated
-    code; ``derivation`` is the method given and ``method`` the label of the one used.
+    code; ``derivation`` is the method given, ``choice`` what it chose and why
+    (:class:`~overlapdyn.derive.methods.Choice`), ``method`` the label of the method used.
+    ``truncation_errors`` (``{function: relative L²(γ) error}``) are those of the Hermite
+    truncation: the kernels' own with ``hermite``; with ``quadrature`` chosen by ``Auto``
+    for a multi-index target, those that truncation would have had — why it was not chosen.
     """
 
     def __init__(self, model: Model, derivation: Derivation | None = None) -> None:
         derivation = check_derivation(derivation)
         self.model = model
         self.derivation = derivation
-        method = derivation.resolve(model)
+        self.choice = derivation.choose(model)
+        method = self.choice.method
         target = model.target
         key = source_key(__version__, TEMPLATE_VERSION, template_digest(),
                          kernel_identity(model), method.label, method.resolution)
@@ -128,7 +171,8 @@ class CompiledModel:
         self._key = key
         self._resolved = method
         self.method: str = self.module.METHOD
-        self.truncation_errors: dict = dict(self.module.TRUNCATION_ERRORS)
+        self.truncation_errors: dict = (dict(self.module.TRUNCATION_ERRORS)
+                                        or dict(self.choice.truncation_errors))
         student, protocol = model.student, model.protocol
         self._v = (np.array(target.b) * target.c_k if target.is_committee
                    else np.zeros(model.k))

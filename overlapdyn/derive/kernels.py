@@ -44,11 +44,12 @@ Where each kernel comes from (the methods of :mod:`overlapdyn.derive.methods`, b
   engine of :mod:`overlapdyn.derive.gaussian`;
 * ``closed-form`` (:class:`~overlapdyn.derive.methods.ClosedForm`) — erf(x/√2) student and
   committee teacher: the Saad–Solla arcsine formulas;
-* ``quadrature`` (:class:`~overlapdyn.derive.methods.Quadrature`) — any σ, σ* (committee
-  targets): every kernel evaluated at run time by compiled tensor Gauss–Hermite cubature
-  over the eigen-factor of its covariance block (``nodes`` per direction: exponentially
-  accurate for smooth functions, algebraically for kinks such as relu), the reference for
-  the truncated kernels;
+* ``quadrature`` (:class:`~overlapdyn.derive.methods.Quadrature`) — any σ, σ* and g: every
+  kernel evaluated at run time by compiled tensor Gauss–Hermite cubature over its covariance
+  block (``nodes`` per direction: exponentially accurate for smooth functions,
+  algebraically for kinks such as relu), the reference for the truncated kernels. A
+  multi-index target's ``Tg…`` kernels integrate over the whole block ``(λ…, z1..zk)``
+  with P fixed; ``Eg2`` is computed once, by cubature under N(0, P);
 * ``hermite`` (:class:`~overlapdyn.derive.methods.HermiteTruncation`) — every
   non-polynomial σ, σ* replaced by its Hermite truncation at order L, and a non-polynomial
   multi-index target g by its multivariate Hermite truncation at total degree L
@@ -59,7 +60,9 @@ Where each kernel comes from (the methods of :mod:`overlapdyn.derive.methods`, b
   near-unit-norm dynamics.
 
 :class:`~overlapdyn.derive.methods.Auto` picks exact, else closed form, else quadrature
-(committees) or Hermite truncation.
+(committees), else — multi-index targets — Hermite truncation where it is accurate
+(relative L² error ≤ ``Auto.tolerance`` for every non-polynomial function) and quadrature
+where it is not.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.spec import Model
 from ..storage.memo import memoised
+from .cubature import numeric_expectation
 from .gaussian import GaussianFields, expectation
 from .hermite import hermite_expansion
 from .methods import Derivation, check_derivation
@@ -107,8 +111,11 @@ class KernelSet:
             (:class:`~overlapdyn.derive.methods.Auto` resolved).
         truncation_errors: ``{function: relative L²(γ) error}`` of each Hermite-truncated
             activation (empty unless ``method == "hermite"``).
-        functions: for quadrature, ``{"sig": σ, "dsig": σ', "tsig": σ*}`` in :data:`X`.
+        functions: for quadrature, ``{"sig": σ, "dsig": σ', "tsig": σ*, "ident": x}`` in
+            :data:`X`, and for a multi-index target ``"g"``: g in ``z1..zk``.
         quadrature_nodes: nodes per direction of the quadrature kernels.
+        latent_covariance: P (k×k, nested tuples) of a multi-index target's quadrature
+            kernels, which integrate over it; else empty.
     """
 
     kernels: tuple[Kernel, ...]
@@ -117,6 +124,7 @@ class KernelSet:
     truncation_errors: dict = field(default_factory=dict)
     functions: dict = field(default_factory=dict)
     quadrature_nodes: int = 0
+    latent_covariance: tuple = ()
 
     def __getitem__(self, name: str) -> Kernel:
         for kernel in self.kernels:
@@ -173,17 +181,51 @@ QUADRATURE_INTEGRANDS = {
 }
 
 
+def _numeric_form(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with its kinks written as conditionals, for compiled cubature."""
+    return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign,
+                                                     sympy.DiracDelta) else expr
+
+
 def _quadrature_kernels(sigma: sympy.Expr, teacher: sympy.Expr, nodes: int) -> KernelSet:
     """Kernels evaluated by compiled cubature; kinks are written as conditionals."""
-    def numeric_form(expr: sympy.Expr) -> sympy.Expr:
-        return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign,
-                                                         sympy.DiracDelta) else expr
-
-    functions = {"sig": numeric_form(sigma), "dsig": numeric_form(sympy.diff(sigma, X)),
-                 "tsig": numeric_form(teacher), "ident": X}
+    functions = {"sig": _numeric_form(sigma), "dsig": _numeric_form(sympy.diff(sigma, X)),
+                 "tsig": _numeric_form(teacher), "ident": X}
     kernels = tuple(Kernel(name, _entry_names(len(integrand)), None, integrand)
                     for name, integrand in QUADRATURE_INTEGRANDS.items())
     return KernelSet(kernels, True, "quadrature", functions=functions, quadrature_nodes=nodes)
+
+
+def _multi_index_quadrature_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray,
+                                    nodes: int) -> KernelSet:
+    """A multi-index target's kernels by compiled cubature at run time.
+
+    The student kernels have the committee route's integrands (:data:`QUADRATURE_INTEGRANDS`);
+    each target kernel ``Tg…`` integrates its student factors and ``g`` (``"g"``), ``g²``
+    (``"gg"``) or ``z_r g`` (``"zg<r>"``) over its whole block ``[[q, m], [mᵀ, P]]``; the
+    compile stage prints them all (``ranked_cubature_source`` of
+    :mod:`overlapdyn.compile.printer`). ``E[g²]`` does not depend on the state: it is
+    computed here, by cubature under N(0, P) (``numeric_expectation``), and printed as a
+    number.
+    """
+    k = P.shape[0]
+    z = [sympy.Symbol(f"z{r}") for r in range(1, k + 1)]
+    args = {n: tuple(_latent_fields(n, P)[1]) for n in (1, 2, 3)}
+    targets = {"Tg1": (1, ("sig", "g")),
+               **{f"Tgz_{r}": (1, ("dsig", f"zg{r}")) for r in range(1, k + 1)},
+               "Tgl": (2, ("dsig", "ident", "g")), "Tgg": (2, ("dsig", "dsig", "gg")),
+               "Tgs": (3, ("dsig", "dsig", "sig", "g"))}
+    kernels = [Kernel(name, _entry_names(len(QUADRATURE_INTEGRANDS[name])), None,
+                      QUADRATURE_INTEGRANDS[name]) for name in ("I2ss", "J2s", "I3ss", "I4sss")]
+    kernels += [Kernel(name, args[n], None, integrand)
+                for name, (n, integrand) in targets.items()]
+    mean_square = numeric_expectation(g * g, [str(v) for v in z], P)
+    kernels.append(Kernel("Eg2", (), sympy.Float(mean_square)))
+    functions = {"sig": _numeric_form(sigma), "dsig": _numeric_form(sympy.diff(sigma, X)),
+                 "ident": X, "g": _numeric_form(g)}
+    return KernelSet(tuple(kernels), False, "quadrature", functions=functions,
+                     quadrature_nodes=nodes,
+                     latent_covariance=tuple(tuple(float(v) for v in row) for row in P))
 
 
 def _erf_kernels(committee: bool) -> list[Kernel]:
@@ -319,9 +361,13 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
     committee = teacher_name is not None
     if method == "closed-form":
         return KernelSet(tuple(_erf_kernels(committee)), committee, method)
-    if method == "quadrature":
+    if method == "quadrature" and committee:
         return _quadrature_kernels(resolve_activation(student).expr,
                                    resolve_activation(teacher_name).expr, resolution)
+    if method == "quadrature":
+        return _multi_index_quadrature_kernels(
+            resolve_activation(student).expr, sympy.sympify(expression),
+            np.eye(k) if P is None else np.array(P), resolution)
     errors: dict[str, float] = {}
     sigma = resolve_activation(student).expr
     if sigma is None:

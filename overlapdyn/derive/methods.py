@@ -16,6 +16,11 @@ class                     label            the kernels (:mod:`overlapdyn.derive.
 ``Auto()``                (resolves)       the first of these that applies (see :class:`Auto`)
 ========================  ===============  =============================================
 
+:meth:`Derivation.choose` returns the method used with what the choice measured
+(:class:`Choice`): :class:`Auto` measures the Hermite truncation errors of a multi-index
+model's non-polynomial functions and takes quadrature where they exceed its tolerance, so
+the truncation error is reported whichever route it takes.
+
 The label is how the method is reported (``KernelSet.method``, ``CompiledModel.method``, a
 trajectory's ``kernels``, printed summaries) and saved (:meth:`Derivation.to_dict`,
 :func:`derivation_from_dict`).
@@ -27,15 +32,20 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
 import sympy
 
 from ..errors import NotPolynomialError, OverlapdynError
 from ..model.activations import activation as resolve_activation
-from ..model.checks import check_integer
+from ..model.checks import check_finite, check_integer
 from ..model.spec import Model
+from ..storage.memo import memoised
+from .hermite import hermite_expansion
+from .multihermite import multivariate_hermite
 
-__all__ = ["Auto", "ClosedForm", "DERIVATIONS", "Derivation", "Exact", "HermiteTruncation",
-           "Quadrature", "check_derivation", "derivation_from_dict"]
+__all__ = ["Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
+           "HermiteTruncation", "Quadrature", "check_derivation", "derivation_from_dict",
+           "truncation_errors"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,23 @@ class ModelFunctions:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """The method that derives a model's kernels, and what choosing it measured.
+
+    Attributes:
+        method: the method used (never :class:`Auto`).
+        truncation_errors: ``{function: relative L²(γ) error}`` of the Hermite truncation
+            of each non-polynomial function, where the choice measured them (:class:`Auto`,
+            multi-index targets); else empty.
+        reason: one sentence: why this method.
+    """
+
+    method: Derivation
+    truncation_errors: dict = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Derivation:
     """The base of the derivation methods (use one of its subclasses).
 
@@ -84,6 +111,10 @@ class Derivation:
             NotPolynomialError, OverlapdynError: the method does not apply to the model.
         """
         raise NotImplementedError
+
+    def choose(self, model: Model) -> Choice:
+        """:meth:`resolve` with what the choice measured and why (:class:`Choice`)."""
+        return Choice(self.resolve(model), {}, f"{self.label}, as asked")
 
     @property
     def resolution(self) -> int | None:
@@ -154,14 +185,23 @@ class HermiteTruncation(Derivation):
 
 @dataclass(frozen=True)
 class Quadrature(Derivation):
-    """Every kernel evaluated at run time by compiled tensor Gauss–Hermite cubature over the
-    eigen-factor of its covariance block (exponentially accurate in ``nodes`` for smooth
-    functions, algebraically for kinks such as relu).
+    """Every kernel evaluated at run time by compiled tensor Gauss–Hermite cubature
+    (exponentially accurate in ``nodes`` for smooth functions, algebraically for kinks such
+    as relu); any σ, σ* and g.
+
+    A committee's kernels integrate over the eigen-factor of their few fields. A multi-index
+    target's integrate over their whole block (student fields and z1..zk) in the order of its
+    Cholesky factor, latent fields first (``templates/ranked_cubature.py``), with the rule of
+    the block's rank r: 4n, 4n, 2n, n nodes per direction for r = 1..4 and ⌊n^(4/r)⌋ (at
+    least 2) beyond, so no call costs more than n⁴ points
+    (:func:`overlapdyn.compile.render.ranked_rule_sizes`). For the tanh student on
+    tanh(z1 + z2) at n = 16 the drift is within 2e-4 of an independent cubature for
+    Q_jj ≲ 1.5 and 8e-4 at Q_jj ≈ 3 (``benchmarks/bench_multi_index.py``).
 
     Attributes:
-        nodes: Gauss–Hermite nodes per direction of a four-field kernel ≥ 2 (an I4 call
-            costs nodes⁴ activation evaluations; two- and three-field kernels use 4·nodes and
-            2·nodes per direction).
+        nodes: n ≥ 2, Gauss–Hermite nodes per direction of a four-field kernel (an I4 call
+            costs n⁴ activation evaluations; two- and three-field kernels use 4n and 2n per
+            direction).
     """
 
     nodes: int = 16
@@ -171,10 +211,7 @@ class Quadrature(Derivation):
         object.__setattr__(self, "nodes", check_integer(self.nodes, "Quadrature.nodes", 2))
 
     def resolve(self, model: Model) -> Derivation:
-        if not ModelFunctions.of(model).committee:
-            raise OverlapdynError("quadrature kernels are implemented for committee targets; "
-                                  "a multi-index target needs polynomial functions (Exact()) "
-                                  "or HermiteTruncation(order)")
+        ModelFunctions.of(model)  # a student without a formula cannot be compiled
         return self
 
     @property
@@ -184,17 +221,33 @@ class Quadrature(Derivation):
 
 @dataclass(frozen=True)
 class Auto(Derivation):
-    """The first method that applies: :class:`Exact` for polynomial models, else
-    :class:`ClosedForm` for erf committees, else ``quadrature`` for committees and
-    ``truncation`` for multi-index targets.
+    """The first method that applies:
+
+    1. :class:`Exact` for polynomial σ, σ* and g;
+    2. :class:`ClosedForm` for an erf student learning an erf committee;
+    3. ``quadrature`` for any other committee;
+    4. for a multi-index target, ``truncation`` where it is accurate — every non-polynomial
+       function's Hermite truncation at ``truncation.order`` misses it by at most
+       ``tolerance`` in relative L²(γ) (:func:`truncation_errors`) — else ``quadrature``.
+
+    The criterion of 4 is measured at unit variances, where the truncation is at its best
+    (away from Q_jj = 1 its error grows, see :mod:`overlapdyn.derive.kernels`), and the
+    kernels multiply several truncated factors, so the default tolerance asks ten times
+    more than the ~1e-3 relative accuracy of the quadrature route's drift. Common
+    activations miss it at order 6 (tanh 6e-2, erf 3e-2, relu 7e-2, softplus 7e-4), so
+    quadrature is what non-polynomial multi-index models get unless told otherwise; the
+    measured errors are reported either way (:class:`Choice`, ``CompiledModel.
+    truncation_errors``).
 
     Attributes:
         truncation: the Hermite truncation used where truncation is chosen.
         quadrature: the cubature used where quadrature is chosen.
+        tolerance: the largest relative L²(γ) truncation error accepted (> 0).
     """
 
     truncation: HermiteTruncation = field(default_factory=HermiteTruncation)
     quadrature: Quadrature = field(default_factory=Quadrature)
+    tolerance: float = 1e-4
     label: ClassVar[str] = "auto"
 
     def __post_init__(self) -> None:
@@ -204,18 +257,60 @@ class Auto(Derivation):
         if not isinstance(self.quadrature, Quadrature):
             raise OverlapdynError(f"Auto.quadrature must be a Quadrature, got "
                                   f"{self.quadrature!r}")
+        tolerance = check_finite(self.tolerance, "Auto.tolerance")
+        if not tolerance > 0:
+            raise OverlapdynError(f"Auto.tolerance must be > 0, got {self.tolerance!r}")
+        object.__setattr__(self, "tolerance", tolerance)
 
     def resolve(self, model: Model) -> Derivation:
+        return self.choose(model).method
+
+    def choose(self, model: Model) -> Choice:
         functions = ModelFunctions.of(model)
         if functions.polynomial:
-            return Exact()
+            return Choice(Exact(), {}, "exact: every function is a polynomial")
         if functions.erf_pair:
-            return ClosedForm()
-        return self.quadrature if functions.committee else self.truncation
+            return Choice(ClosedForm(), {}, "closed-form: erf student, erf committee")
+        if functions.committee:
+            return Choice(self.quadrature, {}, "quadrature: a non-polynomial committee")
+        order = self.truncation.order
+        errors = truncation_errors(model, order)
+        worst = max(errors.values())
+        if worst <= self.tolerance:
+            return Choice(self.truncation, errors, f"hermite: the truncation at order {order} "
+                          f"misses by at most {worst:.1e} ≤ {self.tolerance:g}")
+        return Choice(self.quadrature, errors, f"quadrature: the truncation at order {order} "
+                      f"would miss by {worst:.1e} > {self.tolerance:g} (relative L²)")
 
     def to_dict(self) -> dict:
         return {"method": self.label, "truncation": self.truncation.to_dict(),
-                "quadrature": self.quadrature.to_dict()}
+                "quadrature": self.quadrature.to_dict(), "tolerance": self.tolerance}
+
+
+def truncation_errors(model: Model, order: int) -> dict[str, float]:
+    """``{function: relative L²(γ) error}`` of the Hermite truncation at ``order`` of each
+    non-polynomial function of ``model``: σ (``"σ = name"``), a committee's σ*
+    (``"σ* = name"``) or a multi-index g under N(0, P) (``"g = formula"``) — the keys of
+    ``truncation_errors`` of :class:`~overlapdyn.derive.kernels.KernelSet`."""
+    target = model.target
+    return dict(_truncation_errors(model.student.activation, target.activation,
+                                   None if target.is_committee else target.function(),
+                                   target.P, target.k, int(order)))
+
+
+@memoised(maxsize=64)
+def _truncation_errors(student: str, teacher: str | None, g: sympy.Expr | None,
+                       P: tuple | None, k: int, order: int) -> dict[str, float]:
+    errors = {}
+    for key, name in ((f"σ = {student}", student), (f"σ* = {teacher}", teacher)):
+        if name is not None and not resolve_activation(name).is_polynomial:
+            errors[key] = hermite_expansion(name, order).relative_truncation_error
+    if g is not None and not g.is_polynomial(*sympy.symbols([f"z{r}" for r in range(1, k + 1)])):
+        # a measurement for a decision: a grid of at most ~2e6 points, however large k
+        nodes = min(32, max(order + 2, int((2e6) ** (1 / k))))
+        errors[f"g = {g}"] = multivariate_hermite(
+            g, k, P=None if P is None else np.array(P), order=order, n_nodes=nodes).relative_error
+    return errors
 
 
 #: The methods by label, as :func:`derivation_from_dict` reads them.
@@ -241,7 +336,8 @@ def derivation_from_dict(data: dict) -> Derivation:
                 "quadrature": quadrature}.get(label) or DERIVATIONS[label]()
     try:
         if label == "auto":
-            return Auto(**{name: derivation_from_dict(value) for name, value in data.items()})
+            return Auto(**{name: derivation_from_dict(value) if isinstance(value, dict) else value
+                           for name, value in data.items()})
         return DERIVATIONS[label](**data)
     except TypeError as error:  # an argument the method does not have
         raise OverlapdynError(f"bad arguments for the derivation {label!r}: {error}") from error
