@@ -27,8 +27,13 @@ import importlib
 from . import compile, depth, derive, errors, fits, model, ode, scaling, sgd, storage, sweeps
 from .compile import CompiledModel
 from .derive import (
+    Auto,
+    ClosedForm,
     Derivation,
+    Exact,
     GaussianFields,
+    HermiteTruncation,
+    Quadrature,
     expectation,
     hermite_expansion,
     information_exponent,
@@ -80,6 +85,11 @@ __all__ = [
     "load_model",
     # derive
     "Derivation",
+    "Exact",
+    "ClosedForm",
+    "HermiteTruncation",
+    "Quadrature",
+    "Auto",
     "GaussianFields",
     "expectation",
     "numeric_expectation",

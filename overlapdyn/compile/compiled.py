@@ -28,13 +28,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..derive.kernels import (
-    Derivation,
-    KernelSet,
-    derive_kernels,
-    kernel_identity,
-    resolve_method,
-)
+from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
+from ..derive.methods import Derivation, check_derivation
 from ..errors import OverlapdynError
 from ..model.spec import Model
 from ..storage.versions import __version__
@@ -43,10 +38,18 @@ from .printer import (
     cubature_kernel_source,
     kernel_accumulator_source,
     kernel_source,
+    ranked_cubature_source,
+    ranked_target_wrappers_source,
     target_accumulators_source,
     target_wrappers_source,
 )
-from .render import cubature_prelude, module_source, template_body, template_digest
+from .render import (
+    cubature_prelude,
+    module_source,
+    ranked_cubature_prelude,
+    template_body,
+    template_digest,
+)
 
 __all__ = ["CompiledModel", "DriftTerms"]
 
@@ -57,23 +60,54 @@ TEMPLATE_VERSION = 6
 
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     """The sources of one model's kernels, the target's sums and the drift loops."""
+    if kernels.method == "quadrature" and not kernels.committee:
+        return [*_ranked_cubature_parts(kernels, k), template_body("drift_loops")]
     parts = []
     if kernels.method == "quadrature":
-        parts.append(cubature_prelude(kernels.quadrature_nodes))
-        parts += [kernel_source(name, ("x",), expr) for name, expr in kernels.functions.items()]
-        parts += [cubature_kernel_source(kernel.name, kernel.integrand)
-                  for kernel in kernels.kernels]
+        parts += _cubature_parts(kernels)
     else:
         for kernel in kernels.kernels:
-            # a multi-index model's target kernels take scalars; wrappers below take arrays
-            scalar = not kernels.committee and kernel.name.startswith(("Tg", "Eg"))
-            parts.append(kernel_source(f"{kernel.name}_k" if scalar else kernel.name,
-                                       kernel.args, kernel.expr))
+            parts.append(kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
                  else target_wrappers_source(k))
     parts.append(template_body("drift_loops"))
     parts.append(template_body("state_evolution"))
     return parts
+
+
+def _scalar_name(kernel: Kernel, kernels: KernelSet) -> str:
+    # a multi-index model's target kernels take scalars; the wrappers take arrays
+    scalar = not kernels.committee and kernel.name.startswith(("Tg", "Eg"))
+    return f"{kernel.name}_k" if scalar else kernel.name
+
+
+def _cubature_parts(kernels: KernelSet) -> list[str]:
+    """A committee's quadrature kernels: the rules, σ, σ', σ* printed from SymPy, and the
+    cubature over each kernel's few fields."""
+    parts = [cubature_prelude(kernels.quadrature_nodes)]
+    parts += [kernel_source(name, ("x",), expr) for name, expr in kernels.functions.items()]
+    return parts + [cubature_kernel_source(kernel.name, kernel.integrand)
+                    for kernel in kernels.kernels]
+
+
+def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
+    """A multi-index target's quadrature kernels and sums: the rules by rank, σ, σ' and
+    ``g_target(z1..zk)`` printed from SymPy, the kernels over their whole blocks, E[g²] (a
+    number) and the target's sums calling the shared kernels."""
+    # fields: up to 3 students (Tgs) and the k latent ones
+    parts = [ranked_cubature_prelude(kernels.quadrature_nodes, 3 + k,
+                                     kernels.latent_covariance)]
+    latent = tuple(f"z{r}" for r in range(1, k + 1))
+    parts += [kernel_source("g_target", latent, expr) if name == "g"
+              else kernel_source(name, ("x",), expr)
+              for name, expr in kernels.functions.items()]
+    numeric = [(kernel.name, kernel.args, kernel.integrand) for kernel in kernels.kernels
+               if kernel.expr is None]
+    source, calls = ranked_cubature_source(numeric, k)
+    parts.append(source)
+    parts += [kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr)
+              for kernel in kernels.kernels if kernel.expr is not None]
+    return [*parts, ranked_target_wrappers_source(k, calls)]
 
 
 def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
@@ -84,9 +118,8 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
     if jacobian:
         for kernel in kernels.kernels:
             if kernel.args:
-                scalar = not kernels.committee and kernel.name.startswith(("Tg", "Eg"))
-                parts.append(kernel_accumulator_source(
-                    f"{kernel.name}_k" if scalar else kernel.name, kernel.args, kernel.expr))
+                parts.append(kernel_accumulator_source(_scalar_name(kernel, kernels),
+                                                       kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
                      else target_accumulators_source(k))
         parts.append(template_body("drift_jacobian"))
@@ -111,30 +144,37 @@ class CompiledModel:
 
     Args:
         model: the model spec.
-        derivation: how the kernels are obtained (default: exact, closed form or Hermite
-            truncation, whichever applies first).
+        derivation: how the kernels are obtained, one of the methods of
+            :mod:`overlapdyn.derive.methods` (default
+            :class:`~overlapdyn.derive.methods.Auto`: exact, closed form, quadrature or
+            Hermite truncation, whichever applies first).
 
     The generated module is rendered from the kernels and the templates
     (:mod:`overlapdyn.compile.render`) and cached on disk (:mod:`overlapdyn.compile.cache`);
     ``from_cache`` tells whether this instance skipped SymPy. ``source`` is the generated
-    code.
+    code; ``derivation`` is the method given, ``choice`` what it chose and why
+    (:class:`~overlapdyn.derive.methods.Choice`), ``method`` the label of the method used.
+    ``truncation_errors`` (``{function: relative L²(γ) error}``) are those of the Hermite
+    truncation: the kernels' own with ``hermite``; with ``quadrature`` chosen by ``Auto``
+    for a multi-index target, those that truncation would have had — why it was not chosen.
     """
 
     def __init__(self, model: Model, derivation: Derivation | None = None) -> None:
-        derivation = derivation or Derivation()
+        derivation = check_derivation(derivation)
         self.model = model
         self.derivation = derivation
-        method = resolve_method(model, derivation)
+        self.choice = derivation.choose(model)
+        method = self.choice.method
         target = model.target
-        resolution = {"hermite": derivation.hermite_order,
-                      "quadrature": derivation.quadrature_nodes}.get(method)
         key = source_key(__version__, TEMPLATE_VERSION, template_digest(),
-                         kernel_identity(model), method, resolution)
+                         kernel_identity(model), method.label, method.resolution)
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, derivation), model.k))
+            key, lambda: _module_source(derive_kernels(model, method), model.k))
         self._key = key
+        self._resolved = method
         self.method: str = self.module.METHOD
-        self.truncation_errors: dict = dict(self.module.TRUNCATION_ERRORS)
+        self.truncation_errors: dict = (dict(self.module.TRUNCATION_ERRORS)
+                                        or dict(self.choice.truncation_errors))
         student, protocol = model.student, model.protocol
         self._v = (np.array(target.b) * target.c_k if target.is_committee
                    else np.zeros(model.k))
@@ -154,7 +194,7 @@ class CompiledModel:
     def _jacobian_module(self):
         # built on first use: the gradients double the SymPy and Numba work of a model
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self.derivation), self.model.k, jacobian=True))
+            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True))
         return module
 
     def jacobian(self, t: float, y: np.ndarray) -> np.ndarray:

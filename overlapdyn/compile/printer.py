@@ -14,7 +14,9 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 __all__ = ["cubature_kernel_source", "expression_source", "kernel_accumulator_source",
-           "kernel_source", "target_accumulators_source", "target_wrappers_source"]
+           "kernel_source", "ranked_cubature_source", "ranked_target_wrappers_source",
+           "target_accumulators_source",
+           "target_wrappers_source"]
 
 
 class _Printer(PythonCodePrinter):
@@ -149,6 +151,162 @@ def cubature_kernel_source(name: str, functions: tuple[str, ...]) -> str:
     lines.append(f"{indent}total += {weight} * {values}")
     lines.append("    return total")
     return "\n".join(lines) + "\n"
+
+
+def ranked_cubature_source(kernels: list[tuple[str, tuple[str, ...], tuple[str, ...]]],
+                           k: int) -> tuple[str, dict[str, tuple[str, int]]]:
+    """Sources of cubature kernels over whole blocks, by the block's rank (the quadrature
+    route of a multi-index target), and how to call each.
+
+    Each kernel is ``(name, args, integrand)``: ``args`` are the block's entries ``c_ab`` or
+    ``q_ab`` (a ≤ b, the student fields) then ``m_a_r`` (student field a with latent field
+    r), as the symbolic kernels of :func:`overlapdyn.derive.kernels.derive_kernels` name
+    them; ``integrand`` names the factor of each student field (``"sig"``, ``"dsig"``,
+    ``"ident"``) and, when the kernel has latent fields, last the target's: ``"g"``,
+    ``"gg"`` (g²) or ``"zg<r>"`` (z_r g), with ``g_target(z1, …, zk)`` printed from SymPy.
+
+    A kernel without latent fields (I2ss …) is printed as ``name(*args)``. The target's
+    kernels over the same fields share one function ``_cubature_<n>sz(mode, *args)`` (n
+    student fields) whose ``mode`` picks the integrand, called directly by the target's
+    sums (:func:`ranked_target_wrappers_source`): Numba compiles a function again into each
+    caller, so one body per field count and no wrapper level keep the compile short. Each
+    sums over the tensor rule of the block's rank, one loop per field (a field fixed by the
+    others runs once), over the Cholesky factor of the block with the latent fields first,
+    carrying the partial sums of the fields and of the product of weights and factors down
+    the loops; ``_semidefinite_cholesky``, ``_target_block`` and the ``RULE_*`` tables come from
+    ``templates/ranked_cubature.py``.
+
+    Returns:
+        The source, and ``{target kernel name: (shared function, mode)}``.
+    """
+    groups: dict[int, list] = {}
+    parts, calls = [], {}
+    for name, args, integrand in kernels:
+        if any(arg.startswith("m_") for arg in args):
+            groups.setdefault(len(integrand) - 1, []).append((name, args, integrand))
+        else:
+            parts.append(_ranked_shared_source(name, args, [integrand], len(integrand), 0,
+                                               mode=False))
+    for students, members in groups.items():
+        shared = f"_cubature_{students}sz"
+        parts.append(_ranked_shared_source(shared, members[0][1], [m[2] for m in members],
+                                           students, k, mode=True))
+        calls |= {name: (shared, mode) for mode, (name, _, _) in enumerate(members)}
+    return "\n\n".join(parts), calls
+
+
+def _ranked_shared_source(name: str, args: tuple[str, ...], integrands: list[tuple[str, ...]],
+                          n: int, k: int, *, mode: bool) -> str:
+    """``name(mode, *args)``: ``E[integrands[mode]]`` over the block of ``args`` (``name(*args)``
+    for the single integrand when not ``mode``), fields ordered z1..zk, then the n students;
+    one loop per field over the Cholesky factor of the block, each field's factor evaluated
+    in its own loop (see ``templates/ranked_cubature.py``)."""
+    fields = n + k
+    mode_arg = ["mode"] if mode else []
+    lines = ["@njit(**LOOP)", f"def {name}({', '.join([*mode_arg, *args])}):",
+             f"    C = np.empty(({fields}, {fields}))"]
+    if k:
+        lines.append("    _target_block(C)")
+    for arg in args:
+        if arg.startswith("m_"):  # m_a_r: student field a with latent field r
+            a, r = (int(part) - 1 for part in arg.split("_")[1:])
+            lines.append(f"    C[{r}, {k + a}] = C[{k + a}, {r}] = {arg}")
+        else:  # c_ab or q_ab: student fields a, b (one digit each: at most 4 fields)
+            a, b = int(arg[2]) - 1 + k, int(arg[3]) - 1 + k
+            lines.append(f"    C[{a}, {b}] = C[{b}, {a}] = {arg}" if a != b
+                         else f"    C[{a}, {a}] = {arg}")
+    lines += ["    L, rows = _semidefinite_cholesky(C)",
+              *(f"    row{level} = rows[{level}]" for level in range(fields)),
+              "    total = 0.0"]
+    indent = "    "
+    for level in range(fields):
+        previous = f"y{level - 1}_" if level else None
+        lines += [f"{indent}for i{level} in range(RULE_SIZES[row{level}]):",
+                  f"{indent}    u = RULE_NODES[row{level}, i{level}]"]
+        for field in range(level, fields):  # the partial sums of the fields not yet complete
+            head = f"{previous}{field} + " if previous else ""
+            target = f"x{level}" if field == level else f"y{level}_{field}"
+            lines.append(f"{indent}    {target} = {head}L[{field}, {level}] * u")
+        weight = f"RULE_WEIGHTS[row{level}, i{level}]"
+        product = weight if level == 0 else f"p{level - 1} * {weight}"
+        factors = [_level_factor(level, integrand, n, k) for integrand in integrands]
+        if level == k - 1:
+            lines.append(f"{indent}    gv = g_target({', '.join(f'x{r}' for r in range(k))})")
+        if all(factor is None for factor in factors):
+            lines.append(f"{indent}    p{level} = {product}")
+        elif len(set(factors)) == 1:
+            lines.append(f"{indent}    p{level} = {product} * {factors[0]}")
+        else:
+            for index, factor in enumerate(dict.fromkeys(factors)):
+                modes = " or ".join(f"mode == {m}" for m, f in enumerate(factors)
+                                    if f == factor)
+                lines += [f"{indent}    {'if' if index == 0 else 'elif'} {modes}:",
+                          f"{indent}        p{level} = {product} * {factor}"]
+            lines += [f"{indent}    else:", f"{indent}        p{level} = 0.0"]
+        indent += "    "
+    lines += [f"{indent}total += p{fields - 1}", "    return total"]
+    return "\n".join(lines) + "\n"
+
+
+def _level_factor(level: int, integrand: tuple[str, ...], n: int, k: int) -> str | None:
+    """The factor of ``integrand`` evaluated in the loop of ``level`` (None: none there)."""
+    if level >= k:  # a student field
+        return f"{integrand[level - k]}(x{level})"
+    if level < k - 1:
+        return None
+    target = integrand[n]
+    if target == "g":
+        return "gv"
+    if target == "gg":
+        return "gv * gv"
+    return f"x{int(target[2:]) - 1} * gv"  # zg<r>
+
+
+def ranked_target_wrappers_source(k: int, calls: dict[str, tuple[str, int]]) -> str:
+    """The target's sums of ``templates/committee_target.py`` (same names and arguments) for
+    a multi-index target's quadrature kernels: each calls the shared cubature function of
+    its kernel with its mode (``calls``, from :func:`ranked_cubature_source`); E[g²] is the
+    number ``Eg2_k()``."""
+    def row(name: str) -> str:
+        return ", ".join(f"{name}[{r}]" for r in range(k))
+
+    def call(kernel: str, args: str) -> str:
+        function, mode = calls[kernel]
+        return f"{function}({mode}, {args})"
+
+    tgz, first = calls["Tgz_1"]
+    if any(calls[f"Tgz_{r}"] != (tgz, first + r - 1) for r in range(1, k + 1)):
+        raise ValueError("the Tgz_r kernels must share one function, in the order of r")
+    return f'''
+@njit(**LOOP)
+def Tg1(q, mj, v, P):
+    return {call("Tg1", f"q, {row('mj')}")}
+
+
+@njit(**LOOP)
+def Tgz(r, q, mj, v, P):
+    return {tgz}({first} + r, q, {row("mj")})
+
+
+@njit(**LOOP)
+def Tgl(qjj, qjl, qll, mj, ml, v, P):
+    return {call("Tgl", f"qjj, qjl, qll, {row('mj')}, {row('ml')}")}
+
+
+@njit(**LOOP)
+def Tgg(qjj, qjl, qll, mj, ml, v, P):
+    return {call("Tgg", f"qjj, qjl, qll, {row('mj')}, {row('ml')}")}
+
+
+@njit(**LOOP)
+def Tgs(qjj, qjl, qjm, qll, qlm, qmm, mj, ml, mm, v, P):
+    return {call("Tgs", f"qjj, qjl, qjm, qll, qlm, qmm, {row('mj')}, {row('ml')}, {row('mm')}")}
+
+
+@njit(**LOOP)
+def Eg2(v, P):
+    return Eg2_k()
+'''
 
 
 def target_wrappers_source(k: int) -> str:

@@ -19,8 +19,8 @@ from ..errors import OverlapdynError
 from ..storage.versions import __version__
 from .policy import OPTIONS
 
-__all__ = ["cubature_prelude", "module_source", "template_body", "template_digest",
-           "template_text"]
+__all__ = ["cubature_prelude", "module_source", "ranked_cubature_prelude", "ranked_rule_sizes",
+           "template_body", "template_digest", "template_text"]
 
 _MARKER = re.compile(r"^# -+ rendered from here\n", re.MULTILINE)
 
@@ -74,6 +74,30 @@ def cubature_prelude(n_nodes: int) -> str:
         rules[f"XI{fields}"] = f"np.array({[float(v) for v in nodes]!r})"
         rules[f"WEIGHTS{fields}"] = f"np.array({[float(v) for v in weights]!r})"
     return template_body("cubature", **rules)
+
+
+def ranked_rule_sizes(n_nodes: int, max_rank: int) -> tuple[int, ...]:
+    """Nodes per direction of the rank-r rule, r = 0..max_rank, for ``Quadrature(n_nodes)``:
+    1 at rank 0; 4n, 4n, 2n, n at ranks 1–4 (the committee kernels' 2-, 3-, 4-field rules);
+    ``⌊n^(4/r)⌋`` (at least 2) beyond, so that no call costs more than n⁴ points."""
+    fixed = {0: 1, 1: 4 * n_nodes, 2: 4 * n_nodes, 3: 2 * n_nodes, 4: n_nodes}
+    return tuple(fixed[r] if r in fixed else max(2, int(n_nodes ** (4 / r) + 1e-9))
+                 for r in range(max_rank + 1))
+
+
+def ranked_cubature_prelude(n_nodes: int, max_rank: int, P) -> str:
+    """The body of ``templates/ranked_cubature.py`` with the rules of ranks 0..max_rank
+    (:func:`ranked_rule_sizes`) and the teacher Gram matrix P (k×k) of a multi-index
+    target, for the kernels of
+    :func:`~overlapdyn.compile.printer.ranked_cubature_source`."""
+    rules = []
+    for size in ranked_rule_sizes(n_nodes, max_rank):
+        nodes, weights = gauss_hermite_rule(size) if size > 1 else ([0.0], [1.0])
+        rules.append(f"(np.array({[float(v) for v in nodes]!r}), "
+                     f"np.array({[float(v) for v in weights]!r}))")
+    matrix = [[float(v) for v in row] for row in P]
+    return template_body("ranked_cubature", RULES="(" + ", ".join(rules) + ",)",
+                         P_TARGET=f"np.array({matrix!r})")
 
 
 def template_digest() -> str:

@@ -1,5 +1,6 @@
 """Gaussian expectations and Hermite expansions, exact (SymPy) or numeric, and the few-point
-kernels the drift is assembled from.
+kernels the drift is assembled from, by one of the derivation methods (``Exact()``,
+``ClosedForm()``, ``HermiteTruncation(order)``, ``Quadrature(nodes)``, ``Auto()``).
 """
 
 from .cubature import (
@@ -26,11 +27,19 @@ from .hermite import (
     polynomial_to_hermite,
 )
 from .kernels import (
-    Derivation,
     Kernel,
     KernelSet,
     derive_kernels,
     kernel_identity,
+)
+from .methods import (
+    Auto,
+    ClosedForm,
+    Derivation,
+    Exact,
+    HermiteTruncation,
+    Quadrature,
+    derivation_from_dict,
 )
 from .multihermite import (
     MultivariateHermite,
@@ -38,10 +47,14 @@ from .multihermite import (
 )
 
 __all__ = [
+    "Auto",
     "cache_info",
     "clear_caches",
+    "ClosedForm",
     "Derivation",
+    "derivation_from_dict",
     "derive_kernels",
+    "Exact",
     "expectation",
     "gauss_hermite_rule",
     "gaussian_cubature",
@@ -51,6 +64,7 @@ __all__ = [
     "hermite_product",
     "hermite_values",
     "HermiteExpansion",
+    "HermiteTruncation",
     "information_exponent",
     "kernel_identity",
     "integrand_factors",
@@ -61,5 +75,6 @@ __all__ = [
     "MultivariateHermite",
     "numeric_expectation",
     "polynomial_to_hermite",
+    "Quadrature",
     "standard_grid",
 ]

@@ -17,10 +17,18 @@ for the named functions with a closed form (relu, abs, erf); otherwise they are 
 Gauss–Hermite quadrature with a doubling number of nodes until two successive estimates
 agree to the requested tolerance, falling back to SciPy's adaptive ``quad`` (split at the
 function's kinks) when the integrand is too rough for Gauss–Hermite to converge.
+
+Zeros of numerical coefficients. Quadrature leaves round-off (~1e-17 for tanh) where a
+coefficient is zero, and a truncation that kept it would turn every kernel into a dense
+polynomial. So where f is symbolic its parity is decided exactly (:func:`parity`: SymPy's
+``f(−x) = ±f(x)``) and the coefficients of the other parity are set to exactly 0; and a
+truncation keeps only the coefficients above :data:`ZERO_TOLERANCE` relative to ‖f‖
+(:meth:`HermiteExpansion.significant`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +50,15 @@ __all__ = [
     "hermite_product",
     "hermite_values",
     "information_exponent",
+    "parity",
     "polynomial_to_hermite",
+    "ZERO_TOLERANCE",
 ]
+
+#: A numerical Hermite coefficient is treated as zero when ``|√n! c_n| ≤ ZERO_TOLERANCE·‖f‖``
+#: (orthonormal basis, ‖f‖ the L²(γ) norm): Gauss–Hermite round-off is ~1e-13 of ‖f‖ and the
+#: coefficients are computed to an absolute 1e-10, so smaller values are not resolved anyway.
+ZERO_TOLERANCE = 1e-10
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _GAUSS_HERMITE_NODES = (48, 96, 192, 384)
@@ -172,6 +187,16 @@ class HermiteExpansion:
         norm = math.sqrt(float(self.norm2))
         return self.truncation_error / norm if norm > 0 else 0.0
 
+    def significant(self, tol: float = ZERO_TOLERANCE) -> tuple:
+        """The coefficients with those at or below ``tol·‖f‖`` (orthonormal basis,
+        ``|√n! c_n|``) set to 0: what a truncation should keep. Exact ones are kept as they
+        are."""
+        if self.exact:
+            return self.coefficients
+        scale = tol * math.sqrt(max(float(self.norm2), 0.0))
+        return tuple(c if abs(a) > scale else 0.0
+                     for c, a in zip(self.coefficients, self.normalized(), strict=True))
+
     def as_expr(self, x: sympy.Symbol = X) -> sympy.Expr:
         """The truncated expansion ``Σ_{n≤L} c_n He_n(x)`` as a SymPy polynomial."""
         return sympy.expand(sum(c * sympy.hermite_prob(n, x)
@@ -268,6 +293,36 @@ def _quad_moments(act: Activation, order: int, tol: float) -> tuple[np.ndarray, 
     return moments, norm2, max(worst, err)
 
 
+def parity(expr: sympy.Expr, variables) -> int:
+    """+1 if ``f(−v) = f(v)``, −1 if ``f(−v) = −f(v)``, else 0 (unknown or neither), for
+    ``f = expr`` and all of ``variables`` (a symbol or several) flipped at once.
+
+    Decided by SymPy on the expression (``tanh(−x)`` evaluates to ``−tanh(x)``, ``|−x|`` to
+    ``|x|``); an expression SymPy cannot simplify that way counts as neither, which only
+    means no coefficient is known to vanish.
+    """
+    variables = [variables] if isinstance(variables, sympy.Symbol) else list(variables)
+    if expr is None or not variables:
+        return 0
+    flipped = expr.xreplace({v: -v for v in variables})
+    if sympy.expand(flipped - expr) == 0:
+        return 1
+    if sympy.expand(flipped + expr) == 0:
+        return -1
+    return 0
+
+
+def _with_parity(expansion: HermiteExpansion) -> HermiteExpansion:
+    """The expansion with the coefficients that f's exact parity makes 0 set to 0."""
+    sign = parity(expansion.activation.expr, X)
+    if sign == 0:
+        return expansion
+    odd = sign < 0
+    coefficients = tuple(0.0 if n % 2 != odd else c
+                         for n, c in enumerate(expansion.coefficients))
+    return dataclasses.replace(expansion, coefficients=coefficients)
+
+
 def _numeric_expansion(act: Activation, order: int, tol: float) -> HermiteExpansion:
     previous = None
     if not act.breakpoints:
@@ -334,7 +389,7 @@ def hermite_expansion(
                 raise OverlapdynError(
                     f"{act.name} is a Python callable: only method='numeric' can expand it")
             return _symbolic_expansion(act, order)
-    return _numeric_expansion(act, order, tol)
+    return _with_parity(_numeric_expansion(act, order, tol))
 
 
 def information_exponent(

@@ -38,23 +38,31 @@ kernel     expectation                args                    role
 
 (``m_a_r`` is the overlap of the a-th student field with z_r.)
 
-Where each kernel comes from (:class:`Derivation`):
+Where each kernel comes from (the methods of :mod:`overlapdyn.derive.methods`, by label):
 
-* ``exact`` — polynomial σ, σ* and g: the exact engine of :mod:`overlapdyn.derive.gaussian`;
-* ``closed-form`` — erf(x/√2) student and committee teacher: the Saad–Solla arcsine formulas;
-* ``quadrature`` — any σ, σ* (committee targets): every kernel evaluated at run time by
-  compiled tensor Gauss–Hermite cubature over the eigen-factor of its covariance block
-  (``quadrature_nodes`` per direction: exponentially accurate for smooth functions,
-  algebraically for kinks such as relu), the reference for the truncated kernels;
-* ``hermite`` — every non-polynomial σ, σ* replaced by its Hermite truncation at order L,
-  and a non-polynomial multi-index target g by its multivariate Hermite truncation at total
-  degree L (coefficients by cubature under N(0, P)); the relative L² truncation errors are
-  reported; then exact. The reported error is for unit
-  variances: where Q_jj or P_rr move far from 1 the truncated polynomial is evaluated where
-  its error is larger (at Q_11 ≈ 1.35 a tanh truncated at L = 5 misses E[G G] by a factor 5),
-  so this route suits spherical or near-unit-norm dynamics.
+* ``exact`` (:class:`~overlapdyn.derive.methods.Exact`) — polynomial σ, σ* and g: the exact
+  engine of :mod:`overlapdyn.derive.gaussian`;
+* ``closed-form`` (:class:`~overlapdyn.derive.methods.ClosedForm`) — erf(x/√2) student and
+  committee teacher: the Saad–Solla arcsine formulas;
+* ``quadrature`` (:class:`~overlapdyn.derive.methods.Quadrature`) — any σ, σ* and g: every
+  kernel evaluated at run time by compiled tensor Gauss–Hermite cubature over its covariance
+  block (``nodes`` per direction: exponentially accurate for smooth functions,
+  algebraically for kinks such as relu), the reference for the truncated kernels. A
+  multi-index target's ``Tg…`` kernels integrate over the whole block ``(λ…, z1..zk)``
+  with P fixed; ``Eg2`` is computed once, by cubature under N(0, P);
+* ``hermite`` (:class:`~overlapdyn.derive.methods.HermiteTruncation`) — every
+  non-polynomial σ, σ* replaced by its Hermite truncation at order L, and a non-polynomial
+  multi-index target g by its multivariate Hermite truncation at total degree L
+  (coefficients by cubature under N(0, P)); the relative L² truncation errors are reported;
+  then exact. The reported error is for unit variances: where Q_jj or P_rr move far from 1
+  the truncated polynomial is evaluated where its error is larger (at Q_11 ≈ 1.35 a tanh
+  truncated at L = 5 misses E[G G] by a factor 5), so this route suits spherical or
+  near-unit-norm dynamics.
 
-``auto`` picks exact, else closed form, else quadrature (committees) or Hermite truncation.
+:class:`~overlapdyn.derive.methods.Auto` picks exact, else closed form, else quadrature
+(committees), else — multi-index targets — Hermite truncation where it is accurate
+(relative L² error ≤ ``Auto.tolerance`` for every non-polynomial function) and quadrature
+where it is not.
 """
 
 from __future__ import annotations
@@ -70,40 +78,13 @@ from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.spec import Model
 from ..storage.memo import memoised
+from .cubature import numeric_expectation
 from .gaussian import GaussianFields, expectation
 from .hermite import hermite_expansion
+from .methods import Derivation, check_derivation
 from .multihermite import multivariate_hermite
 
-__all__ = ["Derivation", "Kernel", "KernelSet", "derive_kernels", "kernel_identity"]
-
-METHODS = ("auto", "exact", "closed-form", "hermite", "quadrature")
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """How kernels are derived (not part of the model: the same model, other numerics).
-
-    Attributes:
-        method: ``"auto"``, ``"exact"``, ``"closed-form"`` or ``"hermite"``.
-        quadrature_nodes: Gauss–Hermite nodes per direction of the ``quadrature`` kernels
-            (an I4 call costs quadrature_nodes⁴ activation evaluations).
-        hermite_order: truncation order L for non-polynomial activations. The kernels of a
-            truncated activation are dense polynomials whose size grows steeply with L
-            (I4 of a relu student: 1.6k terms at L = 4, 26k at L = 6, 228k at L = 8).
-    """
-
-    method: str = "auto"
-    hermite_order: int = 6
-    quadrature_nodes: int = 16
-
-    def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise OverlapdynError(f"derivation method must be one of {METHODS}, got "
-                                  f"{self.method!r}")
-        if self.hermite_order < 1:
-            raise OverlapdynError(f"hermite_order must be ≥ 1, got {self.hermite_order}")
-        if self.quadrature_nodes < 2:
-            raise OverlapdynError(f"quadrature_nodes must be ≥ 2, got {self.quadrature_nodes}")
+__all__ = ["Kernel", "KernelSet", "derive_kernels", "kernel_identity"]
 
 
 @dataclass(frozen=True)
@@ -126,11 +107,15 @@ class KernelSet:
         kernels: the kernels (names as in the module docstring).
         committee: whether the target kernels are the committee ones (I2st…) or the
             multi-index ones (Tg1…).
-        method: the method actually used (``auto`` resolved).
+        method: the label of the method actually used
+            (:class:`~overlapdyn.derive.methods.Auto` resolved).
         truncation_errors: ``{function: relative L²(γ) error}`` of each Hermite-truncated
             activation (empty unless ``method == "hermite"``).
-        functions: for quadrature, ``{"sig": σ, "dsig": σ', "tsig": σ*}`` in :data:`X`.
+        functions: for quadrature, ``{"sig": σ, "dsig": σ', "tsig": σ*, "ident": x}`` in
+            :data:`X`, and for a multi-index target ``"g"``: g in ``z1..zk``.
         quadrature_nodes: nodes per direction of the quadrature kernels.
+        latent_covariance: P (k×k, nested tuples) of a multi-index target's quadrature
+            kernels, which integrate over it; else empty.
     """
 
     kernels: tuple[Kernel, ...]
@@ -139,6 +124,7 @@ class KernelSet:
     truncation_errors: dict = field(default_factory=dict)
     functions: dict = field(default_factory=dict)
     quadrature_nodes: int = 0
+    latent_covariance: tuple = ()
 
     def __getitem__(self, name: str) -> Kernel:
         for kernel in self.kernels:
@@ -195,17 +181,51 @@ QUADRATURE_INTEGRANDS = {
 }
 
 
+def _numeric_form(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with its kinks written as conditionals, for compiled cubature."""
+    return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign,
+                                                     sympy.DiracDelta) else expr
+
+
 def _quadrature_kernels(sigma: sympy.Expr, teacher: sympy.Expr, nodes: int) -> KernelSet:
     """Kernels evaluated by compiled cubature; kinks are written as conditionals."""
-    def numeric_form(expr: sympy.Expr) -> sympy.Expr:
-        return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign,
-                                                         sympy.DiracDelta) else expr
-
-    functions = {"sig": numeric_form(sigma), "dsig": numeric_form(sympy.diff(sigma, X)),
-                 "tsig": numeric_form(teacher), "ident": X}
+    functions = {"sig": _numeric_form(sigma), "dsig": _numeric_form(sympy.diff(sigma, X)),
+                 "tsig": _numeric_form(teacher), "ident": X}
     kernels = tuple(Kernel(name, _entry_names(len(integrand)), None, integrand)
                     for name, integrand in QUADRATURE_INTEGRANDS.items())
     return KernelSet(kernels, True, "quadrature", functions=functions, quadrature_nodes=nodes)
+
+
+def _multi_index_quadrature_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray,
+                                    nodes: int) -> KernelSet:
+    """A multi-index target's kernels by compiled cubature at run time.
+
+    The student kernels have the committee route's integrands (:data:`QUADRATURE_INTEGRANDS`);
+    each target kernel ``Tg…`` integrates its student factors and ``g`` (``"g"``), ``g²``
+    (``"gg"``) or ``z_r g`` (``"zg<r>"``) over its whole block ``[[q, m], [mᵀ, P]]``; the
+    compile stage prints them all (``ranked_cubature_source`` of
+    :mod:`overlapdyn.compile.printer`). ``E[g²]`` does not depend on the state: it is
+    computed here, by cubature under N(0, P) (``numeric_expectation``), and printed as a
+    number.
+    """
+    k = P.shape[0]
+    z = [sympy.Symbol(f"z{r}") for r in range(1, k + 1)]
+    args = {n: tuple(_latent_fields(n, P)[1]) for n in (1, 2, 3)}
+    targets = {"Tg1": (1, ("sig", "g")),
+               **{f"Tgz_{r}": (1, ("dsig", f"zg{r}")) for r in range(1, k + 1)},
+               "Tgl": (2, ("dsig", "ident", "g")), "Tgg": (2, ("dsig", "dsig", "gg")),
+               "Tgs": (3, ("dsig", "dsig", "sig", "g"))}
+    kernels = [Kernel(name, _entry_names(len(QUADRATURE_INTEGRANDS[name])), None,
+                      QUADRATURE_INTEGRANDS[name]) for name in ("I2ss", "J2s", "I3ss", "I4sss")]
+    kernels += [Kernel(name, args[n], None, integrand)
+                for name, (n, integrand) in targets.items()]
+    mean_square = numeric_expectation(g * g, [str(v) for v in z], P)
+    kernels.append(Kernel("Eg2", (), sympy.Float(mean_square)))
+    functions = {"sig": _numeric_form(sigma), "dsig": _numeric_form(sympy.diff(sigma, X)),
+                 "ident": X, "g": _numeric_form(g)}
+    return KernelSet(tuple(kernels), False, "quadrature", functions=functions,
+                     quadrature_nodes=nodes,
+                     latent_covariance=tuple(tuple(float(v) for v in row) for row in P))
 
 
 def _erf_kernels(committee: bool) -> list[Kernel]:
@@ -272,9 +292,12 @@ def _multi_index_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray) -> lis
 
 
 def _truncated(expr: sympy.Expr, order: int, errors: dict, label: str) -> sympy.Expr:
+    """``Σ_{n≤L} c_n He_n`` with only the significant coefficients (the exact parity's zeros
+    and those above :data:`~overlapdyn.derive.hermite.ZERO_TOLERANCE`·‖f‖): round-off kept
+    in the other orders would make every kernel a dense polynomial."""
     expansion = hermite_expansion(expr, order)
     errors[label] = expansion.relative_truncation_error
-    coefficients = [float(c) for c in expansion.coefficients]
+    coefficients = [float(c) for c in expansion.significant()]
     return sympy.expand(sum(sympy.Float(c) * sympy.hermite_prob(n, X)
                             for n, c in enumerate(coefficients) if c != 0.0))
 
@@ -297,49 +320,24 @@ def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict) ->
 # ------------------------------------------------------------------------------ entry
 
 
-def resolve_method(model: Model, derivation: Derivation) -> str:
-    sigma = resolve_activation(model.student.activation)
-    target = model.target
-    teacher = resolve_activation(target.activation) if target.is_committee else None
-    z = sympy.symbols(target.latent_names)
-    if sigma.expr is None:
-        raise OverlapdynError(f"the student activation {model.student.activation!r} has no "
-                              "symbolic form; give a name or a formula")
-    polynomial = sigma.is_polynomial and (
-        teacher.is_polynomial if teacher is not None else target.function().is_polynomial(*z))
-    erf_pair = sigma.name == "erf" and teacher is not None and teacher.name == "erf"
-    if derivation.method != "auto":
-        if derivation.method == "exact" and not polynomial:
-            raise NotPolynomialError(
-                "method 'exact' needs polynomial activations and target; use 'hermite' (Hermite "
-                "truncation) or, for erf committees, 'closed-form'")
-        if derivation.method == "closed-form" and not erf_pair:
-            raise OverlapdynError("closed-form kernels exist for erf(x/√2) students learning "
-                                  "erf committees; use 'exact' or 'hermite' for this model")
-        if derivation.method == "quadrature" and teacher is None:
-            raise OverlapdynError("quadrature kernels are implemented for committee targets; "
-                                  "a multi-index target needs polynomial functions ('exact')")
-        return derivation.method
-    if polynomial:
-        return "exact"
-    if erf_pair:
-        return "closed-form"
-    return "quadrature" if teacher is not None else "hermite"
-
-
-def derive_kernels(model: Model, derivation: Derivation = Derivation()) -> KernelSet:
+def derive_kernels(model: Model, derivation: Derivation | None = None) -> KernelSet:
     """Derive every kernel the drift of ``model`` needs.
+
+    Args:
+        model: the model.
+        derivation: how (:mod:`overlapdyn.derive.methods`; default
+            :class:`~overlapdyn.derive.methods.Auto`).
 
     Only the activations, the target function and P matter (not p, η, c_p, a, …), so the
     result is memoised on those.
 
     Raises:
-        NotPolynomialError: ``exact`` requested for non-polynomial functions, or a
-            non-polynomial multi-index target (its kernels need multivariate quadrature).
+        NotPolynomialError: :class:`~overlapdyn.derive.methods.Exact` requested for
+            non-polynomial functions.
+        OverlapdynError: a method that does not apply to the model.
     """
-    method = resolve_method(model, derivation)
-    return _derive(*kernel_identity(model), method, derivation.hermite_order,
-                   derivation.quadrature_nodes)
+    method = check_derivation(derivation).resolve(model)
+    return _derive(*kernel_identity(model), method.label, method.resolution)
 
 
 def kernel_identity(model: Model) -> tuple:
@@ -358,24 +356,29 @@ def kernel_identity(model: Model) -> tuple:
 
 @memoised(maxsize=64)
 def _derive(student: str, teacher_name: str | None, expression: str | None, P: tuple | None,
-            k: int, method: str, order: int, nodes: int) -> KernelSet:
+            k: int, method: str, resolution: int | None) -> KernelSet:
+    """The kernels by ``method`` (a label) at ``resolution`` (its order or nodes)."""
     committee = teacher_name is not None
     if method == "closed-form":
         return KernelSet(tuple(_erf_kernels(committee)), committee, method)
-    if method == "quadrature":
+    if method == "quadrature" and committee:
         return _quadrature_kernels(resolve_activation(student).expr,
-                                   resolve_activation(teacher_name).expr, nodes)
+                                   resolve_activation(teacher_name).expr, resolution)
+    if method == "quadrature":
+        return _multi_index_quadrature_kernels(
+            resolve_activation(student).expr, sympy.sympify(expression),
+            np.eye(k) if P is None else np.array(P), resolution)
     errors: dict[str, float] = {}
     sigma = resolve_activation(student).expr
     if sigma is None:
         raise OverlapdynError(f"student activation {student!r} has no symbolic form")
     if method == "hermite" and not sigma.is_polynomial(X):
-        sigma = _truncated(sigma, order, errors, f"σ = {student}")
+        sigma = _truncated(sigma, resolution, errors, f"σ = {student}")
     teacher = None
     if committee:
         teacher = resolve_activation(teacher_name).expr
         if method == "hermite" and not teacher.is_polynomial(X):
-            teacher = _truncated(teacher, order, errors, f"σ* = {teacher_name}")
+            teacher = _truncated(teacher, resolution, errors, f"σ* = {teacher_name}")
         return KernelSet(tuple(_polynomial_kernels(sigma, teacher)), True, method, errors)
     g = sympy.sympify(expression)
     z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
@@ -383,8 +386,8 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
     if not g.is_polynomial(*z):
         if method != "hermite":
             raise NotPolynomialError(
-                f"the multi-index target {g} is not a polynomial: use method 'hermite' (its "
-                "multivariate Hermite truncation), or write it as a committee")
-        g = _truncated_target(g, P_matrix, order, errors)
+                f"the multi-index target {g} is not a polynomial: use HermiteTruncation(order) "
+                "(its multivariate Hermite truncation), or write it as a committee")
+        g = _truncated_target(g, P_matrix, resolution, errors)
     kernels = _polynomial_kernels(sigma, None) + _multi_index_kernels(sigma, g, P_matrix)
     return KernelSet(tuple(kernels), False, method, errors)

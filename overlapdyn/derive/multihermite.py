@@ -12,7 +12,9 @@ A polynomial g is expanded exactly: each monomial ``Π z_i^{n_i}`` is a product 
 univariate changes of basis ``x^n = Σ_m n!/(m! (n−2m)! 2^m) He_{n−2m}(x)`` — rational
 arithmetic, no integration. Any other g is truncated at total degree L, its coefficients
 by tensor Gauss–Hermite cubature (for k = 1 by the univariate expansion of
-:mod:`overlapdyn.derive.hermite`, whose adaptive quadrature handles kinks), and the relative L²
+:mod:`overlapdyn.derive.hermite`, whose adaptive quadrature handles kinks), coefficients
+below :data:`~overlapdyn.derive.hermite.ZERO_TOLERANCE`·‖g‖ and those that g's exact parity
+``g(−z) = ±g(z)`` makes zero dropped, and the relative L²
 error of the truncation
 ``(E[g²] − Σ_{|ν|≤L} ν! ĝ_ν²)^{1/2} / ‖g‖`` is reported.
 """
@@ -31,10 +33,12 @@ from ..model.expressions import parse_expression
 from ..storage.memo import memoised
 from .cubature import standard_grid
 from .hermite import (
+    ZERO_TOLERANCE,
     X,
     gauss_hermite_rule,
     hermite_expansion,
     hermite_values,
+    parity,
     polynomial_to_hermite,
 )
 
@@ -112,14 +116,16 @@ def _numeric(g: sympy.Expr, z: list[sympy.Symbol], cholesky: np.ndarray, order: 
     for _ in range(k):   # each pass sums out the first node axis and appends its degree axis
         moments = np.tensordot(moments, basis, axes=([0], [1]))
     scale = math.sqrt(max(norm2, 1e-300))
+    # g(−z) = ±g(z), decided exactly, zeroes every ν of the other total-degree parity
+    sign = parity(g, z)
     captured, coefficients = 0.0, {}
     for nu in itertools.product(range(order + 1), repeat=k):
-        if sum(nu) > order:
+        if sum(nu) > order or (sign != 0 and sum(nu) % 2 != (sign < 0)):
             continue
         factorial = float(np.prod([math.factorial(n) for n in nu]))
         coefficient = float(moments[nu]) / factorial
         # cubature round-off is ~1e-13 of ‖g‖: below it a coefficient is zero
-        if abs(coefficient) * math.sqrt(factorial) <= 1e-10 * scale:
+        if abs(coefficient) * math.sqrt(factorial) <= ZERO_TOLERANCE * scale:
             continue
         captured += factorial * coefficient**2
         coefficients[nu] = coefficient
@@ -184,6 +190,6 @@ def _univariate(expr: sympy.Expr, order: int) -> MultivariateHermite:
     norm2 = float(expansion.norm2)
     # the same zero cut as the cubature's: ~1e-13 of ‖g‖ is round-off
     coefficients = {(n,): float(c) for n, c in enumerate(expansion.coefficients)
-                    if abs(normalized[n]) > 1e-10 * math.sqrt(max(norm2, 1e-300))}
+                    if abs(normalized[n]) > ZERO_TOLERANCE * math.sqrt(max(norm2, 1e-300))}
     return MultivariateHermite(("z1",), coefficients, norm2, False, order,
                                expansion.relative_truncation_error)

@@ -122,7 +122,16 @@ class Target:
             if self.b is not None or self.c_k is not None:
                 raise ConfigError("target.b and target.c_k belong to committee targets; put "
                                   "the coefficients into the expression instead")
+            if isinstance(self.expression, int | float) and not isinstance(self.expression,
+                                                                           bool):
+                object.__setattr__(self, "expression", str(self.expression))  # a constant
+            if not isinstance(self.expression, str | sympy.Expr):
+                raise ConfigError(f"target.expression must be a formula in z1..zk (a string), "
+                                  f"got {self.expression!r}")
             expr = parse_expression(self.expression, self.latent_names)
+            if not isinstance(expr, sympy.Expr):  # e.g. "He0" (a function), "True", "z1, z2"
+                raise ConfigError(f"target expression {self.expression!r} is not a formula in "
+                                  f"z1..zk (it reads as a {type(expr).__name__})")
             stray = sorted(str(s) for s in expr.free_symbols if str(s) not in
                            self.latent_names)
             if stray:

@@ -27,7 +27,6 @@ trained.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ import numpy as np
 import scipy.optimize
 
 from ..compile.compiled import CompiledModel
-from ..derive.kernels import Derivation
+from ..derive.methods import derivation_from_dict
 from ..errors import CovarianceError, OverlapdynError
 from ..model.checks import smallest_eigenvalue
 from ..model.spec import model_from_dict
@@ -219,13 +218,13 @@ class FixedPoint(Result):
         arrays = {name: np.asarray(getattr(self, name))
                   for name in ("M", "Q", "a", "eigenvalues", "eigenvectors")}
         return {"model": self.compiled.model.to_dict(),
-                "derivation": dataclasses.asdict(self.compiled.derivation),
+                "derivation": self.compiled.derivation.to_dict(),
                 "risk": self.risk, "residual": self.residual}, arrays
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> FixedPoint:
         compiled = CompiledModel(model_from_dict(header["model"]),
-                                 Derivation(**header["derivation"]))
+                                 derivation_from_dict(header["derivation"]))
         return cls(arrays["M"], arrays["Q"], arrays["a"], header["risk"], arrays["eigenvalues"],
                    arrays["eigenvectors"], header["residual"], compiled)
 

@@ -31,7 +31,7 @@ import scipy.integrate
 import scipy.optimize
 
 from ..compile.compiled import CompiledModel
-from ..derive.kernels import Derivation
+from ..derive.methods import Derivation
 from ..errors import ConfigError, IntegrationError, OverlapdynError
 from ..model.checks import check_real, smallest_eigenvalue
 from ..model.spec import Model
@@ -206,7 +206,8 @@ def integrate(
             anything :class:`~overlapdyn.ode.events.EventLike`).
         solver: the :class:`Solver`: ``solve_ivp``'s method and tolerances, and what the
             implicit methods differentiate (``jacobian``).
-        derivation: how kernels are derived (when ``model`` is not compiled yet).
+        derivation: how kernels are derived (when ``model`` is not compiled yet): a
+            method of :mod:`overlapdyn.derive.methods`, default ``Auto()``.
         blowup_norm: the state's max-norm that counts as a blow-up.
         on_failure: ``"raise"`` an :class:`IntegrationError` carrying the partial trajectory,
             or ``"return"`` it with ``outcome = Outcome.FAILED`` (status −1).

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..compile.compiled import CompiledModel
-from ..derive.kernels import Derivation
+from ..derive.methods import Derivation
 from ..errors import IntegrationError, OverlapdynError
 from ..model.spec import Model
 from .state import (

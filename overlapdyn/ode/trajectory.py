@@ -115,7 +115,9 @@ class Trajectory(Result):
         alpha: ``n_b/d`` of the large-batch state evolution
             (:func:`~overlapdyn.ode.state_evolution.evolve`).
         kernels: how the drift's kernels were derived (``"exact"``, ``"hermite"`` …).
-        truncation_errors: ``{function: relative L² error}`` of Hermite-truncated kernels.
+        truncation_errors: ``{function: relative L² error}`` of the Hermite truncation: of
+            the kernels with ``"hermite"``; with ``"quadrature"`` chosen by ``Auto`` for a
+            multi-index target, what truncation would have missed (why it was not chosen).
         wall_time_s: the solver's wall time (ODE runs).
         versions: the library versions that computed it.
         metadata: free-form notes a caller attaches (JSON-able to save); overlapdyn

@@ -64,7 +64,8 @@ from ..storage.store import open_manifest
 from ..storage.versions import library_versions
 from .simulator import Simulation, recorded_steps, simulate
 
-__all__ = ["MIN_COMPARED_TIMES", "Compared", "ValidationReport", "Verdict", "summary_curves", "validate"]
+__all__ = ["MIN_COMPARED_TIMES", "Compared", "ValidationReport", "Verdict", "summary_curves",
+           "validate"]
 
 QUANTITIES = ("risk", "M", "Q", "a")
 EXACT_GAP = 1e-9   # gaps at or below this at every d and seed: a conserved quantity

@@ -16,7 +16,8 @@ from overlapdyn.sgd.simulator import _module
 
 FOLDER = Path(render.__file__).parent / "templates"
 TEMPLATES = ("prelude", "cubature", "committee_target", "drift_loops", "sgd_loop",
-             "committee_target_gradient", "drift_jacobian", "state_evolution")
+             "committee_target_gradient", "drift_jacobian", "state_evolution",
+             "ranked_cubature")
 
 
 def _stand_ins(name: str) -> set[str]:
@@ -89,6 +90,15 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
     assert _stand_ins("committee_target") <= _defined(committee.source)
     assert render.template_body("committee_target") in committee.source
     assert _stand_ins("cubature") <= _defined(render.module_source("test", []))
+    assert _stand_ins("ranked_cubature") <= _defined(render.module_source("test", []))
+    quadrature = CompiledModel(Model(Target(k=2, expression="tanh(z1 + z2)"),
+                                     Student(p=2, activation="tanh"), Protocol(eta=0.5)))
+    assert quadrature.method == "quadrature"   # generated and imported, not compiled here
+    defined = _defined(quadrature.source)
+    assert _stand_ins("drift_loops") <= defined and _stand_ins("ranked_cubature") <= defined
+    assert {"_semidefinite_cholesky", "g_target", "Tg1", "Tgs", "Eg2"} <= defined
+    body = render.ranked_cubature_prelude(16, 5, [[1.0, 0.0], [0.0, 1.0]])
+    assert body in quadrature.source
     jacobian = Path(committee._jacobian_module.__file__).read_text()
     for name in ("drift_jacobian", "committee_target_gradient"):
         assert _stand_ins(name) <= _defined(jacobian)

@@ -19,6 +19,7 @@ from overlapdyn.derive import (
     hermite_values,
     polynomial_to_hermite,
 )
+from overlapdyn.derive.hermite import ZERO_TOLERANCE, parity
 from overlapdyn.errors import UnknownActivationError
 from overlapdyn.model import X
 
@@ -200,3 +201,45 @@ def test_activation_numeric_forms():
     np.testing.assert_allclose(activation("He3")(x), x**3 - 3 * x, rtol=1e-12)
     np.testing.assert_allclose(activation(sympy.Integer(2))(x), 2.0)
     assert activation("He3").is_polynomial and not activation("relu").is_polynomial
+
+
+@pytest.mark.parametrize("expr, expected", [
+    (sympy.tanh(X), -1), (sympy.erf(X / sympy.sqrt(2)), -1), (sympy.Abs(X), 1),
+    (X**2 * sympy.exp(-X**2), 1), (1 / (1 + sympy.exp(-X)), 0), (sympy.Max(0, X), 0),
+    (sympy.tanh(X) + X**2, 0)])
+def test_parity_is_decided_on_the_expression(expr, expected):
+    assert parity(expr, X) == expected
+
+
+def test_parity_of_a_multi_index_target_flips_every_field():
+    z1, z2 = sympy.symbols("z1 z2")
+    assert parity(sympy.tanh(z1 + z2), (z1, z2)) == -1
+    assert parity(sympy.tanh(z1) * sympy.tanh(z2), (z1, z2)) == 1
+    assert parity(sympy.tanh(z1) + z2**2, (z1, z2)) == 0
+
+
+def test_numeric_coefficients_of_an_odd_function_vanish_exactly_in_the_even_orders():
+    """Quadrature leaves ~1e-17 in tanh's even orders; its parity makes them exactly 0, and
+    the odd ones still agree with 30-digit quadrature."""
+    expansion = hermite_expansion("tanh", 8)
+    assert not expansion.exact
+    assert all(expansion.coefficients[n] == 0.0 for n in range(0, 9, 2))
+    for n in (1, 3, 5, 7):
+        assert expansion.coefficients[n] == pytest.approx(
+            mpmath_coefficient(REFERENCE_FUNCTIONS["tanh"], n), rel=1e-8, abs=1e-12)
+    # a function without parity keeps every order
+    sigmoid = hermite_expansion("sigmoid", 4)
+    assert sigmoid.coefficients[0] == pytest.approx(0.5) and sigmoid.coefficients[1] != 0.0
+
+
+def test_significant_coefficients_drop_those_below_the_relative_tolerance():
+    """tanh + 1e-13 He2 has no parity; its He2 coefficient is below ZERO_TOLERANCE·‖f‖ and a
+    truncation drops it, while 1e-6 He2 is kept."""
+    tiny = hermite_expansion("tanh(x) + 1e-13*He2(x)", 4)
+    kept = hermite_expansion("tanh(x) + 1e-6*He2(x)", 4)
+    assert 0 < abs(tiny.coefficients[2]) * math.sqrt(2) < ZERO_TOLERANCE * math.sqrt(
+        float(tiny.norm2))
+    assert tiny.significant()[2] == 0.0 and tiny.significant()[1] == tiny.coefficients[1]
+    assert kept.significant()[2] == pytest.approx(1e-6, rel=1e-4)
+    exact = hermite_expansion("He3(x) + 1e-13*He1(x)", 3)
+    assert exact.significant() == exact.coefficients   # exact coefficients are never cut

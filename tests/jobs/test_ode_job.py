@@ -5,6 +5,7 @@ committee): the generated module depends only on the activations, not on p, k or
 """
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +179,59 @@ def test_blowup_keeps_the_partial_trajectory(tmp_path, capsys):
         run_ode(path, tmp_path / "again")
     assert caught.value.trajectory.status == -1
     assert (tmp_path / "again" / "trajectory.npz").exists()
+
+
+CONSTANT = """
+[target]
+k = 1
+expression = "1"      # y = 1 + √Δ ξ: nothing to learn but the mean (pure-noise learning)
+noise = 0.5
+[student]
+p = 1
+activation = "tanh"
+[protocol]
+eta = 0.2
+[integrate]
+t_end = 5.0
+n_points = 10
+d = 1000
+"""
+
+
+def test_a_constant_target_runs_through_the_ode_command(tmp_path, capsys):
+    """`overlapdyn ode` on `expression = "1"` hung (issue 16: Auto truncated the tanh
+    student and the kernels' code generation never ended); now it runs on quadrature
+    kernels. tanh is odd, so E[σ] = 0 and the risk is ½(Δ + 1 + E[tanh(λ)²]) at every time,
+    checked here by one-dimensional quadrature at the saved Q."""
+    path = write(tmp_path, CONSTANT, "constant.toml")
+    assert main(["ode", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert "(quadrature kernels)" in capsys.readouterr().out
+    loaded = Trajectory.load(tmp_path / "out" / "trajectory.npz")
+    assert loaded.status == 0 and loaded.kernels == "quadrature"
+    assert loaded.truncation_errors == pytest.approx({"σ = tanh": 0.0610}, abs=2e-4)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(120)
+    weights = weights / weights.sum()
+    for q, risk in zip(loaded.Q[:, 0, 0], loaded.risk, strict=True):
+        expected = 0.5 * (0.5 + 1.0 + weights @ np.tanh(np.sqrt(q) * nodes) ** 2)
+        assert risk == pytest.approx(expected, rel=1e-6)
+    assert loaded.Q[-1, 0, 0] != pytest.approx(loaded.Q[0, 0, 0], rel=1e-3)  # it moved
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ('"He0"', "is not a formula in z1..zk .*function"),
+    ('"True"', "is not a formula in z1..zk .*bool"),
+    ('"z1, z2"', "is not a formula in z1..zk .*tuple"),
+    ("true", "target.expression must be a formula in z1..zk"),
+])
+def test_constant_like_expressions_that_are_not_formulas_are_config_errors(
+        tmp_path, capsys, expression, message):
+    path = write(tmp_path, CONSTANT.replace('"1"', expression), "bad.toml")
+    with pytest.raises(ConfigError, match=message):
+        load_run(path)
+    assert main(["ode", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_a_constant_number_is_a_constant_target(tmp_path):
+    model, _ = load_run(write(tmp_path, CONSTANT.replace('"1"', "1"), "number.toml"))
+    assert model.target.expression == "1" and model.target.function() == 1

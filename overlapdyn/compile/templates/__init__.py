@@ -4,7 +4,10 @@ A generated module (:mod:`overlapdyn.compile.render`) is ``prelude.py`` followed
 printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other templates here:
 
 * ``prelude.py`` — the imports and Numba's options (:mod:`overlapdyn.compile.policy`);
-* ``cubature.py`` — Gauss–Hermite rules and the eigen-factor, for the cubature kernels;
+* ``cubature.py`` — Gauss–Hermite rules and the eigen-factor, for a committee's cubature
+  kernels;
+* ``ranked_cubature.py`` — the rules by rank and the semi-definite Cholesky factor, for a
+  multi-index target's cubature kernels;
 * ``committee_target.py`` — the target's sums over a committee teacher;
 * ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
