@@ -27,7 +27,7 @@ import numpy as np
 import sympy
 
 from ..errors import OverlapdynError
-from ..model.expressions import parse_expression
+from ..model.formula import parse_formula
 from ..storage.memo import memoised
 from .cubature import standard_grid
 from .hermite import (
@@ -152,7 +152,7 @@ def multivariate_hermite(
     """
     names = tuple(f"z{r}" for r in range(1, k + 1))
     z = list(sympy.symbols(names))
-    expr = parse_expression(g, names)
+    expr = parse_formula(g, names, what=f"target (k = {k})")
     stray = sorted(str(s) for s in expr.free_symbols if str(s) not in names)
     if stray:
         raise OverlapdynError(f"the target {g!r} uses {stray}; with k = {k} the latent fields "

@@ -60,7 +60,7 @@ from .checks import (
     check_section,
     smallest_eigenvalue,
 )
-from .expressions import parse_expression
+from .formula import parse_formula
 
 __all__ = [ "Model", "Protocol", "Student", "Target", "model_from_dict"]
 
@@ -108,12 +108,7 @@ class Target:
             if self.b is not None or self.c_k is not None:
                 raise ConfigError("target.b and target.c_k belong to committee targets; put "
                                   "the coefficients into the expression instead")
-            expr = parse_expression(self.expression, self.latent_names)
-            stray = sorted(str(s) for s in expr.free_symbols if str(s) not in
-                           self.latent_names)
-            if stray:
-                raise ConfigError(f"target expression {self.expression!r} uses {stray}; with "
-                                  f"k = {self.k} the latent fields are {list(self.latent_names)}")
+            self.function()  # a formula in z1..zk only (model.formula), or a ConfigError
         object.__setattr__(self, "noise", check_real(self.noise, "target.noise (Δ)"))
         if self.P is not None:
             matrix = np.array(self.P, dtype=float)
@@ -147,7 +142,8 @@ class Target:
             sigma = resolve_activation(self.activation)
             return sympy.Float(self.c_k) * sum(
                 sympy.Float(b) * sigma.expr.subs(X, zr) for b, zr in zip(self.b, z, strict=True))
-        return parse_expression(self.expression, self.latent_names)
+        return parse_formula(self.expression, self.latent_names,
+                             what=f"target expression (k = {self.k})")
 
 
 @dataclass(frozen=True)
