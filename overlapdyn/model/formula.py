@@ -74,7 +74,8 @@ class FormulaFunction:
 
     Attributes:
         arity: number of positional arguments; ``None`` for two or more.
-        build: the arguments (SymPy) → the SymPy expression.
+        build: the arguments (SymPy) → the SymPy expression; raises ValueError for
+            arguments it does not take.
         meaning: how the docs and error messages describe it.
     """
 
@@ -85,7 +86,7 @@ class FormulaFunction:
 
 def _hermite(n: sympy.Expr, u: sympy.Expr) -> sympy.Expr:
     if not (n.is_Integer and 0 <= n <= MAX_DEGREE):
-        raise ConfigError(f"He(n, u) needs a whole number 0 ≤ n ≤ {MAX_DEGREE} as n, got {n}")
+        raise ValueError(f"n must be a whole number 0 ≤ n ≤ {MAX_DEGREE}, got {n}")
     return sympy.hermite_prob(int(n), u)
 
 
@@ -123,6 +124,9 @@ CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType({"pi": sympy.pi, "E": sym
 _HERMITE_NAME = re.compile(r"He(\d{1,3})")
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
+_OTHER_OPERATORS = {ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<",
+                    ast.RShift: ">>", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^",
+                    ast.Invert: "~", ast.Not: "not"}
 # what each refused kind of node is called in an error message
 _REFUSED = {ast.Attribute: "the attribute access", ast.Subscript: "the indexing",
             ast.Lambda: "the lambda", ast.Compare: "the comparison",
@@ -253,10 +257,11 @@ class _Reader:
             if node.keywords:
                 return f"passes keyword arguments in {self._text(node)}"
             return None
-        if isinstance(node, ast.expr_context | ast.operator | ast.unaryop | ast.cmpop |
-                      ast.boolop | ast.comprehension | ast.keyword | ast.arguments |
-                      ast.arg | ast.FormattedValue):
-            return None  # parts of refused nodes (reported there) or of allowed ones
+        if type(node) in _OTHER_OPERATORS:
+            return f"contains the operator {_OTHER_OPERATORS[type(node)]!r}"
+        if isinstance(node, ast.expr_context | ast.cmpop | ast.boolop | ast.comprehension |
+                      ast.keyword | ast.arguments | ast.arg | ast.FormattedValue):
+            return None  # parts of refused nodes, reported there
         kind = _REFUSED.get(type(node), f"the {type(node).__name__}")
         return f"contains {kind} {self._text(node)}"
 
@@ -314,6 +319,8 @@ class _Reader:
             return left * right
         if isinstance(op, ast.Div):
             return left / right
+        if not isinstance(op, ast.Pow):  # unreachable after check()
+            raise self.fail(f"contains the operator {type(op).__name__}")
         self._check_power(left, right)
         return left**right
 
@@ -338,7 +345,10 @@ class _Reader:
             wanted = "two or more" if function.arity is None else str(function.arity)
             raise self.fail(f"calls {name} with {len(args)} argument(s); it takes {wanted} "
                             f"({function.meaning})")
-        return function.build(*args)
+        try:
+            return function.build(*args)
+        except (ValueError, TypeError) as error:  # SymPy's, or the table's own checks
+            raise self.fail(f"calls {name} with unusable arguments: {error}") from None
 
     def finish(self, expr: sympy.Expr) -> sympy.Expr:
         """Refuse what SymPy made of a valid text that is still not a usable formula."""
