@@ -263,7 +263,7 @@ def integrand_factors(integrand: Integrand, names: Sequence[str]) -> list[sympy.
     SymPy expressions, formulas parsed in the field ``names``."""
     if isinstance(integrand, str | sympy.Basic):
         integrand = [integrand]
-    return [_parsed(f, tuple(names)) if isinstance(f, str) else sympy.sympify(f)
+    return [_parsed(f, tuple(names)) if isinstance(f, str) else sympy.sympify(f, strict=True)
             for f in integrand]
 
 

@@ -72,7 +72,8 @@ class MultivariateHermite:
         e.g. the rows of ``L⁻¹ z``) or by default symbols named like ``names`` (P = I: z)."""
         w = sympy.symbols(self.names) if variables is None else list(variables)
         return sympy.expand(sum(
-            sympy.sympify(c) * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
+            sympy.sympify(c, strict=True)
+            * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
             for nu, c in self.coefficients.items()))
 
 

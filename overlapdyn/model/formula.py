@@ -4,7 +4,7 @@ Every formula overlapdyn accepts — a target's ``expression``, an activation or
 as a formula, a hierarchical target's ``inner`` / ``outer``, an integrand of
 :func:`~overlapdyn.derive.expectation`, the same keys on a sweep axis, an exact coefficient
 read back from a saved result — is read by :func:`parse_formula`. The text is parsed by
-Python's :mod:`ast` into a tree (no code runs), every node of the tree is checked against a
+Python's ``ast`` into a tree (no code runs), every node of the tree is checked against a
 whitelist, and the SymPy expression is built node by node from it. Nothing in the text can
 reach Python's ``eval``: a config file shared with a collaborator cannot run a command.
 
