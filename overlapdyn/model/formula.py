@@ -58,7 +58,7 @@ __all__ = ["CONSTANTS", "FUNCTIONS", "MAX_CALL_DEPTH", "MAX_DEGREE", "MAX_DEPTH"
 MAX_LENGTH = 10_000
 #: Deepest nesting of parentheses, calls and powers (a chain ``a + b + c …`` is one level).
 MAX_DEPTH = 100
-#: Deepest nesting of function calls: SymPy's time to build ``tanh(sigmoid(cosh(…)))`` grows
+#: Deepest nesting of function calls. SymPy's time to build ``tanh(sigmoid(cosh(…)))`` grows
 #: exponentially with it (seconds at depth 3–4 for some chains, a minute at ten ``tanh``).
 MAX_CALL_DEPTH = 4
 #: Largest Hermite degree ``n`` of ``He<n>`` / ``He(n, u)``, and largest numeric exponent of
@@ -147,6 +147,16 @@ def _function_named(name: str) -> FormulaFunction | None:
         n = int(match.group(1))
         return FormulaFunction(1, lambda u: sympy.hermite_prob(n, u), f"He_{n}(u)")
     return None
+
+
+def _short(expr: sympy.Expr) -> str:
+    """``expr`` printed, cut to 40 characters (a number may have thousands of digits)."""
+    if expr.is_Rational:
+        bits = max(abs(expr.p).bit_length(), expr.q.bit_length())
+        if bits > 1000:  # printing it would take long, and its digits say nothing
+            return f"a number of {bits} bits"
+    text = sympy.sstr(expr)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def allowed_summary(variables: Iterable[str] | None = ()) -> str:
@@ -331,10 +341,11 @@ class _Reader:
             size = max(abs(base.p).bit_length(), base.q.bit_length())
             bits = size * math.ceil(abs(exponent))
             if bits > MAX_NUMBER_BITS and abs(base) != 1:
-                raise self.fail(f"raises {base} to the power {exponent}: a number of about "
-                                f"{bits} bits (at most {MAX_NUMBER_BITS})")
+                raise self.fail(f"raises {_short(base)} to the power {_short(exponent)}: a "
+                                f"number of about {bits} bits (at most {MAX_NUMBER_BITS})")
         elif not base.is_Number and abs(exponent) > MAX_DEGREE:
-            raise self.fail(f"raises {base} to the power {exponent} (at most {MAX_DEGREE})")
+            raise self.fail(f"raises {_short(base)} to the power {_short(exponent)} (at most "
+                            f"{MAX_DEGREE})")
 
     def _call(self, node: ast.Call, depth: int, calls: int) -> sympy.Expr:
         name = node.func.id
@@ -359,5 +370,10 @@ class _Reader:
         for power in expr.atoms(sympy.Pow):
             base, exponent = power.as_base_exp()
             if exponent.is_Number and not base.is_Number and abs(exponent) > MAX_DEGREE:
-                raise self.fail(f"contains {power} (powers of at most {MAX_DEGREE})")
+                raise self.fail(f"contains {_short(power)} (powers of at most {MAX_DEGREE})")
+        for number in expr.atoms(sympy.Rational):  # e.g. He64(10**1000): too long to print
+            bits = max(abs(number.p).bit_length(), number.q.bit_length())
+            if bits > MAX_NUMBER_BITS:
+                raise self.fail(f"contains a number of {bits} bits (at most "
+                                f"{MAX_NUMBER_BITS})")
         return expr
