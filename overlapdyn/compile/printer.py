@@ -29,7 +29,7 @@ class _Printer(PythonCodePrinter):
 def kernel_source(name: str, args: tuple[str, ...], expr: sympy.Expr) -> str:
     """Source of ``@njit(**KERNEL) def name(*args)`` returning ``expr`` (floats)."""
     printer = _Printer({"standard": "python3"})
-    replacements, (reduced,) = sympy.cse(sympy.sympify(expr), optimizations="basic")
+    replacements, (reduced,) = sympy.cse(sympy.sympify(expr, strict=True), optimizations="basic")
     lines = ["@njit(**KERNEL)", f"def {name}({', '.join(args)}):"]
     for symbol, value in [*replacements, (sympy.Symbol("result"), reduced)]:
         lines += _assignment(str(symbol), value, printer)
@@ -46,7 +46,7 @@ def kernel_accumulator_source(name: str, args: tuple[str, ...], expr: sympy.Expr
     state vector in one call (the drift's Jacobian, ``templates/drift_jacobian.py``).
     """
     printer = _Printer({"standard": "python3"})
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     symbols = {symbol.name: symbol for symbol in expr.free_symbols}
     partials = [sympy.diff(expr, symbols[arg]) if arg in symbols else sympy.S.Zero
                 for arg in args]

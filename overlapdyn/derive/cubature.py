@@ -97,9 +97,10 @@ def numeric_expectation(
     """``E[f(φ)]`` at a numeric covariance, by Gauss–Hermite cubature (any integrand).
 
     Args:
-        integrand: a SymPy expression or formula string (any functions: ``tanh``, ``erf``,
-            ``relu``…), a sequence of factors, or a vectorised callable ``f(φ_1, …, φ_F)``
-            receiving one array per field.
+        integrand: a SymPy expression (any functions) or formula string (the functions of
+            :data:`~overlapdyn.model.formula.FUNCTIONS`: ``tanh``, ``erf``, ``relu``…), a
+            sequence of factors, or a vectorised callable ``f(φ_1, …, φ_F)`` receiving one
+            array per field.
         fields: a :class:`GaussianFields` or just the field names (then ``covariance``
             must be an array).
         covariance: the numeric covariance (F×F array), or values for the symbols of

@@ -48,7 +48,7 @@ from sympy.polys.rings import PolyElement, ring
 
 from ..errors import CovarianceError, FieldMismatchError, NotPolynomialError, OverlapdynError
 from ..model.checks import check_covariance
-from ..model.expressions import parse_expression
+from ..model.formula import parse_formula
 from ..storage.memo import BoundedCache, clear_memos, memoised, register_memo
 
 __all__ = [
@@ -254,7 +254,8 @@ def cache_info() -> dict[str, int]:
 
 @memoised(maxsize=1024)
 def _parsed(text: str, names: tuple[str, ...]) -> sympy.Expr:
-    return sympy.sympify(parse_expression(text, names))
+    # any name may be a parameter here; _canonical_symbols checks them all
+    return parse_formula(text, None, what="integrand")
 
 
 def integrand_factors(integrand: Integrand, names: Sequence[str]) -> list[sympy.Expr]:
@@ -262,7 +263,7 @@ def integrand_factors(integrand: Integrand, names: Sequence[str]) -> list[sympy.
     SymPy expressions, formulas parsed in the field ``names``."""
     if isinstance(integrand, str | sympy.Basic):
         integrand = [integrand]
-    return [_parsed(f, tuple(names)) if isinstance(f, str) else sympy.sympify(f)
+    return [_parsed(f, tuple(names)) if isinstance(f, str) else sympy.sympify(f, strict=True)
             for f in integrand]
 
 
@@ -310,7 +311,7 @@ def expectation(
     Args:
         integrand: a polynomial in the fields, or a sequence of factors whose product is
             taken; strings are parsed (``"He3(lambda1)*z1"``, see
-            :mod:`overlapdyn.model.expressions`). A factor may involve several fields and a field
+            :mod:`overlapdyn.model.formula`). A factor may involve several fields and a field
             may appear in several factors.
         fields: the Gaussian fields and their covariance.
         parameters: names of constant symbols allowed as coefficients (``a1``, ``c_p``…);

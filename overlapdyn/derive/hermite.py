@@ -136,7 +136,8 @@ def polynomial_to_hermite(poly: sympy.Expr, x: sympy.Symbol = X) -> list[sympy.E
         lead = remainder.LC()
         coefficients[top] = lead
         remainder = remainder - lead * sympy.Poly(sympy.hermite_prob(top, x), x)
-    return [sympy.nsimplify(c) if isinstance(c, float) else sympy.sympify(c) for c in coefficients]
+    return [sympy.nsimplify(c) if isinstance(c, float) else sympy.sympify(c, strict=True)
+            for c in coefficients]
 
 
 @dataclass(frozen=True)

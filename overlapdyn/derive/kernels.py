@@ -76,6 +76,7 @@ import sympy
 from ..errors import NotPolynomialError, OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
+from ..model.formula import parse_formula
 from ..model.spec import Model
 from ..storage.memo import memoised
 from .cubature import numeric_expectation
@@ -380,8 +381,9 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
         if method == "hermite" and not teacher.is_polynomial(X):
             teacher = _truncated(teacher, resolution, errors, f"σ* = {teacher_name}")
         return KernelSet(tuple(_polynomial_kernels(sigma, teacher)), True, method, errors)
-    g = sympy.sympify(expression)
-    z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
+    names = [f"z{r}" for r in range(1, k + 1)]
+    g = parse_formula(expression, names, what="target expression")
+    z = sympy.symbols(names)
     P_matrix = np.eye(k) if P is None else np.array(P)
     if not g.is_polynomial(*z):
         if method != "hermite":

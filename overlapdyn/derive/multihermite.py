@@ -29,7 +29,7 @@ import numpy as np
 import sympy
 
 from ..errors import OverlapdynError
-from ..model.expressions import parse_expression
+from ..model.formula import parse_formula
 from ..storage.memo import memoised
 from .cubature import standard_grid
 from .hermite import (
@@ -76,7 +76,8 @@ class MultivariateHermite:
         e.g. the rows of ``L⁻¹ z``) or by default symbols named like ``names`` (P = I: z)."""
         w = sympy.symbols(self.names) if variables is None else list(variables)
         return sympy.expand(sum(
-            sympy.sympify(c) * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
+            sympy.sympify(c, strict=True)
+            * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
             for nu, c in self.coefficients.items()))
 
 
@@ -158,7 +159,7 @@ def multivariate_hermite(
     """
     names = tuple(f"z{r}" for r in range(1, k + 1))
     z = list(sympy.symbols(names))
-    expr = parse_expression(g, names)
+    expr = parse_formula(g, names, what=f"target (k = {k})")
     stray = sorted(str(s) for s in expr.free_symbols if str(s) not in names)
     if stray:
         raise OverlapdynError(f"the target {g!r} uses {stray}; with k = {k} the latent fields "

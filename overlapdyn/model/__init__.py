@@ -16,8 +16,9 @@ from .checks import (
     check_integer,
     check_real,
 )
-from .expressions import (
-    parse_expression,
+from .formula import (
+    FUNCTIONS,
+    parse_formula,
 )
 from .spec import (
     Model,
@@ -36,10 +37,11 @@ __all__ = [
     "check_floats",
     "check_integer",
     "check_real",
+    "FUNCTIONS",
     "known_activations",
     "Model",
     "model_from_dict",
-    "parse_expression",
+    "parse_formula",
     "Protocol",
     "Student",
     "Target",

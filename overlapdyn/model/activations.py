@@ -24,8 +24,9 @@ name           σ(x)                                        Hermite coefficients
 ``erf`` always means ``erf(x/√2)``: with this scaling σ(x) = 2Φ(x) − 1, and the Saad–Solla
 integrals I2, I3, I4 take their arcsine forms.
 
-Any SymPy expression in one symbol, or any Python callable acting elementwise on arrays,
-is accepted wherever an activation is expected (see :func:`activation`).
+A formula in ``x`` (``"x + He2(x)"``, read by :mod:`overlapdyn.model.formula` — never
+evaluated), any SymPy expression in one symbol, or any Python callable acting elementwise on
+arrays is accepted wherever an activation is expected (see :func:`activation`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import scipy.special
 import sympy
 
 from ..errors import OverlapdynError, UnknownActivationError
-from .expressions import parse_expression
+from .formula import parse_formula
 
 __all__ = ["X", "Activation", "activation", "known_activations"]
 
@@ -159,13 +160,13 @@ def activation(spec: str | sympy.Expr | Callable | Activation) -> Activation:
     """Resolve ``spec`` into an :class:`Activation`.
 
     Args:
-        spec: a name from :func:`known_activations` (case-insensitive); a formula in one
-            variable (``"He3(x) + He4(x)"``, ``"tanh(2*x)"``; anything that is not a bare
-            word is parsed by :func:`~overlapdyn.model.expressions.parse_expression`); a SymPy
-            expression in
-            at most one free symbol (renamed to :data:`X`), e.g. ``x**3 - 3*x`` or
-            ``sympy.tanh(2*x)``; a Python callable applied elementwise to NumPy arrays (only
-            numerical methods can use it); or an :class:`Activation`, returned unchanged.
+        spec: a name from :func:`known_activations` (case-insensitive); a formula in the
+            variable ``x`` (``"He3(x) + He4(x)"``, ``"tanh(2*x)"``; anything that is not a
+            bare word is read by :func:`~overlapdyn.model.formula.parse_formula`, never
+            evaluated); a SymPy expression in at most one free symbol (renamed to
+            :data:`X`), e.g. ``x**3 - 3*x`` or ``sympy.tanh(2*x)``; a Python callable
+            applied elementwise to NumPy arrays (only numerical methods can use it); or an
+            :class:`Activation`, returned unchanged.
 
     Raises:
         UnknownActivationError: for a name the registry does not know (the message lists the
@@ -178,9 +179,9 @@ def activation(spec: str | sympy.Expr | Callable | Activation) -> Activation:
         text = spec.strip()
         if text.isidentifier():  # a bare word is a name, never a symbol: no silent typos
             return _named(text.lower())
-        return activation(parse_expression(text))
+        return activation(parse_formula(text, ("x",), what="activation formula"))
     if isinstance(spec, sympy.Basic):
-        expr = sympy.sympify(spec)
+        expr = sympy.sympify(spec, strict=True)
         free = expr.free_symbols
         if len(free) > 1:
             raise OverlapdynError(

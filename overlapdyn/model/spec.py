@@ -60,7 +60,7 @@ from .checks import (
     check_section,
     smallest_eigenvalue,
 )
-from .expressions import parse_expression
+from .formula import parse_formula
 
 __all__ = [ "Model", "Protocol", "Student", "Target", "model_from_dict"]
 
@@ -125,18 +125,7 @@ class Target:
             if isinstance(self.expression, int | float) and not isinstance(self.expression,
                                                                            bool):
                 object.__setattr__(self, "expression", str(self.expression))  # a constant
-            if not isinstance(self.expression, str | sympy.Expr):
-                raise ConfigError(f"target.expression must be a formula in z1..zk (a string), "
-                                  f"got {self.expression!r}")
-            expr = parse_expression(self.expression, self.latent_names)
-            if not isinstance(expr, sympy.Expr):  # e.g. "He0" (a function), "True", "z1, z2"
-                raise ConfigError(f"target expression {self.expression!r} is not a formula in "
-                                  f"z1..zk (it reads as a {type(expr).__name__})")
-            stray = sorted(str(s) for s in expr.free_symbols if str(s) not in
-                           self.latent_names)
-            if stray:
-                raise ConfigError(f"target expression {self.expression!r} uses {stray}; with "
-                                  f"k = {self.k} the latent fields are {list(self.latent_names)}")
+            self.function()  # a formula in z1..zk only (model.formula), or a ConfigError
         object.__setattr__(self, "noise", check_real(self.noise, "target.noise (Δ)"))
         if self.P is not None:
             matrix = np.array(self.P, dtype=object)
@@ -171,7 +160,8 @@ class Target:
             sigma = resolve_activation(self.activation)
             return sympy.Float(self.c_k) * sum(
                 sympy.Float(b) * sigma.expr.subs(X, zr) for b, zr in zip(self.b, z, strict=True))
-        return parse_expression(self.expression, self.latent_names)
+        return parse_formula(self.expression, self.latent_names,
+                             what=f"target expression (k = {self.k})")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import sympy
 
 from ..derive.multihermite import MultivariateHermite, multivariate_hermite
 from ..errors import OverlapdynError
+from ..model.formula import parse_formula
 from ..model.spec import Target
 from ..storage.results import Result
 
@@ -105,8 +106,9 @@ class Leap(Result):
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> Leap:
         e = header["expansion"]
-        coefficients = {tuple(nu): sympy.sympify(c) if e["exact"] else float(c)
-                        for nu, c in e["coefficients"]}
+        # a saved file is input like any other: its exact numbers are read, never evaluated
+        coefficients = {tuple(nu): parse_formula(c, (), what="a saved exact coefficient")
+                        if e["exact"] else float(c) for nu, c in e["coefficients"]}
         expansion = MultivariateHermite(tuple(e["names"]), coefficients, e["norm2"], e["exact"],
                                         e["order"], e["relative_error"])
         return cls(header["value"], tuple(tuple(nu) for nu in header["ordering"]),
