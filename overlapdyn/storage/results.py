@@ -90,7 +90,9 @@ class Result:
         """Write the result to ``path`` (one ``.npz``, atomically); returns the path.
 
         A type with a JSON summary (``to_dict()``) also writes it to ``path`` with the suffix
-        ``.json``, after the record (both are built before anything is written).
+        ``.json``, after the record (both are built before anything is written); the summary
+        carries the library versions too (``library_versions``), so a figure or table made
+        from it alone still says what produced it.
 
         Raises:
             OverlapdynError: a field holds something JSON cannot store, named (nothing is
@@ -112,7 +114,7 @@ class Result:
                              **{key: jsonable(value, f"{name}.{key}")
                                 for key, value in fields.items()}})
         text = None if summary is None else json.dumps(
-            jsonable(summary(), f"{name}.to_dict()"), indent=2) + "\n"
+            _with_versions(jsonable(summary(), f"{name}.to_dict()")), indent=2) + "\n"
         arrays = {**arrays, "header": np.array(header)}
         atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))
         if text is not None:
@@ -196,3 +198,10 @@ def restore_parts(cls: type[Result], headers: list, arrays: Mapping[str, np.ndar
     """The parts archived by :func:`archive_parts`, as (nested) tuples."""
     return tuple((restore_part if isinstance(header, Mapping) else restore_parts)(
         cls, header, arrays, f"{prefix}/{i}") for i, header in enumerate(headers))
+
+
+def _with_versions(summary):
+    """A JSON summary with the library versions added (kept if ``to_dict`` has them)."""
+    if isinstance(summary, dict) and "library_versions" not in summary:
+        return {**summary, "library_versions": library_versions()}
+    return summary

@@ -200,7 +200,11 @@ def test_every_result_type_round_trips(name, tmp_path):
     assert set(header["library_versions"]) >= {"overlapdyn", "numpy", "scipy", "numba"}
     summary = tmp_path / "result.json"
     if hasattr(result, "to_dict"):     # the JSON summary is written beside the record
-        assert json.loads(summary.read_text()) == json.loads(json.dumps(result.to_dict()))
+        written = json.loads(summary.read_text())
+        assert set(written.pop("library_versions")) >= {"overlapdyn", "numpy", "scipy"}
+        expected = json.loads(json.dumps(result.to_dict()))
+        expected.pop("library_versions", None)
+        assert written == expected
     else:
         assert not summary.exists()
 
