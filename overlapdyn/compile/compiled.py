@@ -131,7 +131,9 @@ class CompiledModel:
         key = source_key(__version__, TEMPLATE_VERSION, template_digest(),
                          kernel_identity(model), method, resolution)
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, derivation), model.k))
+            key, lambda: _module_source(derive_kernels(model, derivation), model.k),
+            required=("METHOD", "TRUNCATION_ERRORS", "rhs", "expectations", "evolve_steps",
+                      "population_risk"))
         self._key = key
         self.method: str = self.module.METHOD
         self.truncation_errors: dict = dict(self.module.TRUNCATION_ERRORS)
@@ -154,7 +156,8 @@ class CompiledModel:
     def _jacobian_module(self):
         # built on first use: the gradients double the SymPy and Numba work of a model
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self.derivation), self.model.k, jacobian=True))
+            derive_kernels(self.model, self.derivation), self.model.k, jacobian=True),
+            required=("drift_jacobian",))
         return module
 
     def jacobian(self, t: float, y: np.ndarray) -> np.ndarray:
