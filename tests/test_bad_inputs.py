@@ -358,6 +358,11 @@ OPTION_CASES = [
     sweep("sweep task timeout negative", ("--task-timeout", "-1"), "timeout"),
     sweep("sweep task timeout NaN", ("--task-timeout", "nan"), "timeout"),
     sweep("sweep x unknown", ("--x", "bogus"), "bogus"),
+    sweep("sweep above --max-tasks", ("--max-tasks", "1"), "2 tasks", ResourceError),
+    sweep("sweep scheduler malformed", ("--scheduler", "not an address"), "not an address",
+          SchedulerError),
+    sweep("sweep scheduler nobody there", ("--scheduler", "tcp://127.0.0.1:9"),
+          "127.0.0.1:9", SchedulerError),
     sweep("sweep huge grid", text=toml(extra='[sweep]\nkind = "ode"\n[sweep.axes]\n'
                                        f'eta = {[0.1 + i / 1000 for i in range(1000)]}\n'
                                        f'seed = {list(range(1000))}\n'),
@@ -499,6 +504,83 @@ def test_cli_case_is_a_named_error_on_one_line(case, tmp_path, capsys):
     assert case.match in err, err
     if case.error is not SystemExit:
         assert len(err.strip().splitlines()) == 1, err
+
+
+def _erf_model(**protocol):
+    from overlapdyn.model import Model, Protocol, Student, Target
+
+    return Model(Target(k=2, activation="erf", c_k=1.0),
+                 Student(p=2, activation="erf", c_p=1.0), Protocol(**{"eta": 0.5, **protocol}))
+
+
+def _simulate(d, seeds):
+    from overlapdyn.sgd import simulate
+
+    return lambda: simulate(_erf_model(), d, [0.0, 1.0], seeds=seeds)
+
+
+def _evolve(steps):
+    import numpy as np
+
+    from overlapdyn.ode import evolve
+
+    return lambda: evolve(_erf_model(), (0.1 * np.eye(2), 0.5 * np.eye(2)), steps, 1.0)
+
+
+def _save_at(**fields):
+    from overlapdyn.ode import SaveAt
+
+    return lambda: SaveAt(**fields)
+
+
+def _target(expression):
+    from overlapdyn.model import Target
+
+    return lambda: Target(k=1, expression=expression)
+
+
+def _run_sweep(tmp_path, **options):
+    import tomllib
+
+    from overlapdyn.sweeps import run_sweep, sweep_from_dict
+
+    sweep_ = sweep_from_dict(tomllib.loads(SWEEP))
+    return lambda: run_sweep(sweep_, tmp_path / "out", progress=False, **options)
+
+
+# API-only cases: (name, make(tmp_path) -> call, error, words of the message)
+API_CASES = [
+    ("simulate seeds empty", lambda tmp: _simulate(50, []), ConfigError, "seed"),
+    ("simulate d 1e9", lambda tmp: _simulate(10**9, [0]), ResourceError, "GiB"),
+    ("evolve steps 0", lambda tmp: _evolve(0), OverlapdynError, "steps"),
+    ("evolve steps negative", lambda tmp: _evolve(-3), OverlapdynError, "steps"),
+    ("SaveAt t_end NaN", lambda tmp: _save_at(t_end=float("nan")), OverlapdynError, "t_end"),
+    ("SaveAt t_end inf", lambda tmp: _save_at(t_end=float("inf")), OverlapdynError, "t_end"),
+    ("SaveAt n_points 1", lambda tmp: _save_at(t_end=1.0, n_points=1), OverlapdynError,
+     "n_points"),
+    ("formula unknown function", lambda tmp: _target("foo(z1)"), ConfigError, "foo"),
+    ("formula unknown function in a sum", lambda tmp: _target("z1 + bar(2*z1)"), ConfigError,
+     "bar"),
+    ("run_sweep scheduler malformed", lambda tmp: _run_sweep(tmp, scheduler="garbage"),
+     SchedulerError, "garbage"),
+    ("run_sweep scheduler nobody there",
+     lambda tmp: _run_sweep(tmp, scheduler="tcp://127.0.0.1:9"), SchedulerError,
+     "127.0.0.1:9"),
+    ("run_sweep above max_tasks", lambda tmp: _run_sweep(tmp, max_tasks=1), ResourceError,
+     "2 tasks"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "error", "match"), API_CASES,
+                         ids=[case[0] for case in API_CASES])
+def test_api_case_is_a_named_error(name, make, error, match, tmp_path, monkeypatch):
+    """The call raises the named error, naming the value; the memory refusal is checked
+    against a small machine ($OVERLAPDYN_MEMORY_BYTES), so nothing big is allocated."""
+    monkeypatch.setenv("OVERLAPDYN_MEMORY_BYTES", str(2**30))
+    with pytest.raises(error) as raised:
+        make(tmp_path)()
+    assert match in str(raised.value), str(raised.value)
+    assert not (tmp_path / "out").exists()  # refused before any work
 
 
 # Cases that hung: each runs in a fresh interpreter (this worktree's code), and a hang

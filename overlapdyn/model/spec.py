@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
+from sympy.core.function import AppliedUndef
 
 from ..errors import ConfigError, CovarianceError, ResourceError
 from ..storage.encoding import json_digest, jsonable
@@ -128,6 +129,11 @@ class Target:
             if stray:
                 raise ConfigError(f"target expression {self.expression!r} uses {stray}; with "
                                   f"k = {self.k} the latent fields are {list(self.latent_names)}")
+            unknown = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
+            if unknown:
+                raise ConfigError(f"target expression {self.expression!r} calls unknown "
+                                  f"function(s) {unknown}; use SymPy's (exp, tanh, erf, …), "
+                                  "He<n> or relu, or write the function out in z1..zk")
         object.__setattr__(self, "noise", check_real(self.noise, "target.noise (Δ)"))
         if self.P is not None:
             matrix = np.array(self.P, dtype=object)
