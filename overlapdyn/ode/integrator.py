@@ -22,7 +22,7 @@ The work is bounded: a run stops after ``max_evaluations`` drift evaluations (de
 :data:`MAX_EVALUATIONS` = 10⁶, a few minutes at most at p = k = 2; the solver's own
 finite-difference Jacobians count too) with an :class:`IntegrationError` (or
 ``Outcome.FAILED``) saying how far it got. A learning rate far too large for a saturating
-activation (erf, η = 10⁶) is the case this catches: the drift saturates, |state| grows
+activation (erf, η = 10⁶) is the case this catches: the drift saturates, the state grows
 like a power of t instead of exploding, and the solver's steps shrink as the state grows,
 so the blow-up norm would be reached only after ~10⁸ evaluations. Healthy runs need far
 fewer (10³–10⁴ with LSODA; ~2·10⁵ for DOP853 on a stiff 10⁵-long plateau).
