@@ -459,9 +459,11 @@ def census(cases=CLI_CASES) -> dict[str, int]:
                 kind, error = "hang", None
             signal.alarm(0)
             kind = "hang" if isinstance(error, Hang) else kind
-            if kind in ("named", "usage") and not (isinstance(error, case.error)
-                                                   and case.match in _message(error)):
+            if kind == "named" and not (isinstance(error, case.error)
+                                        and case.match in _message(error)):
                 kind = "named, wrong class or message"
+            elif kind == "usage" and case.error is not SystemExit:
+                kind = "usage, expected a named error"
             counts[kind] = counts.get(kind, 0) + 1
             if kind != "named" and kind != "usage":
                 print(f"{case.name}: {kind}: {type(error).__name__}: "
