@@ -8,6 +8,7 @@ for callers that do not care which check failed.
 from __future__ import annotations
 
 __all__ = [
+    "CacheWarning",
     "ConfigError",
     "CovarianceError",
     "DiskFullError",
@@ -68,6 +69,12 @@ class ResourceError(OverlapdynError):
 
 class SchedulerError(OverlapdynError):
     """A Dask scheduler address is malformed, or no scheduler answers there."""
+
+
+class CacheWarning(UserWarning):
+    """The code cache repaired itself (a damaged generated module or Numba file rebuilt) or
+    fell back to a temporary folder because its folder cannot be written; the message says
+    which, and the fix (``OVERLAPDYN_CACHE_DIR``) where one is needed."""
 
 
 class ConfigError(OverlapdynError):

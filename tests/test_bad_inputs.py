@@ -13,6 +13,9 @@ hang fails the test instead of stalling the suite; the others run in-process thr
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,6 +223,9 @@ CONFIG_CASES = [
     ode("overlap_above NaN", {"integrate.overlap_above": "nan"}, "overlap_above"),
     ode("escape_overlap renamed", {"integrate.escape_overlap": "0.5"}, "overlap_above"),
     ode("integrate unknown key", {"integrate.tend": "10.0"}, "tend"),
+    ode("max_evaluations zero", {"integrate.max_evaluations": "0"}, "max_evaluations"),
+    ode("max_evaluations fractional", {"integrate.max_evaluations": "1e4"},
+        "max_evaluations"),
     # the ode command's options
     ode("--t-end NaN", options=("--t-end", "nan"), match="t_end"),
     ode("--t-end negative", options=("--t-end", "-5"), match="t_end"),
@@ -352,6 +358,11 @@ OPTION_CASES = [
     sweep("sweep task timeout negative", ("--task-timeout", "-1"), "timeout"),
     sweep("sweep task timeout NaN", ("--task-timeout", "nan"), "timeout"),
     sweep("sweep x unknown", ("--x", "bogus"), "bogus"),
+    sweep("sweep above --max-tasks", ("--max-tasks", "1"), "2 tasks", ResourceError),
+    sweep("sweep scheduler malformed", ("--scheduler", "not an address"), "not an address",
+          SchedulerError),
+    sweep("sweep scheduler nobody there", ("--scheduler", "tcp://127.0.0.1:9"),
+          "127.0.0.1:9", SchedulerError),
     sweep("sweep huge grid", text=toml(extra='[sweep]\nkind = "ode"\n[sweep.axes]\n'
                                        f'eta = {[0.1 + i / 1000 for i in range(1000)]}\n'
                                        f'seed = {list(range(1000))}\n'),
@@ -448,9 +459,11 @@ def census(cases=CLI_CASES) -> dict[str, int]:
                 kind, error = "hang", None
             signal.alarm(0)
             kind = "hang" if isinstance(error, Hang) else kind
-            if kind in ("named", "usage") and not (isinstance(error, case.error)
-                                                   and case.match in _message(error)):
+            if kind == "named" and not (isinstance(error, case.error)
+                                        and case.match in _message(error)):
                 kind = "named, wrong class or message"
+            elif kind == "usage" and case.error is not SystemExit:
+                kind = "usage, expected a named error"
             counts[kind] = counts.get(kind, 0) + 1
             if kind != "named" and kind != "usage":
                 print(f"{case.name}: {kind}: {type(error).__name__}: "
@@ -493,6 +506,156 @@ def test_cli_case_is_a_named_error_on_one_line(case, tmp_path, capsys):
     assert case.match in err, err
     if case.error is not SystemExit:
         assert len(err.strip().splitlines()) == 1, err
+
+
+def _erf_model(**protocol):
+    from overlapdyn.model import Model, Protocol, Student, Target
+
+    return Model(Target(k=2, activation="erf", c_k=1.0),
+                 Student(p=2, activation="erf", c_p=1.0), Protocol(**{"eta": 0.5, **protocol}))
+
+
+def _simulate(d, seeds):
+    from overlapdyn.sgd import simulate
+
+    return lambda: simulate(_erf_model(), d, [0.0, 1.0], seeds=seeds)
+
+
+def _evolve(steps):
+    import numpy as np
+
+    from overlapdyn.ode import evolve
+
+    return lambda: evolve(_erf_model(), (0.1 * np.eye(2), 0.5 * np.eye(2)), steps, 1.0)
+
+
+def _save_at(**fields):
+    from overlapdyn.ode import SaveAt
+
+    return lambda: SaveAt(**fields)
+
+
+def _target(expression):
+    from overlapdyn.model import Target
+
+    return lambda: Target(k=1, expression=expression)
+
+
+def _run_sweep(tmp_path, **options):
+    import tomllib
+
+    from overlapdyn.sweeps import run_sweep, sweep_from_dict
+
+    sweep_ = sweep_from_dict(tomllib.loads(SWEEP))
+    return lambda: run_sweep(sweep_, tmp_path / "out", progress=False, **options)
+
+
+# API-only cases: (name, make(tmp_path) -> call, error, words of the message)
+API_CASES = [
+    ("simulate seeds empty", lambda tmp: _simulate(50, []), ConfigError, "seed"),
+    ("simulate d 1e9", lambda tmp: _simulate(10**9, [0]), ResourceError, "GiB"),
+    ("evolve steps 0", lambda tmp: _evolve(0), OverlapdynError, "steps"),
+    ("evolve steps negative", lambda tmp: _evolve(-3), OverlapdynError, "steps"),
+    ("SaveAt t_end NaN", lambda tmp: _save_at(t_end=float("nan")), OverlapdynError, "t_end"),
+    ("SaveAt t_end inf", lambda tmp: _save_at(t_end=float("inf")), OverlapdynError, "t_end"),
+    ("SaveAt n_points 1", lambda tmp: _save_at(t_end=1.0, n_points=1), OverlapdynError,
+     "n_points"),
+    ("formula unknown function", lambda tmp: _target("foo(z1)"), ConfigError, "foo"),
+    ("formula unknown function in a sum", lambda tmp: _target("z1 + bar(2*z1)"), ConfigError,
+     "bar"),
+    ("run_sweep scheduler malformed", lambda tmp: _run_sweep(tmp, scheduler="garbage"),
+     SchedulerError, "garbage"),
+    ("run_sweep scheduler nobody there",
+     lambda tmp: _run_sweep(tmp, scheduler="tcp://127.0.0.1:9"), SchedulerError,
+     "127.0.0.1:9"),
+    ("run_sweep above max_tasks", lambda tmp: _run_sweep(tmp, max_tasks=1), ResourceError,
+     "2 tasks"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "error", "match"), API_CASES,
+                         ids=[case[0] for case in API_CASES])
+def test_api_case_is_a_named_error(name, make, error, match, tmp_path, monkeypatch):
+    """The call raises the named error, naming the value; the memory refusal is checked
+    against a small machine ($OVERLAPDYN_MEMORY_BYTES), so nothing big is allocated."""
+    monkeypatch.setenv("OVERLAPDYN_MEMORY_BYTES", str(2**30))
+    with pytest.raises(error) as raised:
+        make(tmp_path)()
+    assert match in str(raised.value), str(raised.value)
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+# Cases that hung: each runs in a fresh interpreter (this worktree's code), and a hang
+# fails the test at the timeout instead of stalling the suite.
+HANG_TIMEOUT_S = 300
+ERF_ETA_HUGE = toml({"protocol.eta": "1e6", "integrate.max_evaluations": "20000"})
+
+
+def _run_python(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=HANG_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{args} hung (killed after {HANG_TIMEOUT_S} s)")
+
+
+@pytest.mark.parametrize(("name", "text", "match"), [
+    # erf saturates: |state| grows like a power of t, never reaching the blow-up norm, while
+    # the solver's steps shrink; the evaluation budget ends it
+    ("erf committee eta 1e6", ERF_ETA_HUGE, "20000 drift evaluations"),
+    ("t_end NaN", toml({"integrate.t_end": "nan"}), "integrate.t_end"),
+], ids=["erf committee eta 1e6", "t_end NaN"])
+def test_cli_case_that_hung_ends_on_one_line(name, text, match, tmp_path):
+    (tmp_path / "m.toml").write_text(text)
+    done = _run_python(["-m", "overlapdyn.cli", "ode", "m.toml", "--out", "out"], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and match in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+API_ERF_ETA_HUGE = """
+import numpy as np
+from overlapdyn.errors import IntegrationError
+from overlapdyn.model import Model, Protocol, Student, Target
+from overlapdyn.ode import SaveAt, integrate
+
+model = Model(Target(k=2, activation="erf", c_k=1.0), Student(p=2, activation="erf", c_p=1.0),
+              Protocol(eta=1e6))
+try:
+    integrate(model, (0.1 * np.eye(2), 0.5 * np.eye(2)), SaveAt(10.0, 5),
+              max_evaluations=20_000)
+except IntegrationError as error:
+    run = error.trajectory
+    print(run.solver.nfev, run.t[-1], float(np.abs(run.Q[-1]).max()), "|", error)
+"""
+
+API_T_END_NAN = """
+from overlapdyn.errors import OverlapdynError
+from overlapdyn.ode import SaveAt
+try:
+    SaveAt(t_end=float("nan"))
+except OverlapdynError as error:
+    print("refused:", error)
+"""
+
+
+def test_api_erf_committee_eta_1e6_stops_within_its_evaluations(tmp_path):
+    """The run ends with an IntegrationError after the budget (not ~10⁸ evaluations later,
+    at the blow-up norm), keeping the diverging states so far."""
+    done = _run_python(["-c", API_ERF_ETA_HUGE], tmp_path)
+    assert done.returncode == 0, done.stderr
+    numbers, _, message = done.stdout.partition("|")
+    nfev, t_last, q_max = (float(x) for x in numbers.split())
+    assert 20_000 <= nfev <= 40_000
+    assert 0 < t_last < 10.0 and q_max > 1e3  # diverged far above its start (0.5)
+    assert "max_evaluations" in message and "η = 1e+06" in message
+
+
+def test_api_save_at_nan_refuses_and_the_process_exits(tmp_path):
+    done = _run_python(["-c", API_T_END_NAN], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "refused: t_end must be > 0, got nan" in done.stdout
 
 
 if __name__ == "__main__":

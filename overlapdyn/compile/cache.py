@@ -10,6 +10,23 @@ files are written to a temporary name then renamed (atomic on POSIX,
 :func:`overlapdyn.storage.files.atomic_write_text`), so concurrent writers never expose a
 half-written module. An imported module stays in :data:`sys.modules` for the process.
 
+The cache heals itself; each repair says so in a :class:`~overlapdyn.errors.CacheWarning`:
+
+* a module that fails its checksum, fails to import, or lacks a function its caller needs
+  (``required``) is rebuilt and rewritten;
+* Numba's files for a module (its index ``.nbi`` and machine code ``.nbc``, in
+  ``__pycache__``) are read once when the module is loaded; if any cannot be read (truncated,
+  garbage, empty: an ``UnpicklingError``, ``EOFError``, …) all of that module's Numba files
+  are deleted and its functions are recompiled on first call. No lock is needed: Numba
+  writes its files atomically and treats a missing one as a cache miss, so a process that
+  deletes them under another costs that one a recompilation, never a crash;
+* a cache folder that cannot be written (read-only, or a path that is a file or lies inside
+  one) is not an error: a module that must be built is written to a temporary folder of this
+  process instead (removed at exit), and a warning names the folder and the fix —
+  ``export OVERLAPDYN_CACHE_DIR=<a writable folder>``. A read-only folder that already holds
+  the modules (a shared, pre-warmed cache) is used as it is. A full disk is still an error
+  (:class:`~overlapdyn.errors.DiskFullError`).
+
 :func:`info` reports the folder, what is on disk and every in-memory cache of the package
 (the registry of :mod:`overlapdyn.storage.memo`: derive's moments, expectations, rules and
 kernel sets, and the modules loaded here); :func:`clear` empties all of them.
@@ -17,15 +34,21 @@ kernel sets, and the modules loaded here); :func:`clear` empties all of them.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from ..errors import CacheWarning
 from ..storage.files import atomic_write_text
 from ..storage.memo import MemoInfo, clear_memos, memo_info, register_memo
 
@@ -62,6 +85,13 @@ def _read_valid(path: Path) -> bool:
     return header == _HEADER + _checksum(body)
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _import(path: Path, name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -96,13 +126,15 @@ class _LoadedModules:
 _LOADED = register_memo(f"{__name__}.load_module", _LoadedModules())
 
 
-def load_module(key: str, build_source: Callable[[], str]) -> tuple[ModuleType, bool]:
+def load_module(key: str, build_source: Callable[[], str], required: tuple[str, ...] = ()
+                ) -> tuple[ModuleType, bool]:
     """Import the generated module ``key``, building and caching it when needed.
 
     Args:
         key: the cache key (see :func:`source_key`).
         build_source: returns the module's source; called only on a cache miss, a corrupt
-            file, or a file that fails to import.
+            file, a file that fails to import or lacks a ``required`` name.
+        required: names the module must define (its functions the caller will use).
 
     Returns:
         ``(module, from_cache)``.
@@ -115,13 +147,102 @@ def load_module(key: str, build_source: Callable[[], str]) -> tuple[ModuleType, 
     path = cache_dir() / f"{_FILE_PREFIX}{key}.py"
     if _read_valid(path):
         try:
-            return _import(path, name), True
-        except Exception:  # a stale or damaged module: rebuild it below
-            pass
+            module = _import(path, name)
+        except Exception as error:  # a stale or damaged module: rebuild it below
+            warnings.warn(f"the cached module {path} failed to import ({type(error).__name__}"
+                          f": {error}): rebuilding it", CacheWarning, stacklevel=2)
+        else:
+            missing = [n for n in required if not hasattr(module, n)]
+            if not missing:
+                _heal_numba_files(module, path, key)
+                return module, True
+            sys.modules.pop(name, None)
+            warnings.warn(f"the cached module {path} lacks {', '.join(missing)}: rebuilding "
+                          "it", CacheWarning, stacklevel=2)
+    elif _exists(path):
+        warnings.warn(f"the cached module {path} is damaged (it fails its checksum): "
+                      "rebuilding it", CacheWarning, stacklevel=2)
     body = build_source()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, _HEADER + _checksum(body) + "\n" + body)
-    return _import(path, name), False
+    path = _write_module(path, _HEADER + _checksum(body) + "\n" + body)
+    module = _import(path, name)
+    missing = [n for n in required if not hasattr(module, n)]
+    if missing:  # the source itself is wrong: a bug, not a damaged cache
+        sys.modules.pop(name, None)
+        raise AttributeError(f"the generated module {key} defines no {', '.join(missing)}")
+    return module, False
+
+
+def _write_module(path: Path, text: str) -> Path:
+    """Write the module to ``path``, or, when its folder cannot be written, to this
+    process's fallback folder (with a warning); the path written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+        return path
+    except OSError as error:  # read-only, a file in the way, no permission (not a full disk)
+        fallback = _fallback_dir() / path.name
+        warnings.warn(
+            f"the code cache folder {path.parent} cannot be written ({error.strerror or error}"
+            f"); this process builds its generated code in {fallback.parent} instead, removed "
+            "at exit — compiled code will not be reused across processes until you "
+            "export OVERLAPDYN_CACHE_DIR=<a writable folder>", CacheWarning, stacklevel=3)
+        atomic_write_text(fallback, text)
+        return fallback
+
+
+_FALLBACK: list[Path] = []
+
+
+def _fallback_dir() -> Path:
+    """This process's temporary cache folder (made on first use, removed at exit)."""
+    if not _FALLBACK:
+        folder = Path(tempfile.mkdtemp(prefix="overlapdyn-cache-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _FALLBACK.append(folder)
+    return _FALLBACK[0]
+
+
+def _numba_files(path: Path, key: str) -> list[Path]:
+    """Numba's index and machine-code files (and Python's bytecode) of the module at
+    ``path``; not those of ``{key}-jacobian``, whose names continue with '-'."""
+    return [f for f in (path.parent / "__pycache__").glob(f"{_FILE_PREFIX}{key}.*")
+            if f.is_file()]
+
+
+def _heal_numba_files(module: ModuleType, path: Path, key: str) -> None:
+    """Read Numba's cache files of every cached function of ``module`` as Numba will on
+    first call; if any cannot be read, delete all of the module's Numba files (with a
+    warning), so its functions are recompiled instead of failing."""
+    error = _numba_cache_error(module)
+    if error is None:
+        return
+    files = _numba_files(path, key)
+    for file in files:
+        file.unlink(missing_ok=True)
+    warnings.warn(f"Numba's cache files for {path.name} could not be read "
+                  f"({type(error).__name__}: {error}); deleted {len(files)} file(s), its "
+                  "functions are recompiled on first use", CacheWarning, stacklevel=3)
+
+
+def _numba_cache_error(module: ModuleType) -> Exception | None:
+    """The first error reading a cached function's index or machine code, else None.
+
+    Uses the cache object Numba keeps on each ``cache=True`` dispatcher (``_cache``, whose
+    ``_cache_file`` reads the index and the data files); objects without one are skipped,
+    so a Numba that renames these only loses the check, not the module.
+    """
+    for value in vars(module).values():
+        cache_file = getattr(getattr(value, "_cache", None), "_cache_file", None)
+        if cache_file is None or not hasattr(cache_file, "_load_index"):
+            continue
+        try:
+            for data_name in cache_file._load_index().values():
+                # a data file gone is no damage: Numba recompiles that one itself
+                with contextlib.suppress(OSError):
+                    cache_file._load_data(data_name)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is a damaged cache
+            return error
+    return None
 
 
 @dataclass(frozen=True)

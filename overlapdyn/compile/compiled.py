@@ -61,7 +61,8 @@ TEMPLATE_VERSION = 6
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     """The sources of one model's kernels, the target's sums and the drift loops."""
     if kernels.method == "quadrature" and not kernels.committee:
-        return [*_ranked_cubature_parts(kernels, k), template_body("drift_loops")]
+        return [*_ranked_cubature_parts(kernels, k), template_body("drift_loops"),
+                template_body("state_evolution")]
     parts = []
     if kernels.method == "quadrature":
         parts += _cubature_parts(kernels)
@@ -169,7 +170,9 @@ class CompiledModel:
         key = source_key(__version__, TEMPLATE_VERSION, template_digest(),
                          kernel_identity(model), method.label, method.resolution)
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, method), model.k))
+            key, lambda: _module_source(derive_kernels(model, method), model.k),
+            required=("METHOD", "TRUNCATION_ERRORS", "rhs", "expectations", "evolve_steps",
+                      "population_risk"))
         self._key = key
         self._resolved = method
         self.method: str = self.module.METHOD
@@ -194,7 +197,8 @@ class CompiledModel:
     def _jacobian_module(self):
         # built on first use: the gradients double the SymPy and Numba work of a model
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True))
+            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True),
+            required=("drift_jacobian",))
         return module
 
     def jacobian(self, t: float, y: np.ndarray) -> np.ndarray:

@@ -73,7 +73,7 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
     failure = None
     try:
         trajectory = integrate(compiled, init, config.save, events=config.events,
-                               solver=config.solver)
+                               solver=config.solver, max_evaluations=config.max_evaluations)
     except IntegrationError as error:
         if error.trajectory is None:
             raise

@@ -12,6 +12,7 @@ One TOML file holds the model (``[target]``, ``[student]``, ``[protocol]``; see
     rtol = 1e-8
     atol = 1e-10
     # jacobian = "auto"       # or "exact" / "solver": what implicit methods differentiate
+    # max_evaluations = 1000000  # the most drift evaluations (a diverging run stops there)
     d = 10000                 # dimension of the random start, and of the samples n = t·d·n_b
     seed = 0
     # M0 = [[0.4]]            # warm start M (p×k) and Q (p×p): both or neither
@@ -48,7 +49,7 @@ from ..model.checks import (
 )
 from ..model.spec import Model
 from .events import EventLike, OverlapCrosses, RiskBelow, check_events
-from .integrator import SaveAt, Solver, check_solver
+from .integrator import MAX_EVALUATIONS, SaveAt, Solver, check_solver
 from .state import initial_overlaps
 
 __all__ = ["IntegrateConfig"]
@@ -135,12 +136,16 @@ class IntegrateConfig:
         seed: seed of the random start.
         M0, Q0: a warm start, ``M`` (p×k) and ``Q`` (p×p) as lists of rows; both or neither.
             Stored as tuples of tuples (the config is immutable).
+        max_evaluations: the most drift evaluations of the run (key ``max_evaluations``,
+            default :data:`~overlapdyn.ode.integrator.MAX_EVALUATIONS`): a run past it
+            fails with an :class:`~overlapdyn.errors.IntegrationError` (see
+            :func:`~overlapdyn.ode.integrate`).
     """
 
     #: the keys of the ``[integrate]`` section
     KEYS: ClassVar[tuple[str, ...]] = (
         "t_end", "n_points", "log", "t_first", "method", "rtol", "atol", "jacobian", "d",
-        "seed", "M0", "Q0", "risk_below", "overlap_above")
+        "seed", "M0", "Q0", "risk_below", "overlap_above", "max_evaluations")
 
     save: SaveAt = SaveAt(1000.0, 200, log=True, t_first=0.01)
     solver: Solver = Solver()
@@ -149,6 +154,7 @@ class IntegrateConfig:
     seed: int = 0
     M0: tuple[tuple[float, ...], ...] | None = None
     Q0: tuple[tuple[float, ...], ...] | None = None
+    max_evaluations: int = MAX_EVALUATIONS
 
     def __post_init__(self) -> None:
         def put(name, value):
@@ -163,6 +169,8 @@ class IntegrateConfig:
         put("events", check_events(self.events))
         put("d", check_integer(self.d, "integrate.d", 1))
         put("seed", check_integer(self.seed, "integrate.seed", 0))
+        put("max_evaluations", check_integer(self.max_evaluations,
+                                             "integrate.max_evaluations", 1))
         if (self.M0 is None) != (self.Q0 is None):
             raise ConfigError("a warm start needs both integrate.M0 (p×k) and integrate.Q0 "
                               "(p×p); give both, or neither for a random start")
@@ -184,11 +192,13 @@ class IntegrateConfig:
         solver = Solver(*check_solver(values["method"], values["rtol"], values["atol"],
                                       values["jacobian"], "integrate."))
         return cls(save, solver, _events(values), d=values["d"], seed=values["seed"],
-                   M0=values.get("M0"), Q0=values.get("Q0"))
+                   M0=values.get("M0"), Q0=values.get("Q0"),
+                   max_evaluations=values.get("max_evaluations", MAX_EVALUATIONS))
 
     def to_dict(self) -> dict:
         """The flat ``[integrate]`` keys as plain JSON types (matrices as lists of rows);
-        unset options are left out, and so is ``jacobian`` when ``"auto"``.
+        unset options are left out, and so are ``jacobian`` when ``"auto"`` and
+        ``max_evaluations`` at its default.
 
         Raises:
             ConfigError: the config saves at explicit times (:meth:`SaveAt.at
@@ -204,6 +214,8 @@ class IntegrateConfig:
         if solver.jacobian != "auto":
             values["jacobian"] = solver.jacobian
         values.update(d=self.d, seed=self.seed)
+        if self.max_evaluations != MAX_EVALUATIONS:
+            values["max_evaluations"] = self.max_evaluations
         if self.M0 is not None:
             values.update(M0=[list(row) for row in self.M0], Q0=[list(row) for row in self.Q0])
         return {**values, **_event_keys(self.events)}

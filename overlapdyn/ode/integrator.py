@@ -17,6 +17,15 @@ semi-definiteness, or the solver failing on a non-finite drift. The run then sto
 :class:`IntegrationError` that names the probable cause and carries the trajectory up to
 there (``error.trajectory``), or returns it with ``outcome = Outcome.FAILED`` if
 ``on_failure="return"``.
+
+The work is bounded: a run stops after ``max_evaluations`` drift evaluations (default
+:data:`MAX_EVALUATIONS` = 10⁶, a few minutes at most at p = k = 2; the solver's own
+finite-difference Jacobians count too) with an :class:`IntegrationError` (or
+``Outcome.FAILED``) saying how far it got. A learning rate far too large for a saturating
+activation (erf, η = 10⁶) is the case this catches: the drift saturates, the state grows
+like a power of t instead of exploding, and the solver's steps shrink as the state grows,
+so the blow-up norm would be reached only after ~10⁸ evaluations. Healthy runs need far
+fewer (10³–10⁴ with LSODA; ~2·10⁵ for DOP853 on a stiff 10⁵-long plateau).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import scipy.optimize
 from ..compile.compiled import CompiledModel
 from ..derive.methods import Derivation
 from ..errors import ConfigError, IntegrationError, OverlapdynError
-from ..model.checks import check_real, smallest_eigenvalue
+from ..model.checks import check_integer, check_real, smallest_eigenvalue
 from ..model.spec import Model
 from .events import Event, EventLike, OverlapCrosses, RiskBelow, check_events  # noqa: F401
 from .state import (
@@ -49,6 +58,7 @@ from .trajectory import Outcome, SolverStats, Trajectory
 __all__ = [
     "IMPLICIT_METHODS",
     "JACOBIANS",
+    "MAX_EVALUATIONS",
     "METHODS",
     "SaveAt",
     "Solver",
@@ -58,6 +68,48 @@ __all__ = [
 
 # how often a run abandoned at a blow-up is redone to just before it
 _BLOWUP_RETRIES = 6
+#: the default cap on drift evaluations of one :func:`integrate` call (see the module doc)
+MAX_EVALUATIONS = 1_000_000
+
+
+class _Budget:
+    """Counts the drift evaluations of one run, all its attempts together.
+
+    When ``limit`` is reached the run is stopped at its next accepted step by a terminal
+    event (keeping the states so far); a step that never returns (the solver shrinking its
+    step inside its Fortran code) is cut by the right-hand side raising
+    :class:`_OutOfBudget` at twice the limit.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.count, self.cut = limit, 0, None
+
+    def spend(self, t: float) -> None:
+        self.count += 1
+        if self.count > 2 * self.limit:
+            raise _OutOfBudget(t)
+
+    def event(self, t, y) -> float:
+        """Positive until the limit is reached, then negative from the first accepted time
+        after that (a step in t, so the event's root-finding lands on that time)."""
+        if self.cut is None and self.count >= self.limit:
+            self.cut = float(t)
+        return 1.0 if self.cut is None or t < self.cut else -1.0
+
+    def solve_ivp_event(self):
+        def function(t, y):
+            return self.event(t, y)
+
+        function.terminal, function.direction = True, -1
+        return function
+
+
+class _OutOfBudget(Exception):
+    """Raised by the guarded right-hand side at twice the evaluation budget."""
+
+    def __init__(self, t: float) -> None:
+        super().__init__(t)
+        self.t = float(t)
 
 
 class _BlowUp(Exception):
@@ -194,6 +246,7 @@ def integrate(
     derivation: Derivation | None = None,
     blowup_norm: float = BLOWUP_NORM,
     on_failure: str = "raise",
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> Trajectory:
     """Integrate the overlap ODEs of SPEC from ``init`` and record the learning curve.
 
@@ -211,6 +264,8 @@ def integrate(
         blowup_norm: the state's max-norm that counts as a blow-up.
         on_failure: ``"raise"`` an :class:`IntegrationError` carrying the partial trajectory,
             or ``"return"`` it with ``outcome = Outcome.FAILED`` (status −1).
+        max_evaluations: the most drift evaluations the run may use, all attempts together
+            (an integer ≥ 1); past it the run fails as above, with the states so far.
 
     Returns:
         The :class:`Trajectory` (:attr:`~Trajectory.outcome` ``REACHED_END``: reached
@@ -223,6 +278,7 @@ def integrate(
         raise OverlapdynError(f"solver must be a Solver, e.g. Solver('DOP853', rtol=1e-10), "
                               f"got {solver!r}")
     events = check_events(events)
+    max_evaluations = check_integer(max_evaluations, "max_evaluations", 1)
     compiled = model if isinstance(model, CompiledModel) else CompiledModel(model, derivation)
     spec = compiled.model
     save = save if isinstance(save, SaveAt) else SaveAt(float(save))
@@ -232,13 +288,17 @@ def integrate(
     check_overlaps(M0, Q0, spec.target.gram, what="the initial state (M, Q)",
                    spherical=spec.protocol.spherical)
     start = time.perf_counter()
-    solution, blown_at = _solve(compiled, y0, save, events, solver, blowup_norm, exact)
+    budget = _Budget(max_evaluations)
+    solution, blown_at = _solve(compiled, y0, save, events, solver, blowup_norm, exact,
+                                budget)
     wall = time.perf_counter() - start
     fired = {e.name: [float(t) for t in times] for e, times in zip(
         events, solution.t_events or [], strict=False) if len(times)}
     ts, ys = _saved_states(solution)
     scale = max(1.0, float(np.abs(overlap_covariance(M0, Q0, spec.target.gram)).max()))
     ts, ys, failure = _diagnose(compiled, ts, ys, solution, blown_at, scale, blowup_norm)
+    if failure is None and budget.cut is not None:
+        failure = _out_of_budget_message(spec, budget, ts, ys)
     status, message = (solution.status, solution.message) if failure is None else (-1, failure)
     trajectory = trajectory_from_states(
         compiled, ts, ys, outcome=Outcome.from_status(int(status)), message=str(message),
@@ -260,9 +320,23 @@ def _state_event(compiled: CompiledModel, event: EventLike):
     return function
 
 
-def _guarded_rhs(compiled: CompiledModel, blowup_norm: float):
-    """The drift, abandoning the run past the blow-up norm and frozen where not finite."""
+def _out_of_budget_message(spec: Model, budget: _Budget, ts: np.ndarray, ys: np.ndarray
+                           ) -> str:
+    """The failure of a run that used up its drift evaluations."""
+    start, now = (float(np.abs(ys[:, i]).max()) for i in (0, -1))
+    return (f"the solver used its {budget.limit} drift evaluations (max_evaluations) by "
+            f"t = {budget.cut:.4g}, with |state| = {now:.3g} (at t = 0: {start:.3g}). If "
+            "|state| grew far above its start, the overlaps are diverging: the learning rate "
+            f"η = {spec.protocol.eta:g} is probably too large for the activation "
+            f"{spec.student.activation!r} (lower η, or raise n_b); if not, the run is stiff: "
+            "try Solver('Radau') or Solver('LSODA'), or raise max_evaluations")
+
+
+def _guarded_rhs(compiled: CompiledModel, blowup_norm: float, budget: _Budget):
+    """The drift, abandoning the run past the blow-up norm or twice the evaluation budget,
+    and frozen where not finite."""
     def rhs(t, y):
+        budget.spend(t)
         # Past the blow-up norm the run is abandoned (and redone to just before, by _solve):
         # LSODA shrinking its step towards a finite-time singularity (dQ/dt ∝ Q², a learning
         # rate too large) can loop forever inside its Fortran code. Where the drift is not
@@ -298,19 +372,26 @@ def _use_exact_jacobian(compiled: CompiledModel, solver: Solver) -> bool:
 
 
 def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt,
-           events: Sequence[EventLike], solver: Solver, blowup_norm: float, exact: bool):
+           events: Sequence[EventLike], solver: Solver, blowup_norm: float, exact: bool,
+           budget: _Budget):
     """``solve_ivp`` from ``y0`` on the saved grid; ``(solution, blown_at)``, ``blown_at`` the
     first time the state passed the blow-up norm (None if it never did); with ``exact`` the
-    implicit solver gets the drift's exact Jacobian."""
-    rhs = _guarded_rhs(compiled, blowup_norm)
+    implicit solver gets the drift's exact Jacobian. The run stops once ``budget`` is spent
+    (``budget.cut`` is then set; the budget's event is the last of the solution's)."""
+    rhs = _guarded_rhs(compiled, blowup_norm, budget)
     jacobian = {"jac": _guarded_jacobian(compiled)} if exact else {}
     grid, t_end, blown_at = save.grid(), save.t_end, None
     for attempt in range(_BLOWUP_RETRIES):
         try:
             solution = scipy.integrate.solve_ivp(
                 rhs, (0.0, t_end), y0, method=solver.method, t_eval=grid[grid <= t_end],
-                events=[_state_event(compiled, e) for e in events] or None,
+                events=[*(_state_event(compiled, e) for e in events),
+                        budget.solve_ivp_event()],
                 rtol=solver.rtol, atol=solver.atol, **jacobian)
+            break
+        except _OutOfBudget as stopped:
+            budget.cut = stopped.t
+            solution = _initial_only(y0)
             break
         except _BlowUp as blowup:
             # solve_ivp keeps nothing when the right-hand side raises: integrate again, to

@@ -69,7 +69,7 @@ def _module(model: Model):
 
     key = source_key(__version__, _SIMULATION_VERSION, template_digest(), "simulate",
                      model.student.activation, str(g))
-    return load_module(key, source)[0]
+    return load_module(key, source, required=("run",))[0]
 
 
 def warm_start_weights(M: np.ndarray, Q: np.ndarray, P: np.ndarray, d: int,

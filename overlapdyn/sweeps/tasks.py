@@ -330,7 +330,8 @@ def _run_ode(task: Task) -> dict:
     run = task.run
     compiled = CompiledModel(task.model)
     trajectory = integrate(compiled, run.initial_state(task.model), run.save,
-                           events=run.events, solver=run.solver)
+                           events=run.events, solver=run.solver,
+                           max_evaluations=run.max_evaluations)
     grid = run.save.grid()
     fired = [times[0] for times in trajectory.events.values() if times]
     return {"t": grid, "risk": _on_grid(trajectory.t, trajectory.risk, grid),

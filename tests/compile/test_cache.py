@@ -1,12 +1,16 @@
 """The on-disk cache of generated modules and the one view of every cache (info, clear)."""
 
 import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
+import pytest
 from numba.core import event
 
 from overlapdyn.compile import cache
 from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.errors import CacheWarning
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.storage.memo import clear_memos
 
@@ -35,7 +39,8 @@ def test_cache_rebuilds_a_corrupt_module(tmp_path, monkeypatch):
     path.write_text(path.read_text().replace("42", "43"))  # checksum no longer matches
 
     sys.modules.pop("overlapdyn_generated_testkey")
-    module, from_cache = cache.load_module("testkey", source)
+    with pytest.warns(CacheWarning, match="fails its checksum"):
+        module, from_cache = cache.load_module("testkey", source)
     assert module.VALUE == 42 and not from_cache and built == [1, 1]
     sys.modules.pop("overlapdyn_generated_testkey")
     module, from_cache = cache.load_module("testkey", source)
@@ -98,3 +103,83 @@ def test_info_and_clear_cover_the_disk_and_every_memory_cache(tmp_path, monkeypa
     assert _compiles(lambda: loaded.drift(M, Q)) == 0
     for mine, before in zip(loaded.drift(M, Q), drift, strict=True):
         np.testing.assert_array_equal(mine, before)
+
+
+# a generated module in miniature: one function whose machine code Numba caches beside it
+TINY = "from numba import njit\n\n\n@njit(cache=True)\ndef twice(x):\n    return 2.0 * x\n"
+
+
+def _load_tiny(key: str):
+    sys.modules.pop(f"overlapdyn_generated_{key}", None)  # read it from disk
+    return cache.load_module(key, lambda: TINY, required=("twice",))
+
+
+def _damage(path, how: str) -> None:
+    data = path.read_bytes()
+    path.write_bytes({"truncated": data[:len(data) // 2], "garbage": b"\x80\x05garbage" * 9,
+                      "empty": b""}[how])
+
+
+@pytest.mark.parametrize(("suffix", "how"), [
+    (".nbc", "truncated"), (".nbc", "empty"), (".nbc", "garbage"), (".nbi", "garbage"),
+    (".nbi", "truncated"), (".nbi", "empty")])
+def test_damaged_numba_files_are_deleted_and_recompiled(suffix, how, tmp_path, monkeypatch):
+    """Before: UnpicklingError/EOFError from the function's first call."""
+    monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path))
+    key = f"tiny_{suffix[1:]}_{how}"
+    module, _ = _load_tiny(key)
+    assert module.twice(1.5) == 3.0
+    damaged = sorted((tmp_path / "__pycache__").glob(f"overlapdyn_{key}.twice*{suffix}"))
+    assert damaged
+    for path in damaged:
+        _damage(path, how)
+    with pytest.warns(CacheWarning, match="could not be read.*recompiled"):
+        module, from_cache = _load_tiny(key)
+    assert from_cache  # the module itself was sound
+    assert _compiles(lambda: module.twice(2.5)) == 1 and module.twice(2.5) == 5.0
+    with warnings.catch_warnings():  # healed: the rewritten files load silently, no compile
+        warnings.simplefilter("error", CacheWarning)
+        module, _ = _load_tiny(key)
+        assert _compiles(lambda: module.twice(2.5)) == 0 and module.twice(2.5) == 5.0
+    sys.modules.pop(f"overlapdyn_generated_{key}")
+
+
+def test_a_module_missing_a_function_is_rebuilt(tmp_path, monkeypatch):
+    """A valid checksum but no ``twice``: before, an AttributeError at the caller."""
+    monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path))
+    _load_tiny("tiny_missing")
+    path = tmp_path / "overlapdyn_tiny_missing.py"
+    body = TINY.replace("def twice(", "def thrice(")
+    path.write_text(cache._HEADER + cache._checksum(body) + "\n" + body)
+    with pytest.warns(CacheWarning, match="lacks twice"):
+        module, from_cache = _load_tiny("tiny_missing")
+    assert module.twice(4.0) == 8.0 and not from_cache
+    assert "def twice(" in path.read_text()
+    sys.modules.pop("overlapdyn_generated_tiny_missing")
+
+
+def _unusable_folders(tmp_path):
+    (tmp_path / "a file").write_text("not a folder")
+    folders = [tmp_path / "a file", tmp_path / "a file" / "cache"]
+    read_only = Path("/sys/fs/overlapdyn-cache")  # sysfs: read-only even for root
+    try:
+        read_only.mkdir()
+    except OSError:
+        folders.append(read_only)
+    else:
+        read_only.rmdir()
+    return folders
+
+
+def test_an_unwritable_cache_folder_falls_back_to_a_temporary_one(tmp_path, monkeypatch):
+    """A cache path that is a file, lies inside one, or is read-only: before,
+    FileExistsError/NotADirectoryError/PermissionError; now a warning with the fix."""
+    for number, folder in enumerate(_unusable_folders(tmp_path)):
+        monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(folder))
+        key = f"unwritable_{number}"
+        with pytest.warns(CacheWarning, match="cannot be written.*OVERLAPDYN_CACHE_DIR"):
+            module, from_cache = cache.load_module(key, lambda: "VALUE = 5\n")
+        assert module.VALUE == 5 and not from_cache
+        assert not Path(module.__file__).is_relative_to(folder)
+        sys.modules.pop(f"overlapdyn_generated_{key}")
+    assert (tmp_path / "a file").read_text() == "not a folder"

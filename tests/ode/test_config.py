@@ -52,7 +52,12 @@ def test_the_flat_keys_build_the_objects():
     assert (config.d, config.seed) == (300, 2)
     assert IntegrateConfig.from_dict({}) == IntegrateConfig()
     assert IntegrateConfig().save == SaveAt(1000.0, 200, log=True, t_first=0.01)
-    assert set(IntegrateConfig.KEYS) == set(config.to_dict()) | {"M0", "Q0"}
+    assert set(IntegrateConfig.KEYS) == set(config.to_dict()) | {"M0", "Q0",
+                                                                 "max_evaluations"}
+    capped = IntegrateConfig.from_dict({"max_evaluations": 5000})
+    assert capped.max_evaluations == 5000 and capped.to_dict()["max_evaluations"] == 5000
+    with pytest.raises(ConfigError, match="integrate.max_evaluations must be ≥ 1"):
+        IntegrateConfig.from_dict({"max_evaluations": 0})
 
 
 @pytest.mark.parametrize("config", [
@@ -63,6 +68,7 @@ def test_the_flat_keys_build_the_objects():
                     [RiskBelow(2e-3), OverlapCrosses(0.7)], M0=np.full((2, 1), 0.1),
                     Q0=np.eye(2)),
     IntegrateConfig(solver=Solver(jacobian="solver"), events=(OverlapCrosses(0.99),)),
+    IntegrateConfig(max_evaluations=12345),
 ])
 def test_round_trip(config):
     flat = config.to_dict()
