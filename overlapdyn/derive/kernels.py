@@ -367,7 +367,9 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
                                    resolve_activation(teacher_name).expr, resolution)
     if method == "quadrature":
         return _multi_index_quadrature_kernels(
-            resolve_activation(student).expr, sympy.sympify(expression),
+            resolve_activation(student).expr,
+            parse_formula(expression, tuple(f"z{r + 1}" for r in range(k)),
+                          what="target expression"),
             np.eye(k) if P is None else np.array(P), resolution)
     errors: dict[str, float] = {}
     sigma = resolve_activation(student).expr

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> None:
     if args.x is not None and args.x not in dims:  # before the run, not after
         raise ConfigError(f"--x {args.x!r} is not an axis of the sweep; its axes: {dims}")
     check_size(sweep, args.max_tasks)
+    sweep.tasks()  # every axis value read (formulas parsed) before anything is written
     writable_folder(out)
     where = args.scheduler or (f"a local Dask cluster of {args.workers or 'one per core'} "
                                "worker(s)")

@@ -218,10 +218,10 @@ def test_a_constant_target_runs_through_the_ode_command(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("expression", "message"), [
-    ('"He0"', "is not a formula in z1..zk .*function"),
-    ('"True"', "is not a formula in z1..zk .*bool"),
-    ('"z1, z2"', "is not a formula in z1..zk .*tuple"),
-    ("true", "target.expression must be a formula in z1..zk"),
+    ('"He0"', "'He0' uses \\['He0'\\], not a variable here"),
+    ('"True"', "'True' contains the constant 'True'"),
+    ('"z1, z2"', "contains the tuple 'z1, z2'"),
+    ("true", "must be a formula written as a string.*got True \\(bool\\)"),
 ])
 def test_constant_like_expressions_that_are_not_formulas_are_config_errors(
         tmp_path, capsys, expression, message):

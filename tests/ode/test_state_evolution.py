@@ -124,7 +124,7 @@ def test_events_stop_the_state_evolution_where_they_fire():
     np.testing.assert_array_equal(stopped.risk, free.risk[:risk_step + 1])
     # an event that never fires, and one whose direction never occurs (the risk only falls)
     quiet = evolve(compiled, init, 400, 2.0, events=[
-        RiskBelow(-1.0), PlainEvent("risk up", lambda M, Q, a, risk: risk - 1e-2, True, 1.0)])
+        RiskBelow(1e-12), PlainEvent("risk up", lambda M, Q, a, risk: risk - 1e-2, True, 1.0)])
     assert quiet.status == 0 and quiet.events == {} and quiet.t[-1] == 400
     np.testing.assert_array_equal(quiet.M, free.M)
 
