@@ -21,6 +21,7 @@ from ..compile.compiled import CompiledModel
 from ..derive.methods import Derivation
 from ..errors import IntegrationError, OverlapdynError
 from ..model.spec import Model
+from .events import check_events
 from .state import (
     BLOWUP_NORM,
     blowup_message,
@@ -81,8 +82,7 @@ def evolve(
         raise OverlapdynError("the state evolution has no weight-decay term (SPEC); set "
                               "protocol.weight_decay = 0")
     steps = int(steps)
-    if steps < 0:
-        raise OverlapdynError(f"steps must be ≥ 0, got {steps}")
+    events = check_events(events)
     y0 = compiled.pack(*init)
     M0, Q0, a0 = compiled.unpack(y0)
     check_overlaps(M0, Q0, spec.target.gram, what="the initial state (M, Q)",
