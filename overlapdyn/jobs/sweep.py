@@ -14,7 +14,7 @@ from ..io.netcdf import aggregate, save_dataset
 from ..io.toml import load_sweep
 from ..plot.axes import save_figure
 from ..plot.sweeps import plot_sweep
-from ..sweeps.runner import MAX_TASKS, check_size, run_sweep
+from ..sweeps.runner import MAX_TASKS, check_run_options, check_size, run_sweep
 from ..sweeps.sweep import Sweep
 from .folders import output_folder, writable_folder
 
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> None:
     if args.x is not None and args.x not in dims:  # before the run, not after
         raise ConfigError(f"--x {args.x!r} is not an axis of the sweep; its axes: {dims}")
     check_size(sweep, args.max_tasks)
+    check_run_options(sweep, args.workers, 1, args.task_timeout)  # before the plan is printed
     sweep.tasks()  # every axis value read (formulas parsed) before anything is written
     writable_folder(out)
     where = args.scheduler or (f"a local Dask cluster of {args.workers or 'one per core'} "

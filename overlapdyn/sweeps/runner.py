@@ -41,7 +41,8 @@ from ..storage.store import ResultStore
 from .sweep import Sweep
 from .tasks import STARTED_TOPIC, Task, execute, record, warm_up
 
-__all__ = ["MAX_TASKS", "SweepSummary", "check_scheduler", "check_size", "pending", "run_sweep"]
+__all__ = ["MAX_TASKS", "SweepSummary", "check_run_options", "check_scheduler", "check_size",
+           "pending", "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ def check_size(sweep: Sweep, max_tasks: int | None) -> None:
                             f"(--max-tasks {sweep.size}) to run them all")
 
 
-def _check_run_options(sweep: Sweep, workers, threads_per_worker, task_timeout):
+def check_run_options(sweep: Sweep, workers, threads_per_worker, task_timeout):
     """``(workers, threads_per_worker, task_timeout)`` checked: each of these bad values
     used to hang or be read as another (``workers = -1`` waited forever, a negative timeout
     stopped every task, NaN meant no limit)."""
@@ -397,7 +398,7 @@ def run_sweep(
     """
     from tqdm.auto import tqdm
 
-    workers, threads_per_worker, task_timeout = _check_run_options(
+    workers, threads_per_worker, task_timeout = check_run_options(
         sweep, workers, threads_per_worker, task_timeout)
     check_size(sweep, max_tasks)
     if scheduler is not None:
