@@ -229,6 +229,24 @@ CONFIG_CASES = [
     # the ode command's options
     ode("--t-end NaN", options=("--t-end", "nan"), match="t_end"),
     ode("--t-end negative", options=("--t-end", "-5"), match="t_end"),
+    # [derivation] and --derivation
+    ode("derivation unknown method", {"derivation.method": '"simpson"'}, "simpson"),
+    ode("derivation nodes one", {"derivation.method": '"quadrature"', "derivation.nodes": "1"},
+        "nodes"),
+    ode("derivation order zero", {"derivation.method": '"hermite"', "derivation.order": "0"},
+        "order"),
+    ode("derivation order fractional", {"derivation.method": '"hermite"',
+                                        "derivation.order": "2.5"}, "order"),
+    ode("derivation unknown key", {"derivation.degree": "4"}, "degree"),
+    ode("derivation key of another method", {"derivation.method": '"exact"',
+                                             "derivation.nodes": "8"}, "nodes"),
+    ode("derivation not a table", extra="derivation = \"exact\"\n", match="derivation"),
+    ode("derivation exact for erf", {"derivation.method": '"exact"'}, "polynomial",
+        OverlapdynError),
+    ode("--derivation unknown", options=("--derivation", "simpson"), match="simpson"),
+    ode("--derivation nodes not a number", options=("--derivation", "quadrature:many"),
+        match="many"),
+    ode("--derivation number for exact", options=("--derivation", "exact:3"), match="exact:3"),
 ]
 
 

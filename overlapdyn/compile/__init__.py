@@ -6,17 +6,22 @@ Python, :mod:`~overlapdyn.compile.render` assembles them with the hand-written c
 ``templates/`` into one module, :mod:`~overlapdyn.compile.cache` writes and imports it (and
 reports or clears every cache: ``cache.info()``, ``cache.clear()``), Numba compiles it with
 the options of :mod:`~overlapdyn.compile.policy`, and :class:`CompiledModel` evaluates it
-(``CompiledModel.source`` is the generated code).
+(``CompiledModel.source`` is the generated code). :func:`plan_build` says what a
+``CompiledModel`` would build — the method, why, and whether it is cached — without
+building it.
 """
 
 from .cache import (
     cache_dir,
+    is_cached,
     load_module,
     source_key,
 )
 from .compiled import (
+    BuildPlan,
     CompiledModel,
     DriftTerms,
+    plan_build,
 )
 from .printer import (
     cubature_kernel_source,
@@ -27,12 +32,15 @@ from .render import (
 )
 
 __all__ = [
+    "BuildPlan",
     "cache_dir",
     "CompiledModel",
     "cubature_kernel_source",
     "cubature_prelude",
     "DriftTerms",
+    "is_cached",
     "kernel_source",
     "load_module",
+    "plan_build",
     "source_key",
 ]

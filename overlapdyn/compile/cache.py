@@ -52,7 +52,7 @@ from ..errors import CacheWarning
 from ..storage.files import atomic_write_text
 from ..storage.memo import MemoInfo, clear_memos, memo_info, register_memo
 
-__all__ = ["CacheInfo", "cache_dir", "clear", "info", "load_module", "source_key"]
+__all__ = ["CacheInfo", "cache_dir", "clear", "info", "is_cached", "load_module", "source_key"]
 
 _HEADER = "# overlapdyn generated module; sha256 of the body: "
 _FILE_PREFIX = "overlapdyn_"             # overlapdyn_{key}.py, and Numba's files for it
@@ -124,6 +124,14 @@ class _LoadedModules:
 
 
 _LOADED = register_memo(f"{__name__}.load_module", _LoadedModules())
+
+
+def is_cached(key: str) -> bool:
+    """Whether :func:`load_module` would find the module ``key`` without building it: it is
+    imported in this process, or a file that passes its checksum is in :func:`cache_dir`.
+    Reads one file's text; builds, imports and writes nothing."""
+    return (f"{_MODULE_PREFIX}{key}" in sys.modules
+            or _read_valid(cache_dir() / f"{_FILE_PREFIX}{key}.py"))
 
 
 def load_module(key: str, build_source: Callable[[], str], required: tuple[str, ...] = ()

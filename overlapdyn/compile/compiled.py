@@ -29,11 +29,17 @@ from functools import cached_property
 import numpy as np
 
 from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
-from ..derive.methods import Derivation, check_derivation
+from ..derive.methods import (
+    Choice,
+    Derivation,
+    HermiteTruncation,
+    check_derivation,
+    truncation_errors,
+)
 from ..errors import OverlapdynError
 from ..model.spec import Model
 from ..storage.versions import __version__
-from .cache import load_module, source_key
+from .cache import is_cached, load_module, source_key
 from .printer import (
     cubature_kernel_source,
     kernel_accumulator_source,
@@ -51,7 +57,7 @@ from .render import (
     template_digest,
 )
 
-__all__ = ["CompiledModel", "DriftTerms"]
+__all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
@@ -131,6 +137,66 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
 
 
 @dataclass(frozen=True)
+class BuildPlan:
+    """What :class:`CompiledModel` will build for a model, known before building it.
+
+    Attributes:
+        model: the model.
+        choice: the method chosen and why (:class:`~overlapdyn.derive.methods.Choice`).
+        key: the generated module's cache key.
+        cached: whether the module is already built (imported in this process or on disk):
+            then building skips SymPy; else SymPy derives the kernels now.
+        truncation_errors: ``{function: relative L²(γ) error}`` of the Hermite truncation
+            (the kernels' own for ``hermite``; what ``Auto`` measured when it chose); else
+            empty.
+    """
+
+    model: Model
+    choice: Choice
+    key: str
+    cached: bool
+    truncation_errors: dict
+
+    @property
+    def method(self) -> str:
+        """The label of the method that will derive the kernels (``CompiledModel.method``)."""
+        return self.choice.method.label
+
+    def describe(self) -> str:
+        """One line: the route, why, the truncation error, and cached or compiling now."""
+        errors = "; ".join(f"{name} {value:.1e}" for name, value
+                           in self.truncation_errors.items())
+        state = ("cached: loading the compiled module" if self.cached else
+                 "not cached: compiling now — a first build typically takes tens of seconds "
+                 "to minutes (more for high polynomial degree or quadrature of a multi-index "
+                 "target), cached afterwards")
+        return (f"kernels of {self.model.name}: {self.method} ({self.choice.reason})"
+                + (f"; Hermite truncation error (relative L²) {errors}" if errors else "")
+                + f"; {state}")
+
+
+def _module_key(model: Model, method: Derivation) -> str:
+    """The cache key of the module of ``model``'s kernels derived by ``method``."""
+    return source_key(__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
+                      method.label, method.resolution)
+
+
+def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
+    """What ``CompiledModel(model, derivation)`` will build, without building it: the method
+    chosen (its choice is cheap: at most a few one-dimensional Hermite expansions, and the
+    multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto` makes
+    anyway), the cache key, and whether that module is already cached. Derives nothing.
+    """
+    choice = check_derivation(derivation).choose(model)
+    method = choice.method
+    key = _module_key(model, method)
+    errors = dict(choice.truncation_errors)
+    if not errors and isinstance(method, HermiteTruncation):
+        errors = truncation_errors(model, method.order)
+    return BuildPlan(model, choice, key, is_cached(key), errors)
+
+
+@dataclass(frozen=True)
 class DriftTerms:
     """The expectations at one state (shapes: Az (p,k), Al (p,p), B (p,p), D (p,))."""
 
@@ -167,8 +233,7 @@ class CompiledModel:
         self.choice = derivation.choose(model)
         method = self.choice.method
         target = model.target
-        key = source_key(__version__, TEMPLATE_VERSION, template_digest(),
-                         kernel_identity(model), method.label, method.resolution)
+        key = _module_key(model, method)
         self.module, self.from_cache = load_module(
             key, lambda: _module_source(derive_kernels(model, method), model.k),
             required=("METHOD", "TRUNCATION_ERRORS", "rhs", "expectations", "evolve_steps",

@@ -35,17 +35,17 @@ from typing import ClassVar
 import numpy as np
 import sympy
 
-from ..errors import NotPolynomialError, OverlapdynError
+from ..errors import ConfigError, NotPolynomialError, OverlapdynError
 from ..model.activations import activation as resolve_activation
-from ..model.checks import check_finite, check_integer
+from ..model.checks import check_finite, check_integer, check_section
 from ..model.spec import Model
 from ..storage.memo import memoised
 from .hermite import hermite_expansion
 from .multihermite import multivariate_hermite
 
 __all__ = ["Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
-           "HermiteTruncation", "Quadrature", "check_derivation", "derivation_from_dict",
-           "truncation_errors"]
+           "HermiteTruncation", "Quadrature", "check_derivation", "derivation_from_config",
+           "derivation_from_dict", "parse_derivation", "truncation_errors"]
 
 
 @dataclass(frozen=True)
@@ -352,3 +352,74 @@ def check_derivation(derivation: Derivation | None) -> Derivation:
             f"a derivation is one of Exact(), ClosedForm(), HermiteTruncation(order), "
             f"Quadrature(nodes) or Auto() (overlapdyn.derive), got {derivation!r}")
     return derivation
+
+
+#: The keys of a ``[derivation]`` table, by method (``method`` itself defaults to ``auto``).
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "exact": ("method",), "closed-form": ("method",), "hermite": ("method", "order"),
+    "quadrature": ("method", "nodes"), "auto": ("method", "order", "nodes", "tolerance")}
+
+
+def derivation_from_config(section, where: str = "[derivation]") -> Derivation:
+    """The method a ``[derivation]`` table of a TOML file asks for.
+
+    The table: ``method`` (``"exact"``, ``"closed-form"``, ``"hermite"``, ``"quadrature"`` or
+    ``"auto"``, the default) and that method's arguments: ``order`` (L ≥ 1) for ``hermite``,
+    ``nodes`` (n ≥ 2) for ``quadrature``, and for ``auto`` any of ``order`` and ``nodes``
+    (of the truncation and the cubature it may choose) and ``tolerance`` (> 0)::
+
+        [derivation]
+        method = "quadrature"
+        nodes = 24
+
+    Raises:
+        ConfigError: not a table, an unknown method or key (naming it and the allowed ones),
+            or a bad value.
+    """
+    values = check_section(section, where.strip("[]"), {key for keys in CONFIG_KEYS.values()
+                                                        for key in keys})
+    label = values.pop("method", "auto")
+    if label not in CONFIG_KEYS:
+        raise ConfigError(f"{where} method = {label!r} is not a derivation method; allowed: "
+                          f"{', '.join(repr(name) for name in CONFIG_KEYS)}")
+    extra = sorted(set(values) - set(CONFIG_KEYS[label]))
+    if extra:
+        raise ConfigError(f"{where}: method {label!r} takes no {extra}; its keys: "
+                          f"{list(CONFIG_KEYS[label])}")
+    order = check_integer(values.get("order", 6), f"{where} order (the truncation order)", 1)
+    nodes = check_integer(values.get("nodes", 16), f"{where} nodes (Gauss–Hermite nodes per "
+                          f"direction)", 2)
+    if label == "hermite":
+        return HermiteTruncation(order)
+    if label == "quadrature":
+        return Quadrature(nodes)
+    if label == "auto":
+        tolerance = check_finite(values.get("tolerance", 1e-4), f"{where} tolerance")
+        if not tolerance > 0:
+            raise ConfigError(f"{where} tolerance must be > 0, got {tolerance:g}")
+        return Auto(HermiteTruncation(order), Quadrature(nodes), tolerance)
+    return DERIVATIONS[label]()
+
+
+def parse_derivation(text: str, where: str = "--derivation") -> Derivation:
+    """The method of a command-line option ``METHOD[:N]``: ``exact``, ``closed-form``,
+    ``hermite:L`` (order L, default 6), ``quadrature:n`` (nodes n, default 16) or ``auto``.
+
+    Raises:
+        ConfigError: an unknown method, a number after a method that takes none, or a
+            number that is not an integer in range.
+    """
+    label, _, number = str(text).strip().partition(":")
+    argument = {"hermite": "order", "quadrature": "nodes"}.get(label)
+    if number and argument is None:
+        raise ConfigError(f"{where} {text!r}: only hermite:ORDER and quadrature:NODES take a "
+                          f"number; allowed: exact, closed-form, hermite[:L], quadrature[:n], "
+                          f"auto")
+    section = {"method": label}
+    if number:
+        try:
+            section[argument] = int(number)
+        except ValueError as error:
+            raise ConfigError(f"{where} {text!r}: the {argument} after ':' must be an integer, "
+                              f"got {number!r}") from error
+    return derivation_from_config(section, where=f"{where} {text!r}:")

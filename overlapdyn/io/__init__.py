@@ -10,6 +10,7 @@ from .netcdf import (
 )
 from .toml import (
     load_depth_config,
+    load_derivation,
     load_model,
     load_run,
     load_sweep,
@@ -20,6 +21,7 @@ __all__ = [
     "aggregate",
     "load_dataset",
     "load_depth_config",
+    "load_derivation",
     "load_model",
     "load_run",
     "load_sweep",

@@ -6,13 +6,14 @@ import tomllib
 from pathlib import Path
 
 from ..depth.config import DepthConfig
+from ..derive.methods import Derivation, derivation_from_config
 from ..errors import ConfigError
 from ..model.spec import Model, model_from_dict
 from ..ode.config import IntegrateConfig
 from ..sweeps.sweep import Sweep, sweep_from_dict
 
-__all__ = ["load_depth_config", "load_model", "load_run", "load_sweep", "read_toml"]
-
+__all__ = ["load_depth_config", "load_derivation", "load_model", "load_run", "load_sweep",
+           "read_toml"]
 
 
 def read_toml(path: str | Path) -> dict:
@@ -49,6 +50,22 @@ def load_run(path: str | Path) -> tuple[Model, IntegrateConfig]:
     if not isinstance(section, dict):
         raise ConfigError("'integrate' must be a table: write [integrate] and its keys below")
     return model, IntegrateConfig.from_dict(section)
+
+
+def load_derivation(path: str | Path) -> Derivation | None:
+    """The derivation method of a model file's ``[derivation]`` section, or None when it has
+    none (then :class:`~overlapdyn.derive.methods.Auto` applies); the layout is
+    :func:`~overlapdyn.derive.methods.derivation_from_config`'s, e.g.::
+
+        [derivation]
+        method = "hermite"
+        order = 4
+
+    Raises:
+        ConfigError: an unknown method or key, or a bad value, named with the allowed ones.
+    """
+    config = read_toml(path)
+    return derivation_from_config(config["derivation"]) if "derivation" in config else None
 
 
 def load_sweep(path: str | Path) -> Sweep:

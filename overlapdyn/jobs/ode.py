@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compile.compiled import CompiledModel
+from ..derive.methods import Derivation
 from ..errors import IntegrationError
 from ..io.toml import load_run
 from ..ode.config import IntegrateConfig
@@ -20,6 +20,7 @@ from ..plot.axes import save_figure
 from ..plot.trajectories import plot_learning_curve, plot_overlap_heatmap, plot_overlaps
 from ..storage.files import atomic_write_text
 from ..storage.versions import __version__
+from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "OUTPUTS", "add_arguments", "run", "run_ode"]
@@ -38,15 +39,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (default: outputs/<config file stem>)")
     parser.add_argument("--t-end", type=float, default=None,
                         help="final time t = steps/d (overrides integrate.t_end)")
+    add_derivation_option(parser)
 
 
 def run(args: argparse.Namespace) -> None:
     """``overlapdyn ode``: :func:`run_ode` into ``--out``."""
-    run_ode(args.config, output_folder(args.out, args.config), t_end=args.t_end)
+    run_ode(args.config, output_folder(args.out, args.config), t_end=args.t_end,
+            derivation=chosen_derivation(args.derivation, args.config))
 
 
-def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
-            ) -> Trajectory:
+def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None,
+            derivation: Derivation | None = None) -> Trajectory:
     """Integrate the model of the TOML file ``path`` and write the results into ``out_dir``.
 
     Writes ``trajectory.npz`` (:meth:`Trajectory.save`), ``config.json`` (model, integrate
@@ -55,6 +58,8 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
 
     Args:
         t_end: overrides ``integrate.t_end``.
+        derivation: how the kernels are derived (default: the file's ``[derivation]``, else
+            the automatic choice).
 
     Raises:
         ConfigError: a malformed file.
@@ -63,13 +68,12 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
             other outputs have been written.
     """
     model, config = load_run(path)
+    derivation = derivation if derivation is not None else chosen_derivation(None, path)
     if t_end is not None:
         config = IntegrateConfig.from_dict({**config.to_dict(), "t_end": t_end})
     init = config.initial_state(model)
     out = writable_folder(out_dir)
-    start = time.perf_counter()
-    compiled = CompiledModel(model)
-    compile_s = time.perf_counter() - start
+    compiled, compile_s = build_model(model, derivation)
     failure = None
     try:
         trajectory = integrate(compiled, init, config.save, events=config.events,
@@ -79,7 +83,7 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
             raise
         failure, trajectory = error, error.trajectory
     _write_outputs(trajectory, config, out, source=Path(path), compile_s=compile_s,
-                   from_cache=compiled.from_cache)
+                   from_cache=compiled.from_cache, derivation=compiled.choice.method)
     _print_summary(trajectory, config, out, compile_s)
     if failure is not None:
         raise failure
@@ -87,14 +91,15 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
 
 
 def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *,
-                   source: Path, compile_s: float, from_cache: bool) -> None:
+                   source: Path, compile_s: float, from_cache: bool,
+                   derivation: Derivation) -> None:
     tr = trajectory
     tr.save(out / "trajectory.npz")
     run = {
         "source": str(source), "status": tr.status, "message": tr.message,
         "events": tr.events, "t_final": float(tr.t[-1]),
         "samples_final": float(tr.samples(config.d)[-1]), "final_risk": float(tr.risk[-1]),
-        "kernels": tr.kernels,
+        "kernels": tr.kernels, "derivation": derivation.to_dict(),
         "solver": None if tr.solver is None else dataclasses.asdict(tr.solver),
         "compile_time_s": compile_s, "kernels_from_cache": from_cache,
         "wall_time_s": tr.wall_time_s, "fingerprint": tr.model.fingerprint(),

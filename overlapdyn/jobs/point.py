@@ -14,6 +14,7 @@ from ..io.toml import load_run
 from ..model.spec import Model
 from ..ode.analysis import find_fixed_point, stability
 from ..ode.state import check_overlaps
+from .build import add_derivation_option, build_model, chosen_derivation
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -30,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--a", help="readout a as JSON (p), if trained")
     parser.add_argument("--fixed-point", action="store_true",
                         help="solve dy/dt = 0 from the point; print it and its eigenvalues")
+    add_derivation_option(parser)
 
 
 def _matrix(text: str | None, name: str) -> np.ndarray | None:
@@ -81,6 +83,7 @@ def run(args: argparse.Namespace) -> None:
     print options are left as they were.
     """
     model, config = load_run(args.config)
+    derivation = chosen_derivation(args.derivation, args.config)
     M, Q, a = config.initial_state(model)
     M = _matrix(args.M, "M") if args.M else M
     Q = _matrix(args.Q, "Q") if args.Q else Q
@@ -90,7 +93,8 @@ def run(args: argparse.Namespace) -> None:
                           f"student.a or set student.train_readout = true in the file")
     a = _matrix(args.a, "a") if args.a else a
     _check_point(model, M, Q, a)
-    compiled = CompiledModel(model)  # after the checks: a bad point costs no compile
+    # after the checks: a bad point costs no compile
+    compiled, _ = build_model(model, derivation)
     with np.printoptions(precision=6, suppress=True, linewidth=100):
         print(f"model {model.name}: kernels {compiled.method}")
         dM, dQ, da = compiled.drift(M, Q, a)

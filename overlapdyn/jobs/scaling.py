@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compile.compiled import CompiledModel
+from ..derive.methods import Derivation
 from ..errors import ConfigError, OverlapdynError
 from ..io.toml import load_run
 from ..model.checks import check_dimension, check_integer, check_real, check_seeds
@@ -36,6 +38,7 @@ from ..scaling.prediction import ScalingPrediction, predict_scaling
 from ..scaling.saddles import SaddleToSaddle, saddle_to_saddle
 from ..storage.files import atomic_write_text
 from ..storage.results import Result, archive_part, archive_parts, restore_part, restore_parts
+from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "ScalingReport", "add_arguments", "run", "run_scaling"]
@@ -68,16 +71,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="|fitted − predicted| exponent that counts as agreement")
     parser.add_argument("--out", default=None,
                         help="output folder (default: outputs/scaling-<config file stem>)")
+    add_derivation_option(parser)
 
 
 def run(args: argparse.Namespace) -> None:
     """``overlapdyn scaling``: :func:`run_scaling` on the file's model into OUT; print the
     report."""
     model, _ = load_run(args.config)
+    derivation = chosen_derivation(args.derivation, args.config)
     out = output_folder(args.out, args.config, "scaling")
+    build_model(model, derivation)  # says what is built; each d's η reuses its module
     report = run_scaling(model, args.d, out, route=args.route, seeds=args.seeds,
                          threshold=args.threshold, scale_eta=not args.fixed_eta,
-                         t_max=args.t_max, tolerance=args.tolerance)
+                         t_max=args.t_max, tolerance=args.tolerance, derivation=derivation)
     print(report.describe())
     print(f"wrote report.txt, scaling.npz (+ .json) and the figures to {out}")
 
@@ -151,6 +157,7 @@ def run_scaling(
     t_max: float | None = None,
     tolerance: float = 0.15,
     progress: bool = True,
+    derivation: Derivation | None = None,
 ) -> ScalingReport:
     """Predict, measure and plot the escape scaling of ``model``; write the results to ``out``.
 
@@ -167,6 +174,7 @@ def run_scaling(
         t_max: horizon of every run (default: see the measuring functions).
         tolerance: ``|fitted − predicted|`` exponent that counts as agreement in the report.
         progress: progress bars.
+        derivation: how the kernels are derived (default: the automatic choice).
     """
     if route not in ROUTES:
         raise OverlapdynError(f"route must be one of {ROUTES}, got {route!r}")
@@ -186,7 +194,7 @@ def run_scaling(
     out = writable_folder(out)
     prediction = predict_scaling(model)
     options = {"threshold": threshold, "scale_eta": scale_eta, "t_max": t_max,
-               "progress": progress, "prediction": prediction}
+               "progress": progress, "prediction": prediction, "derivation": derivation}
     escapes = []
     if route in ("ode", "both"):
         escapes.append(measure_escape_ode(model, ds, **options))
@@ -197,7 +205,8 @@ def run_scaling(
         escapes.append(measure_escape_simulated(model, ds, seeds=seeds, reference=reference,
                                                 **options))
         escapes[-1].save(out / "escape_simulation.npz")
-    analysed = _saddles(model, ds[-1], escapes[0], threshold) if model.k > 1 else None
+    analysed = (_saddles(model, ds[-1], escapes[0], threshold, derivation) if model.k > 1
+                else None)
     saddles = None if analysed is None else analysed[1]
     report = ScalingReport(model, prediction, tuple(escapes), saddles, tolerance)
     atomic_write_text(out / "report.txt", report.describe() + "\n")
@@ -212,7 +221,8 @@ def run_scaling(
     return report
 
 
-def _saddles(model: Model, d: int, escape: EscapeTimes, threshold: float):
+def _saddles(model: Model, d: int, escape: EscapeTimes, threshold: float,
+             derivation: Derivation | None = None):
     """Run the ODE at dimension d (its η) to 5× the time every direction is learned (or
     10³× the first escape) and analyse it:
     ``(trajectory, saddles)``, or ``None`` when nothing escaped."""
@@ -227,12 +237,13 @@ def _saddles(model: Model, d: int, escape: EscapeTimes, threshold: float):
     every = Event("all directions learned", lambda M, Q, a, risk: float(
         overlap_cosines(M, Q, P_diagonal).max(axis=0).min() - threshold), True, 1.0)
     horizon = 1e3 * float(first.min())
-    probe = integrate(model_d, start, SaveAt(horizon, n_points=20), events=(every,),
+    compiled = CompiledModel(model_d, derivation)
+    probe = integrate(compiled, start, SaveAt(horizon, n_points=20), events=(every,),
                       on_failure="return")
     fired = probe.events.get(every.name, ())
     # past the last learning, long enough to see the final plateau
     t_end = 5.0 * fired[0] if fired else horizon
-    trajectory = integrate(model_d, start,
+    trajectory = integrate(compiled, start,
                            SaveAt(t_end, n_points=300, t_first=min(0.1, t_end / 1e4)),
                            on_failure="return")
     if trajectory.t.size < 3:

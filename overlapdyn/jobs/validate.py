@@ -14,6 +14,7 @@ from ..plot.axes import save_figure
 from ..plot.validation import plot_gap_scaling, plot_validation
 from ..sgd.validation import validate
 from ..storage.files import atomic_write_text
+from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="output folder (default: "
                         "outputs/validate-<config file stem>); runs are kept in OUT/store, "
                         "and rerunning the same command resumes from them")
+    add_derivation_option(parser)
 
 
 def check_validate_options(model: Model, ds, seeds, n_test: int) -> None:
@@ -57,6 +59,7 @@ def run(args: argparse.Namespace) -> None:
     """``overlapdyn validate``: write report.txt, report.npz (+ report.json), validation.png
     and gap_scaling.png into OUT and keep the runs in OUT/store."""
     model, config = load_run(args.config)
+    derivation = chosen_derivation(args.derivation, args.config)
     changes = {name: value for name, value in (("t_end", args.t_end),
                                                 ("n_points", args.points)) if value is not None}
     config = IntegrateConfig.from_dict({**config.to_dict(), **changes})
@@ -68,8 +71,9 @@ def run(args: argparse.Namespace) -> None:
     print(f"{model.name} [fingerprint {model.fingerprint()}]: d ∈ {tuple(args.d)}, "
           f"{args.seeds} seeds, {len(times)} times up to t = {times[-1]:g}; runs kept in "
           f"{out / 'store'}")
+    compiled, _ = build_model(model, derivation)
     report = validate(model, args.d, times, seeds=args.seeds, n_test=args.n_test, init=init,
-                      store=out / "store", progress=True)
+                      store=out / "store", progress=True, compiled=compiled)
     table = report.describe()
     atomic_write_text(out / "report.txt", table + "\n")
     report.save(out / "report.npz")        # the whole report, and report.json beside it

@@ -281,7 +281,8 @@ def model_from_dict(config: dict, name: str = "model") -> Model:
     sections = {"target": Target, "student": Student, "protocol": Protocol}
     # Sections read by other commands (how to integrate, simulate or sweep a model) may sit
     # in the same file; they are not part of the model.
-    unknown = sorted(set(config) - set(sections) - {"name", "sweep", "integrate", "simulate"})
+    unknown = sorted(set(config) - set(sections)
+                     - {"name", "sweep", "integrate", "simulate", "derivation"})
     if unknown:
         raise ConfigError(f"unknown config sections {unknown}; expected {sorted(sections)}")
     built = {}

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..compile.compiled import CompiledModel
+from ..derive.methods import Derivation
 from ..errors import OverlapdynError
 from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
@@ -280,6 +281,7 @@ def measure_escape_ode(
     solver: Solver = ESCAPE_SOLVER,
     progress: bool = False,
     prediction: ScalingPrediction | None = None,
+    derivation: Derivation | None = None,
 ) -> EscapeTimes:
     """Escape times of the overlap ODEs from ``M₀ = Z/√d`` for every d in ``ds``.
 
@@ -296,6 +298,7 @@ def measure_escape_ode(
         solver: the ODE solver (default :data:`ESCAPE_SOLVER`).
         progress: show a progress bar.
         prediction: ``predict_scaling(model)``, if already computed.
+        derivation: how the kernels are derived (default: the automatic choice).
     """
     prediction = predict_scaling(model) if prediction is None else prediction
     ds = tuple(int(d) for d in ds)
@@ -307,7 +310,7 @@ def measure_escape_ode(
 
     for i, d in enumerate(tqdm(ds, desc="ODE escape", disable=not progress)):
         model_d = model_at(model, d, prediction) if scale_eta else model
-        compiled_d = CompiledModel(model_d)  # the generated module is loaded once
+        compiled_d = CompiledModel(model_d, derivation)  # the generated module loads once
         horizon = t_max or _default_t_max(prediction, model.protocol.eta, d)
         row = []
         for s, seed in enumerate(starts):
@@ -339,6 +342,7 @@ def measure_escape_simulated(
     progress: bool = False,
     prediction: ScalingPrediction | None = None,
     reference: np.ndarray | None = None,
+    derivation: Derivation | None = None,
 ) -> EscapeTimes:
     """Escape times of finite-d one-pass SGD from the SPEC's random init, per seed and d.
 
@@ -359,6 +363,8 @@ def measure_escape_simulated(
         reference: the ODE escape times from the default start per d (shape (D,)), if
             already measured (e.g. ``measure_escape_ode(...).times[:, 0]`` with the same
             threshold, direction and scale_eta): the horizons are sized from them.
+        derivation: how the kernels of the ODE reference and of the simulations' overlap
+            risk are derived (default: the automatic choice).
     """
     prediction = predict_scaling(model) if prediction is None else prediction
     seeds = check_seeds(seeds, "the simulated escape")
@@ -368,7 +374,8 @@ def measure_escape_simulated(
         if reference is None:
             reference = measure_escape_ode(model, ds, threshold=threshold, direction=direction,
                                            scale_eta=scale_eta, n_points=50,
-                                           prediction=prediction).times[:, 0]
+                                           prediction=prediction,
+                                           derivation=derivation).times[:, 0]
         reference = np.asarray(reference, dtype=float)
         if reference.shape != (len(ds),):
             raise OverlapdynError(f"reference has shape {reference.shape}, expected "
@@ -388,7 +395,8 @@ def measure_escape_simulated(
         grid = np.geomspace(min(1.0 / d, horizon / 1e4), horizon, n_saves)
         # the kernel stops on any direction: with one direction asked for, run the horizon
         sim = simulate(model_d, d, grid, seeds=seeds,
-                       stop_overlap=threshold if direction is None else None)
+                       stop_overlap=threshold if direction is None else None,
+                       compiled=CompiledModel(model_d, derivation))
         for s, trajectory in enumerate(sim.trajectories):
             times[i, s] = escape_time(trajectory, threshold, direction)
         etas.append(model_d.protocol.eta)

@@ -289,6 +289,7 @@ def validate(
     init: tuple[np.ndarray, np.ndarray] | None = None,
     store: str | os.PathLike | None = None,
     progress: bool = False,
+    compiled: CompiledModel | None = None,
 ) -> ValidationReport:
     """Simulate ``model`` at each d and compare with its ODE (see the module docstring).
 
@@ -302,6 +303,8 @@ def validate(
         init: a warm start ``(M, Q)`` (p×k, p×p) for every run, else the random init.
         store: a folder keeping every finished (d, seed) run; a rerun resumes from it.
         progress: show a tqdm progress bar over the (d, seed) runs.
+        compiled: ``model``'s compiled drift, to use another derivation than the automatic
+            choice (built with it if None).
 
     Raises:
         OverlapdynError: ``store`` holds runs of another model, time grid, warm start or
@@ -315,7 +318,12 @@ def validate(
     times = np.asarray(times, dtype=float)
     for d in ds:
         recorded_steps(times, d)                 # a bad grid is refused before any run
-    compiled = CompiledModel(model)
+    if compiled is None:
+        compiled = CompiledModel(model)
+    elif compiled.model.fingerprint() != model.fingerprint():
+        raise OverlapdynError(f"the compiled drift given is that of {compiled.model.name} "
+                              f"[fingerprint {compiled.model.fingerprint()}], not of "
+                              f"{model.name} [fingerprint {model.fingerprint()}]")
     quantities = QUANTITIES if model.student.train_readout else QUANTITIES[:3]
     simulations, odes = [], []
     store = None if store is None else Path(store)

@@ -320,6 +320,10 @@ def sweep_from_dict(config: Mapping, name: str = "sweep") -> Sweep:
     integrate = config.get("integrate", {})
     if not isinstance(integrate, Mapping):
         raise ConfigError("'integrate' must be a table: write [integrate] and its keys below")
+    if "derivation" in config:  # refused, not ignored: every task would use Auto()
+        raise ConfigError("sweeps do not read [derivation] yet (each task derives its kernels "
+                          "with the automatic choice); remove the [derivation] section from "
+                          "the sweep file")
     model_from_dict(dict(config), name=name)  # unknown sections and keys fail here
     kind = table.get("kind", "ode")
     if not isinstance(kind, str):
