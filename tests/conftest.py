@@ -5,9 +5,9 @@ replays the same ones every run, so CI never turns red by chance.
 
 ``make test`` runs the suite in one process per core (pytest-xdist, ``--dist loadfile``: a
 file's tests share a process, so a model is compiled once for them). Each process gets its
-own cache folder: the simulator's ``parallel=True`` functions are cached, and processes
-that compile and write the same ones at the same time are numba issue 4807's configuration
-(see :mod:`overlapdyn.compile.policy`).
+own cache folder: processes that compile the same module into one folder at the same time
+can write Numba cache files that disagree on the functions' internal names (numba issues
+10128 and 4807: segmentation faults on the next load; see :mod:`overlapdyn.compile.policy`).
 """
 
 import os
@@ -17,9 +17,14 @@ from hypothesis import settings
 
 # Generated kernels and Numba's machine code go to a folder of the checkout, so the suite
 # never touches ~/.cache and a second run is warm.
+# The controller process picks the folder first and its workers inherit its environment, so
+# a worker replaces a folder that this file chose (marked) by its own; a folder the user set
+# is kept as it is.
 _CACHE = Path(__file__).resolve().parents[1] / ".cache" / "kernels"
-os.environ.setdefault("OVERLAPDYN_CACHE_DIR",
-                      str(_CACHE / os.environ.get("PYTEST_XDIST_WORKER", "main")))
+if os.environ.get("OVERLAPDYN_TEST_CACHE") == "1" or "OVERLAPDYN_CACHE_DIR" not in os.environ:
+    os.environ["OVERLAPDYN_CACHE_DIR"] = str(
+        _CACHE / os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    os.environ["OVERLAPDYN_TEST_CACHE"] = "1"
 
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("explore", deadline=None)
