@@ -13,6 +13,8 @@ from __future__ import annotations
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
+from ..model.formula import as_expression
+
 __all__ = ["cubature_kernel_source", "expression_source", "kernel_accumulator_source",
            "kernel_source", "ranked_cubature_source", "ranked_target_wrappers_source",
            "target_accumulators_source",
@@ -29,7 +31,7 @@ class _Printer(PythonCodePrinter):
 def kernel_source(name: str, args: tuple[str, ...], expr: sympy.Expr) -> str:
     """Source of ``@njit(**KERNEL) def name(*args)`` returning ``expr`` (floats)."""
     printer = _Printer({"standard": "python3"})
-    replacements, (reduced,) = sympy.cse(sympy.sympify(expr, strict=True), optimizations="basic")
+    replacements, (reduced,) = sympy.cse(as_expression(expr), optimizations="basic")
     lines = ["@njit(**KERNEL)", f"def {name}({', '.join(args)}):"]
     for symbol, value in [*replacements, (sympy.Symbol("result"), reduced)]:
         lines += _assignment(str(symbol), value, printer)
@@ -46,7 +48,7 @@ def kernel_accumulator_source(name: str, args: tuple[str, ...], expr: sympy.Expr
     state vector in one call (the drift's Jacobian, ``templates/drift_jacobian.py``).
     """
     printer = _Printer({"standard": "python3"})
-    expr = sympy.sympify(expr, strict=True)
+    expr = as_expression(expr)
     symbols = {symbol.name: symbol for symbol in expr.free_symbols}
     partials = [sympy.diff(expr, symbols[arg]) if arg in symbols else sympy.S.Zero
                 for arg in args]

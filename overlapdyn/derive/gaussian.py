@@ -48,7 +48,7 @@ from sympy.polys.rings import PolyElement, ring
 
 from ..errors import CovarianceError, FieldMismatchError, NotPolynomialError, OverlapdynError
 from ..model.checks import check_covariance
-from ..model.formula import parse_formula
+from ..model.formula import as_expression, parse_formula
 from ..storage.memo import BoundedCache, clear_memos, memoised, register_memo
 
 __all__ = [
@@ -263,7 +263,7 @@ def integrand_factors(integrand: Integrand, names: Sequence[str]) -> list[sympy.
     SymPy expressions, formulas parsed in the field ``names``."""
     if isinstance(integrand, str | sympy.Basic):
         integrand = [integrand]
-    return [_parsed(f, tuple(names)) if isinstance(f, str) else sympy.sympify(f, strict=True)
+    return [_parsed(f, tuple(names)) if isinstance(f, str) else as_expression(f)
             for f in integrand]
 
 

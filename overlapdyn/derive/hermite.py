@@ -40,6 +40,7 @@ import sympy
 
 from ..errors import OverlapdynError, QuadratureError
 from ..model.activations import Activation, X, activation
+from ..model.formula import as_expression
 from ..storage.memo import memoised
 
 __all__ = [
@@ -136,7 +137,7 @@ def polynomial_to_hermite(poly: sympy.Expr, x: sympy.Symbol = X) -> list[sympy.E
         lead = remainder.LC()
         coefficients[top] = lead
         remainder = remainder - lead * sympy.Poly(sympy.hermite_prob(top, x), x)
-    return [sympy.nsimplify(c) if isinstance(c, float) else sympy.sympify(c, strict=True)
+    return [sympy.nsimplify(c) if isinstance(c, float) else as_expression(c)
             for c in coefficients]
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import sympy
 
 from ..errors import OverlapdynError
-from ..model.formula import parse_formula
+from ..model.formula import as_expression, parse_formula
 from ..storage.memo import memoised
 from .cubature import standard_grid
 from .hermite import (
@@ -76,7 +76,7 @@ class MultivariateHermite:
         e.g. the rows of ``L⁻¹ z``) or by default symbols named like ``names`` (P = I: z)."""
         w = sympy.symbols(self.names) if variables is None else list(variables)
         return sympy.expand(sum(
-            sympy.sympify(c, strict=True)
+            as_expression(c)
             * sympy.Mul(*[sympy.hermite_prob(n, w[i]) for i, n in enumerate(nu)])
             for nu, c in self.coefficients.items()))
 

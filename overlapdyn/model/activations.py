@@ -181,7 +181,7 @@ def activation(spec: str | sympy.Expr | Callable | Activation) -> Activation:
             return _named(text.lower())
         return activation(parse_formula(text, ("x",), what="activation formula"))
     if isinstance(spec, sympy.Basic):
-        expr = sympy.sympify(spec, strict=True)
+        expr = spec
         free = expr.free_symbols
         if len(free) > 1:
             raise OverlapdynError(

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import ast
 import math
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ import sympy
 
 from ..errors import ConfigError
 
-__all__ = ["CONSTANTS", "FUNCTIONS", "MAX_CALL_DEPTH", "MAX_DEGREE", "MAX_DEPTH",
+__all__ = ["CONSTANTS", "as_expression", "FUNCTIONS", "MAX_CALL_DEPTH", "MAX_DEGREE", "MAX_DEPTH",
            "MAX_LENGTH", "MAX_NUMBER_BITS", "FormulaFunction", "allowed_summary",
            "parse_formula"]
 
@@ -377,3 +378,25 @@ class _Reader:
                 raise self.fail(f"contains a number of {bits} bits (at most "
                                 f"{MAX_NUMBER_BITS})")
         return expr
+
+
+def as_expression(value) -> sympy.Expr:
+    """``value`` as a SymPy expression without reading text: SymPy objects pass through,
+    Python and NumPy numbers become exact integers or floats. Text is refused — a formula is
+    read only by :func:`parse_formula` — so no string can reach SymPy's evaluator.
+
+    Raises:
+        ConfigError: ``value`` is text, or neither a SymPy object nor a real number.
+    """
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, str):
+        raise ConfigError(f"{value!r} is text: read formulas with parse_formula")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{value!r} ({type(value).__name__}) is not a number or a SymPy "
+                          "expression")
+    if isinstance(value, numbers.Integral):
+        return sympy.Integer(int(value))
+    if isinstance(value, numbers.Rational):
+        return sympy.Rational(int(value.numerator), int(value.denominator))
+    return sympy.Float(float(value))

@@ -288,3 +288,20 @@ def test_random_formulas_read_as_sympy_evaluated_them(text):
             parse_formula(text, Z)
         return
     assert parse_formula(text, Z) == old
+
+
+def test_as_expression_converts_numbers_exactly_and_refuses_text():
+    from fractions import Fraction
+
+    import numpy as np
+
+    from overlapdyn.model.formula import as_expression
+
+    x = sympy.Symbol("x")
+    assert as_expression(x + 1) == x + 1
+    assert as_expression(3) == sympy.Integer(3) and as_expression(np.int64(3)).is_Integer
+    assert as_expression(Fraction(1, 3)) == sympy.Rational(1, 3)
+    assert as_expression(0.25) == sympy.Float(0.25) and as_expression(np.float64(0.5)).is_Float
+    for bad in ("x + 1", "__import__('os')", True, None, [1]):
+        with pytest.raises(ConfigError):
+            as_expression(bad)
