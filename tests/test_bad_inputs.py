@@ -576,6 +576,8 @@ API_CASES = [
     ("evolve steps negative", lambda tmp: _evolve(-3), OverlapdynError, "steps"),
     ("SaveAt t_end NaN", lambda tmp: _save_at(t_end=float("nan")), OverlapdynError, "t_end"),
     ("SaveAt t_end inf", lambda tmp: _save_at(t_end=float("inf")), OverlapdynError, "t_end"),
+    ("SaveAt t_end an array", lambda tmp: _save_at(t_end=[1.0, 2.0, 5.0]), OverlapdynError,
+     "SaveAt.at"),
     ("SaveAt n_points 1", lambda tmp: _save_at(t_end=1.0, n_points=1), OverlapdynError,
      "n_points"),
     ("formula unknown function", lambda tmp: _target("foo(z1)"), ConfigError, "foo"),

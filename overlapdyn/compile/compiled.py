@@ -41,6 +41,7 @@ from ..model.spec import Model
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
 from .printer import (
+    basis_kernel_source,
     cubature_kernel_source,
     kernel_accumulator_source,
     kernel_source,
@@ -51,6 +52,7 @@ from .printer import (
 )
 from .render import (
     cubature_prelude,
+    kinked_prelude,
     module_source,
     ranked_cubature_prelude,
     template_body,
@@ -61,7 +63,12 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 6
+TEMPLATE_VERSION = 7
+
+# Gauss–Legendre nodes of the one-dimensional integral in a kinked activation's four-field
+# kernels (templates/kinked.py): at 24 the kernels are within ~1e-11 of an independent
+# quadrature over random and coincident covariances (tests/derive/test_kinked.py)
+KINKED_NODES = 8
 
 
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
@@ -73,8 +80,12 @@ def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     if kernels.method == "quadrature":
         parts += _cubature_parts(kernels)
     else:
+        if any(kernel.basis for kernel in kernels.kernels):
+            parts.append(kinked_prelude(KINKED_NODES))
         for kernel in kernels.kernels:
-            parts.append(kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
+            parts.append(basis_kernel_source(kernel.name, kernel.args, *kernel.basis)
+                         if kernel.basis else
+                         kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
                  else target_wrappers_source(k))
     parts.append(template_body("drift_loops"))
@@ -133,7 +144,9 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}
     title = "kernels, drift and its Jacobian" if jacobian else "kernels and drift"
     return module_source(f"{title} of one model", parts, METHOD=kernels.method,
-                         TRUNCATION_ERRORS=errors)
+                         TRUNCATION_ERRORS=errors,
+                         EXACT_JACOBIAN=all(kernel.expr is not None or not kernel.args
+                                            for kernel in kernels.kernels))
 
 
 @dataclass(frozen=True)
@@ -178,7 +191,7 @@ class BuildPlan:
 def _module_key(model: Model, method: Derivation) -> str:
     """The cache key of the module of ``model``'s kernels derived by ``method``."""
     return source_key(__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
-                      method.label, method.resolution)
+                      method.label, method.resolution, KINKED_NODES)
 
 
 def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
@@ -236,8 +249,8 @@ class CompiledModel:
         key = _module_key(model, method)
         self.module, self.from_cache = load_module(
             key, lambda: _module_source(derive_kernels(model, method), model.k),
-            required=("METHOD", "TRUNCATION_ERRORS", "rhs", "expectations", "evolve_steps",
-                      "population_risk"))
+            required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN", "rhs", "expectations",
+                      "evolve_steps", "population_risk"))
         self._key = key
         self._resolved = method
         self.method: str = self.module.METHOD
@@ -254,9 +267,10 @@ class CompiledModel:
 
     @property
     def has_exact_jacobian(self) -> bool:
-        """Whether :meth:`jacobian` is exact: every kernel has a formula (all methods but
-        quadrature, whose kernels are numbers computed by cubature at run time)."""
-        return self.method != "quadrature"
+        """Whether :meth:`jacobian` is exact: every kernel has a SymPy formula (all but the
+        quadrature kernels, numbers computed by cubature at run time, and a kinked
+        activation's, sums of template calls)."""
+        return bool(self.module.EXACT_JACOBIAN)
 
     @cached_property
     def _jacobian_module(self):
@@ -275,8 +289,9 @@ class CompiledModel:
         :func:`overlapdyn.ode.jacobian`, which falls back to finite differences.
         """
         if not self.has_exact_jacobian:
-            raise OverlapdynError("quadrature kernels have no formula to differentiate: use "
-                                  "overlapdyn.ode.jacobian (finite differences there)")
+            raise OverlapdynError(f"the {self.method} kernels of this model have no formula "
+                                  "to differentiate: use overlapdyn.ode.jacobian "
+                                  "(finite differences there)")
         return self._jacobian_module.drift_jacobian(np.ascontiguousarray(y, dtype=float),
                                                     *self._args)
 

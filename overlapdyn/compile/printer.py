@@ -15,9 +15,9 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..model.formula import as_expression
 
-__all__ = ["cubature_kernel_source", "expression_source", "kernel_accumulator_source",
-           "kernel_source", "ranked_cubature_source", "ranked_target_wrappers_source",
-           "target_accumulators_source",
+__all__ = ["basis_kernel_source", "cubature_kernel_source", "expression_source",
+           "kernel_accumulator_source", "kernel_source", "ranked_cubature_source",
+           "ranked_target_wrappers_source", "target_accumulators_source",
            "target_wrappers_source"]
 
 
@@ -65,6 +65,20 @@ def kernel_accumulator_source(name: str, args: tuple[str, ...], expr: sympy.Expr
             lines.append(f"        out[{index}] += coef * g")
     if all(partial == 0 for partial in reduced):
         lines.append("    return")
+    return "\n".join(lines) + "\n"
+
+
+def basis_kernel_source(name: str, args: tuple[str, ...], function: str,
+                        terms: tuple[tuple[float, tuple[int, ...]], ...]) -> str:
+    """Source of ``name(*args)`` = ``Σ coefficient · function(*codes, *args)`` over
+    ``terms``: a kinked activation's kernel as the sum of its basis terms
+    (:func:`overlapdyn.derive.kinked.kinked_kernel_terms`; ``function`` is one of
+    ``templates/kinked.py``)."""
+    lines = ["@njit(**LOOP)", f"def {name}({', '.join(args)}):", "    total = 0.0"]
+    for coefficient, codes in terms:
+        call = f"{function}({', '.join(map(str, codes))}, {', '.join(args)})"
+        lines.append(f"    total += {float(coefficient)!r} * {call}")
+    lines.append("    return total")
     return "\n".join(lines) + "\n"
 
 

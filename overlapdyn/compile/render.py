@@ -14,13 +14,15 @@ import hashlib
 import re
 from importlib.resources import files
 
+import numpy as np
+
 from ..derive.hermite import gauss_hermite_rule
 from ..errors import OverlapdynError
 from ..storage.versions import __version__
 from .policy import OPTIONS
 
-__all__ = ["cubature_prelude", "module_source", "ranked_cubature_prelude", "ranked_rule_sizes",
-           "template_body", "template_digest", "template_text"]
+__all__ = ["cubature_prelude", "kinked_prelude", "module_source", "ranked_cubature_prelude",
+           "ranked_rule_sizes", "template_body", "template_digest", "template_text"]
 
 _MARKER = re.compile(r"^# -+ rendered from here\n", re.MULTILINE)
 
@@ -74,6 +76,14 @@ def cubature_prelude(n_nodes: int) -> str:
         rules[f"XI{fields}"] = f"np.array({[float(v) for v in nodes]!r})"
         rules[f"WEIGHTS{fields}"] = f"np.array({[float(v) for v in weights]!r})"
     return template_body("cubature", **rules)
+
+
+def kinked_prelude(n_nodes: int) -> str:
+    """The body of ``templates/kinked.py`` with the Gauss–Legendre rule of ``n_nodes`` nodes
+    on [0, 1] (``NODES``, ``WEIGHTS``) of the four-field kernels' one-dimensional integral."""
+    nodes, weights = np.polynomial.legendre.leggauss(n_nodes)
+    return template_body("kinked", NODES=f"np.array({[float(v) for v in (nodes + 1) / 2]!r})",
+                         WEIGHTS=f"np.array({[float(v) for v in weights / 2]!r})")
 
 
 def ranked_rule_sizes(n_nodes: int, max_rank: int) -> tuple[int, ...]:

@@ -43,7 +43,10 @@ Where each kernel comes from (the methods of :mod:`overlapdyn.derive.methods`, b
 * ``exact`` (:class:`~overlapdyn.derive.methods.Exact`) — polynomial σ, σ* and g: the exact
   engine of :mod:`overlapdyn.derive.gaussian`;
 * ``closed-form`` (:class:`~overlapdyn.derive.methods.ClosedForm`) — erf(x/√2) student and
-  committee teacher: the Saad–Solla arcsine formulas;
+  committee teacher: the Saad–Solla arcsine formulas; a kinked student (relu, ``|x|``, leaky
+  relu) and committee teacher (those, sign or the step): the arc-cosine kernels, orthant
+  probabilities and, for the four-field kernels, a smooth one-dimensional integral of
+  closed forms (:mod:`overlapdyn.derive.kinked`);
 * ``quadrature`` (:class:`~overlapdyn.derive.methods.Quadrature`) — any σ, σ* and g: every
   kernel evaluated at run time by compiled tensor Gauss–Hermite cubature over its covariance
   block (``nodes`` per direction: exponentially accurate for smooth functions,
@@ -82,6 +85,7 @@ from ..storage.memo import memoised
 from .cubature import numeric_expectation
 from .gaussian import GaussianFields, expectation
 from .hermite import hermite_expansion
+from .kinked import kinked_kernel_terms
 from .methods import Derivation, check_derivation
 from .multihermite import multivariate_hermite
 
@@ -90,14 +94,16 @@ __all__ = ["Kernel", "KernelSet", "derive_kernels", "kernel_identity"]
 
 @dataclass(frozen=True)
 class Kernel:
-    """One scalar kernel of the scalar arguments ``args``: the formula ``expr``, or (for
+    """One scalar kernel of the scalar arguments ``args``: the formula ``expr``; or (for
     quadrature) ``E[Π_i f_i(x_i)]`` with ``integrand`` naming the ``f_i`` (``"sig"``,
-    ``"dsig"``, ``"tsig"``, ``"ident"``)."""
+    ``"dsig"``, ``"tsig"``, ``"ident"``); or (kinked activations) ``basis = (function,
+    terms)``, the sum of the terms of :func:`~overlapdyn.derive.kinked.kinked_kernel_terms`."""
 
     name: str
     args: tuple[str, ...]
     expr: sympy.Expr | None
     integrand: tuple[str, ...] = ()
+    basis: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -360,8 +366,15 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
             k: int, method: str, resolution: int | None) -> KernelSet:
     """The kernels by ``method`` (a label) at ``resolution`` (its order or nodes)."""
     committee = teacher_name is not None
-    if method == "closed-form":
+    if method == "closed-form" and student == "erf" and teacher_name == "erf":
         return KernelSet(tuple(_erf_kernels(committee)), committee, method)
+    if method == "closed-form":
+        return KernelSet(tuple(Kernel(name, _entry_names({"moment2": 2, "stein3": 3,
+                                                          "kinked4": 4}[function]), None,
+                                      basis=(function, terms))
+                               for name, (function, terms)
+                               in kinked_kernel_terms(student, teacher_name).items()),
+                         committee, method)
     if method == "quadrature" and committee:
         return _quadrature_kernels(resolve_activation(student).expr,
                                    resolve_activation(teacher_name).expr, resolution)

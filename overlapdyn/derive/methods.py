@@ -9,7 +9,8 @@ class                     label            the kernels (:mod:`overlapdyn.derive.
 ========================  ===============  =============================================
 ``Exact()``               ``exact``        exact Gaussian moments: polynomial σ, σ* and g
 ``ClosedForm()``          ``closed-form``  Saad–Solla arcsines: erf(x/√2) student, erf
-                                           committee
+                                           committee; arc-cosine kernels: relu, ``|x|``
+                                           students, kinked committees
 ``HermiteTruncation(L)``  ``hermite``      every non-polynomial function replaced by its
                                            Hermite truncation at order L, then exact
 ``Quadrature(n)``         ``quadrature``   compiled Gauss–Hermite cubature at run time
@@ -41,6 +42,7 @@ from ..model.checks import check_finite, check_integer, check_section
 from ..model.spec import Model
 from ..storage.memo import memoised
 from .hermite import hermite_expansion
+from .kinked import kinked_basis
 from .multihermite import multivariate_hermite
 
 __all__ = ["Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
@@ -51,11 +53,13 @@ __all__ = ["Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
 @dataclass(frozen=True)
 class ModelFunctions:
     """What the choice of a method reads off a model: is everything polynomial, is it the
-    erf/erf pair of the closed forms, is the target a committee."""
+    erf/erf pair or a kinked pair (:mod:`overlapdyn.derive.kinked`) of the closed forms, is
+    the target a committee."""
 
     polynomial: bool
     erf_pair: bool
     committee: bool
+    kinked_pair: bool = False
 
     @classmethod
     def of(cls, model: Model) -> ModelFunctions:
@@ -69,7 +73,13 @@ class ModelFunctions:
         polynomial = sigma.is_polynomial and (
             teacher.is_polynomial if teacher is not None else target.function().is_polynomial(*z))
         erf_pair = sigma.name == "erf" and teacher is not None and teacher.name == "erf"
-        return cls(polynomial, erf_pair, teacher is not None)
+        kinked_pair = False
+        if teacher is not None and not polynomial and not erf_pair:
+            student_basis = kinked_basis(model.student.activation)
+            teacher_basis = kinked_basis(target.activation)
+            kinked_pair = (student_basis is not None and student_basis.is_student
+                           and teacher_basis is not None)
+        return cls(polynomial, erf_pair, teacher is not None, kinked_pair)
 
 
 @dataclass(frozen=True)
@@ -143,15 +153,23 @@ class Exact(Derivation):
 
 @dataclass(frozen=True)
 class ClosedForm(Derivation):
-    """Saad & Solla's arcsine formulas, for an erf(x/√2) student learning an erf committee."""
+    """Closed-form kernels: Saad & Solla's arcsine formulas for an erf(x/√2) student learning
+    an erf committee; for a kinked student (relu, ``|x|``, leaky relu: any σ in the span of x,
+    relu(x) and 1) learning a committee of kinked or linear teachers (also sign and the
+    step), the arc-cosine kernels and orthant probabilities, and for the four-field kernels
+    a one-dimensional integral of closed forms by a fixed Gauss–Legendre rule, smooth in Ω
+    (:mod:`overlapdyn.derive.kinked`)."""
 
     label: ClassVar[str] = "closed-form"
 
     def resolve(self, model: Model) -> Derivation:
-        if not ModelFunctions.of(model).erf_pair:
-            raise OverlapdynError("closed-form kernels exist for erf(x/√2) students learning "
-                                  "erf committees; use Exact() or HermiteTruncation(order) for "
-                                  "this model")
+        functions = ModelFunctions.of(model)
+        if not (functions.erf_pair or functions.kinked_pair):
+            raise OverlapdynError(
+                "closed-form kernels exist for erf(x/√2) students learning erf committees and "
+                "for relu/|x|/leaky-relu students learning committees of relu, |x|, sign, "
+                "step or linear teachers; use Exact(), Quadrature(nodes) or "
+                "HermiteTruncation(order) for this model")
         return self
 
 
@@ -224,7 +242,8 @@ class Auto(Derivation):
     """The first method that applies:
 
     1. :class:`Exact` for polynomial σ, σ* and g;
-    2. :class:`ClosedForm` for an erf student learning an erf committee;
+    2. :class:`ClosedForm` for an erf student learning an erf committee, or a kinked
+       (piecewise-linear) student learning a kinked or linear committee;
     3. ``quadrature`` for any other committee;
     4. for a multi-index target, ``truncation`` where it is accurate — every non-polynomial
        function's Hermite truncation at ``truncation.order`` misses it by at most
@@ -271,6 +290,9 @@ class Auto(Derivation):
             return Choice(Exact(), {}, "exact: every function is a polynomial")
         if functions.erf_pair:
             return Choice(ClosedForm(), {}, "closed-form: erf student, erf committee")
+        if functions.kinked_pair:
+            return Choice(ClosedForm(), {}, "closed-form: kinked (piecewise-linear) student "
+                          "and committee")
         if functions.committee:
             return Choice(self.quadrature, {}, "quadrature: a non-polynomial committee")
         order = self.truncation.order

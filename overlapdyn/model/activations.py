@@ -15,6 +15,8 @@ name           σ(x)                                        Hermite coefficients
 ``He<n>``      He_n(x), probabilists' Hermite, any n ≥ 0   exact (polynomial)
 ``relu``       max(0, x)                                   exact (closed form)
 ``abs``        ``|x|``                                     exact (closed form)
+``sign``       sign(x)                                     exact (closed form)
+``step``       H(x) = 1{x > 0}                             exact (closed form)
 ``erf``        erf(x/√2)  — the Saad–Solla convention      exact (closed form)
 ``tanh``       tanh(x)                                     Gauss–Hermite
 ``sigmoid``    1/(1 + e^(−x))                              Gauss–Hermite
@@ -22,7 +24,10 @@ name           σ(x)                                        Hermite coefficients
 =============  ==========================================  =========================
 
 ``erf`` always means ``erf(x/√2)``: with this scaling σ(x) = 2Φ(x) − 1, and the Saad–Solla
-integrals I2, I3, I4 take their arcsine forms.
+integrals I2, I3, I4 take their arcsine forms. relu, abs, sign, step and any other function
+in the span of 1, x, relu(x) and H(x) have closed-form kernels too
+(:mod:`overlapdyn.derive.kinked`); sign and step have no derivative to train, so they serve as
+teachers.
 
 A formula in ``x`` (``"x + He2(x)"``, read by :mod:`overlapdyn.model.formula` — never
 evaluated), any SymPy expression in one symbol, or any Python callable acting elementwise on
@@ -108,6 +113,19 @@ def _abs_coefficient(n: int) -> sympy.Expr:
     return 2 * _relu_coefficient(n)
 
 
+def _sign_coefficient(n: int) -> sympy.Expr:
+    # E[sign He_n] = E[sign' He_{n-1}] = 2 φ(0) He_{n-1}(0): odd n only.
+    if n % 2 == 0:
+        return sympy.Integer(0)
+    he_at_zero = (-1) ** ((n - 1) // 2) * sympy.factorial2(n - 2)
+    return 2 * he_at_zero / (sympy.sqrt(2 * sympy.pi) * sympy.factorial(n))
+
+
+def _step_coefficient(n: int) -> sympy.Expr:
+    # H = (1 + sign)/2.
+    return sympy.Rational(1, 2) if n == 0 else _sign_coefficient(n) / 2
+
+
 def _erf_coefficient(n: int) -> sympy.Expr:
     # σ' = √(2/π) e^{-x²/2} and E[e^{-x²/2} He_{2j}] = (−1)^j (2j)! / (√2 4^j j!).
     if n % 2 == 0:
@@ -126,6 +144,11 @@ NAMED: dict[str, Callable[[], Activation]] = {
                                norm2=sympy.Rational(1, 2)),
     "abs": lambda: Activation("abs", sympy.Abs(X), np.abs, breakpoints=(0.0,),
                               closed_form=_abs_coefficient, norm2=sympy.Integer(1)),
+    "sign": lambda: Activation("sign", sympy.sign(X), np.sign, breakpoints=(0.0,),
+                               closed_form=_sign_coefficient, norm2=sympy.Integer(1)),
+    "step": lambda: Activation("step", sympy.Heaviside(X, 0), lambda x: (x > 0.0) * 1.0,
+                               breakpoints=(0.0,), closed_form=_step_coefficient,
+                               norm2=sympy.Rational(1, 2)),
     "erf": lambda: Activation("erf", sympy.erf(X / sympy.sqrt(2)),
                               lambda x: scipy.special.erf(x / math.sqrt(2.0)),
                               closed_form=_erf_coefficient,

@@ -154,6 +154,10 @@ class SaveAt:
         return cls(times[-1], len(times), log=False, times=times)
 
     def __post_init__(self) -> None:
+        if np.ndim(self.t_end) != 0:
+            raise OverlapdynError(f"SaveAt's t_end is one number, got an array of shape "
+                                  f"{np.shape(self.t_end)}; to save at given times use "
+                                  "SaveAt.at(times)")
         if not (np.isfinite(self.t_end) and self.t_end > 0):
             raise OverlapdynError(f"t_end must be > 0, got {self.t_end}")
         if self.n_points < 2:
@@ -364,7 +368,8 @@ def _use_exact_jacobian(compiled: CompiledModel, solver: Solver) -> bool:
     """Whether ``solve_ivp`` gets the exact Jacobian (see :class:`Solver`'s ``jacobian``;
     the choice and the method were checked when the :class:`Solver` was made)."""
     if solver.jacobian == "exact" and not compiled.has_exact_jacobian:
-        raise OverlapdynError("quadrature kernels have no formula to differentiate: use "
+        raise OverlapdynError(f"the {compiled.method} kernels of this model have no formula to "
+                              "differentiate: use "
                               "jacobian='solver', or derive the kernels another way")
     return solver.jacobian == "exact" or (
         solver.jacobian == "auto" and solver.method in ("BDF", "Radau")

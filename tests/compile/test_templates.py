@@ -15,7 +15,7 @@ from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.sgd.simulator import _module
 
 FOLDER = Path(render.__file__).parent / "templates"
-TEMPLATES = ("prelude", "cubature", "committee_target", "drift_loops", "sgd_loop",
+TEMPLATES = ("prelude", "cubature", "committee_target", "drift_loops", "sgd_loop", "kinked",
              "committee_target_gradient", "drift_jacobian", "state_evolution",
              "ranked_cubature")
 
