@@ -1,6 +1,6 @@
 """Cold build times of the compiled drift, predicted (overlapdyn.compile.estimate) and measured.
 
-    .venv/bin/python benchmarks/bench_build.py            # eight models, about 5 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_build.py            # nine models, about 7 minutes on 2 cores
     .venv/bin/python benchmarks/bench_build.py --only erf # the models whose name contains erf
 
 Each model is built in a fresh Python process with an empty temporary OVERLAPDYN_CACHE_DIR, so
@@ -49,6 +49,9 @@ MODELS = [
     ("tanh student, target tanh(z1+z2), hermite 4",
      "Model(Target(k=2, expression='tanh(z1 + z2)'), Student(p=2, activation='tanh'), "
      "Protocol(eta=0.5))", "HermiteTruncation(4)"),
+    ("tanh student, target tanh(z1+z2), hermite 6",
+     "Model(Target(k=2, expression='tanh(z1 + z2)'), Student(p=2, activation='tanh'), "
+     "Protocol(eta=0.5))", "HermiteTruncation(6)"),
     ("relu student, target z1*z2, quadrature 12",
      "Model(Target(k=2, expression='z1*z2'), Student(p=2, activation='relu'), "
      "Protocol(eta=0.2))", "Quadrature(12)"),

@@ -13,8 +13,9 @@ second:
   kernels of the product over the kernel's factors (σ, σ', x, σ*, g, …) of ``degree + 1``
   — the size of the polynomial whose Gaussian moments the exact engine takes (a
   non-polynomial function truncated at order L has degree L, or L − 1 when its parity
-  zeroes the order-L term; a multi-index target counts its total degree). The code it
-  yields grows faster than linearly with it.
+  zeroes the order-L term); a multi-index target counts ``degree + 1`` or its number of
+  monomials where larger (a multivariate truncation is dense). The code it yields grows
+  faster than linearly with it.
 
 Seconds ≈ ``BASE_S + ROUTE_S[route] + PER_FIELD_S · fields + PER_EXPANSION_S · size^1.5``,
 stated as a range from half to twice that: the constants were fitted on one machine, and a
@@ -36,13 +37,13 @@ from ..model.spec import Model
 __all__ = ["BASE_S", "PER_EXPANSION_S", "PER_FIELD_S", "ROUTE_S", "BuildEstimate",
            "estimate_build"]
 
-# Calibration: `python benchmarks/bench_build.py` builds eight models (polynomial committees
+# Calibration: `python benchmarks/bench_build.py` builds nine models (polynomial committees
 # He2 and He4, erf closed form, tanh committee by quadrature, the staircase multi-index
 # polynomial, tanh by Hermite truncation at order 5, tanh(z1 + z2) by multivariate Hermite
-# truncation at order 4, a relu student of z1·z2 by quadrature), each cold in a fresh
-# process with an empty OVERLAPDYN_CACHE_DIR, timing the construction and the first drift
-# evaluation, and prints these features beside the measured seconds (8 s to 76 s). The
-# constants below were set by hand to predict every row within 25 % (the table in
+# truncation at orders 4 and 6, a relu student of z1·z2 by quadrature), each cold in a
+# fresh process with an empty OVERLAPDYN_CACHE_DIR, timing the construction and the first
+# drift evaluation, and prints these features beside the measured seconds (8 s to 143 s). The
+# constants below were set by hand to predict every row within a factor 1.5 (the table in
 # benchmarks/README.md); the unconstrained least squares the script prints last is
 # ill-conditioned with so few rows (the fields hardly vary). Measured on the 2-core
 # development machine under a load of ~3, SymPy without gmpy2, Nov. 2026.
@@ -98,6 +99,14 @@ def _seconds(value: float) -> str:
     return f"{value:.0f} s" if value < 120 else f"{value / 60:.0f} min"
 
 
+def _parity(expr: sympy.Expr, variables) -> int | None:
+    """1 for an odd function of ``variables``, 0 for an even one, else None."""
+    flipped = expr.subs({v: -v for v in variables}, simultaneous=True)
+    if sympy.expand(flipped + expr) == 0:
+        return 1
+    return 0 if sympy.expand(flipped - expr) == 0 else None
+
+
 def _degree(expr: sympy.Expr, variables, order: int | None) -> int:
     """The (total) degree of ``expr`` in ``variables``; where it is not a polynomial, that of
     its Hermite truncation at ``order``: ``order``, or one less for an odd (even) function
@@ -107,15 +116,27 @@ def _degree(expr: sympy.Expr, variables, order: int | None) -> int:
         return int(sympy.Poly(expr, *variables).total_degree())
     if not order:
         return 0
-    flipped = expr.subs({v: -v for v in variables}, simultaneous=True)
-    parity = 1 if sympy.expand(flipped + expr) == 0 else (
-        0 if sympy.expand(flipped - expr) == 0 else None)
+    parity = _parity(expr, variables)
     return order - 1 if parity is not None and order % 2 != parity else order
 
 
+def _target_size(g: sympy.Expr, z, order: int | None) -> int:
+    """The factor size of a multi-index target: ``degree + 1``, or its number of monomials
+    where larger — a multivariate truncation is dense: every monomial of degree ≤ L in k
+    variables (of L's parity for an odd or even g)."""
+    degree = _degree(g, z, order)
+    if g.is_polynomial(*z):
+        monomials = len(sympy.Poly(g, *z).terms())
+    else:
+        parity = _parity(g, z)
+        monomials = sum(math.comb(j + len(z) - 1, len(z) - 1) for j in range(degree + 1)
+                        if parity is None or j % 2 == degree % 2)
+    return max(degree + 1, monomials)
+
+
 def _factor_sizes(model: Model, order: int | None) -> tuple[int, int, int, int]:
-    """``degree + 1`` of σ, σ', and of σ* (committee) or g (multi-index); and k (0 for a
-    committee)."""
+    """``degree + 1`` of σ, σ', and of σ* (committee), or the size of g (multi-index,
+    :func:`_target_size`); and k (0 for a committee)."""
     sigma = resolve_activation(model.student.activation).expr
     degree = _degree(sigma, (X,), order)
     target = model.target
@@ -123,7 +144,7 @@ def _factor_sizes(model: Model, order: int | None) -> tuple[int, int, int, int]:
         teacher = _degree(resolve_activation(target.activation).expr, (X,), order)
         return degree + 1, max(degree, 1), teacher + 1, 0
     z = sympy.symbols(target.latent_names)
-    return degree + 1, max(degree, 1), _degree(target.function(), z, order) + 1, target.k
+    return degree + 1, max(degree, 1), _target_size(target.function(), z, order), target.k
 
 
 def _kernel_factors(model: Model, order: int | None) -> list[tuple[int, tuple[int, ...]]]:

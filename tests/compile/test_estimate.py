@@ -93,3 +93,15 @@ def test_an_odd_function_truncated_at_an_even_order_has_the_odd_degree_below():
     relu = committee("relu")                                   # neither odd nor even
     assert estimate_build(relu, HermiteTruncation(6)).expansion > \
         estimate_build(relu, HermiteTruncation(5)).expansion
+
+
+def test_a_truncated_multi_index_target_counts_its_dense_monomials():
+    """g = tanh(z1 + z2) is odd: truncated at order 6 it has degree 5 and every odd monomial
+    of degree ≤ 5 in (z1, z2): 2 + 4 + 6 = 12, more than degree + 1 = 6. σ = tanh: degree 5
+    (size 6), σ' size 5, the field x size 2. Student kernels 36 + 25 + 60 + 900; Tg1 6·12,
+    Tgz_1 and Tgz_2 5·2·12 each, Tgl 5·2·12, Tgg 5·5·12·12, Tgs 5·5·6·12, Eg2 12·12."""
+    model = multi_index("tanh(z1 + z2)", 2, student="tanh")
+    estimate = estimate_build(model, HermiteTruncation(6))
+    assert estimate.expansion == (36 + 25 + 60 + 900 + 72 + 2 * 120 + 120 + 3600 + 1800
+                                  + 144)
+    assert estimate == estimate_build(model, HermiteTruncation(5))
