@@ -34,7 +34,7 @@ from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.spec import Model
 
-__all__ = ["BASE_S", "PER_EXPANSION_S", "PER_FIELD_S", "ROUTE_S", "BuildEstimate",
+__all__ = ["BASE_S", "PER_EXPANSION_S", "PER_FIELD_S", "ROUTE_S", "SPREAD", "BuildEstimate",
            "estimate_build"]
 
 # Calibration: `python benchmarks/bench_build.py` builds nine models (polynomial committees
@@ -47,9 +47,9 @@ __all__ = ["BASE_S", "PER_EXPANSION_S", "PER_FIELD_S", "ROUTE_S", "BuildEstimate
 # benchmarks/README.md); the unconstrained least squares the script prints last is
 # ill-conditioned with so few rows (the fields hardly vary). Measured on the 2-core
 # development machine under a load of ~3, SymPy without gmpy2, Nov. 2026.
-#: seconds of every cold build: rendering, and Numba compiling the drift's loops
+#: seconds of every cold build (rendering, and Numba compiling the drift's loops)
 BASE_S = 6.5
-#: extra seconds by route: compiled cubature loops for quadrature, arcsines for closed form
+#: extra seconds by route (compiled cubature loops for quadrature, arcsines for closed form)
 ROUTE_S = {"exact": 0.0, "hermite": 0.0, "closed-form": 1.5, "quadrature": 11.5}
 #: seconds per field of the kernels' blocks
 PER_FIELD_S = 0.05
@@ -81,10 +81,12 @@ class BuildEstimate:
 
     @property
     def low(self) -> float:
+        """The low end of the stated range, ``seconds / SPREAD``."""
         return self.seconds / SPREAD
 
     @property
     def high(self) -> float:
+        """The high end of the stated range, ``seconds · SPREAD``."""
         return self.seconds * SPREAD
 
     def describe(self) -> str:
