@@ -1,8 +1,13 @@
 """Command line: overlapdyn demo|expect|hermite|ode|point|validate|scaling|sweep|depth.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command. Each command is a module
-of :mod:`overlapdyn.jobs` (``HELP``, ``add_arguments(parser)``, ``run(args)``); this module
-only assembles the parser and reports errors.
+of :mod:`overlapdyn.jobs` (``HELP``, ``add_arguments(parser)``, ``run(args)``, and an optional
+``EPILOG`` shown after the options); this module only assembles the parser and reports
+errors.
+
+Exit status: 0 done; a command whose result is a verdict returns its own status from
+``run`` (``validate``: 0 PASS, 1 FAIL, 3 UNDETERMINED; see
+:data:`overlapdyn.jobs.validate.EXIT_STATUS`).
 
 Errors: an :class:`~overlapdyn.errors.OverlapdynError` (a bad input, a failed run, an
 unusable output folder, a refused estimate) is one line on stderr and exit status 2; any other
@@ -40,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for job in JOBS:
         name = job.__name__.rsplit(".", 1)[-1]
-        command = commands.add_parser(name, help=job.HELP, description=job.HELP)
+        command = commands.add_parser(name, help=job.HELP, description=job.HELP,
+                                      epilog=getattr(job, "EPILOG", None))
         job.add_arguments(command)
         command.set_defaults(run=job.run)
     return parser
@@ -56,9 +62,10 @@ def one_line(error: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``overlapdyn`` command; returns the exit status: 0 done, 2 an
-    :class:`~overlapdyn.errors.OverlapdynError` (or bad options), 1 an unexpected error,
-    130 interrupted. With ``--debug`` an error is raised, traceback and all."""
+    """Entry point of the ``overlapdyn`` command; returns the exit status: 0 done (or the
+    status a command's ``run`` returns: ``validate`` gives 1 for FAIL, 3 for UNDETERMINED),
+    2 an :class:`~overlapdyn.errors.OverlapdynError` (or bad options), 1 an unexpected
+    error, 130 interrupted. With ``--debug`` an error is raised, traceback and all."""
     args = build_parser().parse_args(argv)
     previous = None
     if args.command == "sweep" and threading.current_thread() is threading.main_thread():
@@ -66,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         # and every record already written stays in the store.
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        args.run(args)
+        status = args.run(args)
     except OverlapdynError as error:
         if args.debug:
             raise
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    return 0
+    return 0 if status is None else status
 
 
 if __name__ == "__main__":

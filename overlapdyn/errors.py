@@ -68,7 +68,9 @@ class ResourceError(OverlapdynError):
 
 
 class SchedulerError(OverlapdynError):
-    """A Dask scheduler address is malformed, or no scheduler answers there."""
+    """A Dask scheduler address is malformed, or no scheduler answers there; or a sweep
+    stopped waiting on a cluster that lost its workers (none left for a while, or many lost
+    with no task finishing), its unfinished tasks recorded as failed."""
 
 
 class CacheWarning(UserWarning):

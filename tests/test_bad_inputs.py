@@ -375,6 +375,12 @@ OPTION_CASES = [
     sweep("sweep workers negative", ("--workers", "-1"), "workers"),
     sweep("sweep task timeout negative", ("--task-timeout", "-1"), "timeout"),
     sweep("sweep task timeout NaN", ("--task-timeout", "nan"), "timeout"),
+    sweep("sweep no-worker timeout negative", ("--no-worker-timeout", "-1"),
+          "no-worker timeout (--no-worker-timeout, seconds) must be > 0"),
+    sweep("sweep no-worker timeout NaN", ("--no-worker-timeout", "nan"),
+          "no-worker timeout (--no-worker-timeout, seconds) must be finite"),
+    sweep("sweep max worker losses zero", ("--max-worker-losses", "0"),
+          "worker losses allowed (--max-worker-losses) must be ≥ 1"),
     sweep("sweep x unknown", ("--x", "bogus"), "bogus"),
     sweep("sweep above --max-tasks", ("--max-tasks", "1"), "2 tasks", ResourceError),
     sweep("sweep scheduler malformed", ("--scheduler", "not an address"), "not an address",
@@ -590,6 +596,10 @@ API_CASES = [
      "127.0.0.1:9"),
     ("run_sweep above max_tasks", lambda tmp: _run_sweep(tmp, max_tasks=1), ResourceError,
      "2 tasks"),
+    ("run_sweep no_worker_timeout 0", lambda tmp: _run_sweep(tmp, no_worker_timeout=0.0),
+     ConfigError, "--no-worker-timeout"),
+    ("run_sweep max_worker_losses 0.5", lambda tmp: _run_sweep(tmp, max_worker_losses=0.5),
+     ConfigError, "--max-worker-losses"),
 ]
 
 

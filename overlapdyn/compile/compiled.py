@@ -40,6 +40,7 @@ from ..errors import OverlapdynError
 from ..model.spec import Model
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
+from .estimate import BuildEstimate, estimate_build
 from .printer import (
     basis_kernel_source,
     cubature_kernel_source,
@@ -162,6 +163,8 @@ class BuildPlan:
         truncation_errors: ``{function: relative L²(γ) error}`` of the Hermite truncation
             (the kernels' own for ``hermite``; what ``Auto`` measured when it chose); else
             empty.
+        estimate: what a cold build makes and roughly how long it takes
+            (:class:`~overlapdyn.compile.estimate.BuildEstimate`), whether or not cached.
     """
 
     model: Model
@@ -169,6 +172,7 @@ class BuildPlan:
     key: str
     cached: bool
     truncation_errors: dict
+    estimate: BuildEstimate
 
     @property
     def method(self) -> str:
@@ -176,13 +180,12 @@ class BuildPlan:
         return self.choice.method.label
 
     def describe(self) -> str:
-        """One line: the route, why, the truncation error, and cached or compiling now."""
+        """One line: the route, why, the truncation error, and cached (loading in about a
+        second) or compiling now: how many kernels, their size and a rough time range."""
         errors = "; ".join(f"{name} {value:.1e}" for name, value
                            in self.truncation_errors.items())
         state = ("cached: loading the compiled module" if self.cached else
-                 "not cached: compiling now — a first build typically takes tens of seconds "
-                 "to minutes (more for high polynomial degree or quadrature of a multi-index "
-                 "target), cached afterwards")
+                 f"not cached: compiling now {self.estimate.describe()}, cached afterwards")
         return (f"kernels of {self.model.name}: {self.method} ({self.choice.reason})"
                 + (f"; Hermite truncation error (relative L²) {errors}" if errors else "")
                 + f"; {state}")
@@ -206,7 +209,7 @@ def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
     errors = dict(choice.truncation_errors)
     if not errors and isinstance(method, HermiteTruncation):
         errors = truncation_errors(model, method.order)
-    return BuildPlan(model, choice, key, is_cached(key), errors)
+    return BuildPlan(model, choice, key, is_cached(key), errors, estimate_build(model, method))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..compile.compiled import CompiledModel, plan_build
 from ..derive.methods import Derivation, parse_derivation
 from ..io.toml import load_derivation
@@ -41,11 +43,15 @@ def build_model(model: Model, derivation: Derivation | None = None
                 ) -> tuple[CompiledModel, float]:
     """``(CompiledModel(model, derivation), seconds it took)``, printing before the build
     what will be built (:meth:`~overlapdyn.compile.compiled.BuildPlan.describe`: the route,
-    why, the truncation error, cached or compiling now) and after it how long it took."""
+    why, the truncation error, cached, or compiling now with a rough time range) and after
+    it how long it took. The build includes one drift evaluation (at M = 0.1/√k, Q = I): Numba
+    compiles (or loads) the drift at its first call, which is most of a cold build."""
     plan = plan_build(model, derivation)
     print(plan.describe(), flush=True)
     start = time.perf_counter()
     compiled = CompiledModel(model, derivation)
+    compiled.rhs(0.0, compiled.pack(np.full((model.p, model.k), 0.1 / np.sqrt(model.k)),
+                                     np.eye(model.p)))
     seconds = time.perf_counter() - start
     print(f"kernels of {model.name}: {compiled.method}, "
           f"{'loaded from the cache' if compiled.from_cache else 'compiled'} in "

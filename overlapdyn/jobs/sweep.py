@@ -9,12 +9,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SchedulerError
 from ..io.netcdf import aggregate, save_dataset
 from ..io.toml import load_sweep
 from ..plot.axes import save_figure
 from ..plot.sweeps import plot_sweep
-from ..sweeps.runner import MAX_TASKS, check_run_options, check_size, run_sweep
+from ..sweeps.runner import (
+    MAX_TASKS,
+    MAX_WORKER_LOSSES,
+    NO_WORKER_TIMEOUT_S,
+    check_cluster_limits,
+    check_run_options,
+    check_size,
+    run_sweep,
+)
 from ..sweeps.sweep import Sweep
 from .folders import output_folder, writable_folder
 
@@ -40,6 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task-timeout", type=float, default=None, metavar="SECONDS",
                         help="record a task still running after SECONDS as failed and restart "
                         "its worker (default: no limit)")
+    parser.add_argument("--no-worker-timeout", type=float, default=NO_WORKER_TIMEOUT_S,
+                        metavar="SECONDS", help="stop waiting when the cluster has had no "
+                        "worker at all for SECONDS: the unfinished tasks are recorded as "
+                        "failed, and --retry-failed reruns them (default: %(default)g)")
+    parser.add_argument("--max-worker-losses", type=int, default=MAX_WORKER_LOSSES,
+                        metavar="N", help="stop the same way when the cluster has lost N "
+                        "workers (processes that died or were killed) with no task finishing "
+                        "in between (default: %(default)s)")
     parser.add_argument("--plot", default=None, help="the value to plot (default: the "
                         "kind's, e.g. final_risk)")
     parser.add_argument("--x", default=None, help="the axis on the plot's x axis (default: "
@@ -51,7 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """``overlapdyn sweep``: run the tasks not in the store yet, aggregate every record into
-    OUT/results.nc and plot the value ``--plot`` against ``--x``."""
+    OUT/results.nc and plot the value ``--plot`` against ``--x``.
+
+    Raises:
+        SchedulerError: after writing what finished, when the sweep stopped waiting on a
+            broken cluster (no worker left, or workers lost again and again).
+    """
     sweep = load_sweep(args.config)
     out = output_folder(args.out, args.config, "sweep")
     dims = [axis.name for axis in sweep.axes]
@@ -59,6 +80,7 @@ def run(args: argparse.Namespace) -> None:
         raise ConfigError(f"--x {args.x!r} is not an axis of the sweep; its axes: {dims}")
     check_size(sweep, args.max_tasks)
     check_run_options(sweep, args.workers, 1, args.task_timeout)  # before the plan is printed
+    check_cluster_limits(args.no_worker_timeout, args.max_worker_losses)
     sweep.tasks()  # every axis value read (formulas parsed) before anything is written
     writable_folder(out)
     where = args.scheduler or (f"a local Dask cluster of {args.workers or 'one per core'} "
@@ -68,13 +90,20 @@ def run(args: argparse.Namespace) -> None:
           f"on {where}; results kept in {out}")
     summary = run_sweep(sweep, out, scheduler=args.scheduler, workers=args.workers,
                         retry_failed=args.retry_failed, task_timeout=args.task_timeout,
-                        progress=not args.no_progress, max_tasks=args.max_tasks)
+                        progress=not args.no_progress, max_tasks=args.max_tasks,
+                        no_worker_timeout=args.no_worker_timeout,
+                        max_worker_losses=args.max_worker_losses)
     dataset = aggregate(sweep, out)
     save_dataset(dataset, out / "results.nc")
     print(summary)
     wrote = ["results.nc", *_plot(sweep, dataset, out, value=args.plot or sweep.kind.plot,
                                   x=args.x, asked=args.plot is not None)]
     print(f"wrote {', '.join(wrote)} to {out} (records in {out / 'tasks'})")
+    if summary.stopped:
+        unfinished = sum(error == summary.stopped for _, error in summary.failures)
+        raise SchedulerError(f"stopped early: {summary.stopped.split(': ', 1)[1]} ("
+                             f"{unfinished} unfinished tasks recorded as failed, "
+                             f"{summary.done} done; results.nc holds what finished)")
 
 
 def _plot(sweep: Sweep, dataset, out: Path, *, value: str, x: str | None,

@@ -12,15 +12,25 @@ from ..model.spec import Model
 from ..ode.config import IntegrateConfig
 from ..plot.axes import save_figure
 from ..plot.validation import plot_gap_scaling, plot_validation
-from ..sgd.validation import validate
+from ..sgd.validation import Verdict, validate
 from ..storage.files import atomic_write_text
 from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
-__all__ = ["HELP", "add_arguments", "run"]
+__all__ = ["EPILOG", "EXIT_STATUS", "HELP", "add_arguments", "run"]
 
 HELP = ("simulate SGD at several d, compare with the ODE started at each run's overlaps, and "
         "fit how the gap shrinks with d (theory d^-1/2); resumable")
+
+#: the exit status of ``overlapdyn validate`` for each verdict; 2 stays a refused input or
+#: a failed command (any :class:`~overlapdyn.errors.OverlapdynError`), 130 an interrupt
+EXIT_STATUS = {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.UNDETERMINED: 3}
+
+EPILOG = ("exit status: 0 PASS (every gap exponent in the tolerance interval), 1 FAIL, "
+          "3 UNDETERMINED (a run failed on either side, or too few saved times are left to "
+          "compare; the report names the cause), 2 an error (bad input, unusable output "
+          "folder, a store of another run), 130 interrupted. The reports and figures are "
+          "written whatever the verdict.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,9 +65,10 @@ def check_validate_options(model: Model, ds, seeds, n_test: int) -> None:
     check_integer(n_test, "the test-set size (--n-test)", 0)
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> int:
     """``overlapdyn validate``: write report.txt, report.npz (+ report.json), validation.png
-    and gap_scaling.png into OUT and keep the runs in OUT/store."""
+    and gap_scaling.png into OUT and keep the runs in OUT/store; return the verdict's exit
+    status (:data:`EXIT_STATUS`)."""
     model, config = load_run(args.config)
     derivation = chosen_derivation(args.derivation, args.config)
     changes = {name: value for name, value in (("t_end", args.t_end),
@@ -82,3 +93,4 @@ def run(args: argparse.Namespace) -> None:
     print(table)
     print(f"wrote report.txt, report.npz, report.json, validation.png, gap_scaling.png to "
           f"{out}")
+    return EXIT_STATUS[report.verdict]

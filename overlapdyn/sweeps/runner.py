@@ -41,7 +41,8 @@ from ..storage.store import ResultStore
 from .sweep import Sweep
 from .tasks import STARTED_TOPIC, Task, execute, record, warm_up
 
-__all__ = ["MAX_TASKS", "SweepSummary", "check_run_options", "check_scheduler", "check_size",
+__all__ = ["MAX_TASKS", "MAX_WORKER_LOSSES", "NO_WORKER_TIMEOUT_S", "SweepSummary",
+           "check_cluster_limits", "check_run_options", "check_scheduler", "check_size",
            "pending", "run_sweep"]
 
 
@@ -57,12 +58,16 @@ class SweepSummary(Result):
         wall_time_s: the call's wall time, cluster start-up included.
         failures: ``(key, error)`` of this call's failed tasks.
         store: the store folder.
+        stopped: why the call stopped waiting on a broken cluster (no worker left, or
+            workers lost again and again), its unfinished tasks recorded as failed with that
+            reason; empty when every task ran.
 
     ``str(summary)`` is :meth:`describe`.
     """
 
     FORMAT = "overlapdyn.SweepSummary"
-    VERSION = 1
+    VERSION = 2
+    READS = (1, 2)
 
     total: int
     done: int
@@ -71,6 +76,7 @@ class SweepSummary(Result):
     wall_time_s: float
     failures: tuple[tuple[str, str], ...] = ()
     store: str = ""
+    stopped: str = ""
 
     def describe(self) -> str:
         """The counts and the first ten failures."""
@@ -82,18 +88,20 @@ class SweepSummary(Result):
         if len(self.failures) > 10:
             lines.append(f"  … and {len(self.failures) - 10} more failures (status in the "
                          "dataset, messages in the records)")
+        if self.stopped:
+            lines.append(f"stopped early: {self.stopped}")
         return "\n".join(lines)
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         return {"total": self.total, "done": self.done, "failed": self.failed,
                 "skipped": self.skipped, "wall_time_s": self.wall_time_s,
-                "failures": self.failures, "store": self.store}, {}
+                "failures": self.failures, "store": self.store, "stopped": self.stopped}, {}
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> SweepSummary:
         return cls(header["total"], header["done"], header["failed"], header["skipped"],
                    header["wall_time_s"], tuple(tuple(pair) for pair in header["failures"]),
-                   header["store"])
+                   header["store"], header.get("stopped", ""))   # version 1 had none
 
 
 @contextlib.contextmanager
@@ -195,12 +203,19 @@ def pending(tasks: Iterable[Task], store: ResultStore, *, retry_failed: bool = F
     return out
 
 
+#: worker losses with no task finishing in between after which a sweep stops waiting
+MAX_WORKER_LOSSES = 10
+#: seconds a cluster may have no worker at all before a sweep stops waiting
+NO_WORKER_TIMEOUT_S = 120.0
+
+
 def _completed(client, todo: list[Task], task_timeout: float | None,
-               no_worker_timeout: float = 120.0) -> Iterator[dict]:
+               health: _ClusterHealth) -> Iterator[dict]:
     """Submit ``todo`` and yield each task's record as it finishes (failures included); with
-    a ``task_timeout``, overdue tasks are stopped (see :class:`_Watchdog`). A cluster left
-    without a single worker for ``no_worker_timeout`` seconds ends the wait: every task not
-    finished yet gets a failed record saying so (:func:`_abandon`)."""
+    a ``task_timeout``, overdue tasks are stopped (see :class:`_Watchdog`). A cluster that
+    ``health`` finds broken (no worker for too long, or too many lost with no task finishing)
+    ends the wait: every task not finished yet gets a failed record saying why
+    (:func:`_abandon`) and ``health.stopped`` holds the reason."""
     from distributed import as_completed
 
     watchdog = None
@@ -213,7 +228,6 @@ def _completed(client, todo: list[Task], task_timeout: float | None,
     completed = as_completed(futures)
     del futures  # each future is released as soon as its record is yielded
     stopped: dict[str, str] = {}
-    workers = _WorkerCount(client)
     try:
         while not completed.is_empty():
             if completed.has_ready():
@@ -222,28 +236,74 @@ def _completed(client, todo: list[Task], task_timeout: float | None,
                 ready = []
                 time.sleep(0.05)
                 if watchdog is not None:
-                    _stop_overdue(client, watchdog, running, stopped, task_timeout)
-                if workers.none_for() > no_worker_timeout:
-                    yield from _abandon(client, running, no_worker_timeout)
+                    _stop_overdue(client, watchdog, running, stopped, task_timeout, health)
+                if health.broken() is not None:
+                    yield from _abandon(client, running, health.stopped)
                     return
             for future in ready:
                 _, task = running.pop(future.key)
                 if watchdog is not None:
                     watchdog.finished(future.key)
+                health.finished()
                 yield _outcome(future, task, stopped.get(future.key))
     finally:
         if watchdog is not None:
             client.unsubscribe_topic(STARTED_TOPIC)
 
 
-class _WorkerCount:
-    """How long the cluster has had no worker at all (asked of the scheduler at most once a
-    second): a cluster that lost every worker would otherwise be waited on forever."""
+class _ClusterHealth:
+    """Whether the cluster can still finish the sweep, so that a broken one is never waited
+    on forever. It is broken when
 
-    def __init__(self, client) -> None:
+    * it has had no worker at all for ``no_worker_timeout`` seconds (every worker died or was
+      removed; asked of the scheduler at most once a second), or
+    * it lost ``max_worker_losses`` workers with no task finishing in between: their
+      processes keep dying (memory, a crash in compiled code, something killing them), and
+      Dask would go on restarting them and rerunning the tasks. A loss is a removal the
+      scheduler did not expect (its ``remove-worker`` event on the ``"all"`` topic), not a
+      restart ordered by the task timeout (:meth:`restarting`).
+
+    :meth:`broken` returns the reason once (kept in :attr:`stopped`), None while healthy.
+    """
+
+    def __init__(self, client, no_worker_timeout: float, max_worker_losses: int) -> None:
         self.client = client
+        self.no_worker_timeout = no_worker_timeout
+        self.max_worker_losses = max_worker_losses
         self.asked = -np.inf
         self.alone_since: float | None = None
+        self.lost: list[str] = []              # addresses lost since a task last finished
+        self.restarted: set[str] = set()       # addresses the task timeout restarted
+        self.lock = threading.Lock()
+        self.stopped: str | None = None
+
+    def __enter__(self) -> _ClusterHealth:
+        self.client.subscribe_topic("all", self.event)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with contextlib.suppress(Exception):   # the scheduler may be gone already
+            self.client.unsubscribe_topic("all")
+
+    def event(self, event) -> None:
+        """Handler of the scheduler's ``"all"`` events ``(time, {"action": …, …})``."""
+        _, message = event
+        if not isinstance(message, dict) or message.get("action") != "remove-worker" \
+                or message.get("expected"):
+            return
+        with self.lock:
+            if message.get("worker") not in self.restarted:
+                self.lost.append(str(message.get("worker")))
+
+    def restarting(self, worker: str) -> None:
+        """``worker`` is being restarted on purpose: its removal is not a loss."""
+        with self.lock:
+            self.restarted.add(worker)
+
+    def finished(self) -> None:
+        """A task finished: the cluster works, the count of losses starts again."""
+        with self.lock:
+            self.lost.clear()
 
     def none_for(self) -> float:
         """Seconds since the scheduler was first seen without workers (0 while it has some)."""
@@ -254,20 +314,38 @@ class _WorkerCount:
             self.alone_since = None if count else (self.alone_since or now)
         return 0.0 if self.alone_since is None else now - self.alone_since
 
+    def broken(self) -> str | None:
+        """Why the sweep must stop waiting, or None."""
+        with self.lock:
+            lost = list(self.lost)
+        if len(lost) >= self.max_worker_losses:
+            self.stopped = (
+                f"WorkerLossError: the Dask cluster lost {len(lost)} "
+                f"worker{'s' if len(lost) > 1 else ''} with no task finishing in between (the "
+                f"last {lost[-1]}): worker processes keep dying — out of memory, a crash in "
+                "compiled code, or something killing them (see the workers' logs) — so this "
+                "task was not finished; fix that and rerun with "
+                "--retry-failed (retry_failed=True), or allow more losses "
+                f"(--max-worker-losses, now {self.max_worker_losses})")
+        elif self.none_for() > self.no_worker_timeout:
+            self.stopped = (
+                f"NoWorkerError: the Dask cluster had no worker left for "
+                f"{self.no_worker_timeout:g} s (all of them died or were removed), so this "
+                "task never ran; rerun the sweep with --retry-failed (retry_failed=True) once "
+                "workers are back, or wait longer (--no-worker-timeout)")
+        return self.stopped
 
-def _abandon(client, running: dict, waited: float) -> Iterator[dict]:
-    """Cancel every unfinished task and yield its failed record: the cluster has no worker."""
+
+def _abandon(client, running: dict, reason: str) -> Iterator[dict]:
+    """Cancel every unfinished task and yield its failed record: the cluster is broken."""
     client.cancel([future for future, _ in running.values()])
-    reason = (f"NoWorkerError: the Dask cluster had no worker left for {waited:g} s (all of "
-              "them died or were removed), so this task never ran; rerun the sweep with "
-              "--retry-failed (retry_failed=True) once workers are back")
     for _, task in running.values():
         yield record(task, {}, error=reason)
     running.clear()
 
 
 def _stop_overdue(client, watchdog: _Watchdog, running: dict, stopped: dict[str, str],
-                  task_timeout: float) -> None:
+                  task_timeout: float, health: _ClusterHealth) -> None:
     """Cancel every overdue task and restart its worker; remember why in ``stopped``."""
     for key, worker in watchdog.overdue():
         watchdog.finished(key)
@@ -276,6 +354,7 @@ def _stop_overdue(client, watchdog: _Watchdog, running: dict, stopped: dict[str,
         stopped[key] = (f"TimeoutError: still running after the task timeout of "
                         f"{task_timeout:g} s on {worker}; stopped by restarting that worker")
         client.cancel([running[key][0]])
+        health.restarting(worker)
         client.restart_workers([worker], raise_for_error=False)
 
 
@@ -349,6 +428,15 @@ def check_run_options(sweep: Sweep, workers, threads_per_worker, task_timeout):
     return workers, threads_per_worker, task_timeout
 
 
+def check_cluster_limits(no_worker_timeout, max_worker_losses) -> tuple[float, int]:
+    """``(no_worker_timeout, max_worker_losses)`` checked: a finite number of seconds > 0 and
+    a whole number ≥ 1 (see :func:`run_sweep`)."""
+    return (check_real(no_worker_timeout, "the no-worker timeout (--no-worker-timeout, "
+                       "seconds)", positive=True),
+            check_integer(max_worker_losses, "the worker losses allowed "
+                          "(--max-worker-losses)", 1))
+
+
 def run_sweep(
     sweep: Sweep,
     out: str | os.PathLike,
@@ -360,7 +448,8 @@ def run_sweep(
     task_timeout: float | None = None,
     warm: bool = True,
     progress: bool = True,
-    no_worker_timeout: float = 120.0,
+    no_worker_timeout: float = NO_WORKER_TIMEOUT_S,
+    max_worker_losses: int = MAX_WORKER_LOSSES,
     max_tasks: int | None = MAX_TASKS,
 ) -> SweepSummary:
     """Run every task of ``sweep`` not yet in the store ``out`` on Dask (module docstring).
@@ -381,8 +470,12 @@ def run_sweep(
         warm: compile the kernels here first (see the module docstring).
         progress: show a tqdm progress bar.
         no_worker_timeout: seconds the cluster may have no worker at all before the sweep
-            stops waiting: the unfinished tasks get failed records (``NoWorkerError``), the
-            summary says so, and a rerun with ``retry_failed`` runs them.
+            stops waiting (:data:`NO_WORKER_TIMEOUT_S`): the unfinished tasks get failed
+            records (``NoWorkerError``), :attr:`SweepSummary.stopped` says why, and a rerun
+            with ``retry_failed`` runs them.
+        max_worker_losses: workers the cluster may lose (processes that die or are killed;
+            not the restarts of ``task_timeout``) with no task finishing in between before
+            the sweep stops the same way (``WorkerLossError``; :data:`MAX_WORKER_LOSSES`).
         max_tasks: the most tasks run (:data:`MAX_TASKS`; None: no limit).
 
     Returns:
@@ -391,7 +484,8 @@ def run_sweep(
     Raises:
         ConfigError: a grid point that is not a valid config, a sweep without axes, a
             number of workers or threads below 1, a task timeout that is not a finite
-            number of seconds > 0 (all before anything runs).
+            number of seconds > 0, a no-worker timeout or a count of worker losses that is
+            not (all before anything runs).
         ResourceError: more than ``max_tasks`` tasks.
         SchedulerError: ``scheduler`` is malformed or nothing answers there.
         OverlapdynError: ``out`` holds something other than a result store.
@@ -403,7 +497,7 @@ def run_sweep(
     check_size(sweep, max_tasks)
     if scheduler is not None:
         check_scheduler(scheduler)
-    no_worker_timeout = check_real(no_worker_timeout, "no_worker_timeout", positive=True)
+    limits = check_cluster_limits(no_worker_timeout, max_worker_losses)
     start = time.perf_counter()
     tasks: dict[str, Task] = {}
     for task in sweep.tasks():
@@ -412,22 +506,24 @@ def run_sweep(
     atomic_write_text(store.folder / "sweep.json", json.dumps(sweep.to_dict(), indent=2) + "\n")
     todo = pending(tasks.values(), store, retry_failed=retry_failed)
     skipped = len(tasks) - len(todo)
-    done = failed = 0
-    failures = []
+    counts = {"done": 0, "failed": 0}
+    failures: list[tuple[str, str]] = []
+    stopped = None
     with tqdm(total=len(tasks), initial=skipped, disable=not progress, unit="task",
               desc=f"sweep {sweep.name}") as bar:
         if todo:
             if warm:
                 _warm(todo)
-            with _client(scheduler, workers, threads_per_worker) as client:
-                for record_ in _completed(client, todo, task_timeout, no_worker_timeout):
+            with _client(scheduler, workers, threads_per_worker) as client, \
+                    _ClusterHealth(client, *limits) as health:
+                for record_ in _completed(client, todo, task_timeout, health):
                     store.put(record_["key"], record_)
-                    if record_["status"] == "done":
-                        done += 1
-                    else:
-                        failed += 1
+                    counts[record_["status"]] += 1
+                    if record_["status"] != "done":
                         failures.append((record_["key"], record_["error"]))
                     bar.update(1)
-                    bar.set_postfix(failed=failed, refresh=False)
-    return SweepSummary(len(tasks), done, failed, skipped, time.perf_counter() - start,
-                        tuple(failures), str(store.folder))
+                    bar.set_postfix(failed=counts["failed"], refresh=False)
+                stopped = health.stopped
+    return SweepSummary(len(tasks), counts["done"], counts["failed"], skipped,
+                        time.perf_counter() - start, tuple(failures), str(store.folder),
+                        stopped or "")

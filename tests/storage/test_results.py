@@ -145,7 +145,7 @@ RESULTS = {
     "Stage1Validation": stage1,
     "Thresholds": lambda: thresholds((0.6, 0.3), 3, 2),
     "SweepSummary": lambda: SweepSummary(5, 3, 1, 1, 2.5, (("abc123", "ValueError: no"),),
-                                         "/tmp/store"),
+                                         "/tmp/store", "NoWorkerError: none left"),
     "ScalingReport": scaling_report,
 }
 

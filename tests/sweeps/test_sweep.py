@@ -571,3 +571,100 @@ def test_a_cluster_without_workers_fails_the_tasks_instead_of_waiting_forever(tm
     assert all(error.startswith("NoWorkerError: the Dask cluster had no worker")
                for _, error in summary.failures)
     assert len(pending(sweep.tasks(), ResultStore(tmp_path), retry_failed=True)) == 2
+
+
+def test_a_cluster_that_keeps_losing_workers_stops_and_a_rerun_resumes(tmp_path, capsys,
+                                                                       monkeypatch):
+    """Every task kills its worker; the nanny restarts it and Dask runs a task again on the
+    new one, and so on, while the client waited with no word. Now the sweep stops after
+    --max-worker-losses losses with no task finishing (1 here, to start few processes; the
+    counting is tested below), records the unfinished tasks as failed with the reason and
+    the fix, and --retry-failed runs them once workers survive."""
+    from worker_faults import CRASH_MARKER, CRASHES
+
+    marker = tmp_path / "crash"
+    marker.touch()
+    monkeypatch.setenv(CRASH_MARKER, str(marker))         # the workers inherit it
+    config = tmp_path / "s.toml"
+    config.write_text(SWEEP_TOML.format(seeds="0, 1").replace('"simulate"', '"crashes"')
+                      .replace("eta = [0.1, 0.2, 0.5, 50.0]\n", ""))
+    out = tmp_path / "out"
+    argv = ["sweep", str(config), "--out", str(out), "--workers", "1", "--no-progress",
+            "--max-worker-losses", "1"]
+    od.sweeps.register_kind(CRASHES)
+    try:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "stopped early: the Dask cluster lost 1 worker with no task finishing" in err
+        assert "--retry-failed" in err and "2 unfinished tasks recorded as failed" in err
+        assert len(err.strip().splitlines()) == 1
+        records = [ResultStore(out).get(task.key) for task in load_sweep(config).tasks()]
+        assert [r["status"] for r in records] == ["failed", "failed"]
+        assert all(r["error"].startswith("WorkerLossError: the Dask cluster lost 1 worker ")
+                   for r in records)
+        assert (out / "results.nc").stat().st_size > 0               # what finished is kept
+        marker.unlink()                                               # workers survive now
+        assert main(argv) == 0                                        # failed records kept
+        assert "2 skipped" in capsys.readouterr().out
+        assert main([*argv, "--retry-failed"]) == 0
+        assert "2 tasks: 2 done, 0 failed" in capsys.readouterr().out
+    finally:
+        od.sweeps.tasks.KINDS.unregister("crashes")
+    assert load_dataset(out / "results.nc").seed_value.values.tolist() == [0.0, 1.0]
+
+
+class _FakeClient:
+    """What :class:`_ClusterHealth` asks of a Dask client: the scheduler's workers."""
+
+    def __init__(self, workers):
+        self.workers = workers
+
+    def scheduler_info(self):
+        return {"workers": dict.fromkeys(self.workers, {})}
+
+    def subscribe_topic(self, topic, handler):
+        pass
+
+    def unsubscribe_topic(self, topic):
+        pass
+
+
+def _removed(worker, expected=False):
+    return (0.0, {"action": "remove-worker", "worker": worker, "expected": expected})
+
+
+def test_cluster_health_counts_unexpected_losses_since_a_task_last_finished():
+    from overlapdyn.sweeps.runner import _ClusterHealth
+
+    health = _ClusterHealth(_FakeClient(["tcp://a"]), no_worker_timeout=1e9,
+                            max_worker_losses=3)
+    health.event(_removed("tcp://a"))
+    health.event(_removed("tcp://b", expected=True))        # retired on purpose: no loss
+    health.restarting("tcp://c")
+    health.event(_removed("tcp://c"))                       # the task timeout's restart
+    health.event((0.0, {"action": "add-worker", "worker": "tcp://d"}))
+    health.event(_removed("tcp://d"))
+    assert health.broken() is None                          # 2 losses of 3
+    health.finished()                                       # a task finished: count again
+    for worker in ("tcp://e", "tcp://f"):
+        health.event(_removed(worker))
+    assert health.broken() is None
+    health.event(_removed("tcp://g"))
+    reason = health.broken()
+    assert reason.startswith("WorkerLossError: the Dask cluster lost 3 workers")
+    assert "(the last tcp://g)" in reason and "--max-worker-losses, now 3" in reason
+    assert health.stopped == reason
+
+
+def test_cluster_health_is_broken_once_no_worker_is_left_for_the_timeout():
+    from overlapdyn.sweeps.runner import _ClusterHealth
+
+    client = _FakeClient(["tcp://a"])
+    health = _ClusterHealth(client, no_worker_timeout=0.0, max_worker_losses=3)
+    assert health.broken() is None and health.none_for() == 0.0
+    client.workers = []
+    health.asked = -np.inf                                  # ask again now
+    while health.broken() is None:                          # the first look starts the clock
+        pass
+    assert health.stopped.startswith("NoWorkerError: the Dask cluster had no worker left")
+    assert "--no-worker-timeout" in health.stopped
