@@ -139,6 +139,11 @@ def conditional_gram(link: Link, features: HermiteFeatures, *, learned: np.ndarr
             raise ConfigError("conditioning on learned fields needs the link as a formula, "
                               "not a callable")
         result = _conditioned(link, features, np.asarray(learned, float))
+    if abs(1.0 - result.mass) > tol:
+        raise HeavyTailError(
+            f"the {result.method!r} engine found only {result.mass:.8f} of the probability of "
+            f"y = {link.name}: y has heavy tails beyond its integration range (more than tol = "
+            f"{tol:.2g} missing); loosen tol, or use a bounded transform of the label")
     if result.error > tol:
         raise QuadratureError(
             f"E[h|y] for the link {link.name!r} by the {result.method!r} engine is accurate to "
