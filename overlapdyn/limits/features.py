@@ -53,6 +53,23 @@ class HermiteFeatures:
                 out[a] += product
         return out
 
+    def by_power(self, field: int, others: np.ndarray) -> np.ndarray:
+        """The features as polynomials in one field with coefficients evaluated at the other
+        fields: ``h_a(z) = Σ_p C[a, p] z_field^p`` with ``C`` of shape (A, P, N) at the points
+        ``others`` (k − 1, N) (the fields in order, ``field`` left out); P = 1 + the highest
+        power of that field."""
+        top = max((e[field] for terms in self.terms for e, _ in terms), default=0)
+        out = np.zeros((len(self.terms), top + 1, others.shape[1]))
+        for a, terms in enumerate(self.terms):
+            for exponents, coefficient in terms:
+                rest = exponents[:field] + exponents[field + 1:]
+                product = np.full(others.shape[1], coefficient)
+                for row, e in zip(others, rest, strict=True):
+                    if e:
+                        product = product * row ** e
+                out[a, exponents[field]] += product
+        return out
+
     def sphere_values(self, squared_radius: np.ndarray) -> np.ndarray:
         """The features averaged over the sphere ``‖z‖² = s`` (uniform law), at ``s`` (N,)
         → (A, N): ``E[z^α | ‖z‖² = s] = s^{|α|/2} E_u[u^α]`` (:func:`sphere_moment`)."""

@@ -7,8 +7,9 @@
 * :func:`split_gaussian_rule` — Gauss–Legendre panels for the standard Gaussian, split at 0:
   a discontinuity of the integrand on a coordinate hyperplane (``sign(z1 z2)``) sits on a
   panel boundary, so it costs no accuracy.
-* :func:`log_gaussian_rule` — nodes ``±e^s`` with the trapezoid rule in s: accurate for
-  integrands that vary on every scale near 0 (``φ(t/z)/|z|`` for small t).
+* :func:`graded_rule` — nodes graded logarithmically toward given points (``c ± e^s``, the
+  trapezoid rule in s): accurate for integrands that vary on every scale near those points
+  (``φ(t/(w − c))/|w − c|`` for small t, where a solved-for field's coefficient vanishes).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import math
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 
-__all__ = ["log_gaussian_rule", "panels", "split_gaussian_rule", "tanh_sinh"]
+__all__ = ["gaussian_density", "graded_rule", "panels", "split_gaussian_rule", "tanh_sinh"]
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
@@ -62,11 +63,27 @@ def split_gaussian_rule(reach: float, width: float,
     return nodes, weights / weights.sum()
 
 
-def log_gaussian_rule(smallest: float, largest: float,
-                      step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes ``±e^s``, s from log(smallest) to log(largest) by ``step`` (trapezoid), for
-    ``E[f(z)]``, z ~ N(0, 1): weights ``e^s step φ(e^s)``."""
+def graded_rule(centres, smallest: float, largest: float,
+                step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for ``∫_R f(w) dw`` graded logarithmically toward each centre, for
+    integrands that vary on every scale near some points (``φ(t/(w − c))/|w − c|`` for small
+    t): beyond the outermost centres ``w = c ± e^s``, s from log(smallest) to
+    log(largest) by ``step``; between neighbours c < c' the logistic map
+    ``w = c + (c' − c) σ(s)`` (log-graded toward both ends); the trapezoid rule in s."""
+    c = np.unique(np.asarray(centres, float))
     s = np.arange(math.log(smallest), math.log(largest) + step / 2, step)
     half = np.exp(s)
-    w = half * step * np.exp(-0.5 * half ** 2) / _SQRT_2PI
-    return np.concatenate((-half[::-1], half)), np.concatenate((w[::-1], w))
+    nodes = [c[0] - half[::-1], c[-1] + half]
+    weights = [half[::-1] * step, half * step]
+    for lo, hi in zip(c[:-1], c[1:], strict=True):
+        reach = math.log((hi - lo) / smallest)
+        u = np.arange(-reach, reach + step / 2, step)
+        sigma = 0.5 * (1.0 + np.tanh(0.5 * u))          # logistic, no overflow
+        nodes.append(lo + (hi - lo) * sigma)
+        weights.append((hi - lo) * sigma * (1.0 - sigma) * step)
+    return np.concatenate(nodes), np.concatenate(weights)
+
+
+def gaussian_density(w: np.ndarray) -> np.ndarray:
+    """The standard normal density φ(w)."""
+    return np.exp(-0.5 * w ** 2) / _SQRT_2PI

@@ -25,15 +25,18 @@ For one field, ``1/α_c = E_y[(E[z²|y] − 1)²]`` (Mondelli & Montanari 2018),
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import sympy
 
+from ..derive.gaussian import GaussianFields, expectation
 from ..storage.results import Result
 from .conditional import complete_basis, conditional_gram
 from .features import hermite_features
-from .links import as_link
+from .links import Link, as_link
 
 __all__ = ["RecoveryThresholds", "StaircaseStep", "operator_F", "weak_recovery_thresholds"]
 
@@ -192,6 +195,12 @@ def weak_recovery_thresholds(link, k: int | None = None, *, noise: float | None 
     k = channel.k
     learned = np.zeros((k, 0))
     steps, first_eigenvalues, methods, error, needed = [], np.zeros(0), [], 0.0, 0.0
+    exact = _exact_trivial_subspace(channel)
+    if exact is not None and exact.shape[1]:
+        steps.append(StaircaseStep("trivial", 0.0, 0.0, exact))
+        methods.append(_EXACT)
+        learned = _snap(np.linalg.qr(exact)[0])
+        steps[0] = StaircaseStep("trivial", 0.0, 0.0, learned)
     while learned.shape[1] < k:
         free = k - learned.shape[1]
         features = hermite_features(free, (1, 2))
@@ -227,6 +236,38 @@ def weak_recovery_thresholds(link, k: int | None = None, *, noise: float | None 
     alpha_c = steps[0].alpha if steps else math.inf
     return RecoveryThresholds(channel.name, k, channel.noise, alpha_c, first_eigenvalues,
                               tuple(steps), methods[0], error)
+
+
+_EXACT = "exact: Gaussian moments E[z yᵖ] and sign-flip symmetries"
+
+
+def _exact_trivial_subspace(link: Link, max_power: int = 6,
+                            max_degree: int = 30) -> np.ndarray | None:
+    """The trivial subspace of a noiseless polynomial link without quadrature, or None.
+
+    Every non-zero ``v_p = E[z yᵖ]`` (exact, :func:`overlapdyn.derive.expectation`) lies in
+    the range of ``E_y[E[z|y] E[z|y]ᵀ]`` (``v_p = E_y[E[z|y] yᵖ]``). A field z_r whose sign can
+    be flipped (with others) leaving g unchanged has ``E[z_r|y] = 0``. When the span S of the
+    ``v_p`` and these axes fill R^k (S orthogonal to the axes), the trivial subspace is exactly
+    S; otherwise None (the quadrature decides).
+    """
+    symbols = link.symbols
+    if link.noise or link.expr is None or not link.expr.is_polynomial(*symbols):
+        return None
+    degree = sympy.Poly(link.expr, *symbols).total_degree()
+    fields = GaussianFields(tuple(map(str, symbols)), sympy.eye(link.k))
+    moments = sympy.Matrix([[expectation([link.expr ** p, z], fields) for z in symbols]
+                            for p in range(1, max_power + 1) if p * degree + 1 <= max_degree])
+    span = moments.T.columnspace()
+    flips = [subset for size in range(1, link.k + 1)
+             for subset in itertools.combinations(symbols, size)
+             if sympy.expand(link.expr.xreplace({z: -z for z in subset}) - link.expr) == 0]
+    silent = sorted({symbols.index(z) for subset in flips for z in subset})
+    if len(span) + len(silent) != link.k or any(v[r] != 0 for v in span for r in silent):
+        return None
+    if not span:
+        return np.zeros((link.k, 0))
+    return np.array(sympy.Matrix.hstack(*span).evalf(30).tolist(), dtype=float)
 
 
 def _snap(columns: np.ndarray) -> np.ndarray:
