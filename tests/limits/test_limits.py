@@ -89,6 +89,8 @@ def test_bad_inputs_are_named():
         weak_recovery_thresholds("z1*z2", noise=-1.0)
     with pytest.raises(ConfigError, match="label noise"):
         weak_recovery_thresholds("tanh(z1 + z2**3)")
+    with pytest.raises(ConfigError, match="label noise"):     # no exact engine: named, not wrong
+        weak_recovery_thresholds("z1**2 + sign(z1*z2*z3)")
     with pytest.raises(HeavyTailError, match="heavy tails"):
         weak_recovery_thresholds("z1/z2**3")
 
