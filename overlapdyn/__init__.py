@@ -24,7 +24,20 @@ Conventions (see the documentation's conventions page): probabilists' Hermite ``
 
 import importlib
 
-from . import compile, depth, derive, errors, fits, model, ode, scaling, sgd, storage, sweeps
+from . import (
+    compile,
+    depth,
+    derive,
+    errors,
+    fits,
+    limits,
+    model,
+    ode,
+    scaling,
+    sgd,
+    storage,
+    sweeps,
+)
 from .compile import CompiledModel
 from .derive import (
     Auto,
@@ -128,6 +141,7 @@ __all__ = [
     "ode",
     "sgd",
     "scaling",
+    "limits",
     "depth",
     "sweeps",
     "storage",

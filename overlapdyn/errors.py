@@ -13,6 +13,7 @@ __all__ = [
     "CovarianceError",
     "DiskFullError",
     "FieldMismatchError",
+    "HeavyTailError",
     "IntegrationError",
     "NotPolynomialError",
     "OutputError",
@@ -49,6 +50,11 @@ class FieldMismatchError(OverlapdynError):
 
 class QuadratureError(OverlapdynError):
     """A numerical quadrature did not reach the requested tolerance."""
+
+
+class HeavyTailError(QuadratureError):
+    """A distribution (of a label, of a conditional moment) has so heavy tails that the
+    mass beyond the integration range exceeds the requested tolerance."""
 
 
 class DiskFullError(OverlapdynError):

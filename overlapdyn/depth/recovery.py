@@ -52,8 +52,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..derive.hermite import gauss_hermite_rule
 from ..errors import ConfigError
+from ..limits.conditional import conditional_gram
+from ..limits.features import hermite_features
+from ..limits.links import Link
 from ..storage.results import Result
 from .targets import HierarchicalTarget
 
@@ -131,7 +133,7 @@ def weak_recovery(target: HierarchicalTarget) -> WeakRecovery:
     power = posterior_mean_power(target.outer_function(), math.sqrt(variance), target.noise)
     signal = weight * power
     d, d1 = target.d, target.d_eff
-    n = d * d1 / signal if signal > 1e-12 else math.inf
+    n = d * d1 / signal if signal > 1e-9 else math.inf   # below: quadrature noise of an even g*
     kappa = math.log(n) / math.log(d) if math.isfinite(n) else math.inf
     return WeakRecovery(d, d1, target.levels[0], weight, power, signal, n, kappa)
 
@@ -147,52 +149,22 @@ def unsupported(target: HierarchicalTarget) -> str | None:
     return None
 
 
-def posterior_mean_power(g, scale: float, noise: float, *, grid: int = 200_001,
-                         bins: int = 2000, noise_nodes: int = 40) -> float:
+def posterior_mean_power(g, scale: float, noise: float, *, tol: float = 1e-4) -> float:
     """``E_y[E[u|y]²]`` for ``u ~ N(0, 1)`` and ``y = g(scale·u) + √noise ξ``, ξ ~ N(0, 1).
 
-    Noiseless: the conditional mean given y is taken over bins of y of equal probability
-    (tied values of y — flat parts of g — kept in one bin), on a fine grid in u; the result
-    converges from below as the bins shrink (error O(1/bins²) for a smooth invertible g).
-    Noisy: Bayes' formula on a grid in u, the outer expectation by Gauss–Hermite in ξ.
+    This is ``λ_1²`` of the link ``u ↦ g(scale·u)``, computed by the limits stage's one
+    implementation (:func:`overlapdyn.limits.conditional.conditional_gram`): noiseless, by
+    exact branch sums over the preimages of y (flat parts of g are atoms of y); noisy, by
+    Bayes' formula on a grid fine enough for √noise.
 
     Args:
         g: vectorised g* (array → array).
         scale: σ_P, the standard deviation of h*.
         noise: label-noise variance Δ ≥ 0.
+        tol: the accuracy asked (a QuadratureError if it cannot be reached).
     """
     if noise < 0:
         raise ConfigError(f"label-noise variance must be ≥ 0, got {noise}")
-    if noise == 0:
-        half = np.linspace(0.0, 9.0, grid // 2 + 1)[1:]
-        u = np.concatenate((-half[::-1], [0.0], half))   # exactly symmetric: an even g ties ±u
-        mass = np.exp(-0.5 * u ** 2)
-        mass /= mass.sum()
-        y = np.asarray(g(scale * u), dtype=float)
-        order = np.argsort(y, kind="stable")
-        y, u, mass = y[order], u[order], mass[order]
-        before = np.cumsum(mass) - mass
-        ids = np.minimum((before * bins).astype(int), bins - 1)
-        # a value of y taken on a set of positive mass is one conditioning event
-        _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
-        ids = ids[first[inverse]]
-        bin_mass = np.bincount(ids, mass, minlength=bins)
-        bin_sum = np.bincount(ids, mass * u, minlength=bins)
-        used = bin_mass > 0
-        return float(np.sum(bin_sum[used] ** 2 / bin_mass[used]))
-    u = np.linspace(-8.0, 8.0, 1601)
-    log_prior = -0.5 * u ** 2
-    prior = np.exp(log_prior - log_prior.max())
-    prior /= prior.sum()
-    gu = np.asarray(g(scale * u), dtype=float)
-    xi, weights = gauss_hermite_rule(noise_nodes)
-    total = 0.0
-    for node, weight in zip(xi, weights, strict=True):
-        y = gu + math.sqrt(noise) * node                       # one y per true u
-        log_like = -0.5 * (y[:, None] - gu[None, :]) ** 2 / noise
-        log_post = log_like + log_prior[None, :]
-        log_post -= log_post.max(axis=1, keepdims=True)
-        post = np.exp(log_post)
-        mean = post @ u / post.sum(axis=1)
-        total += weight * float(prior @ mean ** 2)
-    return total
+    link = Link(1, None, float(noise), getattr(g, "__name__", "g*"),
+                lambda u: np.asarray(g(scale * u), dtype=float))
+    return float(conditional_gram(link, hermite_features(1, 1), tol=tol).gram[0, 0])

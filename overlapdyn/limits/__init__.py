@@ -1,0 +1,29 @@
+"""Learnability limits beyond one-pass SGD: the generative exponent of a link and the
+weak-recovery thresholds of AMP / optimal spectral methods (trivial, easy and hard
+subspaces, the staircase), from the conditional law of the latent fields given the label.
+
+Conventions: SPEC's ``x ~ N(0, I_d)`` and fields ``z ~ N(0, I_k)``; ``n = α d`` samples; the
+papers' ``x ~ N(0, I_d/d)`` give the same fields and α (:mod:`overlapdyn.limits.links`).
+"""
+
+from .conditional import ConditionalGram, conditional_gram
+from .features import HermiteFeatures, hermite_features
+from .generative import GenerativeExponent, generative_exponent, moment_tensor_order
+from .links import Link, as_link
+from .thresholds import RecoveryThresholds, StaircaseStep, operator_F, weak_recovery_thresholds
+
+__all__ = [
+    "ConditionalGram",
+    "GenerativeExponent",
+    "HermiteFeatures",
+    "Link",
+    "RecoveryThresholds",
+    "StaircaseStep",
+    "as_link",
+    "conditional_gram",
+    "generative_exponent",
+    "hermite_features",
+    "moment_tensor_order",
+    "operator_F",
+    "weak_recovery_thresholds",
+]
