@@ -20,6 +20,7 @@ LAYERS = (
     ("ode",),
     ("sgd",),
     ("scaling",),
+    ("reuse",),
     ("depth", "sweeps"),
     ("io",),
     ("plot",),
