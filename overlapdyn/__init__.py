@@ -11,6 +11,7 @@ above it in this list::
     ode               initial overlaps, integrate / evolve → Trajectory; fixed points
     sgd               finite-d one-pass SGD; theory against simulation
     scaling           leaps, predicted and fitted exponents, escape times, saddles
+    reuse             full-batch GD on reused data: simulator, two-step closed form
     depth, sweeps     experiments: hierarchical targets and depth; Dask sweeps
     io, plot, jobs    the edge: config files and datasets, figures, the CLI's jobs
 
@@ -24,7 +25,20 @@ Conventions (see the documentation's conventions page): probabilists' Hermite ``
 
 import importlib
 
-from . import compile, depth, derive, errors, fits, model, ode, scaling, sgd, storage, sweeps
+from . import (
+    compile,
+    depth,
+    derive,
+    errors,
+    fits,
+    model,
+    ode,
+    reuse,
+    scaling,
+    sgd,
+    storage,
+    sweeps,
+)
 from .compile import CompiledModel
 from .derive import (
     Auto,
@@ -128,6 +142,7 @@ __all__ = [
     "ode",
     "sgd",
     "scaling",
+    "reuse",
     "depth",
     "sweeps",
     "storage",

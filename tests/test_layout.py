@@ -124,7 +124,8 @@ def test_module_level_imports_have_no_cycle():
 
 
 @pytest.mark.parametrize("name", ["errors", "storage", "model", "derive", "compile", "ode",
-                                  "sgd", "scaling", "depth", "sweeps", "io", "plot", "jobs"])
+                                  "sgd", "scaling", "reuse", "depth", "sweeps", "io", "plot",
+                                  "jobs"])
 def test_namespaces_do_not_shadow_their_modules(name):
     package = importlib.import_module(f"overlapdyn.{name}")
     folder = PACKAGE / name

@@ -4,6 +4,10 @@ finite-d simulator (:func:`simulate_gd`) and the closed form of the first two st
 d → ∞ (:func:`two_step`), the start of the dynamical mean-field theory (DMFT).
 """
 
+from .closed_form import (
+    TwoStepTheory,
+    two_step,
+)
 from .config import (
     MAX_ALPHA,
     MAX_STEPS,
@@ -13,10 +17,6 @@ from .kernels import GradientKernels
 from .simulator import (
     GDSimulation,
     simulate_gd,
-)
-from .two_step import (
-    TwoStepTheory,
-    two_step,
 )
 
 __all__ = [

@@ -13,7 +13,7 @@ with the step of SPEC's large-batch state evolution (learning rate η, time in s
 i.e. ``W ← W − η d ∇L̂``. The first step uses fresh data, so it is exactly the state
 evolution's step (``M¹ = (1 − ηλ_r)M⁰ + η E[G zᵀ]``); from the second step on, the data
 are reused and the fields of the training samples stop being Gaussian (the DMFT's
-business, :mod:`overlapdyn.reuse.two_step`).
+business, :mod:`overlapdyn.reuse.closed_form`).
 
 The papers' convention (Dandi, Troiani, Arnaboldi, Pesce, Zdeborová & Krzakala 2024,
 arXiv:2402.03220, and the code of their repository ``IdePHICS/benefit-reusing-batch``):

@@ -6,7 +6,7 @@ for the fields ``lam`` (n, p) and labels ``y`` (n,), the error ``e_μ = y_μ −
 ``(y_μ − ŷ_μ)²`` (the training risk's summand, whatever the loss) and
 ``G_μj = c_p a_j e_μ σ'(λ_jμ)``. The matrix products around them (fields from the data,
 gradients back onto it) are left to BLAS: see :mod:`overlapdyn.reuse.simulator` and
-:mod:`overlapdyn.reuse.two_step`, which call these on the training set and on Monte Carlo
+:mod:`overlapdyn.reuse.closed_form`, which call these on the training set and on Monte Carlo
 samples of the effective process alike. The activation ``sig``, its derivative ``dsig`` and
 the target ``target(zv)`` are printed from SymPy.
 """
