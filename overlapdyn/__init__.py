@@ -11,6 +11,7 @@ above it in this list::
     ode               initial overlaps, integrate / evolve → Trajectory; fixed points
     sgd               finite-d one-pass SGD; theory against simulation
     scaling           leaps, predicted and fitted exponents, escape times, saddles
+    reuse             full-batch GD on reused data: simulator, two-step closed form
     depth, sweeps     experiments: hierarchical targets and depth; Dask sweeps
     io, plot, jobs    the edge: config files and datasets, figures, the CLI's jobs
 
@@ -33,6 +34,7 @@ from . import (
     limits,
     model,
     ode,
+    reuse,
     scaling,
     sgd,
     storage,
@@ -142,6 +144,7 @@ __all__ = [
     "sgd",
     "scaling",
     "limits",
+    "reuse",
     "depth",
     "sweeps",
     "storage",

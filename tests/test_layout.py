@@ -21,6 +21,7 @@ LAYERS = (
     ("sgd",),
     ("scaling",),
     ("limits",),
+    ("reuse",),
     ("depth", "sweeps"),
     ("io",),
     ("plot",),
@@ -124,8 +125,8 @@ def test_module_level_imports_have_no_cycle():
 
 
 @pytest.mark.parametrize("name", ["errors", "storage", "model", "derive", "compile", "ode",
-                                  "sgd", "scaling", "limits", "depth", "sweeps", "io",
-                                  "plot", "jobs"])
+                                  "sgd", "scaling", "limits", "reuse", "depth", "sweeps",
+                                  "io", "plot", "jobs"])
 def test_namespaces_do_not_shadow_their_modules(name):
     package = importlib.import_module(f"overlapdyn.{name}")
     folder = PACKAGE / name

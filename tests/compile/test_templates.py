@@ -17,7 +17,7 @@ from overlapdyn.sgd.simulator import _module
 FOLDER = Path(render.__file__).parent / "templates"
 TEMPLATES = ("prelude", "cubature", "committee_target", "drift_loops", "sgd_loop", "kinked",
              "committee_target_gradient", "drift_jacobian", "state_evolution",
-             "ranked_cubature")
+             "ranked_cubature", "reuse_gd")
 
 
 def _stand_ins(name: str) -> set[str]:

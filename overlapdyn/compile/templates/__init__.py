@@ -11,6 +11,8 @@ printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other template
 * ``committee_target.py`` — the target's sums over a committee teacher;
 * ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
+* ``reuse_gd.py`` — labels, errors and gradients of a whole batch, for full-batch gradient
+  descent on reused data (:mod:`overlapdyn.reuse`);
 * ``state_evolution.py`` — the large-batch state evolution's map, whole runs in one loop
   (:func:`overlapdyn.ode.evolve`);
 * ``committee_target_gradient.py``, ``drift_jacobian.py`` — the exact Jacobian of the drift
