@@ -150,3 +150,10 @@ def test_every_import_inside_functions_resolves():
                         for name in names if not hasattr(module, name)
                         and importlib.util.find_spec(f"{module.__name__}.{name}") is None]
     assert not missing, "\n".join(missing)
+
+
+def test_test_files_have_names_of_their_own():
+    """The test folders are not packages, so two test files of one name collide when pytest
+    imports them (an "import file mismatch" that fails the whole run)."""
+    names = [path.name for path in (PACKAGE.parent / "tests").rglob("test_*.py")]
+    assert sorted({name for name in names if names.count(name) > 1}) == []

@@ -2,6 +2,8 @@
 with the model, and what the build line says. No timings: the constants are calibrated by
 benchmarks/bench_build.py, and only their structure is tested here."""
 
+import sys
+
 import pytest
 
 from overlapdyn import Model, Protocol, Student, Target
@@ -75,6 +77,9 @@ def test_the_build_line_gives_the_estimate_when_cold_and_says_cached_after(tmp_p
                                                                            monkeypatch):
     monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path / "cache"))
     model = committee("He2")
+    key = plan_build(model, Exact()).key
+    for name in [name for name in sys.modules if name.endswith(key)]:
+        monkeypatch.delitem(sys.modules, name)  # imported by another test of this process
     cold = plan_build(model, Exact())
     assert not cold.cached and cold.estimate == estimate_build(model, Exact())
     assert "compiling now 9 exact kernels (26 fields, expansion size 163): roughly" in \
