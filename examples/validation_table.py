@@ -1,4 +1,4 @@
-"""The acceptance table of the validation layer: ODE vs finite-d SGD for five model families.
+"""The acceptance table of the validation layer: ODE vs finite-d SGD for the model families.
 
 For each model, simulations at d ∈ {250, 1000, 4000} (4 seeds) are compared with the ODE
 started at each run's measured initial overlaps; the table gives the per-seed sup-norm
@@ -40,6 +40,17 @@ def models() -> list[tuple[str, Model, tuple | None, float]]:
             Target(k=2, activation="He2"), Student(p=2, activation="He2"),
             Protocol(eta=0.2, n_b=8, loss="correlation", spherical=True)),
          (np.array([[0.3, 0.05], [0.05, 0.3]]), np.eye(2)), 30.0),
+        # Kinked activations, closed-form kernels: run until the risk is below 1e-4.
+        ("ReLU committee p=k=2, c_p=1", Model(
+            Target(k=2, activation="relu", c_k=1.0), Student(p=2, activation="relu", c_p=1.0),
+            Protocol(eta=0.5)), None, 200.0),
+        ("ReLU p=3 on relu(z1)+relu(z2), c_p=1/p, trained readout", Model(
+            Target(k=2, activation="relu", c_k=1.0),
+            Student(p=3, activation="relu", train_readout=True, eta_a=0.5),
+            Protocol(eta=0.5)), None, 200.0),
+        ("|x| committee p=k=2, c_p=1", Model(
+            Target(k=2, activation="abs", c_k=1.0), Student(p=2, activation="abs", c_p=1.0),
+            Protocol(eta=0.3)), None, 200.0),
         ("erf, trained readout", Model(
             Target(k=2, activation="erf", c_k=1.0, b=[1.0, 0.5]),
             Student(p=2, activation="erf", c_p=1.0, a=[0.5, 0.5], train_readout=True,

@@ -20,6 +20,7 @@ __all__ = [
     "OverlapdynError",
     "QuadratureError",
     "ResourceError",
+    "RoughKernelWarning",
     "SchedulerError",
     "UnknownActivationError",
 ]
@@ -83,6 +84,14 @@ class CacheWarning(UserWarning):
     """The code cache repaired itself (a damaged generated module or Numba file rebuilt) or
     fell back to a temporary folder because its folder cannot be written; the message says
     which, and the fix (``OVERLAPDYN_CACHE_DIR``) where one is needed."""
+
+
+class RoughKernelWarning(UserWarning):
+    """The kernels are rougher than the solver's tolerance: quadrature of an activation with
+    a kink (relu, |x|, sign, …) puts Gauss–Hermite nodes on both sides of the kink as Ω
+    moves, so the drift jumps at the 1e-6…1e-4 level and an adaptive solver at a tight
+    ``rtol`` crawls. The message names the way out: the closed forms (``ClosedForm()``,
+    exact for kinked committees) or a looser tolerance."""
 
 
 class ConfigError(OverlapdynError):

@@ -31,6 +31,7 @@ fewer (10³–10⁴ with LSODA; ~2·10⁵ for DOP853 on a stiff 10⁵-long plate
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,8 +41,8 @@ import scipy.integrate
 import scipy.optimize
 
 from ..compile.compiled import CompiledModel
-from ..derive.methods import Derivation
-from ..errors import ConfigError, IntegrationError, OverlapdynError
+from ..derive.methods import Derivation, ModelFunctions
+from ..errors import ConfigError, IntegrationError, OverlapdynError, RoughKernelWarning
 from ..model.checks import check_integer, check_real, smallest_eigenvalue
 from ..model.spec import Model
 from .events import Event, EventLike, OverlapCrosses, RiskBelow, check_events  # noqa: F401
@@ -287,6 +288,7 @@ def integrate(
     spec = compiled.model
     save = save if isinstance(save, SaveAt) else SaveAt(float(save))
     exact = _use_exact_jacobian(compiled, solver)
+    _warn_if_rough(compiled, solver)
     y0 = compiled.pack(*init)
     M0, Q0, _ = compiled.unpack(y0)
     check_overlaps(M0, Q0, spec.target.gram, what="the initial state (M, Q)",
@@ -362,6 +364,28 @@ def _guarded_jacobian(compiled: CompiledModel):
         return compiled.jacobian(t, y) if np.all(np.isfinite(y)) else np.zeros((y.size,) * 2)
 
     return jacobian
+
+
+#: below this ``rtol`` the drift's own roughness under quadrature of a kinked activation
+#: (second differences ~1e-5 of the drift along steps of 1e-3 in Ω) dominates the solver
+ROUGH_RTOL = 1e-5
+
+
+def _warn_if_rough(compiled: CompiledModel, solver: Solver) -> None:
+    """A :class:`~overlapdyn.errors.RoughKernelWarning` when quadrature kernels of a kinked
+    activation meet a tolerance they cannot honour."""
+    if compiled.method != "quadrature" or solver.rtol >= ROUGH_RTOL:
+        return
+    functions = ModelFunctions.of(compiled.model)
+    if not functions.kinked:
+        return
+    way = ("derive the kernels with ClosedForm() (exact closed forms for this committee; "
+           "the default Auto() picks them)" if functions.kinked_pair else
+           f"loosen the solver (Solver(rtol={ROUGH_RTOL:g})) or use a smooth activation")
+    warnings.warn(RoughKernelWarning(
+        f"{compiled.model.name}: quadrature kernels of a kinked function are rough (their "
+        f"nodes cross the kink as Ω moves, so the drift jumps at the 1e-6…1e-4 level) and "
+        f"rtol = {solver.rtol:g} asks for more: the solver may crawl; {way}"), stacklevel=3)
 
 
 def _use_exact_jacobian(compiled: CompiledModel, solver: Solver) -> bool:
