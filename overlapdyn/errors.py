@@ -88,7 +88,7 @@ class CacheWarning(UserWarning):
 
 class RoughKernelWarning(UserWarning):
     """The kernels are rougher than the solver's tolerance: quadrature of an activation with
-    a kink (relu, |x|, sign, …) puts Gauss–Hermite nodes on both sides of the kink as Ω
+    a kink (relu, ``|x|``, sign, …) puts Gauss–Hermite nodes on both sides of the kink as Ω
     moves, so the drift jumps at the 1e-6…1e-4 level and an adaptive solver at a tight
     ``rtol`` crawls. The message names the way out: the closed forms (``ClosedForm()``,
     exact for kinked committees) or a looser tolerance."""
