@@ -81,9 +81,10 @@ def _correlation(saa, sab, sbb):
     # a field of no variance (a conditioned field at a node next to the singular end of an
     # interpolation, where rounding leaves nothing) has no correlation to speak of
     # (√(c c) is c exactly in IEEE arithmetic, so coincident fields get ρ = ±1 exactly)
-    if not (saa > 0.0 and sbb > 0.0):
+    scale = math.sqrt(saa * sbb) if saa > 0.0 and sbb > 0.0 else 0.0
+    if not scale > 0.0:  # (also where the product underflows)
         return 0.0
-    return min(1.0, max(-1.0, sab / math.sqrt(saa * sbb)))
+    return min(1.0, max(-1.0, sab / scale))
 
 
 @njit(**LOOP)
@@ -353,7 +354,7 @@ def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
             v34 = c34 - (c22 * e13 * e14 - e12 * (e13 * e24 + e23 * e14)
                          + c11 * e23 * e24) / det
             total += power * s ** (power - 1) * weight * psi_end / (2.0 * math.pi) * moment2(
-                b3, b4, max(v33, 1e-300), v34, max(v44, 1e-300))
+                b3, b4, max(v33, 0.0), v34, max(v44, 0.0))
         t = 1.0 - s * s  # the cross terms
         jac = 2.0 * s * weight
         if b1 == H:
