@@ -40,17 +40,24 @@ def models() -> list[tuple[str, Model, tuple | None, float]]:
             Target(k=2, activation="He2"), Student(p=2, activation="He2"),
             Protocol(eta=0.2, n_b=8, loss="correlation", spherical=True)),
          (np.array([[0.3, 0.05], [0.05, 0.3]]), np.eye(2)), 30.0),
-        # Kinked activations, closed-form kernels: run until the risk is below 1e-4.
+        # Kinked activations, closed-form kernels. From a random start the symmetric plateau
+        # is left through noise-driven symmetry breaking, whose timing scatters between runs
+        # (as for He2 below): the random-start rows stop at t = 20; the warm-started row
+        # follows the specialised phase until the risk is below 1e-4.
         ("ReLU committee p=k=2, c_p=1", Model(
             Target(k=2, activation="relu", c_k=1.0), Student(p=2, activation="relu", c_p=1.0),
-            Protocol(eta=0.5)), None, 200.0),
+            Protocol(eta=0.5)), None, 20.0),
+        ("ReLU committee p=k=2, c_p=1, M0=0.3, to risk 1e-4", Model(
+            Target(k=2, activation="relu", c_k=1.0), Student(p=2, activation="relu", c_p=1.0),
+            Protocol(eta=0.5)), (np.array([[0.3, 0.05], [0.05, 0.3]]), np.eye(2)), 60.0),
         ("ReLU p=3 on relu(z1)+relu(z2), c_p=1/p, trained readout", Model(
             Target(k=2, activation="relu", c_k=1.0),
             Student(p=3, activation="relu", train_readout=True, eta_a=0.5),
-            Protocol(eta=0.5)), None, 200.0),
-        ("|x| committee p=k=2, c_p=1", Model(
+            Protocol(eta=0.5)), None, 20.0),
+        # |x| is even (information exponent 2): warm start, as for He2 below
+        ("|x| committee p=k=2, c_p=1, M0=0.3", Model(
             Target(k=2, activation="abs", c_k=1.0), Student(p=2, activation="abs", c_p=1.0),
-            Protocol(eta=0.3)), None, 200.0),
+            Protocol(eta=0.3)), (np.array([[0.3, 0.05], [0.05, 0.3]]), np.eye(2)), 20.0),
         ("erf, trained readout", Model(
             Target(k=2, activation="erf", c_k=1.0, b=[1.0, 0.5]),
             Student(p=2, activation="erf", c_p=1.0, a=[0.5, 0.5], train_readout=True,
