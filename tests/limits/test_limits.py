@@ -45,8 +45,10 @@ def test_published_thresholds():
 def test_single_index_formula_against_gaussian_noise_closed_form():
     # y = z + √Δ ξ: E[z|y] ≠ 0 (trivial); y = z² + √Δξ has no closed form, but Δ → 0 → 1/2
     assert weak_recovery_thresholds("z", noise=0.3).steps[0].kind == "trivial"
-    noisy = weak_recovery_thresholds("z**2", noise=1e-3, tol=1e-3).alpha_c
-    assert 0.5 < noisy < 0.52
+    # (Δ = 1e-2 and 3e-2: a smaller Δ needs a finer grid, seconds more, for the same check)
+    noisy = [weak_recovery_thresholds("z**2", noise=noise, tol=1e-3).alpha_c
+             for noise in (3e-2, 1e-2)]
+    assert noisy[0] > noisy[1] > 0.5 and noisy[1] < 0.505
 
 
 def test_parity_is_hard_not_an_overflow():
