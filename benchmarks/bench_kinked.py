@@ -95,7 +95,7 @@ def rule_accuracy() -> float:
 
 
 def main() -> None:
-    print_machine()
+    print_machine("overlapdyn kinked-activation benchmarks")
     rows = []
     for activation in ("relu", "erf"):
         spec = model(activation)

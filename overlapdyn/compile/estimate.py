@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..derive.methods import Derivation
+from ..derive.methods import Derivation, ModelFunctions
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.spec import Model
@@ -50,7 +50,9 @@ __all__ = ["BASE_S", "PER_EXPANSION_S", "PER_FIELD_S", "ROUTE_S", "SPREAD", "Bui
 #: seconds of every cold build (rendering, and Numba compiling the drift's loops)
 BASE_S = 6.5
 #: extra seconds by route (compiled cubature loops for quadrature, arcsines for closed form)
-ROUTE_S = {"exact": 0.0, "hermite": 0.0, "closed-form": 1.5, "quadrature": 11.5}
+ROUTE_S = {"exact": 0.0, "hermite": 0.0, "closed-form": 1.5, "quadrature": 11.5,
+           # the kinked activations' template (benchmarks/bench_kinked.py: 18.7 s cold)
+           "closed-form (kinked)": 10.9}
 #: seconds per field of the kernels' blocks
 PER_FIELD_S = 0.05
 #: seconds per (expansion size)^1.5 on the symbolic routes
@@ -167,6 +169,8 @@ def estimate_build(model: Model, method: Derivation) -> BuildEstimate:
     """The estimate of a cold build of ``model``'s kernels by ``method`` (resolved: not
     :class:`~overlapdyn.derive.methods.Auto`). Derives nothing."""
     route = method.label
+    if route == "closed-form" and ModelFunctions.of(model).kinked_pair:
+        route = "closed-form (kinked)"
     order = method.resolution if route == "hermite" else None
     kernels = _kernel_factors(model, order)
     fields = sum(block for block, _ in kernels)
