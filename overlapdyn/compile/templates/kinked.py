@@ -253,6 +253,15 @@ def _angle_power(r12):
 
 
 @njit(**LOOP)
+def _angle_point(s, power, psi_end, r12, c11, c22):
+    # the (1, 2) term at node s: ψ = ψ_end (1 − s^power), t = sin ψ / ρ12, det(A_t) =
+    # c11 c22 cos²ψ, and the measure dψ/2π per unit of s
+    psi = psi_end * (1.0 - s ** power)
+    measure = power * s ** (power - 1) * psi_end / (2.0 * math.pi)
+    return math.sin(psi) / r12, c11 * c22 * math.cos(psi) ** 2, measure
+
+
+@njit(**LOOP)
 def merged3(b1, b2, code, c11, c12, c13, c22, c23, c33):
     # E[b1(x1) b2(x2) B(x3)], b1, b2 ∈ {ONE, H}, B = code ∈ {ONE, X, R, H, S, XX}: the
     # covariance interpolated from diag(c11, c22, c33), every derivative closed
@@ -265,14 +274,11 @@ def merged3(b1, b2, code, c11, c12, c13, c22, c23, c33):
     power = _angle_power(r12)
     for q in range(NODES.shape[0] * (levels + 1)):
         s, weight = _graded(q, levels)
-        if both and r12 != 0.0:  # the (1, 2) term: ψ = ψ_end (1 − s^power)
-            psi = psi_end * (1.0 - s ** power)
-            t = math.sin(psi) / r12
-            det = c11 * c22 * math.cos(psi) ** 2
+        if both and r12 != 0.0:  # the (1, 2) term
+            t, det, measure = _angle_point(s, power, psi_end, r12, c11, c22)
             e13, e23 = t * c13, t * c23
             v33 = c33 - (c22 * e13 * e13 - 2.0 * t * c12 * e13 * e23 + c11 * e23 * e23) / det
-            total += power * s ** (power - 1) * weight * psi_end / (2.0 * math.pi) * moment1(code,
-                                                                            max(v33, 0.0))
+            total += weight * measure * moment1(code, max(v33, 0.0))
         if factor != 0.0:  # the cross terms: t = 1 − s²
             t = 1.0 - s * s
             jac = 2.0 * s * weight * factor
@@ -342,10 +348,8 @@ def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     power = _angle_power(r12)
     for q in range(NODES.shape[0] * (levels + 1)):
         s, weight = _graded(q, levels)
-        if both and r12 != 0.0:  # the (1, 2) term: ψ = ψ_end (1 − s^power)
-            psi = psi_end * (1.0 - s ** power)
-            t = math.sin(psi) / r12
-            det = c11 * c22 * math.cos(psi) ** 2
+        if both and r12 != 0.0:  # the (1, 2) term
+            t, det, measure = _angle_point(s, power, psi_end, r12, c11, c22)
             e12 = t * c12
             e13, e23, e14, e24 = t * c13, t * c23, t * c14, t * c24
             # (x3, x4) given x1 = x2 = 0: C34 − B A⁻¹ Bᵀ
@@ -353,8 +357,7 @@ def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
             v44 = c44 - (c22 * e14 * e14 - 2.0 * e12 * e14 * e24 + c11 * e24 * e24) / det
             v34 = c34 - (c22 * e13 * e14 - e12 * (e13 * e24 + e23 * e14)
                          + c11 * e23 * e24) / det
-            total += power * s ** (power - 1) * weight * psi_end / (2.0 * math.pi) * moment2(
-                b3, b4, max(v33, 0.0), v34, max(v44, 0.0))
+            total += weight * measure * moment2(b3, b4, max(v33, 0.0), v34, max(v44, 0.0))
         t = 1.0 - s * s  # the cross terms
         jac = 2.0 * s * weight
         if b1 == H:
