@@ -22,9 +22,10 @@ $(DOCS_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $(DOCS_STAMP)
 
-# One test process per core (pytest-xdist); a file's tests stay in one process.
+# One test process per core (pytest-xdist); a file's tests stay in one process, and so do
+# files that build the same models (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 demo: $(STAMP)
 	$(BIN)/overlapdyn demo --out outputs/demo

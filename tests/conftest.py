@@ -3,16 +3,20 @@
 ``HYPOTHESIS_PROFILE=explore make test`` draws fresh random examples; the default profile
 replays the same ones every run, so CI never turns red by chance.
 
-``make test`` runs the suite in one process per core (pytest-xdist, ``--dist loadfile``: a
-file's tests share a process, so a model is compiled once for them). Each process gets its
-own cache folder: processes that compile the same module into one folder at the same time
-can write Numba cache files that disagree on the functions' internal names (numba issues
-10128 and 4807: segmentation faults on the next load; see :mod:`overlapdyn.compile.policy`).
+``make test`` runs the suite in one process per core (pytest-xdist, ``--dist loadgroup``).
+Every test file is a unit that one process runs whole, so a model is compiled once for its
+tests; files that build the same models are one unit (:data:`SHARED_BUILDS`), and the longest
+units start first (:data:`LONGEST_FIRST`), so that no process is left alone with a long one at
+the end. Each process gets its own cache folder: processes that compile the same module
+into one folder at the same time can write Numba cache files that disagree on the functions'
+internal names (numba issues 10128 and 4807: segmentation faults on the next load; see
+:mod:`overlapdyn.compile.policy`).
 """
 
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 # Generated kernels and Numba's machine code go to a folder of the checkout, so the suite
@@ -29,3 +33,40 @@ if os.environ.get("OVERLAPDYN_TEST_CACHE") == "1" or "OVERLAPDYN_CACHE_DIR" not 
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# Files whose tests build the same models (cold builds of 10–30 s each): one process runs
+# them all, which builds each model once instead of once per process.
+SHARED_BUILDS = {
+    "tests/scaling/test_escape.py": "escape models",
+    "tests/test_notebooks.py": "escape models",          # 03_scaling runs the same models
+    "tests/compile/test_compiled.py": "compile",
+    "tests/compile/test_templates.py": "compile",
+    "tests/compile/test_estimate.py": "compile",
+    "tests/compile/test_cache.py": "compile",
+    "tests/compile/test_jacobian.py": "compile",
+    "tests/jobs/test_ode_job.py": "compile",
+    "tests/jobs/test_validate_job.py": "simulators",
+    "tests/sgd/test_simulate.py": "simulators",
+    "tests/storage/test_results.py": "simulators",
+}
+
+# The longest units, longest first (measured on a clean clone); the rest follow in the
+# order they are collected. Only the wall time depends on this list, never a result.
+LONGEST_FIRST = ("compile", "escape models", "tests/sweeps/test_sweep.py", "simulators",
+                 "tests/ode/test_integrate.py", "tests/depth/test_hierarchical.py",
+                 "tests/derive/test_kinked.py", "tests/test_docs.py")
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Give every test its unit (``xdist_group``: its file, or its file's shared unit) and
+    put the longest units first; every process sorts alike, as xdist requires."""
+    def unit(item):
+        path = item.nodeid.split("::")[0]
+        return SHARED_BUILDS.get(path, path)
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(unit(item)))
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(unit(item), len(rank)))

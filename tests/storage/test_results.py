@@ -25,7 +25,7 @@ from overlapdyn.depth.targets import HierarchicalTarget, Thresholds, thresholds
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.jobs.scaling import ScalingReport
 from overlapdyn.model.spec import Model, Protocol, Student, Target
-from overlapdyn.ode.analysis import FixedPoint, stability
+from overlapdyn.ode.analysis import FixedPoint
 from overlapdyn.ode.trajectory import Outcome, SgdRun, SolverStats, Trajectory
 from overlapdyn.scaling.escape import EscapeTimes
 from overlapdyn.scaling.leaps import leap
@@ -71,7 +71,10 @@ def fixed_point() -> FixedPoint:
     compiled = CompiledModel(ERF)
     M, Q = np.array([[0.3, 0.1], [0.2, 0.4]]), np.array([[1.0, 0.2], [0.2, 0.9]])
     a = np.ones(2)
-    values, vectors = stability(compiled, M, Q)
+    # the record only: the eigenpairs of a fixed 7×7 matrix (7 free coordinates) stand in
+    # for the Jacobian's, whose module would be a second cold build (tested in
+    # tests/compile/test_jacobian.py); complex pairs included
+    values, vectors = np.linalg.eig(np.random.default_rng(0).normal(size=(7, 7)))
     return FixedPoint(M, Q, a, compiled.risk(M, Q), values, vectors, 1e-9, compiled)
 
 
