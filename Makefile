@@ -25,7 +25,7 @@ $(DOCS_STAMP): pyproject.toml
 # One test process per core (pytest-xdist); a file's tests stay in one process, and so do
 # files that build the same models (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 demo: $(STAMP)
 	$(BIN)/overlapdyn demo --out outputs/demo

@@ -27,7 +27,7 @@ Their role in the ODE (docs/conventions.md, MSE loss, committee target
 
 The covariance of each integral is the matching block of ``Ω = [[Q, M], [Mᵀ, P]]``; e.g.
 ``I3(λ_j, z_r, λ_l)`` uses ``C_11 = Q_jj``, ``C_12 = M_jr``, ``C_13 = Q_jl``, ``C_22 = P_rr``, ….
-For ``g = erf(·/√2)`` the integrals have the classical arcsine forms (LITERATURE.md); for a
+For ``g = erf(·/√2)`` the integrals have the classical arcsine forms (Saad & Solla 1995); for a
 polynomial ``g`` they are polynomials in the ``C_ij``, which this script derives with
 :func:`overlapdyn.expectation`.
 

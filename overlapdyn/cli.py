@@ -25,6 +25,7 @@ from types import ModuleType
 
 from .errors import OverlapdynError
 from .jobs import demo, depth, expect, hermite, ode, point, scaling, sweep, validate
+from .storage.versions import __version__
 
 __all__ = ["JOBS", "build_parser", "main", "one_line"]
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="overlapdyn", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an error instead of one line")
+    parser.add_argument("--version", action="version", version=f"overlapdyn {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for job in JOBS:
         name = job.__name__.rsplit(".", 1)[-1]

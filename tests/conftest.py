@@ -3,20 +3,20 @@
 ``HYPOTHESIS_PROFILE=explore make test`` draws fresh random examples; the default profile
 replays the same ones every run, so CI never turns red by chance.
 
-``make test`` runs the suite in one process per core (pytest-xdist, ``--dist loadgroup``).
+``make test`` runs the suite in one process per core (pytest-xdist, ``--dist loadfile``).
 Every test file is a unit that one process runs whole, so a model is compiled once for its
-tests; files that build the same models are one unit (:data:`SHARED_BUILDS`), and the longest
-units start first (:data:`LONGEST_FIRST`), so that no process is left alone with a long one at
-the end. Each process gets its own cache folder: processes that compile the same module
-into one folder at the same time can write Numba cache files that disagree on the functions'
-internal names (numba issues 10128 and 4807: segmentation faults on the next load; see
+tests; files that build the same models are one unit (:data:`SHARED_BUILDS`, a scheduler of
+our own: xdist's ``loadgroup`` marks do not group under pytest 9), and the longest units start
+first (:data:`LONGEST_FIRST`), so that no process is left alone with a long one at the end.
+Each process gets its own cache folder: processes that compile the same module into one
+folder at the same time can write Numba cache files that disagree on the functions' internal
+names (numba issues 10128 and 4807: segmentation faults on the next load; see
 :mod:`overlapdyn.compile.policy`).
 """
 
 import os
 from pathlib import Path
 
-import pytest
 from hypothesis import settings
 
 # Generated kernels and Numba's machine code go to a folder of the checkout, so the suite
@@ -49,6 +49,7 @@ SHARED_BUILDS = {
     "tests/jobs/test_validate_job.py": "simulators",
     "tests/sgd/test_simulate.py": "simulators",
     "tests/storage/test_results.py": "simulators",
+    "tests/jobs/test_scaling_job.py": "simulators",
 }
 
 # The longest units, longest first (measured on a clean clone); the rest follow in the
@@ -58,15 +59,29 @@ LONGEST_FIRST = ("compile", "escape models", "tests/sweeps/test_sweep.py", "simu
                  "tests/derive/test_kinked.py", "tests/test_docs.py")
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Give every test its unit (``xdist_group``: its file, or its file's shared unit) and
-    put the longest units first; every process sorts alike, as xdist requires."""
-    def unit(item):
-        path = item.nodeid.split("::")[0]
-        return SHARED_BUILDS.get(path, path)
+def _unit(nodeid: str) -> str:
+    """The unit of a test: its file, or the shared unit its file belongs to."""
+    path = nodeid.split("::", 1)[0]
+    return SHARED_BUILDS.get(path, path)
 
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(unit(item)))
+
+def pytest_collection_modifyitems(config, items):
+    """The longest units first, the rest in the order collected (every process sorts
+    alike, as xdist requires)."""
     rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(unit(item), len(rank)))
+    items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadfile``: xdist's file scheduling with :func:`_unit` as the unit, the
+    units handed out in the order collected (not xdist's default, most tests first)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedBuildScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False
+    return SharedBuildScheduling(config, log)

@@ -63,3 +63,17 @@ def test_every_module_has_a_reference_section():
                .removesuffix(".__init__") for path in package.rglob("*.py")
                if "templates" not in path.parts or path.name == "__init__.py"}
     assert not sorted(modules - documented), "modules without a reference section"
+
+
+def test_no_text_sends_the_reader_to_files_outside_the_repository():
+    """The conventions and formulas are in the project's own docs, and papers are cited by
+    name: no docstring, page, example or script names the notes the project was built from."""
+    texts = [path for folder in ("overlapdyn", "docs", "examples", "derivations", "notebooks",
+                                 "benchmarks")
+             for path in (ROOT / folder).rglob("*")
+             if path.suffix in {".py", ".md", ".rst", ".toml", ".ipynb"}
+             and "_build" not in path.parts]
+    pattern = re.compile(r"LITERATURE\.md|SPEC\.md|ARCHITECTURE\.md|\.\./shared\b")
+    offending = [str(path.relative_to(ROOT)) for path in [ROOT / "README.md", *texts]
+                 if pattern.search(path.read_text(errors="replace"))]
+    assert not offending, f"texts that point outside the repository: {offending}"

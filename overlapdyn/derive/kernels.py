@@ -236,7 +236,7 @@ def _multi_index_quadrature_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndar
 
 
 def _erf_kernels(committee: bool) -> list[Kernel]:
-    """Saad–Solla closed forms for σ = σ* = erf(x/√2) (LITERATURE.md; Saad & Solla 1995)."""
+    """Saad–Solla closed forms for σ = σ* = erf(x/√2) (Saad & Solla 1995, Phys. Rev. E 52, 4225)."""
     c = {name: sympy.Symbol(name) for name in _entry_names(4)}
     c11, c12, c13, c14 = c["c_11"], c["c_12"], c["c_13"], c["c_14"]
     c22, c23, c24, c33, c34, c44 = (c[n] for n in ("c_22", "c_23", "c_24", "c_33", "c_34",

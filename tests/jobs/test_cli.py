@@ -89,6 +89,17 @@ def test_parser_has_one_command_per_job_module_in_order():
     assert (args.d, args.seeds, args.n_test, args.out) == ([250, 1000, 4000], 8, 0, None)
 
 
+def test_version_is_the_installed_one(capsys):
+    from importlib.metadata import version
+
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"overlapdyn {version('overlapdyn')}\n"
+
+
 def test_the_command_line_imports_no_heavy_library():
     """`overlapdyn --help` stays fast: Numba, Matplotlib, Dask and xarray are imported by the
     jobs that use them, when they run."""
