@@ -1,12 +1,20 @@
 """Learnability limits: α_c and the staircase of k ≤ 3 polynomial and published links (target
-< 5 s each) and the generative exponent of a polynomial link (target < 2 s).
+< 5 s each), the generative exponent of a polynomial link (target < 2 s), and the
+Bayes-optimal overlap curve of a single-index channel (its f(q) table, then 50 values of α).
 
 Run:  python benchmarks/bench_limits.py
 """
 
 import time
 
-from overlapdyn.limits import generative_exponent, weak_recovery_thresholds
+import numpy as np
+
+from overlapdyn.limits import (
+    bayes_optimal_overlap,
+    channel_information,
+    generative_exponent,
+    weak_recovery_thresholds,
+)
 
 ROWS = [("α_c + staircase", weak_recovery_thresholds, link) for link in
         ("z1**2", "z1*z2", "z1/z2", "sign(z1*z2)", "sign(z1*z2*z3)", "z1 + z1*z2",
@@ -15,7 +23,19 @@ ROWS = [("α_c + staircase", weak_recovery_thresholds, link) for link in
         ("He3(z)", "He4(z)", "z1*z2")]
 
 
+def _bayes_curve(link: str, noise: float = 0.1):
+    """The f(q) table and 50 values of α from 0.1 to 10 (both in the time)."""
+    table = channel_information(link, noise=noise)
+    return bayes_optimal_overlap(link, np.geomspace(0.1, 10.0, 50), table=table)
+
+
+ROWS += [("Bayes-optimal q(α)", _bayes_curve, link) for link in ("z**2", "abs(z)", "tanh(z)")]
+
+
 def _summary(result) -> str:
+    if hasattr(result, "uninformed"):
+        return (f"Δ = {result.noise:g}: α_c = {result.alpha_c:.6g}, q(α = 10) = "
+                f"{result.uninformed[-1]:.4f}, table error {result.error:.0e}")
     if hasattr(result, "steps"):
         return " → ".join(f"{s.kind}({s.directions.shape[1]}) {s.alpha:.6g}"
                           for s in result.steps)

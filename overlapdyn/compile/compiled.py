@@ -64,7 +64,7 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 7
+TEMPLATE_VERSION = 8
 
 # Gauss–Legendre nodes of the one-dimensional integral in a kinked activation's four-field
 # kernels (templates/kinked.py): at 24 the kernels are within ~1e-11 of an independent

@@ -306,8 +306,10 @@ def ranked_target_wrappers_source(k: int, calls: dict[str, tuple[str, int]]) -> 
         return ", ".join(f"{name}[{r}]" for r in range(k))
 
     def call(kernel: str, args: str) -> str:
+        # np.int64(mode), not the literal: Numba compiles a function once per distinct
+        # literal integer it is called with, and a cubature function is costly to compile
         function, mode = calls[kernel]
-        return f"{function}({mode}, {args})"
+        return f"{function}(np.int64({mode}), {args})"
 
     tgz, first = calls["Tgz_1"]
     if any(calls[f"Tgz_{r}"] != (tgz, first + r - 1) for r in range(1, k + 1)):

@@ -1,11 +1,18 @@
-"""Learnability limits beyond one-pass SGD: the generative exponent of a link and the
+"""Learnability limits beyond one-pass SGD: the generative exponent of a link, the
 weak-recovery thresholds of AMP / optimal spectral methods (trivial, easy and hard
-subspaces, the staircase), from the conditional law of the latent fields given the label.
+subspaces, the staircase), from the conditional law of the latent fields given the label,
+and the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution).
 
 Conventions: SPEC's ``x ~ N(0, I_d)`` and fields ``z ~ N(0, I_k)``; ``n = α d`` samples; the
 papers' ``x ~ N(0, I_d/d)`` give the same fields and α (:mod:`overlapdyn.limits.links`).
 """
 
+from .bayes import (
+    BayesOptimalCurve,
+    ChannelInformation,
+    bayes_optimal_overlap,
+    channel_information,
+)
 from .conditional import ConditionalGram, conditional_gram
 from .features import HermiteFeatures, hermite_features
 from .generative import GenerativeExponent, generative_exponent, moment_tensor_order
@@ -13,6 +20,8 @@ from .links import Link, as_link
 from .thresholds import RecoveryThresholds, StaircaseStep, operator_F, weak_recovery_thresholds
 
 __all__ = [
+    "BayesOptimalCurve",
+    "ChannelInformation",
     "ConditionalGram",
     "GenerativeExponent",
     "HermiteFeatures",
@@ -20,6 +29,8 @@ __all__ = [
     "RecoveryThresholds",
     "StaircaseStep",
     "as_link",
+    "bayes_optimal_overlap",
+    "channel_information",
     "conditional_gram",
     "generative_exponent",
     "hermite_features",

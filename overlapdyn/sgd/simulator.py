@@ -43,6 +43,10 @@ from ..storage.versions import __version__, library_versions
 
 __all__ = ["Simulation", "recorded_steps", "simulate", "warm_start_weights"]
 
+#: seeds per call of the compiled loop (they run in parallel threads): its generators come
+#: as a tuple of this fixed length, so the loop compiles once for any number of seeds
+SEED_BATCH = 16
+
 # bump when the printer or the assembly below changes the module; the templates are hashed
 _SIMULATION_VERSION = 6
 
@@ -290,15 +294,21 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
     failed_at = np.full(len(seeds), -1, dtype=np.int64)
     # One PCG64 Generator per seed (ziggurat normals, ~9x faster than the legacy stream),
     # independent of the one that drew the initial weights.
-    generators = tuple(np.random.default_rng([seed, d, 1]) for seed in seeds)
+    generators = [np.random.default_rng([seed, d, 1]) for seed in seeds]
     a0, L = np.array(student.a, dtype=float), np.linalg.cholesky(target.gram)
     module = _module(model)
+    spare = np.random.default_rng(0)   # fills a short batch's tuple; never drawn from
     start = time.perf_counter()
-    module.run(W0, a0, L, generators, steps, student.c_p, protocol.eta, student.eta_a,
-               protocol.n_b, protocol.weight_decay, protocol.spherical, protocol.loss == "mse",
-               student.train_readout, np.sqrt(target.noise), n_test,
-               np.inf if stop_overlap is None else float(stop_overlap),
-               Ms, Qs, As, test_risk, failed_at)
+    for first in range(0, len(seeds), SEED_BATCH):
+        batch = slice(first, first + SEED_BATCH)
+        # a tuple's length is part of its Numba type: always SEED_BATCH generators (the
+        # unused ones are never drawn from), so one compiled loop serves every seed count
+        padded = (*generators[batch], *(spare,) * (SEED_BATCH - len(generators[batch])))
+        module.run(W0[batch], a0, L, padded, steps, student.c_p, protocol.eta, student.eta_a,
+                   protocol.n_b, protocol.weight_decay, protocol.spherical,
+                   protocol.loss == "mse", student.train_readout, np.sqrt(target.noise), n_test,
+                   np.inf if stop_overlap is None else float(stop_overlap),
+                   Ms[batch], Qs[batch], As[batch], test_risk[batch], failed_at[batch])
     return Ms, Qs, As, test_risk, failed_at, time.perf_counter() - start
 
 

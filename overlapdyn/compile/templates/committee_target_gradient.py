@@ -5,34 +5,39 @@ vector ``out`` at the positions of its arguments: ``iq…`` are the state indice
 entries it reads, ``im…`` the index of ``M[j, 0]`` of each student row it reads (the row's
 entries follow: ``M[j, r]`` sits at ``im + r``). The teacher's Gram matrix P is fixed, so
 its entries carry no index. The kernels' own accumulators ``I2st_acc`` … are printed from
-SymPy (:func:`~overlapdyn.compile.printer.kernel_accumulator_source`); an index of −1 marks
-an argument that is not a state entry.
+SymPy (:func:`~overlapdyn.compile.printer.kernel_accumulator_source`); an index of −1
+(``NO_INDEX``) marks an argument that is not a state entry. It is passed as ``np.int64``, not
+as the literal ``-1``: Numba compiles a function once per distinct literal integer it is
+called with, and would compile each accumulator twice.
 """
 
+import numpy as np
 from numba import njit
 
 from generated import LOOP, I2st_acc, I3st_acc, I4sst_acc, I4stt_acc
 
-
 # ------------------------------------------------------------------------ rendered from here
+NO_INDEX = np.int64(-1)
+
+
 @njit(**LOOP)
 def Tg1_acc(q, mj, v, P, coef, out, iq, im):
     for r in range(v.shape[0]):
-        I2st_acc(q, mj[r], P[r, r], coef * v[r], out, iq, im + r, -1)
+        I2st_acc(q, mj[r], P[r, r], coef * v[r], out, iq, im + r, NO_INDEX)
 
 
 @njit(**LOOP)
 def Tgz_acc(r, q, mj, v, P, coef, out, iq, im):
     for t in range(v.shape[0]):
         I3st_acc(q, mj[r], mj[t], P[r, r], P[r, t], P[t, t], coef * v[t], out,
-                 iq, im + r, im + t, -1, -1, -1)
+                 iq, im + r, im + t, NO_INDEX, NO_INDEX, NO_INDEX)
 
 
 @njit(**LOOP)
 def Tgl_acc(qjj, qjl, qll, mj, ml, v, P, coef, out, iqjj, iqjl, iqll, imj, iml):
     for t in range(v.shape[0]):
         I3st_acc(qjj, qjl, mj[t], qll, ml[t], P[t, t], coef * v[t], out,
-                 iqjj, iqjl, imj + t, iqll, iml + t, -1)
+                 iqjj, iqjl, imj + t, iqll, iml + t, NO_INDEX)
 
 
 @njit(**LOOP)
@@ -43,7 +48,7 @@ def Tgg_acc(qjj, qjl, qll, mj, ml, v, P, coef, out, iqjj, iqjl, iqll, imj, iml):
             weight = v[r] * v[t] if t == r else 2.0 * v[r] * v[t]
             I4stt_acc(qjj, qjl, mj[r], mj[t], qll, ml[r], ml[t], P[r, r], P[r, t], P[t, t],
                       coef * weight, out, iqjj, iqjl, imj + r, imj + t, iqll, iml + r,
-                      iml + t, -1, -1, -1)
+                      iml + t, NO_INDEX, NO_INDEX, NO_INDEX)
 
 
 @njit(**LOOP)
@@ -51,4 +56,4 @@ def Tgs_acc(qjj, qjl, qjm, qll, qlm, qmm, mj, ml, mm, v, P, coef, out,
             iqjj, iqjl, iqjm, iqll, iqlm, iqmm, imj, iml, imm):
     for r in range(v.shape[0]):
         I4sst_acc(qjj, qjl, qjm, mj[r], qll, qlm, ml[r], qmm, mm[r], P[r, r], coef * v[r],
-                  out, iqjj, iqjl, iqjm, imj + r, iqll, iqlm, iml + r, iqmm, imm + r, -1)
+                  out, iqjj, iqjl, iqjm, imj + r, iqll, iqlm, iml + r, iqmm, imm + r, NO_INDEX)

@@ -77,8 +77,11 @@ def first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a):
                 for l in range(p):
                     value = I3ss(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l])
                     s -= u[l] * value
+                    # P_rr is no state entry: index −1, as np.int64 (a literal −1 would
+                    # compile I3ss_acc a second time)
                     I3ss_acc(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l], -u[l], ds,
-                             ijj, j * k + r, iq + j * p + l, -1, l * k + r, iq + l * p + l)
+                             ijj, j * k + r, iq + j * p + l, np.int64(-1), l * k + r,
+                             iq + l * p + l)
                     if train_a:
                         ds[ia + l] -= c_p * value
             Az[j, r] = u[j] * s

@@ -1,0 +1,300 @@
+r"""The Bayes-optimal overlap of a single-index channel: AMP's state evolution and its fixed
+points (Aubin et al. 2018, the committee machine at K = 1; Barbier et al. 2019, PNAS 116,
+5451, for the generalised linear model).
+
+For ``y = g(z) + √Δ ξ`` with ``z = w*·x/√d``, a Gaussian prior ``w* ~ N(0, I_d)`` and
+``n = α d`` samples (SPEC's variables; see :mod:`overlapdyn.limits.links`), the overlap
+``q = E[ŵ·w*]/d`` of the Bayes-optimal AMP estimator evolves as
+
+.. math::
+
+    q^{t+1} = \frac{\hat q}{1 + \hat q}, \qquad
+    \hat q = \alpha\, f(q^t), \qquad
+    f(q) = \mathbb E_{\omega, y}\big[g_\mathrm{out}(y, \omega, 1 - q)^2\big],
+
+where ``ω = √q ξ`` (ξ ~ N(0, 1)), ``z = ω + √(1 − q) u`` and ``y`` is drawn from the channel
+at ``z``; ``g_out(y, ω, V) = ∂_ω log Z_out = E[z − ω | y, ω, V] / V`` with
+``Z_out(y, ω, V) = E_u[P(y | ω + √V u)]`` (the Gaussian prior's denoiser gives the
+``q̂/(1 + q̂)``). :func:`channel_information` computes ``f`` by quadrature (it depends on q only,
+not on α); the fixed points of every α then follow from one table of ``f``
+(:func:`bayes_optimal_overlap`): ``q = T_α(q) = α f(q)/(1 + α f(q))``.
+
+Two starts. The *uninformed* one, ``q⁰ = 0⁺`` (what AMP from a random start reaches), and the
+*informed* one, ``q⁰ → 1``. Where they differ, the transition is first order and the
+uninformed fixed point is metastable over that range of α (locating the information-theoretic
+threshold inside it needs the free energy, not computed here). At ``q = 0``,
+``f(0) = E_y[E[z|y]²]`` (the trivial direction: learned at any α > 0 when positive) and, when
+that vanishes, ``f(q) = q E_y[(E[z²|y] − 1)²] + O(q²)``: the uninformed fixed point leaves 0
+at ``α_c = 1/E_y[(E[z²|y] − 1)²]``, the weak-recovery threshold of
+:func:`~overlapdyn.limits.weak_recovery_thresholds`.
+
+Noise. The quadrature needs label noise ``Δ > 0`` (the conditional law of z given y is then
+smooth); a noiseless link is refused with the fix (give it a small Δ).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.interpolate
+import scipy.optimize
+
+from ..derive.hermite import gauss_hermite_rule
+from ..errors import ConfigError
+from ..storage.results import Result
+from .links import as_link
+
+__all__ = ["Q_MAX", "BayesOptimalCurve", "ChannelInformation", "bayes_optimal_overlap",
+           "channel_information"]
+
+#: The largest overlap tabulated (``1 − q`` is resolved down to 10⁻³).
+Q_MAX = 1.0 - 1e-3
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_REACH = 9.0            # z is integrated over [−REACH, REACH] (mass outside < 1e-18)
+
+
+@dataclass(frozen=True)
+class ChannelInformation:
+    """``f(q) = E[g_out²]`` of a channel on a grid of overlaps.
+
+    Attributes:
+        link: the link's formula; noise: Δ.
+        q: (m,) overlaps, increasing from 0 to :data:`Q_MAX`.
+        f: (m,) ``f(q)``.
+        error: the largest change of ``f`` between two resolutions (its error estimate).
+    """
+
+    link: str
+    noise: float
+    q: np.ndarray
+    f: np.ndarray
+    error: float
+
+    def __call__(self, q) -> np.ndarray:
+        """``f`` at ``q`` in ``[0, Q_MAX]`` (cubic spline through the table)."""
+        return scipy.interpolate.CubicSpline(self.q, self.f)(q)
+
+
+def _overlap_grid(points: int) -> np.ndarray:
+    """0; a geometric run toward 0 (the slope there is 1/α_c); uniform up to 0.9; then
+    geometric in ``1 − q`` down to ``1 − Q_MAX`` (the fixed points of large α)."""
+    quarter = max(2, points // 4)
+    near_zero = np.geomspace(1e-6, 1e-2, quarter, endpoint=False)
+    middle = np.linspace(1e-2, 0.9, points - 2 * quarter, endpoint=False)
+    tail = 1.0 - np.geomspace(0.1, 1.0 - Q_MAX, quarter)
+    return np.concatenate(([0.0], near_zero, middle, tail))
+
+
+def _information(g, noise: float, q: np.ndarray, level: float, xi_nodes: int) -> np.ndarray:
+    """``f`` at each overlap in ``q`` (module docstring): ``Z`` and ``∂_ω Z`` as sums over a
+    uniform grid in z (spacing below √Δ/(2·max|g'|) and √(1 − max q)/4) of the channel
+    density times the law of z given ω, then ``∫ (∂_ω Z)²/Z dy`` by the trapezoid rule in y
+    (spacing √Δ/3) and Gauss–Hermite in ξ; every spacing divided by ``level``."""
+    sd = math.sqrt(noise)
+    probe = np.linspace(-_REACH, _REACH, 20001)
+    slope = np.abs(np.diff(g(probe))).max() / (probe[1] - probe[0])
+    spacing = min(0.02, sd / (2.0 * max(slope, 1e-12)),
+                  math.sqrt(1.0 - min(q.max(), Q_MAX)) / 4.0) / level
+    count = int(2 * _REACH / spacing) + 1
+    if count > 200_001:
+        raise ConfigError(f"the link varies too fast for label noise Δ = {noise:g} (|g'| up to "
+                          f"{slope:.3g} on |z| ≤ {_REACH:g}): the z grid would need {count} "
+                          "points; give it more label noise Δ")
+    z = np.linspace(-_REACH, _REACH, count)
+    dz = z[1] - z[0]
+    y_of_z = g(z)
+    step = sd / (3.0 * level)
+    t = np.arange(y_of_z.min() - 10 * sd, y_of_z.max() + 10 * sd + step, step)
+    xi, xi_w = gauss_hermite_rule(xi_nodes)
+    values = np.zeros(q.size)
+    rows = max(1, 10_000_000 // count)
+    for start in range(0, t.size, rows):   # the channel density is the same for every q
+        kernel = np.exp(-0.5 * ((t[start:start + rows, None] - y_of_z) / sd) ** 2) / (
+            sd * _SQRT_2PI)                                            # (T, Z)
+        for i, qi in enumerate(q):
+            V = 1.0 - qi
+            centred = z[:, None] - math.sqrt(qi) * xi                  # z − ω, (Z, X)
+            prior = np.exp(-0.5 * centred ** 2 / V) * (dz / math.sqrt(2 * math.pi * V))
+            Z = kernel @ prior                                         # (T, X)
+            D = kernel @ (prior * centred) / V                         # ∂_ω Z
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(Z > 1e-300, D * D / Z, 0.0)
+            values[i] += float(ratio.sum(axis=0) @ xi_w) * step
+    return values
+
+
+def channel_information(link, *, noise: float | None = None, points: int = 80,
+                        xi_nodes: int = 48) -> ChannelInformation:
+    """``f(q) = E[g_out(y, √q ξ, 1 − q)²]`` of a single-index channel on ``points + 1``
+    overlaps in ``[0, Q_MAX]`` (module docstring for the formula).
+
+    Args:
+        link: the link (a formula in ``z``/``x``/``z1``, a SymPy expression, a one-field
+            :class:`~overlapdyn.model.spec.Target`, a :class:`~overlapdyn.limits.Link` or a
+            vectorised callable); see :func:`~overlapdyn.limits.as_link`.
+        noise: the label-noise variance Δ > 0 (default: the link's).
+        points: overlaps tabulated besides 0.
+        xi_nodes: Gauss–Hermite nodes in ξ.
+
+    Raises:
+        ConfigError: a link of more than one field, Δ = 0 (give it label noise), a link too
+            steep for the z grid at this Δ, or a table that is not finite.
+    """
+    channel = as_link(link, noise=noise)
+    if channel.k != 1:
+        raise ConfigError(f"the Bayes-optimal state evolution is for one field (k = 1); link "
+                          f"{channel.name!r} has k = {channel.k}")
+    if channel.noise <= 0:
+        raise ConfigError(f"link {channel.name!r} is noiseless: this state evolution needs a "
+                          "smooth channel; give it label noise, e.g. noise=1e-3 (the "
+                          "thresholds of the noiseless link are the limit Δ → 0)")
+    numeric = channel.numeric()
+
+    def g(z: np.ndarray) -> np.ndarray:
+        return numeric(z[None])
+
+    q = _overlap_grid(points)
+    coarse = _information(g, channel.noise, q, 1.0, xi_nodes)
+    fine = _information(g, channel.noise, q, 2.0, xi_nodes)
+    if not np.all(np.isfinite(fine)):
+        raise ConfigError(f"f(q) of link {channel.name!r} is not finite on the grid: its "
+                          "conditional moments are too heavy-tailed for this quadrature")
+    return ChannelInformation(channel.name, channel.noise, q, fine,
+                              float(np.abs(fine - coarse).max()))
+
+
+@dataclass(frozen=True)
+class BayesOptimalCurve(Result):
+    """The fixed points of the Bayes-optimal state evolution against α.
+
+    Attributes:
+        link: the link's formula; noise: Δ.
+        alphas: (A,) sample ratios α = n/d.
+        uninformed: (A,) the fixed point reached from ``q⁰ = 0⁺``.
+        informed: (A,) the fixed point reached from ``q⁰ = Q_MAX``.
+        alpha_c: where the uninformed overlap leaves 0 (``1/f'(0)``; 0 when ``f(0) > 0``).
+        error: the channel table's error estimate (:class:`ChannelInformation`).
+    """
+
+    FORMAT = "overlapdyn.BayesOptimalCurve"
+    VERSION = 1
+
+    link: str
+    noise: float
+    alphas: np.ndarray
+    uninformed: np.ndarray
+    informed: np.ndarray
+    alpha_c: float
+    error: float
+
+    @property
+    def first_order(self) -> np.ndarray:
+        """(A,) whether the two starts reach different fixed points (a first-order
+        transition: the uninformed one is metastable there)."""
+        return np.abs(self.informed - self.uninformed) > 1e-6
+
+    def describe(self) -> str:
+        lines = [f"Bayes-optimal overlap for y = {self.link} + √{self.noise:g} ξ: α_c = "
+                 f"{self.alpha_c:.6g}   [table error ≈ {self.error:.1g}]"]
+        if self.first_order.any():
+            inside = self.alphas[self.first_order]
+            lines.append(f"  first order: the informed and uninformed fixed points differ for "
+                         f"α in [{inside.min():.4g}, {inside.max():.4g}]")
+        lines += [f"  α = {a:8.4g}: q = {u:.6f}" + (f" (informed {i:.6f})" if f else "")
+                  for a, u, i, f in zip(self.alphas, self.uninformed, self.informed,
+                                        self.first_order, strict=True)]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"link": self.link, "noise": self.noise, "alpha_c": self.alpha_c,
+                "error": self.error, "alphas": self.alphas.tolist(),
+                "uninformed": self.uninformed.tolist(), "informed": self.informed.tolist()}
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return ({"link": self.link, "noise": self.noise, "alpha_c": self.alpha_c,
+                 "error": self.error},
+                {"alphas": self.alphas, "uninformed": self.uninformed,
+                 "informed": self.informed})
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> BayesOptimalCurve:
+        return cls(header["link"], float(header["noise"]), arrays["alphas"],
+                   arrays["uninformed"], arrays["informed"], float(header["alpha_c"]),
+                   float(header["error"]))
+
+
+def _fixed_points(q: np.ndarray, h: np.ndarray, interpolant) -> np.ndarray:
+    """The roots of ``h = T(q) − q`` between grid points where it changes sign (Brent)."""
+    roots = [q[i] if h[i] == 0 else scipy.optimize.brentq(interpolant, q[i], q[i + 1],
+                                                          xtol=1e-13)
+             for i in range(q.size - 1) if h[i] == 0 or h[i] * h[i + 1] < 0]
+    return np.array(roots)
+
+
+def _trivial(table: ChannelInformation) -> bool:
+    """Whether ``f(0) = E_y[E[z|y]²]`` is positive beyond the table's error."""
+    return table.f[0] > max(1e-10, 100.0 * table.error)
+
+
+def _alpha_c(table: ChannelInformation) -> float:
+    """``1/f'(0)``: ``f(q)/q = f'(0) + c q + c' q²`` fitted on the tabulated ``q`` in
+    [1e-6, 3e-4] (the curvature is large: ``c ≈ −8`` for ``z²`` at Δ = 0.1); 0 when
+    ``f(0) > 0``, inf when ``f'(0) = 0``."""
+    if _trivial(table):
+        return 0.0
+    near = (table.q >= 1e-6) & (table.q <= 3e-4)
+    slope = np.polynomial.polynomial.polyfit(table.q[near], table.f[near] / table.q[near],
+                                             2)[0]
+    return 1.0 / slope if slope > 100.0 * table.error else math.inf
+
+
+def _starts(table: ChannelInformation, alpha: float) -> tuple[float, float]:
+    """The fixed points reached from 0⁺ and from ``Q_MAX``: T is increasing, so the
+    iteration climbs (falls) monotonically to the nearest fixed point above (below); none
+    below ``Q_MAX`` reads ``Q_MAX``."""
+    f = scipy.interpolate.CubicSpline(table.q, table.f)
+
+    def h(q):
+        return alpha * f(q) / (1.0 + alpha * f(q)) - q
+
+    values = h(table.q)
+    values[0] = 0.0 if not _trivial(table) else values[0]   # q = 0 is a fixed point
+    roots = _fixed_points(table.q, values, h)
+    positive = roots[roots > 0]
+    if _trivial(table) or values[1] > 0:        # 0 is not a fixed point, or is unstable
+        uninformed = positive.min() if positive.size else Q_MAX
+    else:
+        uninformed = 0.0
+    informed = roots.max() if roots.size and values[-1] < 0 else Q_MAX
+    return float(uninformed), float(max(informed, uninformed))
+
+
+def bayes_optimal_overlap(link, alphas, *, noise: float | None = None,
+                          table: ChannelInformation | None = None) -> BayesOptimalCurve:
+    """The Bayes-optimal overlap ``q(α)`` of a single-index channel from the uninformed and
+    the informed start (module docstring).
+
+    Args:
+        link: the link (see :func:`channel_information`).
+        alphas: sample ratios α = n/d > 0.
+        noise: the label-noise variance Δ > 0 (default: the link's).
+        table: a :class:`ChannelInformation` of this link already computed (reused, e.g.
+            for a finer α grid).
+
+    Returns:
+        :class:`BayesOptimalCurve`; overlaps above :data:`Q_MAX` are reported as ``Q_MAX``.
+
+    Raises:
+        ConfigError: α ≤ 0 or not finite, or what :func:`channel_information` raises.
+    """
+    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
+    if alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
+        raise ConfigError(f"the sample ratios α = n/d must be finite numbers > 0, got "
+                          f"{alphas.tolist()}")
+    if table is None:
+        table = channel_information(link, noise=noise)
+    ends = np.array([_starts(table, alpha) for alpha in alphas])
+    return BayesOptimalCurve(table.link, table.noise, alphas, ends[:, 0], ends[:, 1],
+                             _alpha_c(table), table.error)
