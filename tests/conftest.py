@@ -38,25 +38,37 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # Files whose tests build the same models (cold builds of 10–30 s each): one process runs
 # them all, which builds each model once instead of once per process.
 SHARED_BUILDS = {
-    "tests/scaling/test_escape.py": "escape models",
-    "tests/test_notebooks.py": "escape models",          # 03_scaling runs the same models
-    "tests/compile/test_compiled.py": "compile",
-    "tests/compile/test_templates.py": "compile",
-    "tests/compile/test_estimate.py": "compile",
-    "tests/compile/test_cache.py": "compile",
-    "tests/compile/test_jacobian.py": "compile",
-    "tests/jobs/test_ode_job.py": "compile",
+    # the single-index, staircase and leap models of the scaling tests and notebook 03 are
+    # also among the derivation routes checked against cubature
+    "tests/compile/test_compiled.py": "compile and scaling",
+    "tests/compile/test_templates.py": "compile and scaling",
+    "tests/compile/test_estimate.py": "compile and scaling",
+    "tests/compile/test_cache.py": "compile and scaling",
+    "tests/compile/test_jacobian.py": "compile and scaling",
+    "tests/jobs/test_ode_job.py": "compile and scaling",
+    "tests/scaling/test_escape.py": "compile and scaling",
+    "tests/test_notebooks.py": "compile and scaling",
+    # simulators: the linear model's (sweeps), the erf committee's, the staircase's
     "tests/jobs/test_validate_job.py": "simulators",
     "tests/sgd/test_simulate.py": "simulators",
     "tests/storage/test_results.py": "simulators",
     "tests/jobs/test_scaling_job.py": "simulators",
+    "tests/sweeps/test_sweep.py": "simulators",
+    # the relu and |x| committees' kinked modules
+    "tests/derive/test_kinked.py": "kinked",
+    "tests/ode/test_rough_kernels.py": "kinked",
+    "tests/sgd/test_kinked_validation.py": "kinked",
+    # the data-reuse modules
+    "tests/reuse/test_closed_form.py": "reuse",
+    "tests/reuse/test_simulator.py": "reuse",
+    "tests/reuse/test_reuse_kernels.py": "reuse",
 }
 
 # The longest units, longest first (measured on a clean clone); the rest follow in the
 # order they are collected. Only the wall time depends on this list, never a result.
-LONGEST_FIRST = ("compile", "escape models", "tests/sweeps/test_sweep.py", "simulators",
-                 "tests/ode/test_integrate.py", "tests/depth/test_hierarchical.py",
-                 "tests/derive/test_kinked.py", "tests/test_docs.py")
+LONGEST_FIRST = ("compile and scaling", "simulators", "tests/ode/test_integrate.py", "kinked",
+                 "tests/derive/test_hermite.py", "tests/test_docs.py",
+                 "tests/depth/test_hierarchical.py")
 
 
 def _unit(nodeid: str) -> str:

@@ -121,11 +121,34 @@ def _client(scheduler: str | None, workers: int | None, threads_per_worker: int
         with client:
             yield client
         return
+    if _starting_as_a_worker():
+        raise ConfigError(
+            "run_sweep was called while this process was starting as a Dask worker: a local "
+            "cluster starts each worker by running the calling script again, so a script "
+            "must call run_sweep under `if __name__ == \"__main__\":` (as the sweeps guide "
+            "shows); notebooks and `overlapdyn sweep` need nothing")
     workers = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
-                      processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
+                               processes=True, dashboard_address=":0")
+    except RuntimeError as error:
+        if "failed to start" not in str(error):
+            raise
+        raise SchedulerError(
+            f"the local Dask cluster's workers failed to start ({error}); from a script, call "
+            "run_sweep under `if __name__ == \"__main__\":` (each worker runs the script "
+            "again); otherwise see the workers' errors above") from error
+    with cluster, Client(cluster) as client:
         yield client
+
+
+def _starting_as_a_worker() -> bool:
+    """Whether this process is a child started by ``spawn`` that is still importing the
+    parent's main script: the flag ``multiprocessing`` itself checks before refusing to
+    start a process then (``_inheriting``; its RuntimeError names no script)."""
+    import multiprocessing
+
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
 
 
 def _warm(tasks: list[Task]) -> None:
@@ -487,7 +510,10 @@ def run_sweep(
             number of seconds > 0, a no-worker timeout or a count of worker losses that is
             not (all before anything runs).
         ResourceError: more than ``max_tasks`` tasks.
-        SchedulerError: ``scheduler`` is malformed or nothing answers there.
+        SchedulerError: ``scheduler`` is malformed or nothing answers there, or the local
+            cluster's workers fail to start.
+        ConfigError: (in a worker) run_sweep reached while a spawned worker re-runs a
+            script that lacks ``if __name__ == "__main__":``.
         OverlapdynError: ``out`` holds something other than a result store.
     """
     from tqdm.auto import tqdm

@@ -4,8 +4,8 @@ The Dask tests start real processes on loopback: ``overlapdyn sweep`` on a local
 2 workers (terminated halfway, then resumed), and a ``dask scheduler`` with two ``dask
 worker`` processes. Every process they start lives in its own session and is killed at
 teardown, whatever happened. Models are linear p = k = 1 committees (kernels compile in
-seconds once, then come from the cache); the 200-task sweep is 4 learning rates × 50 seeds of
-finite-d SGD at d = 200 to t = 10, where η = 50 diverges (those 50 tasks fail).
+seconds once, then come from the cache); the 80-task sweep is 4 learning rates × 20 seeds of
+finite-d SGD at d = 200 to t = 10, where η = 50 diverges (those 20 tasks fail).
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ kind = "simulate"
 eta = [0.1, 0.2, 0.5, 50.0]
 seed = [{seeds}]
 """
-N_SEEDS = 50
+N_SEEDS = 20
+N_TASKS = 4 * N_SEEDS     # η × seed; the η = 50 tasks diverge
 DIVERGING_ETA = 50.0
 
 
@@ -367,7 +368,7 @@ def _records(folder: Path) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def killed_and_resumed(tmp_path_factory):
-    """`overlapdyn sweep` of 200 tasks on a local 2-worker cluster: terminated once some
+    """`overlapdyn sweep` of N_TASKS tasks on a local 2-worker cluster: terminated once some
     results exist, then rerun to completion. Returns what the test needs to check."""
     folder = tmp_path_factory.mktemp("sweep")
     config = folder / "grid.toml"
@@ -409,15 +410,15 @@ def test_killed_sweep_resumes_with_every_result_exactly_once(killed_and_resumed)
     assert run["first_rc"] == 130, run["first_output"]
     assert "interrupted" in run["first_output"]
     assert run["orphans"] == [], "worker processes outlived the terminated sweep"
-    assert 0 < run["before"] < 200, "the sweep was not caught halfway"
+    assert 0 < run["before"] < N_TASKS, "the sweep was not caught halfway"
     second = run["second"]
     assert second.returncode == 0, second.stdout + second.stderr
     # the rerun skips exactly what the terminated run had stored
-    summary = [line for line in second.stdout.splitlines() if line.startswith("200 tasks:")]
+    summary = [line for line in second.stdout.splitlines() if line.startswith(f"{N_TASKS} tasks:")]
     assert summary and f", {run['before']} skipped" in summary[0], second.stdout
     records = _records(run["out"])
     expected = {task.key for task in run["sweep"].tasks()}
-    assert len(expected) == 200 and set(records) == expected
+    assert len(expected) == N_TASKS and set(records) == expected
     failed = {k for k, r in records.items() if r["status"] == "failed"}
     assert {records[k]["task"]["model"]["protocol"]["eta"] for k in failed} == {DIVERGING_ETA}
     assert len(failed) == N_SEEDS
@@ -428,7 +429,7 @@ def test_killed_sweep_resumes_with_every_result_exactly_once(killed_and_resumed)
     assert len({r["worker"]["pid"] for r in records.values()}) >= 2
     assert (run["out"] / "final_risk.png").stat().st_size > 0
     ds = load_dataset(run["out"] / "results.nc")
-    assert ds.attrs["tasks_done"] == 150 and ds.attrs["tasks_failed"] == 50
+    assert ds.attrs["tasks_done"] == 3 * N_SEEDS and ds.attrs["tasks_failed"] == N_SEEDS
     assert (ds.status.sel(eta=0.1) == STATUS["done"]).all()
 
 
@@ -468,7 +469,8 @@ def test_an_external_cluster_gives_identical_results(killed_and_resumed, dask_cl
                                                      tmp_path):
     sweep = killed_and_resumed["sweep"]
     summary = run_sweep(sweep, tmp_path / "remote", scheduler=dask_cluster, progress=False)
-    assert (summary.total, summary.done, summary.failed, summary.skipped) == (200, 150, 50, 0)
+    assert (summary.total, summary.done, summary.failed, summary.skipped) == (
+        N_TASKS, 3 * N_SEEDS, N_SEEDS, 0)
     local, remote = _records(killed_and_resumed["out"]), _records(tmp_path / "remote")
     assert set(local) == set(remote)
     for key, record in local.items():
@@ -482,7 +484,7 @@ def test_an_external_cluster_gives_identical_results(killed_and_resumed, dask_cl
         created=local_ds.attrs["created"]))
     # a rerun against the cluster finds everything stored and runs nothing
     again = run_sweep(sweep, tmp_path / "remote", scheduler=dask_cluster, progress=False)
-    assert (again.done, again.failed, again.skipped) == (0, 0, 200)
+    assert (again.done, again.failed, again.skipped) == (0, 0, N_TASKS)
 
 
 def _stuck_on_seed_1(task):
@@ -668,3 +670,16 @@ def test_cluster_health_is_broken_once_no_worker_is_left_for_the_timeout():
         pass
     assert health.stopped.startswith("NoWorkerError: the Dask cluster had no worker left")
     assert "--no-worker-timeout" in health.stopped
+
+
+def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path, monkeypatch):
+    """A local cluster starts each worker by running the calling script again (spawn): a
+    run_sweep reached there is refused with the fix, before any cluster starts."""
+    import multiprocessing
+    import types
+
+    starting = types.SimpleNamespace(_inheriting=True, name="Dask Worker process")
+    monkeypatch.setattr(multiprocessing, "current_process", lambda: starting)
+    sweep = Sweep(LINEAR, {"eta": [0.1, 0.2]}, run=SHORT)
+    with pytest.raises(ConfigError, match='if __name__ == "__main__":'):
+        run_sweep(sweep, tmp_path / "out", warm=False, progress=False)
