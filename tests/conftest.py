@@ -17,6 +17,7 @@ names (numba issues 10128 and 4807: segmentation faults on the next load; see
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 # Generated kernels and Numba's machine code go to a folder of the checkout, so the suite
@@ -48,12 +49,18 @@ SHARED_BUILDS = {
     "tests/jobs/test_ode_job.py": "compile and scaling",
     "tests/scaling/test_escape.py": "compile and scaling",
     "tests/test_notebooks.py": "compile and scaling",
+    "tests/jobs/test_scaling_job.py": "compile and scaling",
+    "tests/ode/test_state_evolution.py": "compile and scaling",
     # simulators: the linear model's (sweeps), the erf committee's, the staircase's
     "tests/jobs/test_validate_job.py": "simulators",
     "tests/sgd/test_simulate.py": "simulators",
     "tests/storage/test_results.py": "simulators",
-    "tests/jobs/test_scaling_job.py": "simulators",
     "tests/sweeps/test_sweep.py": "simulators",
+    "tests/ode/test_evolve_arguments.py": "simulators",
+    # the erf committee's exact Jacobian (fixed points, `overlapdyn point`)
+    "tests/ode/test_integrate.py": "erf Jacobian",
+    "tests/jobs/test_cli.py": "erf Jacobian",
+    "tests/jobs/test_derivation_option.py": "erf Jacobian",
     # the relu and |x| committees' kinked modules
     "tests/derive/test_kinked.py": "kinked",
     "tests/ode/test_rough_kernels.py": "kinked",
@@ -66,7 +73,7 @@ SHARED_BUILDS = {
 
 # The longest units, longest first (measured on a clean clone); the rest follow in the
 # order they are collected. Only the wall time depends on this list, never a result.
-LONGEST_FIRST = ("compile and scaling", "simulators", "tests/ode/test_integrate.py", "kinked",
+LONGEST_FIRST = ("compile and scaling", "simulators", "erf Jacobian", "kinked",
                  "tests/derive/test_hermite.py", "tests/test_docs.py",
                  "tests/depth/test_hierarchical.py")
 
@@ -84,6 +91,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))
 
 
+@pytest.hookimpl(optionalhook=True)   # a hook of pytest-xdist: absent without it
 def pytest_xdist_make_scheduler(config, log):
     """With ``--dist loadfile``: xdist's file scheduling with :func:`_unit` as the unit, the
     units handed out in the order collected (not xdist's default, most tests first)."""
