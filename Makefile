@@ -11,17 +11,15 @@ install: $(STAMP)
 
 # Re-install whenever the package metadata changes. The test suite builds the docs too
 # (tests/test_docs.py), so `make test` installs both extras.
-# --no-compile: pip would byte-compile every installed module (SymPy, SciPy, Sphinx, …;
-# about a minute of the install); Python compiles the ones imported when first imported.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[test,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
 
 # `make docs` needs only the docs extra (a venv made by `make test` already has it).
 $(DOCS_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[docs]'
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $(DOCS_STAMP)
 
 # One test process per core (pytest-xdist); a file's tests stay in one process, and so do
