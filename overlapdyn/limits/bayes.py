@@ -277,17 +277,19 @@ def bayes_optimal_overlap(link, alphas, *, noise: float | None = None,
     the informed start (module docstring).
 
     Args:
-        link: the link (see :func:`channel_information`).
+        link: the link (see :func:`channel_information`); may be None when ``table`` is
+            given.
         alphas: sample ratios α = n/d > 0.
         noise: the label-noise variance Δ > 0 (default: the link's).
         table: a :class:`ChannelInformation` of this link already computed (reused, e.g.
-            for a finer α grid).
+            for a finer α grid); it must be the link's and Δ's.
 
     Returns:
         :class:`BayesOptimalCurve`; overlaps above :data:`Q_MAX` are reported as ``Q_MAX``.
 
     Raises:
-        ConfigError: α ≤ 0 or not finite, or what :func:`channel_information` raises.
+        ConfigError: α ≤ 0 or not finite, a table of another link or Δ, or what
+            :func:`channel_information` raises.
     """
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
     if alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
@@ -295,6 +297,12 @@ def bayes_optimal_overlap(link, alphas, *, noise: float | None = None,
                           f"{alphas.tolist()}")
     if table is None:
         table = channel_information(link, noise=noise)
+    elif link is not None:
+        asked = as_link(link, noise=table.noise if noise is None else noise)
+        if (asked.name, asked.noise) != (table.link, table.noise):
+            raise ConfigError(f"the table given is for y = {table.link} + √{table.noise:g} ξ, "
+                              f"not {asked.name} + √{asked.noise:g} ξ: compute it with "
+                              "channel_information for this link, or pass link=None")
     ends = np.array([_starts(table, alpha) for alpha in alphas])
     return BayesOptimalCurve(table.link, table.noise, alphas, ends[:, 0], ends[:, 1],
                              _alpha_c(table), table.error)

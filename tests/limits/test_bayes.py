@@ -71,7 +71,7 @@ def test_a_first_order_transition_is_found_from_the_two_starts():
     q = np.concatenate(([0.0], np.geomspace(1e-6, 1e-2, 20, endpoint=False),
                         np.linspace(1e-2, Q_MAX, 200)))
     table = ChannelInformation("synthetic", 0.1, q, q * (0.5 + 20 * q * q), 0.0)
-    curve = bayes_optimal_overlap("z", [1.0, 1.5, 2.5], table=table)
+    curve = bayes_optimal_overlap(None, [1.0, 1.5, 2.5], table=table)
     assert curve.alpha_c == pytest.approx(2.0, rel=1e-9)
     assert list(curve.first_order) == [True, True, False]
     assert curve.uninformed[0] == curve.uninformed[1] == 0.0
@@ -88,6 +88,13 @@ def test_the_curve_saves_and_loads(tmp_path, linear):
     back = BayesOptimalCurve.load(curve.save(tmp_path / "curve.npz"))
     assert back.describe() == curve.describe()
     np.testing.assert_array_equal(back.uninformed, curve.uninformed)
+
+
+def test_a_table_of_another_link_is_refused(linear):
+    with pytest.raises(ConfigError, match="the table given is for y = z"):
+        bayes_optimal_overlap("z**2", [1.0], noise=DELTA, table=linear)
+    with pytest.raises(ConfigError, match="the table given"):
+        bayes_optimal_overlap("z", [1.0], noise=0.2, table=linear)
 
 
 @pytest.mark.parametrize("call, message", [
