@@ -34,6 +34,7 @@ smooth); a noiseless link is refused with the fix (give it a small Δ).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -72,9 +73,13 @@ class ChannelInformation:
     f: np.ndarray
     error: float
 
+    @functools.cached_property
+    def _spline(self) -> scipy.interpolate.CubicSpline:
+        return scipy.interpolate.CubicSpline(self.q, self.f)
+
     def __call__(self, q) -> np.ndarray:
         """``f`` at ``q`` in ``[0, Q_MAX]`` (cubic spline through the table)."""
-        return scipy.interpolate.CubicSpline(self.q, self.f)(q)
+        return self._spline(q)
 
 
 def _overlap_grid(points: int) -> np.ndarray:
@@ -254,10 +259,9 @@ def _starts(table: ChannelInformation, alpha: float) -> tuple[float, float]:
     """The fixed points reached from 0⁺ and from ``Q_MAX``: T is increasing, so the
     iteration climbs (falls) monotonically to the nearest fixed point above (below); none
     below ``Q_MAX`` reads ``Q_MAX``."""
-    f = scipy.interpolate.CubicSpline(table.q, table.f)
-
     def h(q):
-        return alpha * f(q) / (1.0 + alpha * f(q)) - q
+        precision = alpha * table(q)          # q̂
+        return precision / (1.0 + precision) - q
 
     values = h(table.q)
     values[0] = 0.0 if not _trivial(table) else values[0]   # q = 0 is a fixed point

@@ -43,11 +43,12 @@ def test_posterior_power_against_closed_forms():
 def test_noiseless_binning_and_noisy_bayes_agree_on_a_non_invertible_link():
     g = lambda h: h + h ** 2   # noqa: E731  two preimages for every y > −1/4
     binned = posterior_mean_power(g, 1.0, 0.0)
-    # Δ = 1e-2 (grid of √Δ: 3 s; 1e-3 took 25 s): the gap 1.5e-3 shrinks like Δ
-    # (4.9e-4 at 3e-3, 1.7e-4 at 1e-3)
-    bayes = posterior_mean_power(g, 1.0, 1e-2)
+    # Δ = 1e-2 (grid of √Δ: 3 s; 1e-3 took 25 s): noise only hides, and the gap shrinks like
+    # Δ (measured 1.5e-3, 4.9e-4, 1.7e-4 at Δ = 1e-2, 3e-3, 1e-3)
+    noise = 1e-2
+    bayes = posterior_mean_power(g, 1.0, noise)
     assert 0.2 < binned < 0.6
-    assert bayes == pytest.approx(binned, abs=2.5e-3)
+    assert 0.0 < binned - bayes < 0.2 * noise
     assert posterior_mean_power(g, 1.0, 0.3) < bayes                   # noise only hides
 
 

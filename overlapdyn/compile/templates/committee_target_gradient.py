@@ -6,20 +6,15 @@ entries it reads, ``im…`` the index of ``M[j, 0]`` of each student row it read
 entries follow: ``M[j, r]`` sits at ``im + r``). The teacher's Gram matrix P is fixed, so
 its entries carry no index. The kernels' own accumulators ``I2st_acc`` … are printed from
 SymPy (:func:`~overlapdyn.compile.printer.kernel_accumulator_source`); an index of −1
-(``NO_INDEX``) marks an argument that is not a state entry. It is passed as ``np.int64``, not
-as the literal ``-1``: Numba compiles a function once per distinct literal integer it is
-called with, and would compile each accumulator twice.
+(``NO_INDEX``, defined in ``drift_jacobian.py``) marks an argument that is not a state entry.
 """
 
-import numpy as np
 from numba import njit
 
-from generated import LOOP, I2st_acc, I3st_acc, I4sst_acc, I4stt_acc
+from generated import LOOP, NO_INDEX, I2st_acc, I3st_acc, I4sst_acc, I4stt_acc
+
 
 # ------------------------------------------------------------------------ rendered from here
-NO_INDEX = np.int64(-1)
-
-
 @njit(**LOOP)
 def Tg1_acc(q, mj, v, P, coef, out, iq, im):
     for r in range(v.shape[0]):

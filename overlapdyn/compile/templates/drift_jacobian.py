@@ -39,8 +39,13 @@ from generated import (
     student_pairs,
 )
 
-
 # ------------------------------------------------------------------------ rendered from here
+# The index of an argument that is no state entry (P's entries). An np.int64, not the literal
+# −1: Numba compiles a function once per distinct literal integer it is called with, and
+# would compile each accumulator twice. (The committee target's gradients use it too.)
+NO_INDEX = np.int64(-1)
+
+
 @njit(**LOOP)
 def student_pairs_gradient(Q, M, n):
     # d S2[j, l]/dy and d J[j, l]/dy (I2ss and J2s at the block (λ_j, λ_l))
@@ -77,10 +82,8 @@ def first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a):
                 for l in range(p):
                     value = I3ss(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l])
                     s -= u[l] * value
-                    # P_rr is no state entry: index −1, as np.int64 (a literal −1 would
-                    # compile I3ss_acc a second time)
                     I3ss_acc(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l], -u[l], ds,
-                             ijj, j * k + r, iq + j * p + l, np.int64(-1), l * k + r,
+                             ijj, j * k + r, iq + j * p + l, NO_INDEX, l * k + r,
                              iq + l * p + l)
                     if train_a:
                         ds[ia + l] -= c_p * value
