@@ -328,7 +328,8 @@ def bench_rhs(activations: Sequence[str], sizes: Sequence[tuple[int, int]], repe
             first = time.perf_counter() - first_start
             cost = per_call(lambda c=compiled, y=y: c.rhs(0.0, y), repeats)
             args = compiled._args  # the arguments CompiledModel.rhs passes on
-            raw = per_call(lambda c=compiled, y=y, a=args: c.module.rhs(y, *a), repeats)
+            raw = per_call(lambda c=compiled, y=y, a=args: c._loops.rhs(c._addresses, y, *a),
+                           repeats)
             costs[name, p, k] = cost
             load = warm_load(model, load_repeats)
             rows.append(
@@ -672,7 +673,8 @@ def bench_handwritten(sizes: Sequence[tuple[int, int]], repeats: int) -> None:
         y = states[0]
         library = per_call(lambda c=compiled, y=y: c.rhs(0.0, y), repeats)
         args = compiled._args
-        raw = per_call(lambda c=compiled, y=y, a=args: c.module.rhs(y, *a), repeats)
+        raw = per_call(lambda c=compiled, y=y, a=args: c._loops.rhs(c._addresses, y, *a),
+                           repeats)
         written = per_call(lambda y=y, f=hand: f(y), repeats)
         rows.append(
             [

@@ -19,12 +19,21 @@ after symmetry), O(p²k²) for the committee's teacher terms.
 
 The state vector of the integrators is ``y = [M.ravel(), Q.ravel(), a]`` (``a`` only when
 the readout is trained): lengths pk, p² and p.
+
+Two generated modules serve a model. Its own holds the kernels and the target's sums, the
+only code that depends on the model; the loops above are one module for every model
+(``templates/kernel_table.py``, ``drift_loops.py``, ``state_evolution.py``), compiled once
+per cache folder, to which a model passes the addresses of its compiled kernels. A new
+model thus compiles its kernels only (a He2 committee: ≈ 2 s instead of ≈ 5 s), for one
+indirect call per kernel value (the kernels are not inlined into the loops).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from types import ModuleType
 
 import numpy as np
 
@@ -64,7 +73,10 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 8
+TEMPLATE_VERSION = 9
+
+# The templates of the drift's loops: one module for every model (see _loops_module)
+LOOP_TEMPLATES = ("kernel_table", "drift_loops", "state_evolution")
 
 # Gauss–Legendre nodes of the one-dimensional integral in a kinked activation's four-field
 # kernels (templates/kinked.py): at 24 the kernels are within ~1e-11 of an independent
@@ -73,10 +85,9 @@ KINKED_NODES = 8
 
 
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
-    """The sources of one model's kernels, the target's sums and the drift loops."""
+    """The sources of one model's kernels and the target's sums."""
     if kernels.method == "quadrature" and not kernels.committee:
-        return [*_ranked_cubature_parts(kernels, k), template_body("drift_loops"),
-                template_body("state_evolution")]
+        return _ranked_cubature_parts(kernels, k)
     parts = []
     if kernels.method == "quadrature":
         parts += _cubature_parts(kernels)
@@ -89,8 +100,6 @@ def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
                          kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
                  else target_wrappers_source(k))
-    parts.append(template_body("drift_loops"))
-    parts.append(template_body("state_evolution"))
     return parts
 
 
@@ -130,9 +139,9 @@ def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
 
 
 def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
-    """The generated module of one model: its kernels, the target's sums, the drift loops,
-    and with ``jacobian`` the drift's exact Jacobian: every kernel's partial derivatives
-    (printed from SymPy as accumulators), the target's, and the loops that chain them."""
+    """The generated module of one model: its kernels and the target's sums, and with
+    ``jacobian`` the drift's exact Jacobian: every kernel's partial derivatives (printed
+    from SymPy as accumulators), the target's, and the loops that chain them."""
     parts = _drift_parts(kernels, k)
     if jacobian:
         for kernel in kernels.kernels:
@@ -143,7 +152,7 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
                      else target_accumulators_source(k))
         parts.append(template_body("drift_jacobian"))
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}
-    title = "kernels, drift and its Jacobian" if jacobian else "kernels and drift"
+    title = "kernels and the drift's Jacobian" if jacobian else "kernels"
     return module_source(f"{title} of one model", parts, METHOD=kernels.method,
                          TRUNCATION_ERRORS=errors,
                          EXACT_JACOBIAN=all(kernel.expr is not None or not kernel.args
@@ -189,6 +198,52 @@ class BuildPlan:
         return (f"kernels of {self.model.name}: {self.method} ({self.choice.reason})"
                 + (f"; Hermite truncation error (relative L²) {errors}" if errors else "")
                 + f"; {state}")
+
+
+def _loops_module() -> ModuleType:
+    """The generated module of the drift's loops (``templates/drift_loops.py``,
+    ``state_evolution.py``), the same for every model: its kernels come as addresses
+    (``templates/kernel_table.py``), so the loops are compiled once per cache folder."""
+    from numba.core.errors import NumbaExperimentalFeatureWarning  # numba: only when building
+
+    key = source_key(__version__, TEMPLATE_VERSION, template_digest(), "drift loops")
+    with warnings.catch_warnings():
+        # first-class functions are "experimental" in Numba; the tests pin what we use
+        warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+        module, _ = load_module(key, lambda: module_source(
+            "the drift's loops, for every model",
+            [template_body(name) for name in LOOP_TEMPLATES]),
+            required=("KERNEL_NAMES", "KERNEL_TYPES", "rhs", "risk", "terms", "evolve_steps"))
+    return module
+
+
+def _evolve_entry(loops: ModuleType):
+    """``loops.evolve_steps``, compiled for ``EVOLVE_TYPE`` (or loaded from Numba's cache)
+    the first time a process uses it."""
+    if not loops.evolve_steps.signatures:
+        from numba.core.errors import NumbaExperimentalFeatureWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+            loops.evolve_steps.compile(loops.EVOLVE_TYPE.args)
+    return loops.evolve_steps
+
+
+def _kernel_addresses(module: ModuleType, loops: ModuleType) -> np.ndarray:
+    """The addresses of the compiled code of ``module``'s kernels (int64, in the order of
+    ``loops.KERNEL_NAMES``), each compiled (or loaded from Numba's cache) for its type."""
+    addresses = np.empty(len(loops.KERNEL_NAMES), dtype=np.int64)
+    for index, (name, kind) in enumerate(zip(loops.KERNEL_NAMES, loops.KERNEL_TYPES,
+                                             strict=True)):
+        kernel = getattr(module, name)
+        arguments = kind.signature.args
+        kernel.compile(arguments)
+        result = kernel.overloads[arguments]
+        addresses[index] = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
+        if not addresses[index]:
+            raise OverlapdynError(f"the compiled kernel {name} of {module.__name__} has no "
+                                  "address: clear the code cache (overlapdyn.compile.clear())")
+    return addresses
 
 
 def _module_key(model: Model, method: Derivation) -> str:
@@ -250,23 +305,28 @@ class CompiledModel:
         method = self.choice.method
         target = model.target
         key = _module_key(model, method)
+        self._loops = _loops_module()
         self.module, self.from_cache = load_module(
             key, lambda: _module_source(derive_kernels(model, method), model.k),
-            required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN", "rhs", "expectations",
-                      "evolve_steps", "population_risk"))
+            required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
+                      *self._loops.KERNEL_NAMES))
+        self._addresses = _kernel_addresses(self.module, self._loops)
         self._key = key
         self._resolved = method
         self.method: str = self.module.METHOD
         self.truncation_errors: dict = (dict(self.module.TRUNCATION_ERRORS)
                                         or dict(self.choice.truncation_errors))
         student, protocol = model.student, model.protocol
-        self._v = (np.array(target.b) * target.c_k if target.is_committee
+        self._v = (np.array(target.b, dtype=float) * target.c_k if target.is_committee
                    else np.zeros(model.k))
-        self._P = target.gram
-        self._args = (model.p, model.k, student.c_p, self._v, self._P, target.noise,
-                      protocol.loss == "mse", protocol.eta, 1.0 / protocol.n_b,
-                      protocol.weight_decay, protocol.spherical, student.train_readout,
-                      student.eta_a, np.array(student.a, dtype=float))
+        # the kernels' types take C-contiguous float64 v and P (templates/kernel_table.py)
+        self._P = np.array(target.gram, dtype=float, order="C")
+        # the types the loops are compiled for (templates/drift_loops.py)
+        self._args = (int(model.p), int(model.k), float(student.c_p), self._v, self._P,
+                      float(target.noise), protocol.loss == "mse", float(protocol.eta),
+                      1.0 / protocol.n_b, float(protocol.weight_decay),
+                      bool(protocol.spherical), bool(student.train_readout),
+                      float(student.eta_a), np.array(student.a, dtype=float))
 
     @property
     def has_exact_jacobian(self) -> bool:
@@ -300,8 +360,15 @@ class CompiledModel:
 
     @cached_property
     def source(self) -> str:
-        """The generated Python/Numba source of this model's kernels and loops."""
+        """The generated Python/Numba source of this model's kernels and target sums (the
+        loops that call them, the same for every model, are :attr:`loops_source`)."""
         return open(self.module.__file__).read()
+
+    @cached_property
+    def loops_source(self) -> str:
+        """The generated source of the drift's loops and the state evolution, shared by
+        every model (their kernels come as addresses, ``templates/kernel_table.py``)."""
+        return open(self._loops.__file__).read()
 
     # -------------------------------------------------------------- state packing
 
@@ -333,14 +400,15 @@ class CompiledModel:
         M = y[: p * k].reshape(p, k)
         Q = y[p * k: p * k + p * p].reshape(p, p)
         a = y[p * k + p * p:] if self.model.student.train_readout else np.array(
-            self.model.student.a)
+            self.model.student.a, dtype=float)
         return M, Q, a
 
     # ----------------------------------------------------------------- evaluation
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
         """``dy/dt`` at ``y`` (SPEC's ODEs; ``t`` unused: the system is autonomous)."""
-        return self.module.rhs(np.ascontiguousarray(y, dtype=float), *self._args)
+        return self._loops.rhs(self._addresses, np.ascontiguousarray(y, dtype=float),
+                               *self._args)
 
     def drift(self, M, Q, a=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(dM/dt, dQ/dt, da/dt)`` at the given overlaps (``da`` None if a is fixed)."""
@@ -352,9 +420,9 @@ class CompiledModel:
         """The expectations ``E[G z]``, ``E[G λ]``, ``E[G Gᵀ]``, ``E[e σ]`` at a state."""
         M, Q, a = self.unpack(self.pack(M, Q, a))
         p, k, c_p, v, P, noise, mse = self._args[:7]
-        return DriftTerms(*self.module.expectations(np.ascontiguousarray(Q),
-                                                    np.ascontiguousarray(M), a, c_p, v, P,
-                                                    noise, mse))
+        return DriftTerms(*self._loops.terms(self._addresses, np.ascontiguousarray(Q),
+                                             np.ascontiguousarray(M), np.ascontiguousarray(a),
+                                             c_p, v, P, noise, mse))
 
     def evolve_steps(self, states: np.ndarray, risks: np.ndarray, start: int, stop: int,
                      alpha: float, blowup: float) -> int:
@@ -376,19 +444,21 @@ class CompiledModel:
         p, k, c_p, v, P, noise, mse, eta = self._args[:8]
         spherical, train_a, eta_a, a_fixed = self._args[10:]
         if not (states.flags.c_contiguous and states.dtype == np.float64
+                and risks.flags.c_contiguous and risks.dtype == np.float64
                 and 0 <= start <= stop < len(states) == len(risks)):
-            raise OverlapdynError("evolve_steps needs C-contiguous float states (T, n), "
-                                  f"risks (T,) and 0 ≤ start ≤ stop < T; got start {start}, "
+            raise OverlapdynError("evolve_steps needs C-contiguous float states (T, n) and "
+                                  f"risks (T,), and 0 ≤ start ≤ stop < T; got start {start}, "
                                   f"stop {stop}, shapes {states.shape}, {risks.shape}")
         rcond = np.finfo(float).eps * (p + k)   # NumPy's lstsq(rcond=None) for Ω (p+k square)
-        return int(self.module.evolve_steps(states, risks, int(start), int(stop), p, k, c_p,
-                                            v, P, noise, mse, eta, 1.0 / alpha, spherical,
-                                            train_a, eta_a, a_fixed, rcond, float(blowup)))
+        evolve = _evolve_entry(self._loops)
+        return int(evolve(self._addresses, states, risks, int(start), int(stop), p, k, c_p, v,
+                          P, noise, mse, eta, 1.0 / alpha, spherical, train_a, eta_a, a_fixed,
+                          rcond, float(blowup)))
 
     def risk(self, M, Q, a=None) -> float:
         """Population risk ``R = ½ E[(y − ŷ)²]`` at the given overlaps (SPEC)."""
         M, Q, a = self.unpack(self.pack(M, Q, a))
         _, _, c_p, v, P, noise = self._args[:6]
-        return float(self.module.population_risk(np.ascontiguousarray(Q),
-                                                 np.ascontiguousarray(M), np.asarray(a),
-                                                 c_p, v, P, noise))
+        return float(self._loops.risk(self._addresses, np.ascontiguousarray(Q),
+                                       np.ascontiguousarray(M), np.ascontiguousarray(a),
+                                       c_p, v, P, noise))

@@ -15,9 +15,17 @@ from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.sgd.simulator import _module
 
 FOLDER = Path(render.__file__).parent / "templates"
-TEMPLATES = ("prelude", "cubature", "committee_target", "drift_loops", "sgd_loop", "kinked",
-             "committee_target_gradient", "drift_jacobian", "state_evolution",
-             "ranked_cubature", "reuse_gd")
+TEMPLATES = ("prelude", "cubature", "committee_target", "kernel_table", "drift_loops",
+             "sgd_loop", "kinked", "committee_target_gradient", "drift_jacobian",
+             "state_evolution", "ranked_cubature", "reuse_gd")
+
+
+def _kernel_names() -> set[str]:
+    """The kernels every model's module defines: ``KERNEL_NAMES`` of ``kernel_table.py``."""
+    for node in ast.parse(render.template_body("kernel_table")).body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == "KERNEL_NAMES":
+            return set(ast.literal_eval(node.value))
+    raise AssertionError("kernel_table.py assigns no KERNEL_NAMES")
 
 
 def _stand_ins(name: str) -> set[str]:
@@ -82,11 +90,14 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
                                     Student(p=2, activation="He2"), Protocol(eta=0.3)))
     multi_index = CompiledModel(Model(Target(k=2, expression="z1*z2"),
                                       Student(p=2, activation="He2"), Protocol(eta=0.3)))
+    loops = committee.loops_source
+    assert multi_index.loops_source == loops   # one module of loops for every model
+    for name in ("kernel_table", "drift_loops", "state_evolution"):
+        assert _stand_ins(name) <= _defined(loops)
+        assert render.template_body(name) in loops
     for compiled in (committee, multi_index):
-        defined = _defined(compiled.source)
-        for name in ("drift_loops", "state_evolution"):
-            assert _stand_ins(name) <= defined
-            assert render.template_body(name) in compiled.source
+        assert len(_kernel_names()) == 10 and _kernel_names() <= _defined(compiled.source)
+        assert render.template_body("drift_loops") not in compiled.source
     assert _stand_ins("committee_target") <= _defined(committee.source)
     assert render.template_body("committee_target") in committee.source
     assert _stand_ins("cubature") <= _defined(render.module_source("test", []))
@@ -95,7 +106,7 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
                                      Student(p=2, activation="tanh"), Protocol(eta=0.5)))
     assert quadrature.method == "quadrature"   # generated and imported, not compiled here
     defined = _defined(quadrature.source)
-    assert _stand_ins("drift_loops") <= defined and _stand_ins("ranked_cubature") <= defined
+    assert _kernel_names() <= defined and _stand_ins("ranked_cubature") <= defined
     assert {"_semidefinite_cholesky", "g_target", "Tg1", "Tgs", "Eg2"} <= defined
     body = render.ranked_cubature_prelude(16, 5, [[1.0, 0.0], [0.0, 1.0]])
     assert body in quadrature.source

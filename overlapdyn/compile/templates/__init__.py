@@ -1,7 +1,10 @@
 """The hand-written parts of the generated modules, as real Python files.
 
 A generated module (:mod:`overlapdyn.compile.render`) is ``prelude.py`` followed by code
-printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other templates here:
+printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other templates here. A
+model's module holds its kernels and its target's sums; the drift's loops
+(``kernel_table.py``, ``drift_loops.py``, ``state_evolution.py``) are one module shared by
+every model, compiled once, which calls a model's kernels by address:
 
 * ``prelude.py`` — the imports and Numba's options (:mod:`overlapdyn.compile.policy`);
 * ``cubature.py`` — Gauss–Hermite rules and the eigen-factor, for a committee's cubature
@@ -9,6 +12,8 @@ printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other template
 * ``ranked_cubature.py`` — the rules by rank and the semi-definite Cholesky factor, for a
   multi-index target's cubature kernels;
 * ``committee_target.py`` — the target's sums over a committee teacher;
+* ``kernel_table.py`` — the types of a model's ten kernels and target sums, and the
+  first-class functions made of their addresses, through which the loops below call them;
 * ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
 * ``reuse_gd.py`` — labels, errors and gradients of a whole batch, for full-batch gradient

@@ -20,11 +20,13 @@ from numba import njit
 
 from generated import (
     LOOP,
+    I2ss,
     I2ss_acc,
     I3ss,
     I3ss_acc,
     I4sss,
     I4sss_acc,
+    J2s,
     J2s_acc,
     Tg1,
     Tg1_acc,
@@ -36,7 +38,6 @@ from generated import (
     Tgs_acc,
     Tgz,
     Tgz_acc,
-    student_pairs,
 )
 
 # ------------------------------------------------------------------------ rendered from here
@@ -47,19 +48,23 @@ NO_INDEX = np.int64(-1)
 
 
 @njit(**LOOP)
-def student_pairs_gradient(Q, M, n):
-    # d S2[j, l]/dy and d J[j, l]/dy (I2ss and J2s at the block (λ_j, λ_l))
+def student_pairs_with_gradient(Q, M, n):
+    # S2[j, l], J[j, l] (I2ss and J2s at the block (λ_j, λ_l)) and their derivatives d/dy
     p, k = M.shape
+    S2 = np.empty((p, p))
+    J = np.empty((p, p))
     dS2 = np.zeros((p, p, n))
     dJ = np.zeros((p, p, n))
     for j in range(p):
         for l in range(j, p):
+            S2[j, l] = S2[l, j] = I2ss(Q[j, j], Q[j, l], Q[l, l])
+            J[j, l] = J[l, j] = J2s(Q[j, j], Q[j, l], Q[l, l])
             ijj, ijl, ill = p * k + j * p + j, p * k + j * p + l, p * k + l * p + l
             I2ss_acc(Q[j, j], Q[j, l], Q[l, l], 1.0, dS2[j, l], ijj, ijl, ill)
             J2s_acc(Q[j, j], Q[j, l], Q[l, l], 1.0, dJ[j, l], ijj, ijl, ill)
             dS2[l, j] = dS2[j, l]
             dJ[l, j] = dJ[j, l]
-    return dS2, dJ
+    return S2, J, dS2, dJ
 
 
 @njit(**LOOP)
@@ -184,8 +189,7 @@ def second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ):
 def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
     p, k = M.shape
     u = c_p * a
-    S2, J = student_pairs(Q)
-    dS2, dJ = student_pairs_gradient(Q, M, n)
+    S2, J, dS2, dJ = student_pairs_with_gradient(Q, M, n)
     Az, Al, dAz, dAl = first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a)
     B, dB = second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ)
     D = np.empty(p)

@@ -3,27 +3,39 @@ r"""Template: the drift's loops over neurons, from the kernels and the target's 
 With ``u_j = c_p a_j``, ``G_j = u_j e σ'(λ_j)`` and ``e = y − ŷ`` (mse) or ``e = y``
 (correlation), at a state (M (p, k), Q (p, p), a (p,)):
 
-* ``student_pairs(Q)`` → ``S2_jl = E[σ_j σ_l]``, ``J_jl = E[σ'_j σ'_l]`` (p, p);
-* ``population_risk`` → ``R = ½ E[(y − ŷ)²]``;
-* ``expectations`` → ``A^z = E[G z]`` (p, k), ``A^λ = E[G λ]`` (p, p), ``B = E[G Gᵀ]`` (p, p),
-  ``D = E[e σ]`` (p,);
-* ``rhs(y, …)`` → ``dy/dt`` for ``y = [M.ravel(), Q.ravel(), a]``: SPEC's ODEs, plain or
-  spherical, with the readout trained or fixed.
+* ``student_pairs(kernels, Q)`` → ``S2_jl = E[σ_j σ_l]``, ``J_jl = E[σ'_j σ'_l]`` (p, p);
+* ``population_risk(kernels, …)`` → ``R = ½ E[(y − ŷ)²]``;
+* ``expectations(kernels, …)`` → ``A^z = E[G z]`` (p, k), ``A^λ = E[G λ]`` (p, p),
+  ``B = E[G Gᵀ]`` (p, p), ``D = E[e σ]`` (p,);
+* ``rhs(addresses, y, …)`` → ``dy/dt`` for ``y = [M.ravel(), Q.ravel(), a]``: SPEC's ODEs,
+  plain or spherical, with the readout trained or fixed;
+* ``risk(addresses, …)``, ``terms(addresses, …)``: R and the four arrays, called from Python.
 
-The kernels (``I2ss``, ``J2s``, ``I3ss``, ``I4sss``) are printed from SymPy and the target's
-sums (``Tg1`` … ``Eg2``) come from ``committee_target.py`` or are printed for a multi-index
-target; see :mod:`overlapdyn.compile.compiled` for the formulas.
+These loops are compiled once for every model. A model's kernels (``I2ss``, ``J2s``,
+``I3ss``, ``I4sss``, printed from SymPy) and its target's sums (``Tg1`` … ``Eg2``, from
+``committee_target.py`` or printed for a multi-index target) come as ``kernels``, the tuple
+of first-class functions that ``kernel_table`` (``kernel_table.py``) makes of their
+addresses; see :mod:`overlapdyn.compile.compiled` for the formulas.
 """
 
 import numpy as np
 from numba import njit
 
-from generated import LOOP, Eg2, I2ss, I3ss, I4sss, J2s, Tg1, Tgg, Tgl, Tgs, Tgz
-
+from generated import ADDRESSES, COUNT, FLAG, LOOP, MATRIX, ROW, SCALAR, TUPLE, kernel_table
 
 # ------------------------------------------------------------------------ rendered from here
+# The entries called from Python are compiled for these types when the module is imported
+# (CompiledModel passes exactly these); the functions they call are compiled with them.
+RHS_TYPE = ROW(ADDRESSES, ROW, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR, FLAG, SCALAR, SCALAR,
+               SCALAR, FLAG, FLAG, SCALAR, ROW)
+RISK_TYPE = SCALAR(ADDRESSES, MATRIX, MATRIX, ROW, SCALAR, ROW, MATRIX, SCALAR)
+TERMS_TYPE = TUPLE((MATRIX, MATRIX, MATRIX, ROW))(ADDRESSES, MATRIX, MATRIX, ROW, SCALAR, ROW,
+                                                  MATRIX, SCALAR, FLAG)
+
+
 @njit(**LOOP)
-def student_pairs(Q):
+def student_pairs(kernels, Q):
+    I2ss, J2s = kernels[0], kernels[1]
     p = Q.shape[0]
     S2 = np.empty((p, p))
     J = np.empty((p, p))
@@ -35,9 +47,10 @@ def student_pairs(Q):
 
 
 @njit(**LOOP)
-def population_risk(Q, M, a, c_p, v, P, noise):
+def population_risk(kernels, Q, M, a, c_p, v, P, noise):
+    Tg1, Eg2 = kernels[4], kernels[9]
     p = Q.shape[0]
-    S2, J = student_pairs(Q)
+    S2, J = student_pairs(kernels, Q)
     risk = noise + Eg2(v, P)
     for j in range(p):
         risk -= 2.0 * c_p * a[j] * Tg1(Q[j, j], M[j], v, P)
@@ -47,10 +60,11 @@ def population_risk(Q, M, a, c_p, v, P, noise):
 
 
 @njit(**LOOP)
-def expectations(Q, M, a, c_p, v, P, noise, mse):
+def expectations(kernels, Q, M, a, c_p, v, P, noise, mse):
+    I3ss, I4sss, Tg1, Tgz, Tgl, Tgg, Tgs = kernels[2:9]
     p, k = M.shape
     u = c_p * a
-    S2, J = student_pairs(Q)
+    S2, J = student_pairs(kernels, Q)
     TS2 = np.empty(p)
     Az = np.empty((p, k))
     Al = np.empty((p, p))
@@ -94,13 +108,13 @@ def expectations(Q, M, a, c_p, v, P, noise, mse):
     return Az, Al, B, D
 
 
-@njit(**LOOP)
-def rhs(y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a, eta_a,
-        a_fixed):
+@njit(RHS_TYPE, **LOOP)
+def rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a,
+        eta_a, a_fixed):
     M = y[:p * k].copy().reshape((p, k))
     Q = y[p * k:p * k + p * p].copy().reshape((p, p))
     a = y[p * k + p * p:] if train_a else a_fixed
-    Az, Al, B, D = expectations(Q, M, a, c_p, v, P, noise, mse)
+    Az, Al, B, D = expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise, mse)
     out = np.zeros_like(y)
     second = eta * eta * inv_nb
     for j in range(p):
@@ -124,3 +138,13 @@ def rhs(y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a, 
         for j in range(p):
             out[p * k + p * p + j] = eta_a * c_p * D[j]
     return out
+
+
+@njit(RISK_TYPE, **LOOP)
+def risk(addresses, Q, M, a, c_p, v, P, noise):
+    return population_risk(kernel_table(addresses), Q, M, a, c_p, v, P, noise)
+
+
+@njit(TERMS_TYPE, **LOOP)
+def terms(addresses, Q, M, a, c_p, v, P, noise, mse):
+    return expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise, mse)

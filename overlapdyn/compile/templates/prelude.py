@@ -9,7 +9,10 @@ value in :mod:`overlapdyn.compile.policy`; the module's own constants (``METHOD`
 import math  # noqa: F401
 
 import numpy as np  # noqa: F401
-from numba import njit, prange  # noqa: F401
+from llvmlite import ir  # noqa: F401
+from numba import njit, prange, types  # noqa: F401
+from numba.core import cgutils  # noqa: F401
+from numba.extending import intrinsic  # noqa: F401
 
 KERNEL = {}
 LOOP = {}

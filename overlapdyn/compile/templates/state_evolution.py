@@ -22,15 +22,29 @@ those after it are not valid).
 import numpy as np
 from numba import njit
 
-from generated import LOOP, expectations, population_risk
-
+from generated import (
+    ADDRESSES,
+    COUNT,
+    FLAG,
+    LOOP,
+    MATRIX,
+    ROW,
+    SCALAR,
+    expectations,
+    kernel_table,
+    population_risk,
+)
 
 # ------------------------------------------------------------------------ rendered from here
+EVOLVE_TYPE = COUNT(ADDRESSES, MATRIX, ROW, COUNT, COUNT, COUNT, COUNT, SCALAR, ROW, MATRIX,
+                    SCALAR, FLAG, SCALAR, SCALAR, FLAG, FLAG, SCALAR, ROW, SCALAR, SCALAR)
+
+
 @njit(**LOOP)
-def map_step(M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical, train_a, eta_a,
-             rcond):
+def map_step(kernels, M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical, train_a,
+             eta_a, rcond):
     p, k = M.shape
-    Az, Al, B, D = expectations(Q, M, a, c_p, v, P, noise, mse)
+    Az, Al, B, D = expectations(kernels, Q, M, a, c_p, v, P, noise, mse)
     n = p + k
     omega = np.empty((n, n))
     gradients = np.empty((n, p))   # column j: E[G_j φ] = (E[G_j λ], E[G_j z])
@@ -71,16 +85,19 @@ def map_step(M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical, train_a,
     return new_M, new_Q, new_a
 
 
+# compiled for EVOLVE_TYPE on first use, not on import: its least-squares solve alone takes
+# longer to compile than all the drift's loops
 @njit(**LOOP)
-def evolve_steps(states, risks, start, stop, p, k, c_p, v, P, noise, mse, eta, inv_alpha,
-                 spherical, train_a, eta_a, a_fixed, rcond, blowup):
+def evolve_steps(addresses, states, risks, start, stop, p, k, c_p, v, P, noise, mse, eta,
+                 inv_alpha, spherical, train_a, eta_a, a_fixed, rcond, blowup):
+    kernels = kernel_table(addresses)
     y = states[start]
     M = y[:p * k].copy().reshape((p, k))
     Q = y[p * k:p * k + p * p].copy().reshape((p, p))
     a = y[p * k + p * p:].copy() if train_a else a_fixed.copy()
     for step in range(start + 1, stop + 1):
-        M, Q, a = map_step(M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical,
-                           train_a, eta_a, rcond)
+        M, Q, a = map_step(kernels, M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha,
+                           spherical, train_a, eta_a, rcond)
         row = states[step]
         sound = True
         for j in range(p):
@@ -96,5 +113,5 @@ def evolve_steps(states, risks, start, stop, p, k, c_p, v, P, noise, mse, eta, i
                 sound = False
         if not sound:
             return step
-        risks[step] = population_risk(Q, M, a, c_p, v, P, noise)
+        risks[step] = population_risk(kernels, Q, M, a, c_p, v, P, noise)
     return stop + 1
