@@ -6,7 +6,10 @@ Python, :mod:`~overlapdyn.compile.render` assembles them with the hand-written c
 ``templates/`` into one module, :mod:`~overlapdyn.compile.cache` writes and imports it (and
 reports or clears every cache: ``cache.info()``, ``cache.clear()``), Numba compiles it with
 the options of :mod:`~overlapdyn.compile.policy`, and :class:`CompiledModel` evaluates it
-(``CompiledModel.source`` is the generated code). :func:`plan_build` says what a
+(``CompiledModel.source`` is the generated code). The loops that do not depend on the model
+(the drift's, the state evolution's) are one module for every model, compiled once, to which
+:mod:`~overlapdyn.compile.linking` passes a model's compiled kernels by address
+(``CompiledModel.loops_source``). :func:`plan_build` says what a
 ``CompiledModel`` would build — the method, why, and whether it is cached — without
 building it.
 """

@@ -30,7 +30,6 @@ indirect call per kernel value (the kernels are not inlined into the loops).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
@@ -50,6 +49,7 @@ from ..model.spec import Model
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
 from .estimate import BuildEstimate, estimate_build
+from .linking import compile_quietly, function_addresses, load_shared_module
 from .printer import (
     basis_kernel_source,
     cubature_kernel_source,
@@ -204,46 +204,10 @@ def _loops_module() -> ModuleType:
     """The generated module of the drift's loops (``templates/drift_loops.py``,
     ``state_evolution.py``), the same for every model: its kernels come as addresses
     (``templates/kernel_table.py``), so the loops are compiled once per cache folder."""
-    from numba.core.errors import NumbaExperimentalFeatureWarning  # numba: only when building
-
     key = source_key(__version__, TEMPLATE_VERSION, template_digest(), "drift loops")
-    with warnings.catch_warnings():
-        # first-class functions are "experimental" in Numba; the tests pin what we use
-        warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
-        module, _ = load_module(key, lambda: module_source(
-            "the drift's loops, for every model",
-            [template_body(name) for name in LOOP_TEMPLATES]),
-            required=("KERNEL_NAMES", "KERNEL_TYPES", "rhs", "risk", "terms", "evolve_steps"))
-    return module
-
-
-def _evolve_entry(loops: ModuleType):
-    """``loops.evolve_steps``, compiled for ``EVOLVE_TYPE`` (or loaded from Numba's cache)
-    the first time a process uses it."""
-    if not loops.evolve_steps.signatures:
-        from numba.core.errors import NumbaExperimentalFeatureWarning
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
-            loops.evolve_steps.compile(loops.EVOLVE_TYPE.args)
-    return loops.evolve_steps
-
-
-def _kernel_addresses(module: ModuleType, loops: ModuleType) -> np.ndarray:
-    """The addresses of the compiled code of ``module``'s kernels (int64, in the order of
-    ``loops.KERNEL_NAMES``), each compiled (or loaded from Numba's cache) for its type."""
-    addresses = np.empty(len(loops.KERNEL_NAMES), dtype=np.int64)
-    for index, (name, kind) in enumerate(zip(loops.KERNEL_NAMES, loops.KERNEL_TYPES,
-                                             strict=True)):
-        kernel = getattr(module, name)
-        arguments = kind.signature.args
-        kernel.compile(arguments)
-        result = kernel.overloads[arguments]
-        addresses[index] = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
-        if not addresses[index]:
-            raise OverlapdynError(f"the compiled kernel {name} of {module.__name__} has no "
-                                  "address: clear the code cache (overlapdyn.compile.clear())")
-    return addresses
+    return load_shared_module(key, "the drift's loops, for every model", LOOP_TEMPLATES,
+                              required=("KERNEL_NAMES", "KERNEL_TYPES", "rhs", "risk", "terms",
+                                        "evolve_steps"))
 
 
 def _module_key(model: Model, method: Derivation) -> str:
@@ -310,7 +274,8 @@ class CompiledModel:
             key, lambda: _module_source(derive_kernels(model, method), model.k),
             required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
                       *self._loops.KERNEL_NAMES))
-        self._addresses = _kernel_addresses(self.module, self._loops)
+        self._addresses = function_addresses(self.module, self._loops.KERNEL_NAMES,
+                                             self._loops.KERNEL_TYPES)
         self._key = key
         self._resolved = method
         self.method: str = self.module.METHOD
@@ -450,7 +415,8 @@ class CompiledModel:
                                   f"risks (T,), and 0 ≤ start ≤ stop < T; got start {start}, "
                                   f"stop {stop}, shapes {states.shape}, {risks.shape}")
         rcond = np.finfo(float).eps * (p + k)   # NumPy's lstsq(rcond=None) for Ω (p+k square)
-        evolve = _evolve_entry(self._loops)
+        # compiled on first use: it takes longer to compile than all the other loops
+        evolve = compile_quietly(self._loops.evolve_steps, self._loops.EVOLVE_TYPE)
         return int(evolve(self._addresses, states, risks, int(start), int(stop), p, k, c_p, v,
                           P, noise, mse, eta, 1.0 / alpha, spherical, train_a, eta_a, a_fixed,
                           rcond, float(blowup)))

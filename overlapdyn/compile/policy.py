@@ -25,16 +25,17 @@ Fast math, chosen per kind of code:
   non-finite handling, because a non-finite error is how a diverging run is detected.
 
 One consequence of the kernels' fast math, measured and kept: a model compiled in this
-process and the same model loaded from the cache by another process give drifts and risks
-that differ in the last bits (He2 and He3 committees, p = k = 2, 20 random states: 90 of
-360 values, at most 5.7e-14 absolute). Each route is deterministic — two fresh compiles
-agree bit for bit, and so do two cache loads — and with strict-IEEE kernels the two routes
-agree exactly; ``contract`` alone or ``reassoc`` alone is enough to separate them, so the
-kernels' arithmetic is rearranged differently when LLVM optimises them together with their
-callers in one process than in the code the cache holds. Differences of this size are far
-below every solver tolerance; a computation that must reproduce bits across processes
-should compare two cache loads (the second and later runs of a model), never a first run
-with a later one.
+process and the same model loaded from the cache by another process can give drifts and risks
+that differ in the last bits (He3 committee, p = k = 2, 20 random states: 23 of 180 values,
+at most 1.1e-13 absolute; He2 committee and a staircase target: none). Each route is
+deterministic — two fresh compiles agree bit for bit, and so do two cache loads — and with
+strict-IEEE kernels the two routes agree exactly; ``contract`` alone or ``reassoc`` alone is
+enough to separate them, so the kernels' arithmetic is rearranged differently when LLVM
+optimises them together with their callers (the committee target's sums, which inline their
+kernels; the drift's loops call kernels by address and inline none) in one process than in
+the code the cache holds. Differences of this size are far below every solver tolerance; a
+computation that must reproduce bits across processes should compare two cache loads (the
+second and later runs of a model), never a first run with a later one.
 
 Parallelism: only the simulator's outer loop over seeds (``SGD_PARALLEL``, ``prange``); each
 seed has its own PCG64 generator, so results do not depend on the thread count. The drift

@@ -29,8 +29,9 @@ import sympy
 
 from ..compile.cache import load_module, source_key
 from ..compile.compiled import CompiledModel
+from ..compile.linking import function_addresses, load_shared_module, quietly
 from ..compile.printer import expression_source, kernel_source
-from ..compile.render import module_source, template_body, template_digest
+from ..compile.render import module_source, template_digest
 from ..errors import ConfigError, OverlapdynError
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
@@ -47,12 +48,20 @@ __all__ = ["Simulation", "recorded_steps", "simulate", "warm_start_weights"]
 #: as a tuple of this fixed length, so the loop compiles once for any number of seeds
 SEED_BATCH = 16
 
-# bump when the printer or the assembly below changes the module; the templates are hashed
-_SIMULATION_VERSION = 6
+# bump when the printer or the assembly below changes the modules; the templates are hashed
+_SIMULATION_VERSION = 7
+
+
+def _sgd_loop():
+    """The generated SGD loop (``templates/sgd_loop.py``), one module for every model: a
+    model's σ, σ' and g come as addresses of their compiled code."""
+    key = source_key(__version__, _SIMULATION_VERSION, template_digest(), "simulate loop")
+    return load_shared_module(key, "finite-d SGD, for every model", ("sgd_loop",),
+                              required=("FUNCTION_NAMES", "FUNCTION_TYPES", "run"))
 
 
 def _module(model: Model):
-    """The generated simulator of ``model``: σ, σ', g in Numba, and the fused SGD loop."""
+    """The generated functions of ``model`` that the SGD loop calls: σ, σ' and g in Numba."""
     sigma = resolve_activation(model.student.activation).expr
     if sigma is None:
         raise OverlapdynError("the simulator needs a symbolic student activation")
@@ -65,15 +74,14 @@ def _module(model: Model):
         return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign) else expr
 
     def source() -> str:
-        return module_source("finite-d SGD of one model", [
+        return module_source("σ, σ' and g of one model, for the simulator", [
             kernel_source("sig", ("x",), piecewise(sigma)),
             kernel_source("dsig", ("x",), piecewise(sympy.diff(sigma, X))),
-            expression_source("target", "zv", g_of_vector),
-            template_body("sgd_loop")])
+            expression_source("target", "zv", g_of_vector)])
 
     key = source_key(__version__, _SIMULATION_VERSION, template_digest(), "simulate",
                      model.student.activation, str(g))
-    return load_module(key, source, required=("run",))[0]
+    return load_module(key, source, required=("sig", "dsig", "target"))[0]
 
 
 def warm_start_weights(M: np.ndarray, Q: np.ndarray, P: np.ndarray, d: int,
@@ -296,19 +304,23 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
     # independent of the one that drew the initial weights.
     generators = [np.random.default_rng([seed, d, 1]) for seed in seeds]
     a0, L = np.array(student.a, dtype=float), np.linalg.cholesky(target.gram)
-    module = _module(model)
+    loop = _sgd_loop()
+    addresses = function_addresses(_module(model), loop.FUNCTION_NAMES, loop.FUNCTION_TYPES)
     spare = np.random.default_rng(0)   # fills a short batch's tuple; never drawn from
     start = time.perf_counter()
-    for first in range(0, len(seeds), SEED_BATCH):
-        batch = slice(first, first + SEED_BATCH)
-        # a tuple's length is part of its Numba type: always SEED_BATCH generators (the
-        # unused ones are never drawn from), so one compiled loop serves every seed count
-        padded = (*generators[batch], *(spare,) * (SEED_BATCH - len(generators[batch])))
-        module.run(W0[batch], a0, L, padded, steps, student.c_p, protocol.eta, student.eta_a,
-                   protocol.n_b, protocol.weight_decay, protocol.spherical,
-                   protocol.loss == "mse", student.train_readout, np.sqrt(target.noise), n_test,
-                   np.inf if stop_overlap is None else float(stop_overlap),
-                   Ms[batch], Qs[batch], As[batch], test_risk[batch], failed_at[batch])
+    with quietly():   # the loop compiles on its first call in a process without a cache
+        for first in range(0, len(seeds), SEED_BATCH):
+            batch = slice(first, first + SEED_BATCH)
+            # a tuple's length is part of its Numba type: always SEED_BATCH generators (the
+            # unused ones are never drawn from), so one compiled loop serves every seed count
+            padded = (*generators[batch], *(spare,) * (SEED_BATCH - len(generators[batch])))
+            loop.run(addresses, W0[batch], a0, L, padded, steps, float(student.c_p),
+                     float(protocol.eta), float(student.eta_a), int(protocol.n_b),
+                     float(protocol.weight_decay), bool(protocol.spherical),
+                     protocol.loss == "mse", bool(student.train_readout),
+                     float(np.sqrt(target.noise)), int(n_test),
+                     np.inf if stop_overlap is None else float(stop_overlap),
+                     Ms[batch], Qs[batch], As[batch], test_risk[batch], failed_at[batch])
     return Ms, Qs, As, test_risk, failed_at, time.perf_counter() - start
 
 

@@ -12,10 +12,10 @@ from overlapdyn.compile import render
 from overlapdyn.compile.compiled import CompiledModel
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model.spec import Model, Protocol, Student, Target
-from overlapdyn.sgd.simulator import _module
+from overlapdyn.sgd.simulator import _module, _sgd_loop
 
 FOLDER = Path(render.__file__).parent / "templates"
-TEMPLATES = ("prelude", "cubature", "committee_target", "kernel_table", "drift_loops",
+TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_table", "drift_loops",
              "sgd_loop", "kinked", "committee_target_gradient", "drift_jacobian",
              "state_evolution", "ranked_cubature", "reuse_gd")
 
@@ -92,7 +92,7 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
                                       Student(p=2, activation="He2"), Protocol(eta=0.3)))
     loops = committee.loops_source
     assert multi_index.loops_source == loops   # one module of loops for every model
-    for name in ("kernel_table", "drift_loops", "state_evolution"):
+    for name in ("addresses", "kernel_table", "drift_loops", "state_evolution"):
         assert _stand_ins(name) <= _defined(loops)
         assert render.template_body(name) in loops
     for compiled in (committee, multi_index):
@@ -114,9 +114,11 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
     for name in ("drift_jacobian", "committee_target_gradient"):
         assert _stand_ins(name) <= _defined(jacobian)
         assert render.template_body(name) in jacobian
-    simulator = Path(_module(committee.model).__file__).read_text()
+    simulator = Path(_sgd_loop().__file__).read_text()   # one loop for every model
     assert _stand_ins("sgd_loop") <= _defined(simulator)
     assert render.template_body("sgd_loop") in simulator
+    functions = _defined(Path(_module(committee.model).__file__).read_text())
+    assert {"sig", "dsig", "target"} <= functions and "run" not in functions
 
 
 def test_the_digest_follows_the_template_text(tmp_path, monkeypatch):

@@ -5,21 +5,28 @@ r"""Template: one-pass SGD of the student, fused, for several seeds in parallel 
 ``P = LLᵀ``, one generator per seed) and records ``M``, ``Q``, ``a`` and the held-out risk at
 ``save_steps`` into ``Ms``, ``Qs``, ``As``, ``test_risk``; ``failed_at`` gets the step where the
 error turned non-finite (−1: none). See :mod:`overlapdyn.sgd.simulator` for the update.
-The activation ``sig``, its derivative ``dsig`` and the target ``target(zv)`` (zv = z) are
-printed from SymPy.
+The loop is one module for every model: the activation ``sig``, its derivative ``dsig`` and
+the target ``target(zv)`` (zv = z), printed from SymPy into the model's own module, come as
+the addresses of their compiled code (``addresses``, int64 (3,), in the order of
+``FUNCTION_NAMES``; ``addresses.py``).
 """
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
-from generated import SGD, SGD_PARALLEL, dsig, sig, target
-
+from generated import ROW, SCALAR, SGD, SGD_PARALLEL, function_at
 
 # ------------------------------------------------------------------------ rendered from here
+FUNCTION_NAMES = ("sig", "dsig", "target")
+ACTIVATION = types.FunctionType(SCALAR(SCALAR))   # sig, dsig
+TARGET = types.FunctionType(SCALAR(ROW))          # target(zv)
+FUNCTION_TYPES = (ACTIVATION, ACTIVATION, TARGET)
+
+
 @njit(**SGD)
-def draw(rng, W, L, a, c_p, noise_std, x, lam, z):
+def draw(sig, target, rng, W, L, a, c_p, noise_std, x, lam, z):
     # one fresh sample: fills x ~ N(0, I_d), λ = Wx/√d, z = L x_{1..k}; returns (y, ŷ)
     p, d = W.shape
     sqrt_d = math.sqrt(d)
@@ -42,8 +49,11 @@ def draw(rng, W, L, a, c_p, noise_std, x, lam, z):
 
 
 @njit(**SGD_PARALLEL)
-def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical, mse, train_a,
-        noise_std, n_test, stop_cosine, Ms, Qs, As, test_risk, failed_at):
+def run(addresses, W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical,
+        mse, train_a, noise_std, n_test, stop_cosine, Ms, Qs, As, test_risk, failed_at):
+    sig = function_at(addresses[0], ACTIVATION)
+    dsig = function_at(addresses[1], ACTIVATION)
+    target = function_at(addresses[2], TARGET)
     n_seeds, p, d = W0.shape
     k = L.shape[0]
     sqrt_d = math.sqrt(d)
@@ -85,7 +95,7 @@ def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherica
                 if n_test > 0:
                     total_sq = 0.0
                     for _ in range(n_test):
-                        y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
+                        y, y_hat = draw(sig, target, rng, W, L, a, c_p, noise_std, x, lam, z)
                         total_sq += (y - y_hat) ** 2
                     test_risk[s, saved] = 0.5 * total_sq / n_test
                 saved += 1
@@ -95,7 +105,7 @@ def run(W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherica
             grad_a[:] = 0.0
             finite = True
             for _ in range(n_b):
-                y, y_hat = draw(rng, W, L, a, c_p, noise_std, x, lam, z)
+                y, y_hat = draw(sig, target, rng, W, L, a, c_p, noise_std, x, lam, z)
                 e = y - y_hat if mse else y
                 if not math.isfinite(e):
                     finite = False

@@ -1,0 +1,77 @@
+"""Shared loops and a model's functions: the generated code compiled once for every model.
+
+The drift's loops and the simulator's SGD loop do not depend on the model; what does (the
+kernels, the activation, the target) is compiled in the model's own generated module and
+passed to the shared loops as the addresses of its compiled code (``templates/addresses.py``).
+A new model thus compiles only its own functions, each once, for the type the shared module
+declares for it; the shared module is compiled once per cache folder.
+
+Numba calls its first-class functions "experimental" and warns whenever it compiles code
+that uses them; the project pins the Numba versions it supports and tests what it uses, so
+:func:`load_shared_module` and :func:`compile_quietly` silence that one warning while they
+compile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator, Sequence
+from types import ModuleType
+
+import numpy as np
+
+from ..errors import OverlapdynError
+from .cache import load_module
+from .render import module_source, template_body
+
+__all__ = ["compile_quietly", "function_addresses", "load_shared_module", "quietly"]
+
+
+@contextlib.contextmanager
+def quietly() -> Iterator[None]:
+    """Compile within this block without Numba's first-class-function warning."""
+    from numba.core.errors import NumbaExperimentalFeatureWarning  # numba: only when compiling
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+        yield
+
+
+def load_shared_module(key: str, title: str, templates: Sequence[str],
+                       required: tuple[str, ...]) -> ModuleType:
+    """The generated module ``key`` rendered from ``templates`` (after ``addresses.py``),
+    loaded or built and cached like a model's (:func:`~overlapdyn.compile.cache.load_module`);
+    functions compiled on import (explicit types) are compiled quietly."""
+    with quietly():
+        module, _ = load_module(key, lambda: module_source(
+            title, [template_body(name) for name in ("addresses", *templates)]),
+            required=required)
+    return module
+
+
+def compile_quietly(function, signature):
+    """``function`` (a Numba dispatcher) compiled for ``signature`` (a Numba signature or
+    argument types) if it is not yet, quietly; returns it."""
+    if not function.signatures:
+        with quietly():
+            function.compile(getattr(signature, "args", signature))
+    return function
+
+
+def function_addresses(module: ModuleType, names: Sequence[str], kinds: Sequence) -> np.ndarray:
+    """The addresses of the compiled code of ``module``'s functions ``names`` (int64, in that
+    order), each compiled (or loaded from Numba's cache) for its first-class function type
+    in ``kinds``."""
+    addresses = np.empty(len(names), dtype=np.int64)
+    for index, (name, kind) in enumerate(zip(names, kinds, strict=True)):
+        function = getattr(module, name)
+        arguments = kind.signature.args
+        function.compile(arguments)
+        result = function.overloads[arguments]
+        addresses[index] = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
+        if not addresses[index]:
+            raise OverlapdynError(f"the compiled function {name} of {module.__name__} has no "
+                                  "address: clear the code cache "
+                                  "(overlapdyn.compile.cache.clear())")
+    return addresses
