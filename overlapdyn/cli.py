@@ -1,4 +1,4 @@
-"""Command line: overlapdyn demo|expect|hermite|ode|point|validate|scaling|sweep|depth.
+"""Command line: overlapdyn demo|expect|hermite|ode|point|validate|scaling|sweep|depth|cache.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command. Each command is a module
 of :mod:`overlapdyn.jobs` (``HELP``, ``add_arguments(parser)``, ``run(args)``, and an optional
@@ -24,14 +24,14 @@ import threading
 from types import ModuleType
 
 from .errors import OverlapdynError
-from .jobs import demo, depth, expect, hermite, ode, point, scaling, sweep, validate
+from .jobs import cache, demo, depth, expect, hermite, ode, point, scaling, sweep, validate
 from .storage.versions import __version__
 
 __all__ = ["JOBS", "build_parser", "main", "one_line"]
 
 #: the commands, in the order ``overlapdyn --help`` lists them; each named after its module
 JOBS: tuple[ModuleType, ...] = (demo, expect, hermite, ode, point, validate, sweep, scaling,
-                                depth)
+                                depth, cache)
 
 # commands whose finished runs are kept in a store: an interrupted one resumes when rerun
 RESUMABLE = ("validate", "sweep")

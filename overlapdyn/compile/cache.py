@@ -27,6 +27,14 @@ The cache heals itself; each repair says so in a :class:`~overlapdyn.errors.Cach
   the modules (a shared, pre-warmed cache) is used as it is. A full disk is still an error
   (:class:`~overlapdyn.errors.DiskFullError`).
 
+The cache is bounded: its modules with their machine code stay under
+``$OVERLAPDYN_CACHE_MAX_MB`` (:func:`cache_limit`; default 2048 MiB, a few hundred models).
+Loading a module from disk marks it used (its file's modification time); writing a new one
+removes the least recently used modules, with their machine code, until the folder is back
+under the limit — never a module this process has loaded, nor the one just written. A
+module removed under another process that uses it costs that process a rebuild, never an
+error (it heals as above).
+
 :func:`info` reports the folder, what is on disk and every in-memory cache of the package
 (the registry of :mod:`overlapdyn.storage.memo`: derive's moments, expectations, rules and
 kernel sets, and the modules loaded here); :func:`clear` empties all of them.
@@ -38,6 +46,7 @@ import atexit
 import contextlib
 import hashlib
 import importlib.util
+import math
 import os
 import shutil
 import sys
@@ -48,11 +57,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from ..errors import CacheWarning
+from ..errors import CacheWarning, ConfigError
 from ..storage.files import atomic_write_text
 from ..storage.memo import MemoInfo, clear_memos, memo_info, register_memo
 
-__all__ = ["CacheInfo", "cache_dir", "clear", "info", "is_cached", "load_module", "source_key"]
+__all__ = ["DEFAULT_LIMIT_MB", "CacheInfo", "cache_dir", "cache_limit", "clear", "info",
+           "is_cached", "load_module", "source_key"]
 
 _HEADER = "# overlapdyn generated module; sha256 of the body: "
 _FILE_PREFIX = "overlapdyn_"             # overlapdyn_{key}.py, and Numba's files for it
@@ -66,6 +76,30 @@ def cache_dir() -> Path:
     """
     root = os.environ.get("OVERLAPDYN_CACHE_DIR")
     return Path(root) if root else Path.home() / ".cache" / "overlapdyn"
+
+
+#: the default size limit of the cache folder, in MiB (``$OVERLAPDYN_CACHE_MAX_MB`` sets it)
+DEFAULT_LIMIT_MB = 2048
+
+
+def cache_limit() -> int:
+    """The cache folder's size limit in bytes: ``$OVERLAPDYN_CACHE_MAX_MB`` MiB (a positive
+    number), else :data:`DEFAULT_LIMIT_MB`.
+
+    Raises:
+        ConfigError: the variable is set to something else than a positive number.
+    """
+    raw = os.environ.get("OVERLAPDYN_CACHE_MAX_MB")
+    if raw is None:
+        return DEFAULT_LIMIT_MB * 2**20
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = math.nan
+    if not megabytes > 0 or math.isinf(megabytes):
+        raise ConfigError(f"OVERLAPDYN_CACHE_MAX_MB must be a positive number of MiB, got "
+                          f"{raw!r}: e.g. export OVERLAPDYN_CACHE_MAX_MB=4096")
+    return int(megabytes * 2**20)
 
 
 def source_key(*parts: object) -> str:
@@ -163,6 +197,7 @@ def load_module(key: str, build_source: Callable[[], str], required: tuple[str, 
             missing = [n for n in required if not hasattr(module, n)]
             if not missing:
                 _heal_numba_files(module, path, key)
+                _mark_used(path)
                 return module, True
             sys.modules.pop(name, None)
             warnings.warn(f"the cached module {path} lacks {', '.join(missing)}: rebuilding "
@@ -172,12 +207,49 @@ def load_module(key: str, build_source: Callable[[], str], required: tuple[str, 
                       "rebuilding it", CacheWarning, stacklevel=2)
     body = build_source()
     path = _write_module(path, _HEADER + _checksum(body) + "\n" + body)
+    _evict_least_recently_used(path.parent, cache_limit(), keep=path)
     module = _import(path, name)
     missing = [n for n in required if not hasattr(module, n)]
     if missing:  # the source itself is wrong: a bug, not a damaged cache
         sys.modules.pop(name, None)
         raise AttributeError(f"the generated module {key} defines no {', '.join(missing)}")
     return module, False
+
+
+def _mark_used(path: Path) -> None:
+    """Record that the module at ``path`` was used now (its modification time), for the
+    least-recently-used eviction; a read-only shared cache is left as it is."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def _modules_by_last_use(folder: Path) -> list[tuple[float, int, list[Path]]]:
+    """Each generated module in ``folder``: (last use, bytes, its files with Numba's and
+    Python's files for it), least recently used first."""
+    entries = []
+    for module in folder.glob(f"{_FILE_PREFIX}*.py"):
+        files = [module, *_numba_files(module, module.stem[len(_FILE_PREFIX):])]
+        with contextlib.suppress(OSError):   # removed meanwhile by another process
+            entries.append((module.stat().st_mtime, sum(f.stat().st_size for f in files),
+                            files))
+    return sorted(entries, key=lambda entry: entry[0])
+
+
+def _evict_least_recently_used(folder: Path, limit: int, keep: Path) -> None:
+    """Remove the least recently used modules of ``folder`` (and their Numba files) until
+    the folder holds at most ``limit`` bytes; ``keep`` and the modules loaded in this
+    process stay."""
+    entries = _modules_by_last_use(folder)
+    total = sum(size for _, size, _ in entries)
+    loaded = {f"{_FILE_PREFIX}{name[len(_MODULE_PREFIX):]}.py" for name in _LOADED.names()}
+    for _, size, files in entries:
+        if total <= limit:
+            return
+        if files[0] == keep or files[0].name in loaded:
+            continue
+        for file in files:
+            file.unlink(missing_ok=True)
+        total -= size
 
 
 def _write_module(path: Path, text: str) -> Path:
@@ -264,12 +336,14 @@ class CacheInfo:
         memory: every in-memory cache of the package by dotted name — derive's memos and
             ``overlapdyn.compile.cache.load_module`` (the generated modules imported in this
             process) — with hits, misses, maxsize (None: unbounded) and currsize (entries).
+        limit_bytes: the folder's size limit (:func:`cache_limit`).
     """
 
     folder: Path
     modules: int
     disk_bytes: int
     memory: Mapping[str, MemoInfo]
+    limit_bytes: int
 
 
 def _cache_files(folder: Path) -> Iterator[Path]:
@@ -289,7 +363,7 @@ def info() -> CacheInfo:
     files = list(_cache_files(folder))
     modules = sum(1 for path in files if path.parent == folder and path.suffix == ".py")
     return CacheInfo(folder, modules, sum(path.stat().st_size for path in files),
-                     memo_info())
+                     memo_info(), cache_limit())
 
 
 def clear() -> None:

@@ -1,5 +1,6 @@
 """The on-disk cache of generated modules and the one view of every cache (info, clear)."""
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -10,7 +11,7 @@ from numba.core import event
 
 from overlapdyn.compile import cache
 from overlapdyn.compile.compiled import CompiledModel
-from overlapdyn.errors import CacheWarning
+from overlapdyn.errors import CacheWarning, ConfigError
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.storage.memo import clear_memos
 
@@ -185,3 +186,33 @@ def test_an_unwritable_cache_folder_falls_back_to_a_temporary_one(tmp_path, monk
         assert not Path(module.__file__).is_relative_to(folder)
         sys.modules.pop(f"overlapdyn_generated_{key}")
     assert (tmp_path / "a file").read_text() == "not a folder"
+
+
+def test_the_least_recently_used_modules_go_when_the_cache_passes_its_limit(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path))
+    body = "VALUE = 1\n" + "# padding\n" * 1000   # about 10 kB a module
+    for key in ("old", "middle", "new"):
+        cache.load_module(f"lru_{key}", lambda: body)
+        sys.modules.pop(f"overlapdyn_generated_lru_{key}")
+    path = {key: tmp_path / f"overlapdyn_lru_{key}.py" for key in ("old", "middle", "new")}
+    for age, key in enumerate(("new", "middle", "old"), start=1):
+        os.utime(path[key], (1e9 - age, 1e9 - age))   # built long ago, "old" first
+    cache.load_module("lru_old", lambda: body)          # used now: the most recent
+    sys.modules.pop("overlapdyn_generated_lru_old")
+    size = path["old"].stat().st_size
+    monkeypatch.setenv("OVERLAPDYN_CACHE_MAX_MB", str(2.5 * size / 2**20))
+    assert cache.info().limit_bytes == int(2.5 * size)
+
+    cache.load_module("lru_newest", lambda: body)       # four modules: two must go
+    assert path["old"].exists() and (tmp_path / "overlapdyn_lru_newest.py").exists()
+    assert not path["middle"].exists() and not path["new"].exists()
+    assert cache.info().modules == 2
+    sys.modules.pop("overlapdyn_generated_lru_newest")
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-5", "inf", "nan"])
+def test_a_cache_limit_that_is_no_positive_number_is_refused(value, monkeypatch):
+    monkeypatch.setenv("OVERLAPDYN_CACHE_MAX_MB", value)
+    with pytest.raises(ConfigError, match="OVERLAPDYN_CACHE_MAX_MB"):
+        cache.cache_limit()

@@ -1,8 +1,10 @@
 """End-to-end tests of the command line (what `make demo` runs)."""
 
 import json
+import sys
 
 from overlapdyn.cli import main
+from overlapdyn.compile.cache import load_module
 
 
 def test_demo_writes_its_outputs(tmp_path, capsys):
@@ -143,3 +145,20 @@ def test_scaling_refuses_a_nan_tolerance(tmp_path, capsys):
                  "--out", str(tmp_path)]) == 2
     assert "tolerance (--tolerance) must be finite" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())                             # refused before any run
+
+
+def test_cache_command_reports_and_clears_the_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path / "code"))
+    monkeypatch.setenv("OVERLAPDYN_CACHE_MAX_MB", "64")
+    assert main(["cache", "info"]) == 0
+    shown = capsys.readouterr().out
+    assert f"folder : {tmp_path / 'code'} (not created yet)" in shown
+    assert "modules: 0" in shown and "0.0 MB of at most 64.0 MB" in shown
+    load_module("cli_cache_test", lambda: "VALUE = 3\n" + "# padding\n" * 20000)
+    sys.modules.pop("overlapdyn_generated_cli_cache_test")
+    assert main(["cache", "info"]) == 0
+    shown = capsys.readouterr().out
+    assert "modules: 1" in shown and "0.2 MB of at most 64.0 MB" in shown
+    assert main(["cache", "clear"]) == 0
+    assert capsys.readouterr().out.startswith("removed 1 generated modules (0.2 MB) from ")
+    assert not list((tmp_path / "code").glob("overlapdyn_*"))
