@@ -75,8 +75,10 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 # options): bump it when the printer or the assembly below changes the modules they write.
 TEMPLATE_VERSION = 9
 
-# The templates of the drift's loops: one module for every model (see _loops_module)
+# The templates of the drift's loops and of its Jacobian's: one module each for every model
+# (see _loops_module, _jacobian_loops_module)
 LOOP_TEMPLATES = ("kernel_table", "drift_loops", "state_evolution")
+JACOBIAN_TEMPLATES = ("kernel_table", "gradient_table", "drift_jacobian")
 
 # Gauss–Legendre nodes of the one-dimensional integral in a kinked activation's four-field
 # kernels (templates/kinked.py): at 24 the kernels are within ~1e-11 of an independent
@@ -140,8 +142,9 @@ def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
 
 def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
     """The generated module of one model: its kernels and the target's sums, and with
-    ``jacobian`` the drift's exact Jacobian: every kernel's partial derivatives (printed
-    from SymPy as accumulators), the target's, and the loops that chain them."""
+    ``jacobian`` their gradients for the drift's exact Jacobian: every kernel's partial
+    derivatives (printed from SymPy as accumulators) and the target's (the loops that chain
+    them are one module for every model, :func:`_jacobian_loops_module`)."""
     parts = _drift_parts(kernels, k)
     if jacobian:
         for kernel in kernels.kernels:
@@ -150,9 +153,8 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
                                                        kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
                      else target_accumulators_source(k))
-        parts.append(template_body("drift_jacobian"))
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}
-    title = "kernels and the drift's Jacobian" if jacobian else "kernels"
+    title = "kernels and their gradients" if jacobian else "kernels"
     return module_source(f"{title} of one model", parts, METHOD=kernels.method,
                          TRUNCATION_ERRORS=errors,
                          EXACT_JACOBIAN=all(kernel.expr is not None or not kernel.args
@@ -208,6 +210,16 @@ def _loops_module() -> ModuleType:
     return load_shared_module(key, "the drift's loops, for every model", LOOP_TEMPLATES,
                               required=("KERNEL_NAMES", "KERNEL_TYPES", "rhs", "risk", "terms",
                                         "evolve_steps"))
+
+
+def _jacobian_loops_module() -> ModuleType:
+    """The generated module of the exact Jacobian's loops (``templates/drift_jacobian.py``),
+    the same for every model: kernels and their accumulators come as addresses
+    (``templates/kernel_table.py``, ``gradient_table.py``); compiled once per cache folder."""
+    key = source_key(__version__, TEMPLATE_VERSION, template_digest(), "drift jacobian")
+    return load_shared_module(key, "the drift's exact Jacobian, for every model",
+                              JACOBIAN_TEMPLATES,
+                              required=("GRADIENT_NAMES", "GRADIENT_TYPES", "drift_jacobian"))
 
 
 def _module_key(model: Model, method: Derivation) -> str:
@@ -301,12 +313,14 @@ class CompiledModel:
         return bool(self.module.EXACT_JACOBIAN)
 
     @cached_property
-    def _jacobian_module(self):
+    def _jacobian_parts(self) -> tuple[ModuleType, ModuleType, np.ndarray]:
         # built on first use: the gradients double the SymPy and Numba work of a model
+        loops = _jacobian_loops_module()
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
             derive_kernels(self.model, self._resolved), self.model.k, jacobian=True),
-            required=("drift_jacobian",))
-        return module
+            required=loops.GRADIENT_NAMES)
+        return loops, module, function_addresses(module, loops.GRADIENT_NAMES,
+                                                 loops.GRADIENT_TYPES)
 
     def jacobian(self, t: float, y: np.ndarray) -> np.ndarray:
         """The exact Jacobian ``∂(dy/dt)/∂y`` of :meth:`rhs` at ``y``, shape (n, n).
@@ -320,8 +334,9 @@ class CompiledModel:
             raise OverlapdynError(f"the {self.method} kernels of this model have no formula "
                                   "to differentiate: use overlapdyn.ode.jacobian "
                                   "(finite differences there)")
-        return self._jacobian_module.drift_jacobian(np.ascontiguousarray(y, dtype=float),
-                                                    *self._args)
+        loops, _, gradients = self._jacobian_parts
+        return loops.drift_jacobian(self._addresses, gradients,
+                                    np.ascontiguousarray(y, dtype=float), *self._args)
 
     @cached_property
     def source(self) -> str:

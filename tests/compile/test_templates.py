@@ -15,9 +15,9 @@ from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.sgd.simulator import _module, _sgd_loop
 
 FOLDER = Path(render.__file__).parent / "templates"
-TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_table", "drift_loops",
-             "sgd_loop", "kinked", "committee_target_gradient", "drift_jacobian",
-             "state_evolution", "ranked_cubature", "reuse_gd")
+TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_table",
+             "gradient_table", "drift_loops", "sgd_loop", "kinked", "committee_target_gradient",
+             "drift_jacobian", "state_evolution", "ranked_cubature", "reuse_gd")
 
 
 def _kernel_names() -> set[str]:
@@ -110,10 +110,14 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
     assert {"_semidefinite_cholesky", "g_target", "Tg1", "Tgs", "Eg2"} <= defined
     body = render.ranked_cubature_prelude(16, 5, [[1.0, 0.0], [0.0, 1.0]])
     assert body in quadrature.source
-    jacobian = Path(committee._jacobian_module.__file__).read_text()
-    for name in ("drift_jacobian", "committee_target_gradient"):
-        assert _stand_ins(name) <= _defined(jacobian)
-        assert render.template_body(name) in jacobian
+    loops_module, gradient_module, _ = committee._jacobian_parts
+    jacobian_loops = Path(loops_module.__file__).read_text()
+    gradients = Path(gradient_module.__file__).read_text()
+    for name in ("gradient_table", "drift_jacobian"):   # one module for every model
+        assert _stand_ins(name) <= _defined(jacobian_loops)
+        assert render.template_body(name) in jacobian_loops
+    assert _stand_ins("committee_target_gradient") <= _defined(gradients)
+    assert render.template_body("committee_target_gradient") in gradients
     simulator = Path(_sgd_loop().__file__).read_text()   # one loop for every model
     assert _stand_ins("sgd_loop") <= _defined(simulator)
     assert render.template_body("sgd_loop") in simulator

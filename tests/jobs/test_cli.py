@@ -81,7 +81,7 @@ def test_parser_has_one_command_per_job_module_in_order():
     commands = next(action for action in build_parser()._actions
                     if isinstance(action, argparse._SubParsersAction))
     assert list(commands.choices) == ["demo", "expect", "hermite", "ode", "point", "validate",
-                                      "sweep", "scaling", "depth"]
+                                      "sweep", "scaling", "depth", "cache"]
     for job in JOBS:
         name = job.__name__.rsplit(".", 1)[-1]
         parser = commands.choices[name]

@@ -6,7 +6,7 @@ entries it reads, ``im…`` the index of ``M[j, 0]`` of each student row it read
 entries follow: ``M[j, r]`` sits at ``im + r``). The teacher's Gram matrix P is fixed, so
 its entries carry no index. The kernels' own accumulators ``I2st_acc`` … are printed from
 SymPy (:func:`~overlapdyn.compile.printer.kernel_accumulator_source`); an index of −1
-(``NO_INDEX``, defined in ``drift_jacobian.py``) marks an argument that is not a state entry.
+(``NO_INDEX``, defined in ``prelude.py``) marks an argument that is not a state entry.
 """
 
 from numba import njit

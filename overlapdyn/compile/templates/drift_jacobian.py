@@ -13,43 +13,38 @@ state vector ``y = [M.ravel(), Q.ravel(), a]`` (``a`` only if trained) — shape
 SPEC's right-hand side (``rhs``) by the product rule. Q's entries are read as the drift
 reads them (``Q[j, l]`` and ``Q[l, j]`` are separate state entries), so the result is the
 derivative of ``rhs`` itself, entry by entry, as finite differences of it would estimate.
+
+One module for every model: the kernels come as ``kernels`` (``kernel_table.py``) and their
+accumulators as ``gradients`` (``gradient_table.py``), tuples of first-class functions made
+of the addresses that ``drift_jacobian`` is given.
 """
 
 import numpy as np
 from numba import njit
 
 from generated import (
+    ADDRESSES,
+    COUNT,
+    FLAG,
     LOOP,
-    I2ss,
-    I2ss_acc,
-    I3ss,
-    I3ss_acc,
-    I4sss,
-    I4sss_acc,
-    J2s,
-    J2s_acc,
-    Tg1,
-    Tg1_acc,
-    Tgg,
-    Tgg_acc,
-    Tgl,
-    Tgl_acc,
-    Tgs,
-    Tgs_acc,
-    Tgz,
-    Tgz_acc,
+    MATRIX,
+    NO_INDEX,
+    ROW,
+    SCALAR,
+    gradient_table,
+    kernel_table,
 )
 
 # ------------------------------------------------------------------------ rendered from here
-# The index of an argument that is no state entry (P's entries). An np.int64, not the literal
-# −1: Numba compiles a function once per distinct literal integer it is called with, and
-# would compile each accumulator twice. (The committee target's gradients use it too.)
-NO_INDEX = np.int64(-1)
+JACOBIAN_TYPE = MATRIX(ADDRESSES, ADDRESSES, ROW, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR,
+                      FLAG, SCALAR, SCALAR, SCALAR, FLAG, FLAG, SCALAR, ROW)
 
 
 @njit(**LOOP)
-def student_pairs_with_gradient(Q, M, n):
+def student_pairs_with_gradient(kernels, gradients, Q, M, n):
     # S2[j, l], J[j, l] (I2ss and J2s at the block (λ_j, λ_l)) and their derivatives d/dy
+    I2ss, J2s = kernels[0], kernels[1]
+    I2ss_acc, J2s_acc = gradients[0], gradients[1]
     p, k = M.shape
     S2 = np.empty((p, p))
     J = np.empty((p, p))
@@ -68,8 +63,10 @@ def student_pairs_with_gradient(Q, M, n):
 
 
 @njit(**LOOP)
-def first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a):
+def first_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, mse, n, train_a):
     # A^z = E[G z] (p, k) and A^λ = E[G λ] (p, p) with their derivatives
+    I3ss, Tgz, Tgl = kernels[2], kernels[5], kernels[6]
+    I3ss_acc, Tgz_acc, Tgl_acc = gradients[2], gradients[5], gradients[6]
     p, k = M.shape
     Az = np.empty((p, k))
     Al = np.empty((p, p))
@@ -118,9 +115,11 @@ def first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a):
 
 
 @njit(**LOOP)
-def student_sum_gradient(Q, M, u, c_p, v, P, j, l, train_a, ds):
+def student_sum_gradient(kernels, gradients, Q, M, u, c_p, v, P, j, l, train_a, ds):
     # the mse part of E[G_j G_l]/(u_j u_l) (sums over the students m, o): value, and its
     # derivative added to ds
+    I4sss, Tgs = kernels[3], kernels[8]
+    I4sss_acc, Tgs_acc = gradients[3], gradients[8]
     p, k = M.shape
     iq = p * k
     ia = p * k + p * p
@@ -158,8 +157,10 @@ def student_sum_gradient(Q, M, u, c_p, v, P, j, l, train_a, ds):
 
 
 @njit(**LOOP)
-def second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ):
+def second_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, noise, mse, n, train_a, J,
+                            dJ):
     # B = E[G Gᵀ] (p, p) with its derivative
+    Tgg, Tgg_acc = kernels[7], gradients[7]
     p, k = M.shape
     iq = p * k
     ia = p * k + p * p
@@ -174,7 +175,8 @@ def second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ):
                     j * k, l * k)
             ds += noise * dJ[j, l]
             if mse:
-                s += student_sum_gradient(Q, M, u, c_p, v, P, j, l, train_a, ds)
+                s += student_sum_gradient(kernels, gradients, Q, M, u, c_p, v, P, j, l,
+                                          train_a, ds)
             B[j, l] = u[j] * u[l] * s
             ds *= u[j] * u[l]
             if train_a:
@@ -186,12 +188,15 @@ def second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ):
 
 
 @njit(**LOOP)
-def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
+def expectation_gradients(kernels, gradients, Q, M, a, c_p, v, P, noise, mse, n, train_a):
+    Tg1, Tg1_acc = kernels[4], gradients[4]
     p, k = M.shape
     u = c_p * a
-    S2, J, dS2, dJ = student_pairs_with_gradient(Q, M, n)
-    Az, Al, dAz, dAl = first_moment_gradients(Q, M, u, c_p, v, P, mse, n, train_a)
-    B, dB = second_moment_gradients(Q, M, u, c_p, v, P, noise, mse, n, train_a, J, dJ)
+    S2, J, dS2, dJ = student_pairs_with_gradient(kernels, gradients, Q, M, n)
+    Az, Al, dAz, dAl = first_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, mse, n,
+                                              train_a)
+    B, dB = second_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, noise, mse, n,
+                                    train_a, J, dJ)
     D = np.empty(p)
     dD = np.zeros((p, n))
     iq = p * k
@@ -208,15 +213,16 @@ def expectation_gradients(Q, M, a, c_p, v, P, noise, mse, n, train_a):
     return Az, Al, B, D, dAz, dAl, dB, dD
 
 
-@njit(**LOOP)
-def drift_jacobian(y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a,
-                   eta_a, a_fixed):
+@njit(JACOBIAN_TYPE, **LOOP)
+def drift_jacobian(kernel_addresses, gradient_addresses, y, p, k, c_p, v, P, noise, mse, eta,
+                   inv_nb, omega, spherical, train_a, eta_a, a_fixed):
     n = y.shape[0]
     M = y[:p * k].copy().reshape((p, k))
     Q = y[p * k:p * k + p * p].copy().reshape((p, p))
     a = y[p * k + p * p:] if train_a else a_fixed
-    Az, Al, B, D, dAz, dAl, dB, dD = expectation_gradients(Q, M, a, c_p, v, P, noise, mse,
-                                                           n, train_a)
+    Az, Al, B, D, dAz, dAl, dB, dD = expectation_gradients(
+        kernel_table(kernel_addresses), gradient_table(gradient_addresses), Q, M, a, c_p, v, P,
+        noise, mse, n, train_a)
     jac = np.zeros((n, n))
     second = eta * eta * inv_nb
     for j in range(p):

@@ -18,3 +18,8 @@ KERNEL = {}
 LOOP = {}
 SGD = {}
 SGD_PARALLEL = {}
+
+# The index of an argument that is no state entry (P's entries), in the Jacobian's
+# accumulators. An np.int64, not the literal −1: Numba compiles a function once per distinct
+# literal integer it is called with, and would compile each accumulator twice.
+NO_INDEX = np.int64(-1)
