@@ -429,7 +429,7 @@ class CompiledModel:
             raise OverlapdynError("evolve_steps needs C-contiguous float states (T, n) and "
                                   f"risks (T,), and 0 ≤ start ≤ stop < T; got start {start}, "
                                   f"stop {stop}, shapes {states.shape}, {risks.shape}")
-        rcond = np.finfo(float).eps * (p + k)   # NumPy's lstsq(rcond=None) for Ω (p+k square)
+        rcond = np.finfo(float).eps * (p + k)   # what lstsq(rcond=None) drops for Ω (p+k square)
         # compiled on first use: it takes longer to compile than all the other loops
         evolve = compile_quietly(self._loops.evolve_steps, self._loops.EVOLVE_TYPE)
         return int(evolve(self._addresses, states, risks, int(start), int(stop), p, k, c_p, v,
