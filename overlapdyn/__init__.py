@@ -25,69 +25,41 @@ Conventions (see the documentation's conventions page): probabilists' Hermite ``
 
 import importlib
 
-from . import (
-    compile,
-    depth,
-    derive,
-    errors,
-    fits,
-    limits,
-    model,
-    ode,
-    reuse,
-    scaling,
-    sgd,
-    storage,
-    sweeps,
-)
-from .compile import CompiledModel
-from .derive import (
-    Auto,
-    ClosedForm,
-    Derivation,
-    Exact,
-    GaussianFields,
-    HermiteTruncation,
-    Quadrature,
-    expectation,
-    hermite_expansion,
-    information_exponent,
-    numeric_expectation,
-)
 from .errors import ConfigError, IntegrationError, OverlapdynError
-from .io.toml import load_model
-from .model import Model, Protocol, Student, Target, activation
-from .ode import (
-    OverlapCrosses,
-    RiskBelow,
-    SaveAt,
-    Solver,
-    Trajectory,
-    evolve,
-    find_fixed_point,
-    initial_overlaps,
-    integrate,
-)
-from .scaling import (
-    fit_exponent,
-    leap,
-    measure_escape_ode,
-    measure_escape_simulated,
-    predict_scaling,
-    saddle_to_saddle,
-)
-from .sgd import simulate, validate
 from .storage.versions import __version__
 
-# figures and jobs are imported on first use: Matplotlib is not needed to integrate an ODE
-# (io is imported above for load_model; it loads xarray only when a dataset is read)
-_LAZY = ("plot", "jobs")
+# Everything else is imported on first use (PEP 562): ``import overlapdyn`` loads neither
+# SymPy, SciPy, Numba nor Matplotlib; ``od.integrate`` imports what it needs when first named.
+_SUBPACKAGES = ("model", "derive", "compile", "ode", "sgd", "scaling", "limits", "reuse",
+                "depth", "sweeps", "storage", "fits", "errors", "io", "plot", "jobs")
+_HOMES = {
+    "compile": ("CompiledModel",),
+    "derive": ("Auto", "ClosedForm", "Derivation", "Exact", "GaussianFields",
+               "HermiteTruncation", "Quadrature", "expectation", "hermite_expansion",
+               "information_exponent", "numeric_expectation"),
+    "io.toml": ("load_model",),
+    "model": ("Model", "Protocol", "Student", "Target", "activation"),
+    "ode": ("OverlapCrosses", "RiskBelow", "SaveAt", "Solver", "Trajectory", "evolve",
+            "find_fixed_point", "initial_overlaps", "integrate"),
+    "scaling": ("fit_exponent", "leap", "measure_escape_ode", "measure_escape_simulated",
+                "predict_scaling", "saddle_to_saddle"),
+    "sgd": ("simulate", "validate"),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
+    if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _HOME_OF:
+        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
+        globals()[name] = value   # the next lookup is a plain attribute
+        return value
     raise AttributeError(f"module 'overlapdyn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -5,6 +5,8 @@ module imports another's private names, and module-level imports have no cycle."
 import ast
 import importlib
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,15 @@ def test_test_files_have_names_of_their_own():
     imports them (an "import file mismatch" that fails the whole run)."""
     names = [path.name for path in (PACKAGE.parent / "tests").rglob("test_*.py")]
     assert sorted({name for name in names if names.count(name) > 1}) == []
+
+
+def test_import_overlapdyn_loads_no_heavy_library_until_a_name_is_used():
+    code = ("import sys, overlapdyn as od\n"
+            "heavy = ('sympy', 'scipy.stats', 'scipy.integrate', 'numba', 'matplotlib',\n"
+            "         'dask', 'xarray')\n"
+            "print([name for name in heavy if name in sys.modules])\n"
+            "missing = [name for name in od.__all__ if not hasattr(od, name)]\n"
+            "print(missing, od.integrate.__module__, 'scipy.integrate' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.splitlines() == ["[]", "[] overlapdyn.ode.integrator True"]
