@@ -1,9 +1,11 @@
 """Command line: overlapdyn demo|expect|hermite|ode|point|validate|scaling|sweep|depth|cache.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command. Each command is a module
-of :mod:`overlapdyn.jobs` (``HELP``, ``add_arguments(parser)``, ``run(args)``, and an optional
-``EPILOG`` shown after the options); this module only assembles the parser and reports
-errors.
+of :mod:`overlapdyn.jobs` (``add_arguments(parser)``, ``run(args)``, and an optional
+``EPILOG`` shown after the options), listed with its one-line help in
+:data:`overlapdyn.jobs.COMMANDS`; this module only assembles the parser and reports errors.
+It imports the module of the command that runs and no other, so ``overlapdyn --help`` starts
+without SymPy, SciPy or Numba.
 
 Exit status: 0 done; a command whose result is a verdict returns its own status from
 ``run`` (``validate``: 0 PASS, 1 FAIL, 3 UNDETERMINED; see
@@ -18,39 +20,49 @@ shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from types import ModuleType
 
 from .errors import OverlapdynError
-from .jobs import cache, demo, depth, expect, hermite, ode, point, scaling, sweep, validate
+from .jobs import COMMANDS
 from .storage.versions import __version__
 
-__all__ = ["JOBS", "build_parser", "main", "one_line"]
-
-#: the commands, in the order ``overlapdyn --help`` lists them; each named after its module
-JOBS: tuple[ModuleType, ...] = (demo, expect, hermite, ode, point, validate, sweep, scaling,
-                                depth, cache)
+__all__ = ["build_parser", "job", "main", "one_line"]
 
 # commands whose finished runs are kept in a store: an interrupted one resumes when rerun
 RESUMABLE = ("validate", "sweep")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``overlapdyn`` parser: one sub-command per module of :data:`JOBS`, its function
-    stored as ``args.run``."""
+def job(command: str) -> ModuleType:
+    """The module of :mod:`overlapdyn.jobs` behind ``command`` (a key of ``COMMANDS``)."""
+    return importlib.import_module(f".jobs.{command}", __package__)
+
+
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The ``overlapdyn`` parser: one sub-command per entry of
+    :data:`~overlapdyn.jobs.COMMANDS`, its job's function stored as ``args.run``.
+
+    Args:
+        commands: the commands whose options are added (their job modules imported); the
+            others are listed with their help only. Default: all.
+    """
+    chosen = set(COMMANDS if commands is None else commands)
     parser = argparse.ArgumentParser(prog="overlapdyn", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an error instead of one line")
     parser.add_argument("--version", action="version", version=f"overlapdyn {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    for job in JOBS:
-        name = job.__name__.rsplit(".", 1)[-1]
-        command = commands.add_parser(name, help=job.HELP, description=job.HELP,
-                                      epilog=getattr(job, "EPILOG", None))
-        job.add_arguments(command)
-        command.set_defaults(run=job.run)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, summary in COMMANDS.items():
+        command = subparsers.add_parser(name, help=summary, description=summary)
+        if name in chosen:
+            module = job(name)
+            command.epilog = getattr(module, "EPILOG", None)
+            module.add_arguments(command)
+            command.set_defaults(run=module.run)
     return parser
 
 
@@ -68,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     status a command's ``run`` returns: ``validate`` gives 1 for FAIL, 3 for UNDETERMINED),
     2 an :class:`~overlapdyn.errors.OverlapdynError` (or bad options), 1 an unexpected
     error, 130 interrupted. With ``--debug`` an error is raised, traceback and all."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the command is the first word that is not an option (the top level's take no value)
+    args = build_parser([word for word in argv if not word.startswith("-")][:1]).parse_args(argv)
     previous = None
     if args.command == "sweep" and threading.current_thread() is threading.main_thread():
         # `kill` (SIGTERM) unwinds like Ctrl-C: the local cluster's workers are shut down

@@ -6,9 +6,7 @@ import argparse
 
 from ..compile import cache
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "show or clear the cache of generated and compiled code"
+__all__ = ["add_arguments", "run"]
 
 EPILOG = ("The folder is $OVERLAPDYN_CACHE_DIR (default ~/.cache/overlapdyn); its size is kept "
           "under $OVERLAPDYN_CACHE_MAX_MB (default 2048) by removing the least recently used "

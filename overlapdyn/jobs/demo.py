@@ -35,10 +35,7 @@ from ..plot.trajectories import plot_learning_curve, plot_overlaps
 from ..storage.files import atomic_write_text
 from ..storage.versions import __version__
 
-__all__ = ["HELP", "DemoConfig", "add_arguments", "run", "run_demo"]
-
-HELP = ("derive and check a few expectations; tabulate Hermite coefficients and information "
-        "exponents")
+__all__ = ["DemoConfig", "add_arguments", "run", "run_demo"]
 
 DEMO_LINKS = ("linear", "relu", "abs", "erf", "tanh", "sigmoid", "softplus", "He2", "He3",
               "He4", "He3(x) + He4(x)", "x**2")

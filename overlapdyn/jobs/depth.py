@@ -18,10 +18,7 @@ from ..plot.depth import plot_depth
 from ..storage.files import atomic_write_text
 from .folders import output_folder, writable_folder
 
-__all__ = ["HELP", "add_arguments", "depth_job", "run"]
-
-HELP = ("hierarchical (SIGHT) target: three-layer layer-wise training vs two-layer, kernel "
-        "and random features over κ = log n/log d (the paper's Fig. 2)")
+__all__ = ["add_arguments", "depth_job", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,9 +9,7 @@ import sympy
 
 from ..derive.gaussian import GaussianFields, expectation
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "exact E[...] over Ω = [[Q, M], [Mᵀ, P]] of fields lambda1..p, z1..k"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,9 +8,7 @@ import argparse
 from ..derive.hermite import hermite_expansion
 from ..errors import OverlapdynError
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "Hermite coefficients of an activation"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

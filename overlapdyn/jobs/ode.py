@@ -23,10 +23,7 @@ from ..storage.versions import __version__
 from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
-__all__ = ["HELP", "OUTPUTS", "add_arguments", "run", "run_ode"]
-
-HELP = ("integrate the overlap ODEs of a model TOML file (see examples/) and write "
-        "trajectory, config and figures")
+__all__ = ["OUTPUTS", "add_arguments", "run", "run_ode"]
 
 OUTPUTS = ("trajectory.npz", "config.json", "learning_curve.png", "overlaps.png",
            "overlap_heatmap.png")

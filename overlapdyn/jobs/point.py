@@ -16,10 +16,7 @@ from ..ode.analysis import find_fixed_point, stability
 from ..ode.state import check_overlaps
 from .build import add_derivation_option, build_model, chosen_derivation
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = ("drift, risk and Jacobian eigenvalues at an overlap point; optionally the fixed point "
-        "(e.g. a plateau) reached by Newton's method from there")
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

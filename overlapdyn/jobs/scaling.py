@@ -41,10 +41,7 @@ from ..storage.results import Result, archive_part, archive_parts, restore_part,
 from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
-__all__ = ["HELP", "ScalingReport", "add_arguments", "run", "run_scaling"]
-
-HELP = ("information exponent / leap, predicted sample complexity, and escape times from a "
-        "random start measured over d, with fitted exponents")
+__all__ = ["ScalingReport", "add_arguments", "run", "run_scaling"]
 
 ROUTES = ("ode", "simulation", "both")
 

@@ -26,10 +26,7 @@ from ..sweeps.runner import (
 from ..sweeps.sweep import Sweep
 from .folders import output_folder, writable_folder
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = ("run a parameter sweep (a model TOML file with a [sweep] table) on Dask — a local "
-        "cluster, or --scheduler ADDRESS — into a resumable result store")
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,10 +17,7 @@ from ..storage.files import atomic_write_text
 from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
-__all__ = ["EPILOG", "EXIT_STATUS", "HELP", "add_arguments", "run"]
-
-HELP = ("simulate SGD at several d, compare with the ODE started at each run's overlaps, and "
-        "fit how the gap shrinks with d (theory d^-1/2); resumable")
+__all__ = ["EPILOG", "EXIT_STATUS", "add_arguments", "run"]
 
 #: the exit status of ``overlapdyn validate`` for each verdict; 2 stays a refused input or
 #: a failed command (any :class:`~overlapdyn.errors.OverlapdynError`), 130 an interrupt

@@ -76,19 +76,34 @@ def test_point_command_leaves_numpy_print_options_alone(capsys):
 def test_parser_has_one_command_per_job_module_in_order():
     import argparse
 
-    from overlapdyn.cli import JOBS, build_parser
+    from overlapdyn.cli import build_parser, job
+    from overlapdyn.jobs import COMMANDS
 
     commands = next(action for action in build_parser()._actions
                     if isinstance(action, argparse._SubParsersAction))
     assert list(commands.choices) == ["demo", "expect", "hermite", "ode", "point", "validate",
                                       "sweep", "scaling", "depth", "cache"]
-    for job in JOBS:
-        name = job.__name__.rsplit(".", 1)[-1]
+    for name, summary in COMMANDS.items():
         parser = commands.choices[name]
-        assert parser.get_default("run") is job.run
-        assert "\n" not in job.HELP and parser.description == job.HELP
+        assert parser.get_default("run") is job(name).run
+        assert "\n" not in summary and parser.description == summary
+        assert parser.epilog == getattr(job(name), "EPILOG", None)
     args = build_parser().parse_args(["validate", "run.toml"])
     assert (args.d, args.seeds, args.n_test, args.out) == ([250, 1000, 4000], 8, 0, None)
+
+
+def test_the_top_level_help_imports_no_job():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom overlapdyn.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print([m for m in sys.modules if m.startswith('overlapdyn.jobs.')\n"
+            "       or m in ('sympy', 'numba', 'scipy.stats')], file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert "cache" in result.stdout and "depth" in result.stdout
+    assert result.stderr.strip() == "[]"
 
 
 def test_version_is_the_installed_one(capsys):
