@@ -304,8 +304,8 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
     # independent of the one that drew the initial weights.
     generators = [np.random.default_rng([seed, d, 1]) for seed in seeds]
     a0, L = np.array(student.a, dtype=float), np.linalg.cholesky(target.gram)
-    loop = _sgd_loop()
-    addresses = function_addresses(_module(model), loop.FUNCTION_NAMES, loop.FUNCTION_TYPES)
+    loop, functions = _sgd_loop(), _module(model)   # both held while their code runs
+    addresses = function_addresses(functions, loop.FUNCTION_NAMES, loop.FUNCTION_TYPES)
     spare = np.random.default_rng(0)   # fills a short batch's tuple; never drawn from
     start = time.perf_counter()
     with quietly():   # the loop compiles on its first call in a process without a cache

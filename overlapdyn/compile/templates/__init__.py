@@ -2,17 +2,21 @@
 
 A generated module (:mod:`overlapdyn.compile.render`) is ``prelude.py`` followed by code
 printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other templates here. A
-model's module holds its kernels and its target's sums; the drift's loops
-(``kernel_table.py``, ``drift_loops.py``, ``state_evolution.py``) are one module shared by
-every model, compiled once, which calls a model's kernels by address:
+model's module holds its kernels and its target's sums (and, for the simulator, σ, σ' and g);
+the loops (``drift_loops.py`` with ``state_evolution.py``, ``drift_jacobian.py``,
+``sgd_loop.py``) are modules shared by every model, compiled once, which call a model's
+functions by address:
 
-* ``prelude.py`` — the imports and Numba's options (:mod:`overlapdyn.compile.policy`);
+* ``prelude.py`` — the imports, Numba's options (:mod:`overlapdyn.compile.policy`) and
+  ``NO_INDEX`` (an accumulator's index of an argument that is no state entry);
 * ``cubature.py`` — Gauss–Hermite rules and the eigen-factor, for a committee's cubature
   kernels;
 * ``ranked_cubature.py`` — the rules by rank and the semi-definite Cholesky factor, for a
   multi-index target's cubature kernels;
 * ``committee_target.py`` — the target's sums over a committee teacher;
-* ``kernel_table.py`` — the types of a model's ten kernels and target sums, and the
+* ``addresses.py`` — Numba's types and ``function_at``, the first-class function at an
+  address, for every module shared by all models;
+* ``kernel_table.py`` — the types of a model's ten kernels and target sums, and the tuple of
   first-class functions made of their addresses, through which the loops below call them;
 * ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
@@ -20,9 +24,10 @@ every model, compiled once, which calls a model's kernels by address:
   descent on reused data (:mod:`overlapdyn.reuse`);
 * ``state_evolution.py`` — the large-batch state evolution's map, whole runs in one loop
   (:func:`overlapdyn.ode.evolve`);
-* ``committee_target_gradient.py``, ``drift_jacobian.py`` — the exact Jacobian of the drift
-  (:meth:`CompiledModel.jacobian <overlapdyn.compile.CompiledModel.jacobian>`), chained from
-  the kernels' partial derivatives.
+* ``committee_target_gradient.py``, ``gradient_table.py``, ``drift_jacobian.py`` — the exact
+  Jacobian of the drift (:meth:`CompiledModel.jacobian
+  <overlapdyn.compile.CompiledModel.jacobian>`), chained from the kernels' partial
+  derivatives (a model's accumulators, their types and table, the loops shared by every model).
 
 Each template is a complete module that ruff checks like any other, in two parts split by
 the line ``# ---… rendered from here``:
