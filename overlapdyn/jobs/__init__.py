@@ -27,5 +27,7 @@ COMMANDS: dict[str, str] = {
                 "from a random start measured over d, with fitted exponents"),
     "depth": ("hierarchical (SIGHT) target: three-layer layer-wise training vs two-layer, "
               "kernel and random features over κ = log n/log d (the paper's Fig. 2)"),
+    "plot": ("draw the figures of a saved result again (a trajectory, simulation, validation "
+             "report, escape times, depth result)"),
     "cache": "show or clear the cache of generated and compiled code",
 }

@@ -1,6 +1,7 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
 nothing. One module per family: trajectories, validation, sweeps, scaling, depth; what they
-share (new figures and axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`.
+share (new figures and axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`, and
+:mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
 """
 
@@ -14,6 +15,11 @@ from .axes import (
 from .depth import (
     plot_depth,
     plot_stage1,
+)
+from .results import (
+    FIGURES,
+    load_result,
+    result_figures,
 )
 from .scaling import (
     plot_escape_curves,
@@ -34,7 +40,9 @@ from .validation import (
 )
 
 __all__ = [
+    "FIGURES",
     "axes_grid",
+    "load_result",
     "log_scales",
     "new_axes",
     "new_figure",
@@ -49,5 +57,6 @@ __all__ = [
     "plot_stage1",
     "plot_sweep",
     "plot_validation",
+    "result_figures",
     "save_figure",
 ]

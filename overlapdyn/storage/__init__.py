@@ -26,6 +26,7 @@ from .results import (
     archive_parts,
     restore_part,
     restore_parts,
+    saved_format,
 )
 from .store import (
     ResultStore,
@@ -54,6 +55,7 @@ __all__ = [
     "register_memo",
     "restore_part",
     "restore_parts",
+    "saved_format",
     "Result",
     "ResultStore",
 ]

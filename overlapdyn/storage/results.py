@@ -42,7 +42,8 @@ from .encoding import jsonable
 from .files import atomic_write, atomic_write_text
 from .versions import library_versions
 
-__all__ = ["Result", "archive_part", "archive_parts", "restore_part", "restore_parts"]
+__all__ = ["Result", "archive_part", "archive_parts", "restore_part", "restore_parts",
+           "saved_format"]
 
 # header entries written by Result.save itself; a result's fields may not use these names
 _RESERVED = ("format", "version", "library_versions")
@@ -148,6 +149,31 @@ class Result:
                     f"{type(error).__name__}: {error}")
                 raise OverlapdynError(f"{path} is not a saved overlapdyn {cls.__name__}: "
                                       f"{why}") from error
+
+
+def saved_format(path: str | os.PathLike) -> str:
+    """The format name (``"overlapdyn.<Type>"``) of the result saved at ``path``, read from
+    its header without building the result, so that a reader can pick the type to load.
+
+    Raises:
+        OverlapdynError: ``path`` is no saved overlapdyn result (names the path and why).
+        OSError: the file cannot be opened.
+    """
+    path = Path(path)
+    with open(path, "rb") as handle:
+        try:
+            if not zipfile.is_zipfile(handle):
+                raise OverlapdynError("it is not an .npz (zip) archive")
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as data:
+                name = json.loads(str(data["header"][()]))["format"]
+            if not isinstance(name, str):
+                raise OverlapdynError(f"its header's format is {name!r}, not a name")
+            return name
+        except Exception as error:
+            why = error if isinstance(error, OverlapdynError) else (
+                f"{type(error).__name__}: {error}")
+            raise OverlapdynError(f"{path} is not a saved overlapdyn result: {why}") from error
 
 
 def _check(cls: type[Result], header: dict) -> None:

@@ -5,6 +5,7 @@ import sys
 
 from overlapdyn.cli import main
 from overlapdyn.compile.cache import load_module
+from overlapdyn.model import Model, Protocol, Student, Target
 
 
 def test_demo_writes_its_outputs(tmp_path, capsys):
@@ -82,7 +83,7 @@ def test_parser_has_one_command_per_job_module_in_order():
     commands = next(action for action in build_parser()._actions
                     if isinstance(action, argparse._SubParsersAction))
     assert list(commands.choices) == ["demo", "expect", "hermite", "ode", "point", "validate",
-                                      "sweep", "scaling", "depth", "cache"]
+                                      "sweep", "scaling", "depth", "plot", "cache"]
     for name, summary in COMMANDS.items():
         parser = commands.choices[name]
         assert parser.get_default("run") is job(name).run
@@ -177,3 +178,34 @@ def test_cache_command_reports_and_clears_the_folder(tmp_path, monkeypatch, caps
     assert main(["cache", "clear"]) == 0
     assert capsys.readouterr().out.startswith("removed 1 generated modules (0.2 MB) from ")
     assert not list((tmp_path / "code").glob("overlapdyn_*"))
+
+
+def test_plot_command_redraws_a_saved_trajectory_and_refuses_what_it_cannot(tmp_path, capsys):
+    import numpy as np
+
+    from overlapdyn import integrate
+    from overlapdyn.limits.generative import generative_exponent
+    from overlapdyn.ode import SaveAt
+    from overlapdyn.storage.results import saved_format
+
+    erf = Model(Target(k=2, activation="erf"), Student(p=2, activation="erf"),
+                Protocol(eta=0.5))
+    trajectory = integrate(erf, (np.full((2, 2), 0.1), 0.5 * np.eye(2)),
+                           SaveAt.at(np.linspace(0.0, 5.0, 11)))
+    saved = trajectory.save(tmp_path / "run.npz")
+    assert saved_format(saved) == "overlapdyn.Trajectory"
+    assert main(["plot", str(saved), "--out", str(tmp_path / "figures")]) == 0
+    written = capsys.readouterr().out.split()
+    names = ("learning_curve", "overlaps", "overlap_heatmap")
+    assert written == [str(tmp_path / "figures" / f"run-{name}.png") for name in names]
+    for path in written:
+        with open(path, "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+    other = generative_exponent("z**2").save(tmp_path / "exponent.npz")
+    assert main(["plot", str(other)]) == 2
+    error = capsys.readouterr().err
+    assert "holds a GenerativeExponent, which has no figure" in error and "Trajectory" in error
+    (tmp_path / "notes.npz").write_text("not a result")
+    assert main(["plot", str(tmp_path / "notes.npz")]) == 2
+    assert "is not a saved overlapdyn result: it is not an .npz" in capsys.readouterr().err
