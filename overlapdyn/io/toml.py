@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..depth.config import DepthConfig
@@ -12,8 +13,8 @@ from ..model.spec import Model, model_from_dict
 from ..ode.config import IntegrateConfig
 from ..sweeps.sweep import Sweep, sweep_from_dict
 
-__all__ = ["load_depth_config", "load_derivation", "load_model", "load_run", "load_sweep",
-           "read_toml"]
+__all__ = ["apply_overrides", "load_depth_config", "load_derivation", "load_model", "load_run",
+           "load_sweep", "read_toml"]
 
 
 def read_toml(path: str | Path) -> dict:
@@ -41,10 +42,41 @@ def load_model(path: str | Path) -> Model:
     return model_from_dict(read_toml(path), name=Path(path).stem)
 
 
-def load_run(path: str | Path) -> tuple[Model, IntegrateConfig]:
-    """Read a model and its ``[integrate]`` section (defaults if absent) from one TOML file."""
+def apply_overrides(config: dict, overrides: Sequence[str]) -> dict:
+    """``config`` (a TOML file's tables) with each ``"TABLE.KEY=VALUE"`` of ``overrides`` set,
+    e.g. ``"protocol.eta=0.3"``, ``"integrate.seed=2"``, ``"student.activation=relu"``.
+
+    A value is read as TOML (``0.3``, ``2``, ``true``, ``[0.1, 0.2]``, ``"text"``), and as
+    the plain text it is when it is no TOML value (``relu``, ``z1*z2``); the tables' own
+    checks then judge it as if the file held it. Returns a new dict; ``config`` is kept.
+
+    Raises:
+        ConfigError: an override that is not ``TABLE.KEY=VALUE``, or whose table is in the
+            file but is no table.
+    """
+    result = {name: dict(value) if isinstance(value, dict) else value
+              for name, value in config.items()}
+    for override in overrides:
+        target, equals, text = override.partition("=")
+        table, dot, key = target.strip().partition(".")
+        if not (equals and dot and table and key and "." not in key):
+            raise ConfigError(f"override {override!r} is not TABLE.KEY=VALUE: write e.g. "
+                              "protocol.eta=0.3 or integrate.seed=2")
+        if not isinstance(result.setdefault(table, {}), dict):
+            raise ConfigError(f"override {override!r}: {table!r} is not a table of the file")
+        try:
+            value = tomllib.loads(f"value = {text.strip()}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        result[table][key] = value
+    return result
+
+
+def load_run(path: str | Path, overrides: Sequence[str] = ()) -> tuple[Model, IntegrateConfig]:
+    """Read a model and its ``[integrate]`` section (defaults if absent) from one TOML file,
+    with ``overrides`` (``"TABLE.KEY=VALUE"``, :func:`apply_overrides`) set first."""
     path = Path(path)
-    config = read_toml(path)
+    config = apply_overrides(read_toml(path), overrides)
     model = model_from_dict(config, name=path.stem)
     section = config.get("integrate", {})
     if not isinstance(section, dict):

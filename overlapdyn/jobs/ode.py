@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,17 +37,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (default: outputs/<config file stem>)")
     parser.add_argument("--t-end", type=float, default=None,
                         help="final time t = steps/d (overrides integrate.t_end)")
+    parser.add_argument("--set", action="append", default=[], dest="overrides",
+                        metavar="TABLE.KEY=VALUE",
+                        help="override one value of the file, repeatable: e.g. --set "
+                             "protocol.eta=0.3 --set student.p=4 --set integrate.d=2000 --set "
+                             "integrate.seed=2 (the kernels' method: --derivation)")
     add_derivation_option(parser)
 
 
 def run(args: argparse.Namespace) -> None:
     """``overlapdyn ode``: :func:`run_ode` into ``--out``."""
     run_ode(args.config, output_folder(args.out, args.config), t_end=args.t_end,
-            derivation=chosen_derivation(args.derivation, args.config))
+            derivation=chosen_derivation(args.derivation, args.config),
+            overrides=args.overrides)
 
 
 def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None,
-            derivation: Derivation | None = None) -> Trajectory:
+            derivation: Derivation | None = None, overrides: Sequence[str] = ()) -> Trajectory:
     """Integrate the model of the TOML file ``path`` and write the results into ``out_dir``.
 
     Writes ``trajectory.npz`` (:meth:`Trajectory.save`), ``config.json`` (model, integrate
@@ -57,6 +64,9 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
         t_end: overrides ``integrate.t_end``.
         derivation: how the kernels are derived (default: the file's ``[derivation]``, else
             the automatic choice).
+        overrides: ``"TABLE.KEY=VALUE"`` values set over the file's
+            (:func:`~overlapdyn.io.toml.apply_overrides`); ``config.json`` records them, and
+            its model and integrate sections are the ones run.
 
     Raises:
         ConfigError: a malformed file.
@@ -64,7 +74,7 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
         IntegrationError: a blow-up, raised after the partial trajectory (status −1) and the
             other outputs have been written.
     """
-    model, config = load_run(path)
+    model, config = load_run(path, overrides)
     derivation = derivation if derivation is not None else chosen_derivation(None, path)
     if t_end is not None:
         config = IntegrateConfig.from_dict({**config.to_dict(), "t_end": t_end})
@@ -80,7 +90,8 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
             raise
         failure, trajectory = error, error.trajectory
     _write_outputs(trajectory, config, out, source=Path(path), compile_s=compile_s,
-                   from_cache=compiled.from_cache, derivation=compiled.choice.method)
+                   from_cache=compiled.from_cache, derivation=compiled.choice.method,
+                   overrides=overrides)
     _print_summary(trajectory, config, out, compile_s)
     if failure is not None:
         raise failure
@@ -89,12 +100,12 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
 
 def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *,
                    source: Path, compile_s: float, from_cache: bool,
-                   derivation: Derivation) -> None:
+                   derivation: Derivation, overrides: Sequence[str]) -> None:
     tr = trajectory
     tr.save(out / "trajectory.npz")
     run = {
-        "source": str(source), "status": tr.status, "message": tr.message,
-        "events": tr.events, "t_final": float(tr.t[-1]),
+        "source": str(source), "overrides": list(overrides), "status": tr.status,
+        "message": tr.message, "events": tr.events, "t_final": float(tr.t[-1]),
         "samples_final": float(tr.samples(config.d)[-1]), "final_risk": float(tr.risk[-1]),
         "kernels": tr.kernels, "derivation": derivation.to_dict(),
         "solver": None if tr.solver is None else dataclasses.asdict(tr.solver),

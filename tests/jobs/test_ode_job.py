@@ -235,3 +235,38 @@ def test_constant_like_expressions_that_are_not_formulas_are_config_errors(
 def test_a_constant_number_is_a_constant_target(tmp_path):
     model, _ = load_run(write(tmp_path, CONSTANT.replace('"1"', "1"), "number.toml"))
     assert model.target.expression == "1" and model.target.function() == 1
+
+
+def test_set_overrides_values_of_the_file_and_the_record_says_which(tmp_path, capsys):
+    config = tmp_path / "erf.toml"
+    config.write_text(ERF)
+    out = tmp_path / "out"
+    assert main(["ode", str(config), "--out", str(out), "--set", "protocol.eta=0.25",
+                 "--set", "integrate.seed=7", "--set", "integrate.t_end=5",
+                 "--set", "student.activation=erf"]) == 0
+    record = json.loads((out / "config.json").read_text())
+    assert record["model"]["protocol"]["eta"] == 0.25
+    assert (record["integrate"]["seed"], record["integrate"]["t_end"]) == (7, 5.0)
+    assert record["run"]["overrides"] == ["protocol.eta=0.25", "integrate.seed=7",
+                                          "integrate.t_end=5", "student.activation=erf"]
+    assert Trajectory.load(out / "trajectory.npz").model.protocol.eta == 0.25
+    capsys.readouterr()
+    for bad, message in [("eta=0.3", "is not TABLE.KEY=VALUE"),
+                         ("protocol.eta", "is not TABLE.KEY=VALUE"),
+                         ("protocol.etaa=0.3", "etaa")]:
+        assert main(["ode", str(config), "--out", str(out), "--set", bad]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_override_values_are_toml_or_plain_text_and_the_file_is_kept():
+    from overlapdyn.io.toml import apply_overrides
+
+    config = {"target": {"k": 2}, "name": "x"}
+    result = apply_overrides(config, ["target.expression=z1*z2", 'student.activation="tanh"',
+                                      "sweep.eta=[0.1, 0.2]", "protocol.spherical=true"])
+    assert result["target"] == {"k": 2, "expression": "z1*z2"}
+    assert config == {"target": {"k": 2}, "name": "x"}
+    assert result["student"] == {"activation": "tanh"} and result["sweep"] == {"eta": [0.1, 0.2]}
+    assert result["protocol"]["spherical"] is True
+    with pytest.raises(ConfigError, match="'name' is not a table"):
+        apply_overrides(config, ["name.x=1"])
