@@ -1,15 +1,18 @@
 """Shared loops and a model's functions: the generated code compiled once for every model.
 
-The drift's loops and the simulator's SGD loop do not depend on the model; what does (the
-kernels, the activation, the target) is compiled in the model's own generated module and
-passed to the shared loops as the addresses of its compiled code (``templates/addresses.py``).
-A new model thus compiles only its own functions, each once, for the type the shared module
-declares for it; the shared module is compiled once per cache folder.
+The drift's loops, its Jacobian's and the simulator's SGD loop do not depend on the model;
+what does (the kernels and their gradients, the activation, the target) is compiled in the
+model's own generated module and passed to the shared loops as the addresses of its compiled
+code (``templates/addresses.py``). A new model thus compiles only its own functions, each
+once, for the type the shared module declares for it; a shared module is compiled once per
+cache folder.
 
-Numba calls its first-class functions "experimental" and warns whenever it compiles code
-that uses them; the project pins the Numba versions it supports and tests what it uses, so
-:func:`load_shared_module` and :func:`compile_quietly` silence that one warning while they
-compile.
+This leans on two parts of Numba below its documented API, both exercised by every drift the
+test suite computes: a compile result's code address (``library.get_pointer_to_function`` of
+``fndesc.llvm_func_name``, what Numba's own ``_get_jit_address`` reads) and the ``jit_addr``
+field of a first-class function, which ``function_at`` fills. Numba calls its first-class
+functions "experimental" and warns whenever it compiles code that uses them; only that
+warning is silenced, only while compiling (:func:`quietly`).
 """
 
 from __future__ import annotations
