@@ -21,6 +21,7 @@ __all__ = [
     "QuadratureError",
     "ResourceError",
     "RoughKernelWarning",
+    "RunawayWarning",
     "SchedulerError",
     "UnknownActivationError",
 ]
@@ -109,3 +110,12 @@ class IntegrationError(OverlapdynError):
     def __init__(self, message: str, trajectory=None) -> None:
         super().__init__(message)
         self.trajectory = trajectory
+
+
+class RunawayWarning(UserWarning):
+    """The overlaps ran away without blowing up: a student's squared norm ``Q_jj`` grew far
+    beyond its start (:data:`overlapdyn.ode.state.RUNAWAY_FACTOR` times it, or times 1 if it
+    started below 1), although the run reached its end. For SGD this is a learning rate too
+    large to learn with — the risk curve can still look like convergence (the Saad–Solla
+    erf committee at η = 20: R ≈ 0.08 at t = 3000 while Q_jj ≈ 400). The message names the
+    unit, how far and by when, and the fix."""

@@ -52,6 +52,7 @@ from .state import (
     check_overlaps,
     overlap_covariance,
     trajectory_from_states,
+    warn_if_runaway,
 )
 from .trajectory import Outcome, SolverStats, Trajectory
 
@@ -313,6 +314,8 @@ def integrate(
         wall_time_s=wall)
     if failure is not None and on_failure == "raise":
         raise IntegrationError(failure, trajectory)
+    if failure is None:
+        warn_if_runaway(trajectory)
     return trajectory
 
 

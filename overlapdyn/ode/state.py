@@ -11,10 +11,12 @@ rows with :func:`random_rows`.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..compile.compiled import CompiledModel
-from ..errors import CovarianceError, IntegrationError, OverlapdynError
+from ..errors import CovarianceError, IntegrationError, OverlapdynError, RunawayWarning
 from ..model.checks import check_covariance, check_dimension
 from ..model.spec import Model
 from ..storage.versions import library_versions
@@ -22,6 +24,7 @@ from .trajectory import Trajectory
 
 __all__ = [
     "BLOWUP_NORM",
+    "RUNAWAY_FACTOR",
     "blowup_message",
     "check_overlaps",
     "initial_overlaps",
@@ -30,11 +33,16 @@ __all__ = [
     "random_rows",
     "random_weights",
     "trajectory_from_states",
+    "warn_if_runaway",
 ]
 
 #: the state's max-norm that counts as a blow-up (ODE, state evolution) or a diverged run
 #: (simulation)
 BLOWUP_NORM = 1e8
+
+#: how many times its start (or 1, if larger) a student's ``Q_jj`` may grow before a run that
+#: did not blow up is reported as running away (:class:`~overlapdyn.errors.RunawayWarning`)
+RUNAWAY_FACTOR = 100.0
 
 
 def random_rows(rng: np.random.Generator, p: int, d: int, *, radius: float | None = None
@@ -114,6 +122,22 @@ def blowup_message(model: Model, when: str, why: str) -> str:
             f"{model.protocol.eta:g} is probably too large for the activation "
             f"{model.student.activation!r} (its η²/n_b variance term grows faster than the "
             "gradient term contracts) — lower η, or raise n_b")
+
+
+def warn_if_runaway(trajectory: Trajectory) -> None:
+    """Warn (:class:`~overlapdyn.errors.RunawayWarning`) when some ``Q_jj`` of
+    ``trajectory`` grew beyond :data:`RUNAWAY_FACTOR` times ``max(1, Q_jj(0))``."""
+    diagonal = np.diagonal(trajectory.Q, axis1=1, axis2=2)            # (T, p)
+    growth = diagonal / np.maximum(1.0, np.abs(diagonal[0]))
+    when, unit = np.unravel_index(int(np.argmax(growth)), growth.shape)
+    if growth[when, unit] > RUNAWAY_FACTOR:
+        protocol = trajectory.model.protocol
+        warnings.warn(RunawayWarning(
+            f"the student's weights ran away without blowing up: Q_{unit + 1}{unit + 1} grew "
+            f"from {diagonal[0, unit]:.3g} to {diagonal[when, unit]:.3g} by t = "
+            f"{trajectory.t[when]:.4g}, more than {RUNAWAY_FACTOR:g} times its start; with "
+            f"η = {protocol.eta:g} the run does not learn, it diverges slowly — lower η, or "
+            "raise n_b"), stacklevel=3)
 
 
 def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray, *,

@@ -27,6 +27,7 @@ from .state import (
     blowup_message,
     check_overlaps,
     trajectory_from_states,
+    warn_if_runaway,
 )
 from .trajectory import Outcome, Trajectory
 
@@ -108,6 +109,7 @@ def evolve(
         outcome=outcome, message=message, alpha=alpha, events=fired)
     if failure:
         raise IntegrationError(failure, trajectory)
+    warn_if_runaway(trajectory)
     return trajectory
 
 

@@ -6,7 +6,7 @@ from configs import MODELS
 
 from overlapdyn import activation
 from overlapdyn.compile.compiled import CompiledModel
-from overlapdyn.errors import ConfigError, IntegrationError, OverlapdynError
+from overlapdyn.errors import ConfigError, IntegrationError, OverlapdynError, RunawayWarning
 from overlapdyn.model import X
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.ode.analysis import find_fixed_point
@@ -188,3 +188,22 @@ def test_staircase_is_learned_direction_by_direction():
     assert np.all(alignment[-1] > 0.2)
     assert rise[0] < rise[1] < rise[2], rise
     assert trajectory.risk[-1] < 0.5 * trajectory.risk[0]
+
+
+def test_a_run_that_runs_away_without_blowing_up_is_warned_and_one_that_learns_is_not():
+    import warnings
+
+    def run(eta):
+        model = Model(Target(k=2, activation="erf"), Student(p=2, activation="erf"),
+                      Protocol(eta=eta))
+        M0, Q0, _ = initial_overlaps(model, d=1000, seed=0)
+        return integrate(model, (M0, Q0), 3000.0)
+
+    with pytest.warns(RunawayWarning, match=r"Q_11 grew from 0.956 to 395 by t = 3000, more "
+                                            r"than 100 times its start; with η = 20"):
+        runaway = run(20.0)
+    assert runaway.outcome.name == "REACHED_END" and 0.05 < runaway.risk[-1] < 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RunawayWarning)
+        learnt = run(8.0)   # a large rate that still learns: Q_jj → 1, R → 0
+    np.testing.assert_allclose(np.diagonal(learnt.Q[-1]), 1.0, atol=1e-6)

@@ -1,5 +1,6 @@
 """The compiled state evolution: the same map as a plain NumPy loop, stop events, blow-ups."""
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -8,7 +9,7 @@ import pytest
 from configs import MODELS
 
 from overlapdyn.compile.compiled import CompiledModel
-from overlapdyn.errors import IntegrationError
+from overlapdyn.errors import IntegrationError, RunawayWarning
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.ode.integrator import OverlapCrosses, RiskBelow
 from overlapdyn.ode.state import initial_overlaps, overlap_covariance
@@ -66,7 +67,10 @@ def test_the_compiled_map_is_the_numpy_map(name):
     if name.startswith("erf"):
         M, Q = np.full((2, 1), 0.3), np.full((2, 2), 0.5)      # w_1 = w_2
     steps = 12
-    trajectory = evolve(compiled, (M, Q, a), steps, alpha)
+    with warnings.catch_warnings():
+        # the He2 committee runs away within these steps (Q_22: 1.2 → 2e3): numerics checked
+        warnings.simplefilter("ignore", RunawayWarning)
+        trajectory = evolve(compiled, (M, Q, a), steps, alpha)
     assert trajectory.status == 0 and trajectory.t.tolist() == list(range(steps + 1))
     for step in range(1, steps + 1):
         M, Q, a = reference_step(compiled, M, Q, a, alpha)
