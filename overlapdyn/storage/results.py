@@ -31,9 +31,9 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 
@@ -44,6 +44,8 @@ from .versions import library_versions
 
 __all__ = ["Result", "archive_part", "archive_parts", "restore_part", "restore_parts",
            "saved_format"]
+
+T = TypeVar("T")
 
 # header entries written by Result.save itself; a result's fields may not use these names
 _RESERVED = ("format", "version", "library_versions")
@@ -131,24 +133,12 @@ class Result:
                 why: another format, a version this overlapdyn does not read, a damaged file).
             OSError: the file cannot be opened.
         """
-        path = Path(path)
-        with open(path, "rb") as handle:
-            # Anything that goes wrong past opening means "not such a file": numpy, zip, JSON
-            # and the result's own checks each raise their own exception types.
-            try:
-                if not zipfile.is_zipfile(handle):
-                    raise OverlapdynError("it is not an .npz (zip) archive")
-                handle.seek(0)
-                with np.load(handle, allow_pickle=False) as data:
-                    arrays = {name: data[name] for name in data.files}
-                header = json.loads(str(arrays.pop("header")[()]))
-                _check(cls, header)
-                return cls.from_archive(header, arrays)
-            except Exception as error:
-                why = error if isinstance(error, OverlapdynError) else (
-                    f"{type(error).__name__}: {error}")
-                raise OverlapdynError(f"{path} is not a saved overlapdyn {cls.__name__}: "
-                                      f"{why}") from error
+        def build(header: dict, data) -> Self:
+            _check(cls, header)
+            return cls.from_archive(header, {name: data[name] for name in data.files
+                                             if name != "header"})
+
+        return _read_saved(path, cls.__name__, build)
 
 
 def saved_format(path: str | os.PathLike) -> str:
@@ -159,6 +149,20 @@ def saved_format(path: str | os.PathLike) -> str:
         OverlapdynError: ``path`` is no saved overlapdyn result (names the path and why).
         OSError: the file cannot be opened.
     """
+    def format_of(header: dict, data) -> str:
+        name = header["format"]
+        if not isinstance(name, str):
+            raise OverlapdynError(f"its header's format is {name!r}, not a name")
+        return name
+
+    return _read_saved(path, "result", format_of)
+
+
+def _read_saved(path: str | os.PathLike, what: str, read: Callable[[dict, Any], T]) -> T:
+    """``read(header, data)`` of the ``.npz`` at ``path`` (``data`` the open archive, its
+    arrays read on access); anything that goes wrong past opening the file — not a zip,
+    numpy, JSON, or ``read``'s own checks, each with its own exception type — becomes an
+    :class:`OverlapdynError` saying ``path`` is not a saved overlapdyn ``what`` and why."""
     path = Path(path)
     with open(path, "rb") as handle:
         try:
@@ -166,14 +170,11 @@ def saved_format(path: str | os.PathLike) -> str:
                 raise OverlapdynError("it is not an .npz (zip) archive")
             handle.seek(0)
             with np.load(handle, allow_pickle=False) as data:
-                name = json.loads(str(data["header"][()]))["format"]
-            if not isinstance(name, str):
-                raise OverlapdynError(f"its header's format is {name!r}, not a name")
-            return name
+                return read(json.loads(str(data["header"][()])), data)
         except Exception as error:
             why = error if isinstance(error, OverlapdynError) else (
                 f"{type(error).__name__}: {error}")
-            raise OverlapdynError(f"{path} is not a saved overlapdyn result: {why}") from error
+            raise OverlapdynError(f"{path} is not a saved overlapdyn {what}: {why}") from error
 
 
 def _check(cls: type[Result], header: dict) -> None:
