@@ -4,6 +4,7 @@ whitened coordinates, split at each field's kink — at random, exactly singular
 fields, as the drift calls them) and nearly singular covariances."""
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -19,9 +20,12 @@ from overlapdyn.derive.kinked import BASIS, kinked_basis, kinked_kernel_terms
 from overlapdyn.errors import OverlapdynError
 
 ONE, X, R, H = (BASIS[name] for name in ("ONE", "X", "R", "H"))
+S, XX = 5, 6  # the template's codes of x² H(x) and x², products of coincident fields
 SIGN = "sign"  # a last factor sign(x): E[sign(μ + sξ)] = 2Φ(μ/s) − 1
 FUNCTIONS = {ONE: lambda x: np.ones_like(x), X: lambda x: x, R: lambda x: np.maximum(x, 0.0),
-             H: lambda x: (x > 0.0) * 1.0}
+             H: lambda x: (x > 0.0) * 1.0, S: lambda x: x * x * (x > 0.0),
+             XX: lambda x: x * x}
+DEGREE = {ONE: 0, H: 0, X: 1, R: 1, S: 2, XX: 2}
 
 
 def reference(functions, C, n=60, last=None):
@@ -156,20 +160,42 @@ def test_four_field_kernels_match_quadrature_at_random_covariances(kinked, seed)
         assert kinked.kinked4(*codes, *entries(C)) == pytest.approx(expected, abs=1e-11), codes
 
 
-# the coincidences of the drift's calls I4(λ_j, λ_l, λ_m, λ_n) (and x4 = −x3)
+# the coincidences of the drift's calls I4(λ_j, λ_l, λ_m, λ_n), x4 = −x3, and fields of
+# other lengths (−2: the field −0.7 x_j)
 PATTERNS = {"j=l": [0, 0, 1, 2], "m=n": [0, 1, 2, 2], "j=m": [0, 1, 0, 2], "l=n": [0, 1, 2, 1],
-            "j=l,m=n": [0, 0, 1, 1], "j=l=m": [0, 0, 0, 1], "all": [0, 0, 0, 0],
-            "j=m,l=n": [0, 1, 0, 1], "n=-m": [0, 1, 2, -2]}
+            "j=n": [0, 1, 2, 0], "l=m": [0, 1, 1, 2], "j=l,m=n": [0, 0, 1, 1],
+            "j=l=m": [0, 0, 0, 1], "all": [0, 0, 0, 0], "j=m=n": [0, 1, 0, 0],
+            "j=m,l=n": [0, 1, 0, 1], "n=-m": [0, 1, 2, -1], "j=l,n=-m": [0, 0, 1, -1],
+            "j=m,n=-j": [0, 1, 0, -2]}
+
+
+def _pattern_vectors(pattern, base):
+    return [base[i] if i >= 0 else {-1: -1.3 * base[2], -2: -0.7 * base[0]}[i]
+            for i in PATTERNS[pattern]]
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_four_field_kernels_are_exact_where_fields_coincide(kinked, pattern):
+    """Coincident fields are merged into fewer fields in closed form: every pattern the
+    drift calls, against quadrature over the distinct fields."""
     rng = np.random.default_rng(sorted(PATTERNS).index(pattern))
-    base = rng.normal(size=(3, 3)) / math.sqrt(3)
-    vectors = [base[abs(i)] * (-1.0 if i < 0 else 1.0) for i in PATTERNS[pattern]]
-    for codes in FOUR_FIELD[:6]:
+    vectors = _pattern_vectors(pattern, rng.normal(size=(3, 3)) / math.sqrt(3))
+    for codes in FOUR_FIELD:
         value = kinked.kinked4(*codes, *entries(gram(vectors)))
         assert value == pytest.approx(merged_reference(codes, vectors), abs=2e-11), codes
+
+
+def test_three_field_closed_forms_of_degree_two_match_quadrature(kinked):
+    """closed3, E[a(x1) b(x2) c(x3)] for every triple of basis functions (products of
+    coincident fields included: S = x² H, XX = x²) of total degree ≤ 2."""
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(3, 3))
+    C = A @ A.T / 3 + 0.2 * np.eye(3)
+    for codes in itertools.product(FUNCTIONS, repeat=3):
+        if sum(DEGREE[code] for code in codes) > 2:
+            continue
+        expected = reference([FUNCTIONS[code] for code in codes], C, n=40)
+        assert kinked.closed3(*codes, C, 0, 1, 2) == pytest.approx(expected, abs=1e-11), codes
 
 
 @functools.cache

@@ -23,9 +23,18 @@ For fields x ~ N(0, C) the expectations are closed forms up to three fields:
   E[relu(x_a) H(x_b)] = (√c_aa + c_ab/√c_bb)/(2√(2π));
 * three fields (``moment3``): the same reductions, the trivariate orthant probability
   P(x > 0) = 1/8 + (asin ρ_12 + asin ρ_13 + asin ρ_23)/4π and its first moment
-  E[x_c 1{x > 0}] = Σ_m c_cm φ_m(0) P(the other two > 0 | x_m = 0).
+  E[x_c 1{x > 0}] = Σ_m c_cm φ_m(0) P(the other two > 0 | x_m = 0);
+* three fields of total degree two (``closed3``: E[H H relu relu], E[H H x² H], …): Stein's
+  lemma on a field b(x) = x g(x) leaves expectations of degree one, or with a δ.
 
-Four indicator fields have no elementary closed form (the orthant probability of four
+The drift calls the four-field kernel I4(λ_j, λ_l, λ_m, λ_n) with repeated indices most of
+the time (j = l, m = n, m = j, …). Fields that coincide exactly (x_m = λ x_f, λ > 0) are
+one field carrying the product of their basis functions (b(λx) = λ^degree b(x), H H = H,
+H relu = relu, relu relu = S, …), and x4 = −λ x3 becomes one field through X(−x) = −X(x),
+R(−x) = R(x) − X(x), H(−x) = 1 − H(x); at most three fields are then left, in closed form
+(``_fewer_fields``, ``_opposite_pair``).
+
+Four distinct indicator fields have no elementary closed form (the orthant probability of four
 fields is not elementary), so ``kinked4`` — E[b1(x1) b2(x2) b3(x3) b4(x4)] with b1, b2 the
 derivative factors — interpolates the covariance, Price's theorem giving the derivative:
 with C_t = t C + (1 − t) C_0, where C_0 keeps the blocks of (x1, x2)'s diagonal and of
@@ -35,14 +44,14 @@ with C_t = t C + (1 − t) C_0, where C_0 keeps the blocks of (x1, x2)'s diagona
 
 F(C_0) = E[b1] E[b2] E[b3 b4] factorises, and every derivative carries a δ from b1 or b2,
 which conditions on its field and leaves a closed form of three fields or fewer. C_t is
-non-singular for t < 1 whenever the (x3, x4) block is (coincident x3 ≡ ±x4 are merged into
-one field first), so the integrand is evaluated only where every formula is well defined;
+non-singular for t < 1 whenever the (x3, x4) block is (coincident x3 ≡ ±x4 never get here),
+so the integrand is evaluated only where every formula is well defined;
 the endpoint t = 1, where coincident fields make C singular, gets square-root behaviour,
 removed by the substitutions below:
 
 * the (1, 2) term, c_12 φ(0, 0; C_t) g(t) with φ ∝ 1/√(c_11 c_22 − t² c_12²), becomes
   (1/2π) ∫_0^{asin ρ_12} g(sin ψ/ρ_12) dψ, written ψ = asin ρ_12 (1 − s²) (1 − t is
-  linear in asin ρ_12 − ψ for |ρ_12| < 1), or ψ = asin ρ_12 (1 − s) for x1 ≡ ±x2;
+  linear in asin ρ_12 − ψ for |ρ_12| < 1), or ψ = asin ρ_12 (1 − s) for x1 ≡ −x2;
 * the cross terms use t = 1 − s², so that √(1 − t) = s.
 
 Fields that *nearly* coincide (1 − ρ² small, not zero) put the square roots' branch points
@@ -207,22 +216,6 @@ def stein3(a, c, c11, c12, c13, c22, c23, c33):
 
 
 @njit(**LOOP)
-def _product(a, b):
-    # the code of a(x) b(x) for a, b ∈ {ONE, X, R, H}
-    if a == ONE:
-        return b
-    if b == ONE:
-        return a
-    if a == H and b == H:
-        return H
-    if a == X and b == X:
-        return XX
-    if a == H or b == H:
-        return R  # x H = relu H = relu
-    return S  # x relu = relu relu = x² H
-
-
-@njit(**LOOP)
 def _levels(correlations):
     # levels of the graded rule: down to the smallest scale √(1 − ρ²) of a pair that nearly
     # coincides (an exact coincidence, 1 − ρ² at rounding level, needs none)
@@ -248,7 +241,7 @@ def _graded(q, levels):
 @njit(**LOOP)
 def _angle_power(r12):
     # 1 − t is linear in asin ρ12 − ψ for |ρ12| < 1 (square roots of it want ψ = ψ_end
-    # (1 − s²)) and quadratic for x1 ≡ ±x2 (ψ = ψ_end (1 − s) then)
+    # (1 − s²)) and quadratic for x1 ≡ −x2 (ψ = ψ_end (1 − s) then)
     return 1 if 1.0 - r12 * r12 <= 1e-14 else 2
 
 
@@ -262,52 +255,149 @@ def _angle_point(s, power, psi_end, r12, c11, c22):
 
 
 @njit(**LOOP)
-def merged3(b1, b2, code, c11, c12, c13, c22, c23, c33):
-    # E[b1(x1) b2(x2) B(x3)], b1, b2 ∈ {ONE, H}, B = code ∈ {ONE, X, R, H, S, XX}: the
-    # covariance interpolated from diag(c11, c22, c33), every derivative closed
-    total = moment1(b1, c11) * moment1(b2, c22) * moment1(code, c33)
-    factor, dcode = derivative(code)
-    both = b1 == H and b2 == H
-    r12 = _correlation(c11, c12, c22)
-    levels = _levels((r12, _correlation(c11, c13, c33), _correlation(c22, c23, c33)))
-    psi_end = math.asin(r12)
-    power = _angle_power(r12)
-    for q in range(NODES.shape[0] * (levels + 1)):
-        s, weight = _graded(q, levels)
-        if both and r12 != 0.0:  # the (1, 2) term
-            t, det, measure = _angle_point(s, power, psi_end, r12, c11, c22)
-            e13, e23 = t * c13, t * c23
-            v33 = c33 - (c22 * e13 * e13 - 2.0 * t * c12 * e13 * e23 + c11 * e23 * e23) / det
-            total += weight * measure * moment1(code, max(v33, 0.0))
-        if factor != 0.0:  # the cross terms: t = 1 − s²
-            t = 1.0 - s * s
-            jac = 2.0 * s * weight * factor
-            e12, e13, e23 = t * c12, t * c13, t * c23
-            if b1 == H:
-                total += jac * c13 * INV_SQRT_2PI / math.sqrt(c11) * moment2(
-                    b2, dcode, c22 - e12 * e12 / c11, e23 - e12 * e13 / c11,
-                    c33 - e13 * e13 / c11)
-            if b2 == H:
-                total += jac * c23 * INV_SQRT_2PI / math.sqrt(c22) * moment2(
-                    b1, dcode, c11 - e12 * e12 / c22, e13 - e12 * e23 / c22,
-                    c33 - e23 * e23 / c22)
+def _degree(code):
+    # b(λx) = λ^degree b(x) for λ > 0
+    if code in (X, R):
+        return 1
+    if code in (S, XX):
+        return 2
+    return 0
+
+
+@njit(**LOOP)
+def _product(a, b):
+    # the code of a(x) b(x), or −1 where that is no basis function (degree above 2)
+    if a == ONE:
+        return b
+    if b == ONE:
+        return a
+    if a > b:
+        a, b = b, a
+    if a == X:
+        return XX if b == X else (S if b == R else (R if b == H else -1))
+    if a == R:
+        return S if b == R else (R if b == H else -1)
+    if a == H and b in (H, S, XX):
+        return H if b == H else S
+    return -1
+
+
+@njit(**LOOP)
+def _split(code):
+    # b(x) = x g(x): (g, g') for X, R, S, XX, with −1 for g' = 0
+    if code == X:
+        return ONE, -1
+    if code == R:
+        return H, D
+    if code == S:
+        return R, H
+    return X, ONE  # XX
+
+
+@njit(**LOOP)
+def _given_zero(C, f, a, b, code_a, code_b):
+    # E[δ(x_f) A(x_a) B(x_b)] = φ_f(0) E[A B | x_f = 0]
+    cff = C[f, f]
+    if not cff > 0.0:
+        return 0.0
+    return INV_SQRT_2PI / math.sqrt(cff) * moment2(
+        code_a, code_b, max(C[a, a] - C[f, a] * C[f, a] / cff, 0.0),
+        C[a, b] - C[f, a] * C[f, b] / cff, max(C[b, b] - C[f, b] * C[f, b] / cff, 0.0))
+
+
+@njit(**LOOP)
+def _linear3(a, b, c, C, i, j, k):
+    # E[a(x_i) b(x_j) c(x_k)], codes in {ONE, X, R, H} of total degree ≤ 1
+    if a == ONE:
+        return moment2(b, c, C[j, j], C[j, k], C[k, k])
+    if b == ONE:
+        return moment2(a, c, C[i, i], C[i, k], C[k, k])
+    if c == ONE:
+        return moment2(a, b, C[i, i], C[i, j], C[j, j])
+    if a != H:  # the field of degree 1 (if any) last
+        a, c, i, k = c, a, k, i
+    elif b != H:
+        b, c, j, k = c, b, k, j
+    return moment3(H, H, c, C[i, i], C[i, j], C[i, k], C[j, j], C[j, k], C[k, k])
+
+
+@njit(**LOOP)
+def closed3(a, b, c, C, i, j, k):
+    """E[a(x_i) b(x_j) c(x_k)] for x ~ N(0, C), codes in {ONE, X, R, H, S, XX} of total
+    degree ≤ 2: Stein's lemma on the field of highest degree, a(x) = x g(x), gives
+    C_ii E[g'(x_i) b c] + Σ_m C_im E[g(x_i) ∂_m(b c)], expectations of degree ≤ 1 or with
+    a δ, which conditions on its field."""
+    if _degree(a) + _degree(b) + _degree(c) <= 1:
+        return _linear3(a, b, c, C, i, j, k)
+    if _degree(b) > _degree(a) and _degree(b) >= _degree(c):
+        a, b, i, j = b, a, j, i
+    elif _degree(c) > _degree(a):
+        a, c, i, k = c, a, k, i
+    g, dg = _split(a)
+    total = 0.0
+    if dg == D:
+        total += C[i, i] * _given_zero(C, i, j, k, b, c)
+    elif dg >= 0:
+        total += C[i, i] * _linear3(dg, b, c, C, i, j, k)
+    for m, code, n, rest in ((j, b, k, c), (k, c, j, b)):
+        factor, dcode = derivative(code)
+        if factor == 0.0:
+            continue
+        if dcode == D:
+            total += C[i, m] * factor * _given_zero(C, m, i, n, g, rest)
+        else:
+            total += C[i, m] * factor * _linear3(g, dcode, rest, C, i, m, n)
     return total
 
 
 @njit(**LOOP)
-def _merged_pair(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
-    # x4 = λ x3 (ρ34 = +1) or x4 = −λ x3 (ρ34 = −1), λ = √(c44/c33): b4 is homogeneous of
-    # degree 1 (X, R) or 0 (H), and b(−x) is −X, R − X or 1 − H
-    scale = math.sqrt(c44 / c33) if b4 != H else 1.0
-    if c34 > 0.0:
-        return scale * merged3(b1, b2, _product(b3, b4), c11, c12, c13, c22, c23, c33)
-    if b4 == X:
-        return -scale * merged3(b1, b2, _product(b3, X), c11, c12, c13, c22, c23, c33)
-    if b4 == R:
-        return scale * (merged3(b1, b2, _product(b3, R), c11, c12, c13, c22, c23, c33)
-                        - merged3(b1, b2, _product(b3, X), c11, c12, c13, c22, c23, c33))
-    return (merged3(b1, b2, b3, c11, c12, c13, c22, c23, c33)
-            - merged3(b1, b2, _product(b3, H), c11, c12, c13, c22, c23, c33))
+def _covariance4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
+    return np.array([[c11, c12, c13, c14], [c12, c22, c23, c24], [c13, c23, c33, c34],
+                     [c14, c24, c34, c44]])
+
+
+@njit(**LOOP)
+def _fewer_fields(codes, C):
+    """(True, E[Π_f codes_f(x_f)]) in closed form where constant factors and fields that
+    coincide exactly — x_m = λ x_f, λ > 0, as the drift's I4(λ_j, λ_l, λ_m, λ_n) has for
+    repeated indices — leave at most three fields: coincident fields merge into one, the
+    product of their basis functions, b(λx) = λ^degree b(x). (False, 0) where four remain
+    (codes is left merged)."""
+    scale = 1.0
+    for f in range(4):
+        for m in range(f + 1, 4):
+            if codes[f] == ONE or codes[m] == ONE:
+                continue
+            if _correlation(C[f, f], C[f, m], C[m, m]) < 1.0 - COINCIDENT:
+                continue
+            product = _product(codes[f], codes[m])
+            if product < 0:
+                continue
+            scale *= math.sqrt(C[m, m] / C[f, f]) ** _degree(codes[m])
+            codes[f], codes[m] = product, ONE
+    slots = np.zeros(3, np.int64)  # the fields left, and their codes (ONE: no field)
+    kept = np.full(3, ONE)
+    n = 0
+    for f in range(4):
+        if codes[f] != ONE:
+            if n == 3:
+                return False, 0.0
+            slots[n], kept[n] = f, codes[f]
+            n += 1
+    return True, scale * closed3(kept[0], kept[1], kept[2], C, slots[0], slots[1], slots[2])
+
+
+@njit(**LOOP)
+def _opposite_pair(codes, C):
+    # x4 = −λ x3, λ = √(c44/c33): b4(x4) = λ^degree b4(−x3), and X(−x) = −X(x),
+    # R(−x) = R(x) − X(x), H(−x) = 1 − H(x) almost surely (codes: b1 … b4)
+    reflected = ((-1.0, X, X), (1.0, R, R), (-1.0, R, X), (1.0, H, ONE), (-1.0, H, H))
+    total = 0.0
+    for sign, b4, code in reflected:
+        if b4 == codes[3]:
+            terms = np.array([codes[0], codes[1], _product(codes[2], code), ONE])
+            total += sign * _fewer_fields(terms, C)[1]
+    return math.sqrt(C[3, 3] / C[2, 2]) ** _degree(codes[3]) * total
 
 
 @njit(**LOOP)
@@ -330,13 +420,14 @@ def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     # E[b1(x1) b2(x2) b3(x3) b4(x4)], b1, b2 ∈ {ONE, H}, b3, b4 ∈ {ONE, X, R, H}
     if b1 == ONE and b2 == ONE:
         return moment2(b3, b4, c33, c34, c44)
-    if b4 == ONE:
-        return merged3(b1, b2, b3, c11, c12, c13, c22, c23, c33)
-    if b3 == ONE:
-        return merged3(b1, b2, b4, c11, c12, c14, c22, c24, c44)
-    r34 = c34 / math.sqrt(c33 * c44)
-    if abs(r34) > 1.0 - COINCIDENT:
-        return _merged_pair(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44)
+    # (codes in an array: the closed forms are compiled once, not for each literal code)
+    codes = np.array([b1, b2, b3, b4])
+    C = _covariance4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44)
+    done, value = _fewer_fields(codes.copy(), C)
+    if done:
+        return value
+    if c34 < 0.0 and -c34 / math.sqrt(c33 * c44) > 1.0 - COINCIDENT:
+        return _opposite_pair(codes, C)
     total = moment1(b1, c11) * moment1(b2, c22) * moment2(b3, b4, c33, c34, c44)
     both = b1 == H and b2 == H
     r12 = _correlation(c11, c12, c22)
