@@ -416,6 +416,23 @@ def _cross(b_other, b_m, b_n, c_ii, c_io, c_im, c_in, c_oo, c_om, c_on, c_mm, c_
 
 
 @njit(**LOOP)
+def _relu_cross(c_ii, c_io, c_i3, c_i4, c_oo, c_o3, c_o4, c33, c34, c44, t):
+    # both cross terms of the pairs (i, 3), (i, 4) for (H, H, R, R), at once: given x_i = 0
+    # (covariance V of (x_o, x3, x4) under C_t), c_i3 E[H_o H_3 relu_4] + c_i4 E[H_o relu_3
+    # H_4], where E[H H x_n 1{…}] = Σ_m V_nm w_m with the same three weights w_m = φ_m(0)
+    # P(the other two > 0 | x_m = 0) (moment3) for both
+    e_io, e_i3, e_i4 = t * c_io, t * c_i3, t * c_i4
+    v_oo, v_o3, v_o4 = c_oo - e_io * e_io / c_ii, t * c_o3 - e_io * e_i3 / c_ii, \
+        t * c_o4 - e_io * e_i4 / c_ii
+    v33, v34, v44 = c33 - e_i3 * e_i3 / c_ii, c34 - e_i3 * e_i4 / c_ii, c44 - e_i4 * e_i4 / c_ii
+    total = 0.0
+    for m, v3m, v4m in ((0, v_o3, v_o4), (1, v33, v34), (2, v34, v44)):
+        u11, u12, u22, density = _given(v_oo, v_o3, v_o4, v33, v34, v44, m)
+        total += (c_i3 * v4m + c_i4 * v3m) * density * moment2(H, H, u11, u12, u22)
+    return INV_SQRT_2PI / math.sqrt(c_ii) * total
+
+
+@njit(**LOOP)
 def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     # E[b1(x1) b2(x2) b3(x3) b4(x4)], b1, b2 ∈ {ONE, H}, b3, b4 ∈ {ONE, X, R, H}
     if b1 == ONE and b2 == ONE:
@@ -437,6 +454,7 @@ def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
                       _correlation(c22, c23, c33), _correlation(c22, c24, c44)))
     psi_end = math.asin(r12)
     power = _angle_power(r12)
+    relu_pair = both and b3 == R and b4 == R
     for q in range(NODES.shape[0] * (levels + 1)):
         s, weight = _graded(q, levels)
         if both and r12 != 0.0:  # the (1, 2) term
@@ -451,6 +469,11 @@ def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
             total += weight * measure * moment2(b3, b4, max(v33, 0.0), v34, max(v44, 0.0))
         t = 1.0 - s * s  # the cross terms
         jac = 2.0 * s * weight
+        if relu_pair:  # (b1, b2, b3, b4) = (H, H, R, R), relu's I4
+            total += jac * (
+                _relu_cross(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44, t)
+                + _relu_cross(c22, c12, c23, c24, c11, c13, c14, c33, c34, c44, t))
+            continue
         if b1 == H:
             total += jac * (
                 c13 * _cross(b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44, t)
