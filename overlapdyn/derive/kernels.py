@@ -46,7 +46,8 @@ Where each kernel comes from (the methods of :mod:`overlapdyn.derive.methods`, b
   committee teacher: the Saad–Solla arcsine formulas; a kinked student (relu, ``|x|``, leaky
   relu) and committee teacher (those, sign or the step): the arc-cosine kernels, orthant
   probabilities and, for the four-field kernels, a smooth one-dimensional integral of
-  closed forms (:mod:`overlapdyn.derive.kinked`);
+  closed forms where the four fields are distinct (a closed form where two coincide;
+  :mod:`overlapdyn.derive.kinked`);
 * ``quadrature`` (:class:`~overlapdyn.derive.methods.Quadrature`) — any σ, σ* and g: every
   kernel evaluated at run time by compiled tensor Gauss–Hermite cubature over its covariance
   block (``nodes`` per direction: exponentially accurate for smooth functions,

@@ -8,8 +8,9 @@ relu, ``|x|`` = 2 relu(x) − x, leaky relu (1 − s) relu(x) + s x, sign = 2H �
 linear functions — has every few-point kernel of :mod:`overlapdyn.derive.kernels` as a short
 sum of expectations of products of basis functions, which are closed forms (the arc-cosine
 kernels of Cho & Saul 2009, Gaussian orthant probabilities and Stein's lemma) up to three
-fields and a smooth one-dimensional integral of closed forms for four
-(``compile/templates/kinked.py`` evaluates them). A student's σ' = β₁ + β_r H must exist as
+fields and a smooth one-dimensional integral of closed forms for four distinct ones (four
+fields of which two coincide are again at most three; ``compile/templates/kinked.py``
+evaluates them). A student's σ' = β₁ + β_r H must exist as
 a function, so a student has β_H = 0: sign and step are teachers only.
 
 This module finds the coefficients β of an activation (:func:`kinked_basis`) and writes each

@@ -166,8 +166,9 @@ class ClosedForm(Derivation):
     an erf committee; for a kinked student (relu, ``|x|``, leaky relu: any σ in the span of x,
     relu(x) and 1) learning a committee of kinked or linear teachers (also sign and the
     step), the arc-cosine kernels and orthant probabilities, and for the four-field kernels
-    a one-dimensional integral of closed forms by a fixed Gauss–Legendre rule, smooth in Ω
-    (:mod:`overlapdyn.derive.kinked`)."""
+    of four distinct fields a one-dimensional integral of closed forms by a graded
+    Gauss–Legendre rule, smooth in Ω (closed forms where two of the fields coincide;
+    :mod:`overlapdyn.derive.kinked`)."""
 
     label: ClassVar[str] = "closed-form"
 
