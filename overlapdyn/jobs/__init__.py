@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
               "local cluster, or --scheduler ADDRESS — into a resumable result store"),
     "scaling": ("information exponent / leap, predicted sample complexity, and escape times "
                 "from a random start measured over d, with fitted exponents"),
+    "learnability": ("what online SGD, SGD with data reuse and AMP / spectral methods need to "
+                     "learn a target: leap, generative exponent, weak-recovery thresholds"),
     "depth": ("hierarchical (SIGHT) target: three-layer layer-wise training vs two-layer, "
               "kernel and random features over κ = log n/log d (the paper's Fig. 2)"),
     "plot": ("draw the figures of a saved result again (a trajectory, simulation, validation "

@@ -1,7 +1,8 @@
 """Learnability limits beyond one-pass SGD: the generative exponent of a link, the
 weak-recovery thresholds of AMP / optimal spectral methods (trivial, easy and hard
 subspaces, the staircase), from the conditional law of the latent fields given the label,
-and the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution).
+the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution), and the
+learnability profile of a target that puts these beside online SGD's leap.
 
 Conventions: SPEC's ``x ~ N(0, I_d)`` and fields ``z ~ N(0, I_k)``; ``n = α d`` samples; the
 papers' ``x ~ N(0, I_d/d)`` give the same fields and α (:mod:`overlapdyn.limits.links`).
@@ -17,6 +18,7 @@ from .conditional import ConditionalGram, conditional_gram
 from .features import HermiteFeatures, hermite_features
 from .generative import GenerativeExponent, generative_exponent, moment_tensor_order
 from .links import Link, as_link
+from .profile import LearnabilityProfile, learnability
 from .thresholds import RecoveryThresholds, StaircaseStep, operator_F, weak_recovery_thresholds
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "ConditionalGram",
     "GenerativeExponent",
     "HermiteFeatures",
+    "LearnabilityProfile",
     "Link",
     "RecoveryThresholds",
     "StaircaseStep",
@@ -34,6 +37,7 @@ __all__ = [
     "conditional_gram",
     "generative_exponent",
     "hermite_features",
+    "learnability",
     "moment_tensor_order",
     "operator_F",
     "weak_recovery_thresholds",

@@ -150,10 +150,12 @@ def conditional_gram(link: Link, features: HermiteFeatures, *, learned: np.ndarr
             f"y = {link.name}: y has heavy tails beyond its integration range (more than tol = "
             f"{tol:.2g} missing); loosen tol, or use a bounded transform of the label")
     if result.error > tol:
+        smoother = ("a larger label noise Δ (a smoother channel)" if link.noise > 0
+                    else "the link label noise Δ > 0 (a smooth channel)")
         raise QuadratureError(
             f"E[h|y] for the link {link.name!r} by the {result.method!r} engine is accurate to "
             f"about {result.error:.2g} only, more than tol = {tol:.2g}; loosen tol, or give "
-            "the link label noise Δ > 0 (a smooth channel)")
+            f"{smoother}")
     return result
 
 

@@ -83,6 +83,8 @@ def as_link(link, k: int | None = None, *, noise: float | None = None) -> Link:
         ConfigError: a formula that is not one, a link that depends on none of the fields,
             a negative or non-finite Δ.
     """
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1):
+        raise ConfigError(f"k, the number of latent fields, must be an integer ≥ 1, got {k!r}")
     if isinstance(link, Link):
         base = link
     elif isinstance(link, Target):
