@@ -1,8 +1,9 @@
 """The acceptance table of the validation layer: ODE vs finite-d SGD for the model families.
 
-For each model, simulations at d ∈ {250, 1000, 4000} (4 seeds) are compared with the ODE
-started at each run's measured initial overlaps; the table gives the per-seed sup-norm
-gap of the risk and of M at each d and the fitted finite-size exponents (theory −1/2).
+For each model, simulations at d ∈ {250, 1000, 4000} (4 seeds; a row may name dimensions of
+its own, printed beside its gaps) are compared with the ODE started at each run's measured
+initial overlaps; the table gives the per-seed sup-norm gap of the risk at each d and the
+fitted finite-size exponents of the risk, M and Q (theory −1/2).
 
     .venv/bin/python examples/validation_table.py [--ds 250 1000 4000] [--seeds 4]
 
