@@ -5,7 +5,6 @@ optimal spectral methods need to learn a target, in one table
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..io.toml import load_model
 from ..limits.profile import learnability
@@ -41,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     """``overlapdyn learnability``: print the profile's table; save it into OUT if given."""
     link = args.link
-    if link.endswith(".toml") and Path(link).is_file():
+    if link.endswith(".toml"):  # a model file (a missing one is an error, not a formula)
         link = load_model(link).target
     out = writable_folder(args.out) if args.out is not None else None
     profile = learnability(link, args.k, noise=args.noise, order=args.order, tol=args.tol)

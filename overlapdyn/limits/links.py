@@ -88,8 +88,7 @@ def as_link(link, k: int | None = None, *, noise: float | None = None) -> Link:
     if isinstance(link, Link):
         base = link
     elif isinstance(link, Target):
-        base = Link(link.k, link.function(), float(link.noise), link.expression or
-                    str(link.function()))
+        base = Link(link.k, link.function(), float(link.noise), link.written)
     elif callable(link) and not isinstance(link, sympy.Basic | str):
         base = Link(1, None, 0.0, getattr(link, "__name__", "g"), link)
     else:

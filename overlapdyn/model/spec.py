@@ -149,6 +149,19 @@ class Target:
         return self.activation is not None
 
     @property
+    def written(self) -> str:
+        """How a person writes the target (not its SymPy expansion) — the expression as
+        given, or the committee ``c_k Σ_r b_r σ*(z_r)`` (``He3(z1)`` for one unit of
+        weight 1)."""
+        if not self.is_committee:
+            return self.expression
+        scale = "" if self.c_k == 1 else f"{self.c_k:g}·"
+        if self.k == 1:
+            weight = "" if self.b[0] == 1 else f"{self.b[0]:g}·"
+            return f"{scale}{weight}{self.activation}(z1)"
+        return f"{scale}Σ_r b_r {self.activation}(z_r), b = {list(self.b)}"
+
+    @property
     def gram(self) -> np.ndarray:
         """P as an array (k×k)."""
         return np.eye(self.k) if self.P is None else np.array(self.P)

@@ -133,7 +133,7 @@ def predict_scaling(
     if isinstance(target, Model):
         target = target.target
     if isinstance(target, Target):
-        text = _describe(target)
+        text = target.written
         k = target.k
     else:
         text = str(target)
@@ -142,15 +142,6 @@ def predict_scaling(
         raise OverlapdynError(f"the target {text} is constant: there is nothing to learn")
     kind = "information exponent" if k == 1 else "leap"
     return ScalingPrediction(result.value, kind, text, result)
-
-
-def _describe(target: Target) -> str:
-    if not target.is_committee:
-        return str(target.function())
-    scale = "" if target.c_k == 1 else f"{target.c_k:g}·"
-    if target.k == 1:
-        return f"{scale}{target.activation}(z1)"
-    return f"{scale}Σ_r b_r {target.activation}(z_r), b = {list(target.b)}"
 
 
 @dataclass(frozen=True)

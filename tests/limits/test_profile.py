@@ -53,6 +53,7 @@ def test_a_target_and_a_formula_give_one_profile_and_it_saves(tmp_path):
     target = Target(k=2, expression="z1*z2")
     profile = learnability(target)
     assert profile.describe() == learnability("z1*z2", 2).describe()
+    assert learnability(Target(k=1, activation="He3")).link == "He3(z1)"  # as written
     path = profile.save(tmp_path / "profile.npz")
     loaded = LearnabilityProfile.load(path)
     assert loaded.describe() == profile.describe()

@@ -191,3 +191,11 @@ def test_strings_and_booleans_are_not_numbers_in_any_section(section, key, value
     with pytest.raises(ConfigError, match=f"{section}.{key}.*must be (a number|a list of "
                                           f"numbers)"):
         model_from_dict(config)
+
+
+def test_a_target_is_shown_as_written():
+    assert Target(k=1, activation="He3").written == "He3(z1)"
+    assert Target(k=1, activation="relu", c_k=2.0, b=[0.5]).written == "2·0.5·relu(z1)"
+    assert Target(k=2, expression="z1*z2 + He2(z1)").written == "z1*z2 + He2(z1)"
+    assert Target(k=2, activation="erf", c_k=1.0).written == (
+        "Σ_r b_r erf(z_r), b = [1.0, 1.0]")
