@@ -189,8 +189,12 @@ class ValidationReport(Result):
             return (f"too few times left to compare (at least {MIN_COMPARED_TIMES} after "
                     f"t = 0 at every d): {compared.describe()}")
         low, high = self.tolerance
-        return (f"every exponent {'in' if verdict is Verdict.PASS else 'must lie in'} "
-                f"[{low}, {high}] (theory −1/2); {compared.describe()}")
+        if verdict is Verdict.PASS:
+            return f"every exponent in [{low}, {high}] (theory −1/2); {compared.describe()}"
+        outside = ", ".join(f"{quantity} {value:+.2f}" for quantity, value in
+                            self.exponents.items() if not low <= value <= high)
+        return (f"exponent outside [{low}, {high}] (theory −1/2): {outside}; "
+                f"{compared.describe()}")
 
     def describe(self) -> str:
         """A plain-text report: gaps per d and quantity, exponents, the failed runs, the

@@ -7,6 +7,7 @@ t ≤ 5.
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -278,6 +279,9 @@ def test_exit_status_is_the_verdict(text, options, verdict, status, tmp_path):
         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == status, done.stdout + done.stderr
     assert f"verdict: {verdict} —" in done.stdout
+    if verdict == "FAIL":  # which exponent failed, and its value
+        assert re.search(r"exponent outside \[-0\.75, -0\.3\] \(theory −1/2\): "
+                         r"(risk|M|Q|a) [+-]\d\.\d\d", done.stdout), done.stdout
     assert json.loads((tmp_path / "out" / "report.json").read_text())["verdict"] == verdict
 
 
