@@ -9,8 +9,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from ..derive.methods import Derivation
 from ..errors import IntegrationError
 from ..io.toml import load_run
@@ -18,7 +16,7 @@ from ..ode.config import IntegrateConfig
 from ..ode.integrator import integrate
 from ..ode.trajectory import Trajectory
 from ..plot.axes import save_figure
-from ..plot.trajectories import plot_learning_curve, plot_overlap_heatmap, plot_overlaps
+from ..plot.trajectories import trajectory_figures
 from ..storage.files import atomic_write_text
 from ..storage.versions import __version__
 from .build import add_derivation_option, build_model, chosen_derivation
@@ -116,13 +114,8 @@ def _write_outputs(trajectory: Trajectory, config: IntegrateConfig, out: Path, *
     }
     payload = {"model": tr.model.to_dict(), "integrate": config.to_dict(), "run": run}
     atomic_write_text(out / "config.json", json.dumps(payload, indent=2) + "\n")
-    # A run that failed before its first positive saved time has nothing to show on log axes
-    # (Matplotlib would warn); fall back to linear ones.
-    logx = bool(np.any(tr.t > 0))
-    logy = bool(np.any(tr.risk > 0))
-    save_figure(plot_learning_curve(tr, logx=logx, logy=logy), out / "learning_curve.png")
-    save_figure(plot_overlaps(tr, logx=logx), out / "overlaps.png")
-    save_figure(plot_overlap_heatmap(tr), out / "overlap_heatmap.png")
+    for name, figure in trajectory_figures(tr).items():
+        save_figure(figure, out / f"{name}.png")
 
 
 def _print_summary(tr: Trajectory, config: IntegrateConfig, out: Path, compile_s: float

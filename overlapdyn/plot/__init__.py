@@ -33,6 +33,7 @@ from .trajectories import (
     plot_learning_curve,
     plot_overlap_heatmap,
     plot_overlaps,
+    trajectory_figures,
 )
 from .validation import (
     plot_gap_scaling,
@@ -53,6 +54,7 @@ __all__ = [
     "plot_learning_curve",
     "plot_overlap_heatmap",
     "plot_overlaps",
+    "trajectory_figures",
     "plot_saddles",
     "plot_stage1",
     "plot_sweep",

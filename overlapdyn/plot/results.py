@@ -22,19 +22,13 @@ from ..sgd.validation import ValidationReport
 from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
 from .scaling import plot_escape_scaling
-from .trajectories import plot_learning_curve, plot_overlap_heatmap, plot_overlaps
+from .trajectories import plot_learning_curve, trajectory_figures
 from .validation import plot_gap_scaling, plot_validation
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["FIGURES", "load_result", "result_figures"]
-
-
-def _trajectory(trajectory: Trajectory) -> dict[str, Figure]:
-    return {"learning_curve": plot_learning_curve(trajectory),
-            "overlaps": plot_overlaps(trajectory),
-            "overlap_heatmap": plot_overlap_heatmap(trajectory)}
 
 
 def _simulation(simulation: Simulation) -> dict[str, Figure]:
@@ -48,7 +42,7 @@ def _validation(report: ValidationReport) -> dict[str, Figure]:
 
 #: the result types that have figures, and what draws them (figure name → figure)
 FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
-    Trajectory: _trajectory,
+    Trajectory: trajectory_figures,
     Simulation: _simulation,
     ValidationReport: _validation,
     EscapeTimes: lambda escapes: {"escape_scaling": plot_escape_scaling(escapes)},

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_learning_curve", "plot_overlap_heatmap", "plot_overlaps"]
+__all__ = ["plot_learning_curve", "plot_overlap_heatmap", "plot_overlaps", "trajectory_figures"]
 
 
 def plot_learning_curve(trajectories: Trajectory | Sequence[Trajectory], *,
@@ -95,3 +95,15 @@ def plot_overlap_heatmap(trajectory: Trajectory, time: float | None = None, *,
     ax.set_title(f"$M_{{jr}}$ at t = {state.t:.4g}")
     fig.colorbar(image, ax=ax, label="$M_{jr}$")
     return fig
+
+
+def trajectory_figures(trajectory: Trajectory) -> dict[str, Figure]:
+    """A trajectory's figures by name: ``learning_curve``, ``overlaps`` and
+    ``overlap_heatmap``. Their axes are logarithmic where the data allow: a run that failed
+    before its first positive saved time (or whose risk is never positive) gets linear ones,
+    where Matplotlib would warn."""
+    logx = bool(np.any(trajectory.t > 0))
+    logy = bool(np.any(trajectory.risk > 0))
+    return {"learning_curve": plot_learning_curve(trajectory, logx=logx, logy=logy),
+            "overlaps": plot_overlaps(trajectory, logx=logx),
+            "overlap_heatmap": plot_overlap_heatmap(trajectory)}
