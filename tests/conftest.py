@@ -40,7 +40,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # them all, which builds each model once instead of once per process.
 SHARED_BUILDS = {
     # the single-index, staircase and leap models of the scaling tests and notebook 03 are
-    # also among the derivation routes checked against cubature
+    # also among the derivation routes checked against cubature; the exact Jacobian's loops
+    # (20 s to compile) serve the Jacobian's tests, fixed points and `overlapdyn point` (the
+    # erf committee's); the tanh quadrature modules serve the Jacobian's and the templates'
+    # tests too
     "tests/compile/test_compiled.py": "compile and scaling",
     "tests/compile/test_templates.py": "compile and scaling",
     "tests/compile/test_estimate.py": "compile and scaling",
@@ -51,16 +54,16 @@ SHARED_BUILDS = {
     "tests/test_notebooks.py": "compile and scaling",
     "tests/jobs/test_scaling_job.py": "compile and scaling",
     "tests/ode/test_state_evolution.py": "compile and scaling",
+    "tests/ode/test_integrate.py": "compile and scaling",
+    "tests/ode/test_fixed_points.py": "compile and scaling",
+    "tests/jobs/test_cli.py": "compile and scaling",
+    "tests/jobs/test_derivation_option.py": "compile and scaling",
     # simulators: the linear model's (sweeps), the erf committee's, the staircase's
     "tests/jobs/test_validate_job.py": "simulators",
     "tests/sgd/test_simulate.py": "simulators",
     "tests/storage/test_results.py": "simulators",
     "tests/sweeps/test_sweep.py": "simulators",
     "tests/ode/test_evolve_arguments.py": "simulators",
-    # the erf committee's exact Jacobian (fixed points, `overlapdyn point`)
-    "tests/ode/test_integrate.py": "erf Jacobian",
-    "tests/jobs/test_cli.py": "erf Jacobian",
-    "tests/jobs/test_derivation_option.py": "erf Jacobian",
     # the relu and |x| committees' kinked modules
     "tests/derive/test_kinked.py": "kinked",
     "tests/ode/test_rough_kernels.py": "kinked",
@@ -73,7 +76,7 @@ SHARED_BUILDS = {
 
 # The longest units, longest first (measured on a clean clone); the rest follow in the
 # order they are collected. Only the wall time depends on this list, never a result.
-LONGEST_FIRST = ("compile and scaling", "simulators", "erf Jacobian", "kinked",
+LONGEST_FIRST = ("compile and scaling", "simulators", "kinked",
                  "tests/derive/test_hermite.py", "tests/test_docs.py",
                  "tests/depth/test_hierarchical.py")
 

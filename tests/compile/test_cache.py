@@ -1,6 +1,7 @@
 """The on-disk cache of generated modules and the one view of every cache (info, clear)."""
 
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -17,6 +18,26 @@ from overlapdyn.storage.memo import clear_memos
 
 # the cheapest model to compile: linear student and teacher
 LINEAR = Model(Target(k=1, activation="He1"), Student(p=1, activation="He1"), Protocol(eta=0.5))
+
+
+def _shared_loops_file() -> Path:
+    """The generated module of the drift's loops in the suite's cache folder (built there
+    first if needed)."""
+    CompiledModel(LINEAR)
+    loops = [module for name, module in sys.modules.items()
+             if name.startswith("overlapdyn_generated_")
+             and "the drift's loops" in (module.__doc__ or "")]
+    return Path(loops[0].__file__)
+
+
+def _seed_shared_loops(folder: Path, source: Path) -> None:
+    """Copy the drift's loops (the module and Numba's machine code, modification times
+    kept: Numba's index checks them) into ``folder``. The loops are the same for every
+    model: recompiling them in a fresh folder (8 s) would test nothing more."""
+    (folder / "__pycache__").mkdir(exist_ok=True)
+    shutil.copy2(source, folder / source.name)
+    for path in (source.parent / "__pycache__").glob(f"{source.stem}.*"):
+        shutil.copy2(path, folder / "__pycache__" / path.name)
 
 
 def _compiles(function) -> int:
@@ -63,9 +84,10 @@ def test_asking_where_the_cache_is_creates_nothing(tmp_path, monkeypatch):
 
 
 def test_info_and_clear_cover_the_disk_and_every_memory_cache(tmp_path, monkeypatch):
+    loops = _shared_loops_file()
     monkeypatch.setenv("OVERLAPDYN_CACHE_DIR", str(tmp_path))
     cache.clear()  # this model's module may be loaded already, from the suite's cache folder
-    (tmp_path / "__pycache__").mkdir()
+    _seed_shared_loops(tmp_path, loops)
     unrelated = [tmp_path / "notes.txt", tmp_path / "__pycache__" / "other.py311.nbi"]
     for path in unrelated:
         path.write_text("not the cache's")
@@ -92,6 +114,7 @@ def test_info_and_clear_cover_the_disk_and_every_memory_cache(tmp_path, monkeypa
                for memo in report.memory.values()), report.memory
     np.testing.assert_array_equal(first.drift(M, Q)[0], drift[0])  # built objects still work
 
+    _seed_shared_loops(tmp_path, loops)
     built = []   # derived, generated and compiled anew (the kernels when built, for their types)
     assert _compiles(lambda: built.append(CompiledModel(LINEAR))) > 0
     again = built.pop()

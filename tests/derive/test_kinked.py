@@ -6,6 +6,7 @@ fields, as the drift calls them) and nearly singular covariances."""
 import functools
 import itertools
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,8 +15,11 @@ from scipy.stats import multivariate_normal
 
 from overlapdyn import Model, Protocol, Student, Target
 from overlapdyn.compile import CompiledModel
+from overlapdyn.compile.compiled import KINKED_NODES
+from overlapdyn.compile.printer import basis_kernel_source
 from overlapdyn.compile.render import kinked_prelude
 from overlapdyn.derive import Auto, ClosedForm
+from overlapdyn.derive.kernels import derive_kernels
 from overlapdyn.derive.kinked import BASIS, kinked_basis, kinked_kernel_terms
 from overlapdyn.errors import OverlapdynError
 
@@ -199,16 +203,16 @@ def test_three_field_closed_forms_of_degree_two_match_quadrature(kinked):
 
 
 @functools.cache
-def _template(n_nodes):
-    """The template's functions with ``n_nodes`` Gauss–Legendre nodes per segment, run as
-    plain Python (the same text; compiling it again would cost 15 s for a few hundred
-    calls): the rule's own convergence."""
+def _template(n_nodes, kernels=""):
+    """The template's functions with ``n_nodes`` Gauss–Legendre nodes per segment, and the
+    printed ``kernels`` that call them, run as plain Python (the same text; compiling it
+    again would cost 15 s for a few hundred calls): their namespace."""
     namespace = {}
     source = ("import math\nimport numpy as np\nLOOP = {}\nKERNEL = {}\n"
               "def njit(*args, **options):\n    return lambda function: function\n"
-              + kinked_prelude(n_nodes))
+              + kinked_prelude(n_nodes) + "\n" + kernels)
     exec(compile(source, f"<kinked template, {n_nodes} nodes>", "exec"), namespace)
-    return namespace["kinked4"]
+    return namespace
 
 
 @pytest.mark.parametrize("eps", [1e-2, 1e-4, 1e-6])
@@ -218,7 +222,7 @@ def test_nearly_coincident_fields_keep_the_rule_converged(kinked, eps):
     segment, and the orthant probability E[H H H H] with SciPy's (Genz's, seeded: its
     randomised rule is off by up to 7e-7 here, over seeds) to 1e-6. (At ε = 1e-2 an
     independent Owen's-T quadrature agrees with E[H H H H] to 1e-11.)"""
-    fine = _template(32)
+    fine = _template(32)["kinked4"]
     rng = np.random.default_rng(7)
     for pattern in range(4):
         base = rng.normal(size=(6, 4)) / 2
@@ -243,11 +247,17 @@ def test_nearly_coincident_fields_keep_the_rule_converged(kinked, eps):
 
 
 def test_the_committee_kernels_are_the_expansion_of_abs_and_sign():
-    """|x| = 2 relu − x learning sign = 2H − 1: the compiled kernels against the quadrature
-    of the activations themselves (σ' = sign)."""
+    """|x| = 2 relu − x learning sign = 2H − 1: the printed kernels (several basis terms each,
+    summed in a loop over their codes) against the quadrature of the activations themselves
+    (σ' = sign). The printed text runs as plain Python: the template's functions it calls are
+    those compiled for the relu module above, and compiling this module too costs 20 s."""
     model = Model(Target(k=2, activation="sign"), Student(p=2, activation="abs"),
                   Protocol(eta=0.1))
-    module = CompiledModel(model).module
+    kernels = derive_kernels(model, ClosedForm())
+    assert len(kernels["I4sst"].basis[1]) > 1   # the loop over terms is what runs here
+    source = "".join(basis_kernel_source(kernel.name, kernel.args, *kernel.basis)
+                     for kernel in kernels.kernels if kernel.basis)
+    module = SimpleNamespace(**_template(KINKED_NODES, source))
     rng = np.random.default_rng(3)
     A = rng.normal(size=(4, 4))
     C = A @ A.T / 4 + 0.1 * np.eye(4)

@@ -261,27 +261,36 @@ t_first = 0.1
 """
 
 
-@pytest.mark.parametrize(("text", "options", "verdict", "status"), [
+@pytest.mark.parametrize(("text", "options", "verdict", "status", "as_program"), [
     # exponents −0.50, −0.59, −0.57 (risk, M, Q) with 4 seeds over d = 200 → 800
-    (ERF_CONFIG, (), "PASS", 0),
+    (ERF_CONFIG, (), "PASS", 0, True),
     # the ODE of erf's order-1 Hermite truncation (relative L² error 0.21) is not this SGD's
     # limit: its Q gap stays ≈ 0.1 at both d (exponents −0.18, −0.60, −0.22)
-    (ERF_CONFIG, ("--derivation", "hermite:1"), "FAIL", 1),
-    (BLOWS_UP, (), "UNDETERMINED", 3),
+    (ERF_CONFIG, ("--derivation", "hermite:1"), "FAIL", 1, False),
+    (BLOWS_UP, (), "UNDETERMINED", 3, False),
 ], ids=["pass", "fail", "undetermined"])
-def test_exit_status_is_the_verdict(text, options, verdict, status, tmp_path):
-    """`overlapdyn validate` run as a program exits 0 PASS, 1 FAIL, 3 UNDETERMINED (it
-    exited 0 whatever the verdict), and writes its report either way."""
+def test_exit_status_is_the_verdict(text, options, verdict, status, as_program, tmp_path,
+                                    capsys, monkeypatch):
+    """`overlapdyn validate` exits 0 PASS, 1 FAIL, 3 UNDETERMINED (it exited 0 whatever the
+    verdict), and writes its report either way. Run once as a program (the status reaches
+    the shell), the other verdicts through ``main`` (the status it returns)."""
     (tmp_path / "m.toml").write_text(text)
-    done = subprocess.run(
-        [sys.executable, "-m", "overlapdyn.cli", "validate", "m.toml", "--d", "200", "800",
-         "--seeds", "4", "--out", "out", *options], cwd=tmp_path, capture_output=True,
-        text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == status, done.stdout + done.stderr
-    assert f"verdict: {verdict} —" in done.stdout
+    argv = ["validate", "m.toml", "--d", "200", "800", "--seeds", "4", "--out", "out",
+            *options]
+    if as_program:
+        done = subprocess.run(
+            [sys.executable, "-m", "overlapdyn.cli", *argv], cwd=tmp_path,
+            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        returncode, printed = done.returncode, done.stdout + done.stderr
+    else:
+        monkeypatch.chdir(tmp_path)
+        returncode = main(argv)
+        printed = capsys.readouterr().out
+    assert returncode == status, printed
+    assert f"verdict: {verdict} —" in printed
     if verdict == "FAIL":  # which exponent failed, and its value
         assert re.search(r"exponent outside \[-0\.75, -0\.3\] \(theory −1/2\): "
-                         r"(risk|M|Q|a) [+-]\d\.\d\d", done.stdout), done.stdout
+                         r"(risk|M|Q|a) [+-]\d\.\d\d", printed), printed
     assert json.loads((tmp_path / "out" / "report.json").read_text())["verdict"] == verdict
 
 
