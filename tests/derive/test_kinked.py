@@ -249,8 +249,8 @@ def test_nearly_coincident_fields_keep_the_rule_converged(kinked, eps):
 def test_the_committee_kernels_are_the_expansion_of_abs_and_sign():
     """|x| = 2 relu − x learning sign = 2H − 1: the printed kernels (several basis terms each,
     summed in a loop over their codes) against the quadrature of the activations themselves
-    (σ' = sign). The printed text runs as plain Python: the template's functions it calls are
-    those compiled for the relu module above, and compiling this module too costs 20 s."""
+    (σ' = sign). The printed text runs as plain Python, over the template's text: the relu
+    module above compiles that template, and compiling this module too would cost 20 s."""
     model = Model(Target(k=2, activation="sign"), Student(p=2, activation="abs"),
                   Protocol(eta=0.1))
     kernels = derive_kernels(model, ClosedForm())
