@@ -4,6 +4,7 @@ Reference values come from independent computations: mpmath's adaptive quadratur
 digits, SymPy's own polynomial algebra, and Gauss–Hermite orthogonality.
 """
 
+import functools
 import math
 
 import mpmath
@@ -35,8 +36,11 @@ REFERENCE_FUNCTIONS = {
 }
 
 
-def mpmath_coefficient(f, n: int) -> float:
-    """c_n = E[f He_n]/n! by 30-digit adaptive quadrature, split at 0 (the kinks)."""
+@functools.cache
+def mpmath_coefficient(name: str, n: int) -> float:
+    """c_n = E[f He_n]/n! of ``REFERENCE_FUNCTIONS[name]`` by 30-digit adaptive quadrature,
+    split at 0 (the kinks); each computed once (several tests compare with it)."""
+    f = REFERENCE_FUNCTIONS[name]
 
     def integrand(x):
         return f(x) * mpmath.hermite(n, x / mpmath.sqrt(2)) * mpmath.exp(-x * x / 2)
@@ -90,7 +94,7 @@ def test_closed_form_coefficients_against_mpmath(name):
     expansion = hermite_expansion(name, 10)
     assert expansion.exact
     for n, c in enumerate(expansion.coefficients):
-        assert float(c) == pytest.approx(mpmath_coefficient(REFERENCE_FUNCTIONS[name], n),
+        assert float(c) == pytest.approx(mpmath_coefficient(name, n),
                                          abs=1e-12)
 
 
@@ -109,7 +113,7 @@ def test_numeric_coefficients_reach_1e8(name):
     expansion = hermite_expansion(name, 9, method="numeric", tol=1e-10)
     assert not expansion.exact
     for n, c in enumerate(expansion.coefficients):
-        assert c == pytest.approx(mpmath_coefficient(REFERENCE_FUNCTIONS[name], n), abs=1e-8)
+        assert c == pytest.approx(mpmath_coefficient(name, n), abs=1e-8)
 
 
 def test_callable_and_sympy_inputs_agree_with_named():
@@ -226,7 +230,7 @@ def test_numeric_coefficients_of_an_odd_function_vanish_exactly_in_the_even_orde
     assert all(expansion.coefficients[n] == 0.0 for n in range(0, 9, 2))
     for n in (1, 3, 5, 7):
         assert expansion.coefficients[n] == pytest.approx(
-            mpmath_coefficient(REFERENCE_FUNCTIONS["tanh"], n), rel=1e-8, abs=1e-12)
+            mpmath_coefficient("tanh", n), rel=1e-8, abs=1e-12)
     # a function without parity keeps every order
     sigmoid = hermite_expansion("sigmoid", 4)
     assert sigmoid.coefficients[0] == pytest.approx(0.5) and sigmoid.coefficients[1] != 0.0
