@@ -33,7 +33,7 @@ def table_rows() -> list[dict]:
             "target": formula, "k": k, "leap": result.value, "literature": value,
             "agrees": result.value == value, "source": source,
             "ordering": " → ".join(f"He{nu}" for nu in result.ordering),
-            "learned": " → ".join(result.names),
+            "learned": result.learned_as,
             "samples": f"d^{prediction.sample_exponent}" + (" log d" if
                                                              prediction.log_factor else ""),
             "exact": result.exact,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,10 +113,18 @@ class ScalingReport(Result):
         parts += [escape.describe(self.tolerance) for escape in self.escapes]
         if self.saddles is not None:
             parts.append("saddle to saddle (ODE, largest d):\n" + self.saddles.describe()
-                         + f"\nagrees with the leap ordering "
-                           f"{' → '.join(self.prediction.leap.names)}: "
-                           f"{self.saddles.agrees_with(self.prediction.leap)}")
+                         + "\n" + self._agreement())
         return "\n\n".join(parts)
+
+    def _agreement(self) -> str:
+        """Whether the ODE learned the directions in the leap's order, and how far that was
+        seen: a direction never learned in the horizon is no evidence either way."""
+        leap = self.prediction.leap
+        agrees = "yes" if self.saddles.agrees_with(leap) else "no"
+        unseen = sum(1 for t in self.saddles.learn_times if not math.isfinite(t))
+        caveat = (f" (as far as the horizon shows: {unseen} direction"
+                  f"{'s' if unseen > 1 else ''} not learned in it)" if unseen else "")
+        return f"order of learning as the leap predicts ({leap.learned_as}): {agrees}{caveat}"
 
     def to_dict(self) -> dict:
         return {"model": self.model.to_dict(), "prediction": self.prediction.to_dict(),

@@ -85,6 +85,19 @@ class Leap(Result):
         """The latent names in the order they are learned, e.g. ``("z1", "z2", "z3")``."""
         return tuple(self.expansion.names[i] for i in self.coordinates)
 
+    @property
+    def learned_as(self) -> str:
+        """The order of learning as text, with the fields that one step brings together in
+        braces.
+
+        ``"z1 → z2 → z3"`` for the staircase, ``"z1 → {z2, z3}"`` for ``z1 + z1·z2·z3``,
+        ``"{z1, z2}"`` for ``z1·z2``, and ``"—"`` for a constant target.
+        """
+        names = self.expansion.names
+        steps = [names[group[0]] if len(group) == 1 else
+                 "{" + ", ".join(names[i] for i in group) + "}" for group in self.groups]
+        return " → ".join(steps) or "—"
+
     def describe(self) -> str:
         """One line: ``leap 1: He(1,0,0) +1 → He(1,1,0) +1 → He(1,1,1) +1``."""
         chain = " → ".join(f"He{nu} +{c}" for nu, c in zip(self.ordering, self.steps,

@@ -92,7 +92,7 @@ class ScalingPrediction(Result):
         return "\n".join([
             f"target        {self.target}",
             f"{self.kind:<13} ℓ = {self.exponent}   ({self.leap.describe()})",
-            f"learned as    {' → '.join(self.leap.names) or '—'}",
+            f"learned as    {self.leap.learned_as}",
             f"samples       n ≍ {n}   (one-pass SGD from a random start)",
             f"ODE time      t = n/(d n_b) ≍ {t}",
             f"learning rate η = {eta}",
@@ -104,6 +104,7 @@ class ScalingPrediction(Result):
                 "time_exponent": self.time_exponent, "eta_exponent": self.eta_exponent,
                 "ordering": [list(nu) for nu in self.leap.ordering],
                 "steps": list(self.leap.steps), "learned_order": list(self.leap.names),
+                "learned_as": self.leap.learned_as,
                 "exact": self.leap.exact}
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:

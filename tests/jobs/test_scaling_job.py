@@ -7,7 +7,8 @@ import pytest
 
 import overlapdyn as od
 from overlapdyn.cli import main
-from overlapdyn.jobs.scaling import run_scaling
+from overlapdyn.jobs.scaling import ScalingReport, run_scaling
+from overlapdyn.scaling.saddles import SaddleToSaddle
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -37,7 +38,18 @@ def test_scaling_reports_the_saddles_of_a_staircase(tmp_path):
     assert report.saddles.order == (0, 1, 2)
     assert report.saddles.agrees_with(report.prediction.leap)
     assert (tmp_path / "saddles.png").stat().st_size > 0
-    assert "agrees with the leap ordering z1 → z2 → z3: True" in report.describe()
+    assert "order of learning as the leap predicts (z1 → z2 → z3): yes" in report.describe()
+
+
+def test_a_direction_not_learned_in_the_horizon_is_said_to_be_unseen():
+    """z1 learned, z2 and z3 never within the horizon: the order is consistent with the leap
+    so far, and the report says how far that goes."""
+    model = od.load_model(EXAMPLES / "staircase_saddles.toml")
+    saddles = SaddleToSaddle((12.0, float("nan"), float("nan")), (), 0.3)
+    report = ScalingReport(model, od.predict_scaling(model), (), saddles, 0.15)
+    assert saddles.agrees_with(report.prediction.leap)
+    assert ("order of learning as the leap predicts (z1 → z2 → z3): yes (as far as the "
+            "horizon shows: 2 directions not learned in it)") in report.describe()
 
 
 def test_scaling_errors(tmp_path, capsys):

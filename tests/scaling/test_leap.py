@@ -67,6 +67,12 @@ def test_ordering_and_learned_coordinates():
     assert mixed.value == 2 and mixed.ordering[0] == (1, 1)
     assert od.leap("3", 1).value == 0
     assert od.leap("z1 + z1*z2*z3", 3).groups == ((0,), (1, 2))
+    # fields that come in one step are reported together, not as a chain
+    assert staircase.learned_as == "z1 → z2 → z3"
+    assert od.leap("z1 + z1*z2*z3", 3).learned_as == "z1 → {z2, z3}"
+    assert od.leap("z1*z2", 2).learned_as == "{z1, z2}"
+    assert od.leap("3", 1).learned_as == "—"
+    assert "learned as    {z1, z2}" in od.predict_scaling("z1*z2", 2).describe()
     assert staircase.groups == ((0,), (1,), (2,))
 
 

@@ -29,7 +29,7 @@ def test_prediction_of_a_multi_index_target():
     prediction = od.predict_scaling("z1 + z1*z2*z3", 3)
     assert (prediction.kind, prediction.exponent, prediction.sample_exponent) == ("leap", 2, 1)
     assert prediction.log_factor
-    assert "z1 → z2 → z3" in prediction.describe()
+    assert "learned as    z1 → {z2, z3}" in prediction.describe()   # z2, z3 in one step
     assert prediction.to_dict()["ordering"] == [[1, 0, 0], [1, 1, 1]]
     relu = od.predict_scaling(od.Target(k=1, activation="relu"))
     assert relu.exponent == 1 and not relu.leap.exact
