@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +120,7 @@ class ScalingReport(Result):
         seen: a direction never learned in the horizon is no evidence either way."""
         leap = self.prediction.leap
         agrees = "yes" if self.saddles.agrees_with(leap) else "no"
-        unseen = sum(1 for t in self.saddles.learn_times if not math.isfinite(t))
+        unseen = len(self.saddles.unlearned)
         caveat = (f" (as far as the horizon shows: {unseen} direction"
                   f"{'s' if unseen > 1 else ''} not learned in it)" if unseen else "")
         return f"order of learning as the leap predicts ({leap.learned_as}): {agrees}{caveat}"

@@ -24,6 +24,7 @@ import numpy as np
 import sympy
 
 from ..errors import ConfigError
+from ..model.checks import check_integer
 from ..model.formula import parse_formula
 from ..model.spec import Target
 
@@ -83,8 +84,8 @@ def as_link(link, k: int | None = None, *, noise: float | None = None) -> Link:
         ConfigError: a formula that is not one, a link that depends on none of the fields,
             a negative or non-finite Δ.
     """
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1):
-        raise ConfigError(f"k, the number of latent fields, must be an integer ≥ 1, got {k!r}")
+    if k is not None:
+        k = check_integer(k, "k, the number of latent fields", 1)
     if isinstance(link, Link):
         base = link
     elif isinstance(link, Target):

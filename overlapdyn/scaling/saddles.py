@@ -64,6 +64,11 @@ class SaddleToSaddle(Result):
         learned = [r for r, t in enumerate(self.learn_times) if math.isfinite(t)]
         return tuple(sorted(learned, key=lambda r: self.learn_times[r]))
 
+    @property
+    def unlearned(self) -> tuple[int, ...]:
+        """The directions (0-based) never learned within the horizon."""
+        return tuple(r for r, t in enumerate(self.learn_times) if not math.isfinite(t))
+
     def plateaus_between(self) -> tuple[Plateau | None, ...]:
         """For each consecutive pair of learned directions, a plateau lying between their
         learning times (``None`` where there is none)."""
@@ -83,17 +88,15 @@ class SaddleToSaddle(Result):
         learned = [rank.get(r, len(rank)) for r in self.order]
         if learned != sorted(learned):
             return False
-        unlearned = [rank.get(r, len(rank)) for r in range(len(self.learn_times))
-                     if r not in self.order]
+        unlearned = [rank.get(r, len(rank)) for r in self.unlearned]
         return not learned or not unlearned or min(unlearned) >= max(learned)
 
     def describe(self, names: tuple[str, ...] | None = None) -> str:
         names = names or tuple(f"z{r + 1}" for r in range(len(self.learn_times)))
         order = " → ".join(f"{names[r]} (t = {self.learn_times[r]:.4g})" for r in self.order)
         lines = [f"learned (cosine ≥ {self.threshold:g}): {order or 'nothing'}"]
-        never = [names[r] for r, t in enumerate(self.learn_times) if not math.isfinite(t)]
-        if never:
-            lines.append(f"never learned: {', '.join(never)}")
+        if self.unlearned:
+            lines.append(f"never learned: {', '.join(names[r] for r in self.unlearned)}")
         for p in self.plateaus:
             lines.append(f"plateau  t ∈ [{p.t_start:.4g}, {p.t_end:.4g}]  R ≈ {p.risk:.4g}")
         return "\n".join(lines)

@@ -47,6 +47,7 @@ def test_a_direction_not_learned_in_the_horizon_is_said_to_be_unseen():
     model = od.load_model(EXAMPLES / "staircase_saddles.toml")
     saddles = SaddleToSaddle((12.0, float("nan"), float("nan")), (), 0.3)
     report = ScalingReport(model, od.predict_scaling(model), (), saddles, 0.15)
+    assert saddles.unlearned == (1, 2) and saddles.order == (0,)
     assert saddles.agrees_with(report.prediction.leap)
     assert ("order of learning as the leap predicts (z1 → z2 → z3): yes (as far as the "
             "horizon shows: 2 directions not learned in it)") in report.describe()
