@@ -59,6 +59,7 @@ from ..model.spec import Model
 from ..ode.integrator import SaveAt, integrate
 from ..ode.trajectory import Outcome, Trajectory
 from ..storage.encoding import jsonable
+from ..storage.files import remove_stale_temporaries
 from ..storage.results import Result, archive_parts, restore_parts
 from ..storage.store import open_manifest
 from ..storage.versions import library_versions
@@ -458,4 +459,5 @@ def _open_store(store: Path, model: Model, times: np.ndarray, init, n_test: int)
     open_manifest(store, manifest, what="runs", checked=(
         ("model (fingerprint)", "fingerprint"), ("time grid", "times"),
         ("warm start", "init"), ("n_test", "n_test")))
+    remove_stale_temporaries(store)
 

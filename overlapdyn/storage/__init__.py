@@ -11,6 +11,7 @@ from .encoding import (
 from .files import (
     atomic_write,
     atomic_write_text,
+    remove_stale_temporaries,
 )
 from .memo import (
     BoundedCache,
@@ -43,6 +44,7 @@ __all__ = [
     "archive_parts",
     "atomic_write",
     "atomic_write_text",
+    "remove_stale_temporaries",
     "BoundedCache",
     "clear_memos",
     "json_digest",

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import OverlapdynError
-from .files import atomic_write_text
+from .files import atomic_write_text, remove_stale_temporaries
 
 __all__ = ["ResultStore", "open_manifest"]
 
@@ -92,8 +92,10 @@ class ResultStore:
         folder: the store folder; ``folder/manifest.json`` is created or checked by
             :func:`open_manifest` (a store holds the tasks of any number of sweeps, each
             under its own key).
-        create: make the store if the folder holds none; False (reading results) raises
-            instead of leaving an empty store behind a mistyped path.
+        create: make the store if the folder holds none, and remove the temporaries of
+            writers killed mid-write (:func:`~overlapdyn.storage.files.remove_stale_temporaries`);
+            False (reading results) raises instead of leaving an empty store behind a
+            mistyped path, and changes nothing.
 
     A record is a dict of JSON types; :meth:`put` writes it as ``tasks/<key>.json``.
     """
@@ -109,6 +111,8 @@ class ResultStore:
         open_manifest(self.folder, {"format": self.FORMAT, "version": self.VERSION})
         self.tasks = self.folder / "tasks"
         self.tasks.mkdir(exist_ok=True)
+        if create:  # a run that writes here clears what killed writers left behind
+            remove_stale_temporaries(self.tasks)
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.folder)!r})"

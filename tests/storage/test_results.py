@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -297,3 +298,59 @@ def test_a_full_disk_is_a_named_error_and_leaves_the_old_file(tmp_path):
     with pytest.raises(DiskFullError, match="cannot write .*overlaps.png: no space left"):
         save_figure(figure, path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_an_interrupt_as_the_temporary_is_created_leaves_nothing(tmp_path, monkeypatch):
+    """CI once found a record's temporary left behind by a sweep stopped with SIGTERM: the
+    interrupt landed after os.open returned, before the clean-up took over."""
+    import os
+
+    from overlapdyn.storage import files
+
+    real_open = os.open
+
+    def open_then_interrupt(*args, **kwargs):
+        real_open(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        files.atomic_write_text(tmp_path / "record.json", "{}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_temporaries_are_removed_and_writes_in_progress_kept(tmp_path):
+    """A writer killed outright (SIGKILL, power loss) leaves its temporary; the next run that
+    writes into the store removes it — but never the temporary of a live writer."""
+    import os
+    import subprocess
+    import sys
+
+    from overlapdyn.storage import ResultStore, atomic_write
+    from overlapdyn.storage.files import STALE_AFTER_S
+
+    store = ResultStore(tmp_path)
+    seen = []       # this process's temporary, as a write in progress names it
+    atomic_write(store.tasks / "a0.json", lambda handle: seen.extend(os.listdir(store.tasks)))
+    ours, = seen
+    prefix, host, pid, token = re.fullmatch(
+        r"(\.a0\.json\.)([0-9a-f]{8})-(\d+)-([0-9a-f]{12})\.tmp", ours).groups()
+    assert int(pid) == os.getpid()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    names = {
+        "killed here": f".a1.json.{host}-{dead}-{token}.tmp",
+        "live here": f".a2.json.{host}-{pid}-{token}.tmp",
+        "fresh elsewhere": f".a3.json.0000beef-{dead}-{token}.tmp",
+        "old elsewhere": f".a4.json.0000beef-{pid}-{token}.tmp",
+        "not ours": ".notes.tmp",
+    }
+    for name in names.values():
+        (store.tasks / name).write_text("{half")
+    old = (store.tasks / names["old elsewhere"]).stat().st_mtime - STALE_AFTER_S - 60
+    os.utime(store.tasks / names["old elsewhere"], (old, old))
+    ResultStore(tmp_path, create=False)          # a reader changes nothing
+    assert len(list(store.tasks.iterdir())) == 6
+    ResultStore(tmp_path)                         # a writer clears the stale ones
+    assert sorted(p.name for p in store.tasks.iterdir()) == sorted(
+        ["a0.json"] + [names[k] for k in ("live here", "fresh elsewhere", "not ours")])

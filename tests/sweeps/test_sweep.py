@@ -386,7 +386,7 @@ def killed_and_resumed(tmp_path_factory):
             time.sleep(0.02)
         first.send_signal(signal.SIGTERM)       # the command itself, not its workers
         output, _ = first.communicate(timeout=HANG_GUARD_S)
-        before = len(os.listdir(out / "tasks"))
+        before = len(ResultStore(out, create=False))    # records, not temporaries
         guard = time.monotonic() + HANG_GUARD_S  # its workers go down with it
         while _in_group(first.pid) and time.monotonic() < guard:
             time.sleep(0.1)
