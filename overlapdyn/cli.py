@@ -1,4 +1,5 @@
-"""Command line: overlapdyn demo|expect|hermite|ode|point|validate|sweep|scaling|depth|plot|cache.
+"""Command line: overlapdyn demo|expect|hermite|equations|ode|point|validate|sweep|scaling|
+learnability|depth|plot|cache.
 
 Run ``overlapdyn COMMAND --help`` for the options of each command. Each command is a module
 of :mod:`overlapdyn.jobs` (``add_arguments(parser)``, ``run(args)``, and an optional

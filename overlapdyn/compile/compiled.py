@@ -39,6 +39,7 @@ from types import ModuleType
 
 import numpy as np
 
+from ..derive.equations import drift_equations
 from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
 from ..derive.methods import (
     Choice,
@@ -340,6 +341,22 @@ class CompiledModel:
         loops, _, gradients = self._jacobian_parts
         return loops.drift_jacobian(self._addresses, gradients,
                                     np.ascontiguousarray(y, dtype=float), *self._args)
+
+    def equations(self, format: str = "latex", kernels: bool = True):
+        """The ODEs this model integrates, written out in the overlaps
+        (:func:`~overlapdyn.derive.equations.drift_equations`, with the kernels of this
+        model's derivation): the rates in E[G z], E[G λ], E[G Gᵀ] and E[e σ], these in the
+        kernels with the sums over neurons kept, then the kernels' formulas.
+
+        Args:
+            format: ``"latex"`` (an ``align*`` environment), ``"mathematica"``
+                (definitions) — both strings — or ``"sympy"``: the
+                :class:`~overlapdyn.derive.equations.Equations`, whose ``evaluate``
+                reproduces :meth:`drift` from the formulas alone.
+            kernels: include the kernels' formulas in the text.
+        """
+        equations = drift_equations(self.model, self._resolved)
+        return equations if format == "sympy" else equations.text(format, kernels=kernels)
 
     @cached_property
     def source(self) -> str:

@@ -8,6 +8,10 @@ from .cubature import (
     numeric_expectation,
     standard_grid,
 )
+from .equations import (
+    Equations,
+    drift_equations,
+)
 from .gaussian import (
     GaussianFields,
     cache_info,
@@ -54,6 +58,8 @@ __all__ = [
     "Derivation",
     "derivation_from_dict",
     "derive_kernels",
+    "drift_equations",
+    "Equations",
     "Exact",
     "expectation",
     "gauss_hermite_rule",

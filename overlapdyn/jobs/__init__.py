@@ -15,6 +15,8 @@ COMMANDS: dict[str, str] = {
              "information exponents"),
     "expect": "exact E[...] over Ω = [[Q, M], [Mᵀ, P]] of fields lambda1..p, z1..k",
     "hermite": "Hermite coefficients of an activation",
+    "equations": ("the ODEs of a model TOML file written out in the overlaps, as LaTeX, "
+                  "Mathematica or SymPy (nothing is compiled)"),
     "ode": ("integrate the overlap ODEs of a model TOML file (see examples/) and write "
             "trajectory, config and figures"),
     "point": ("drift, risk and Jacobian eigenvalues at an overlap point; optionally the fixed "

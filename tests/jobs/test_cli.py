@@ -82,9 +82,9 @@ def test_parser_has_one_command_per_job_module_in_order():
 
     commands = next(action for action in build_parser()._actions
                     if isinstance(action, argparse._SubParsersAction))
-    assert list(commands.choices) == ["demo", "expect", "hermite", "ode", "point", "validate",
-                                      "sweep", "scaling", "learnability", "depth", "plot",
-                                      "cache"]
+    assert list(commands.choices) == ["demo", "expect", "hermite", "equations", "ode", "point",
+                                      "validate", "sweep", "scaling", "learnability", "depth",
+                                      "plot", "cache"]
     for name, summary in COMMANDS.items():
         parser = commands.choices[name]
         assert parser.get_default("run") is job(name).run
