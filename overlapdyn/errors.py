@@ -15,6 +15,7 @@ __all__ = [
     "FieldMismatchError",
     "HeavyTailError",
     "IntegrationError",
+    "LearningRateWarning",
     "NotPolynomialError",
     "OutputError",
     "OverlapdynError",
@@ -110,6 +111,12 @@ class IntegrationError(OverlapdynError):
     def __init__(self, message: str, trajectory=None) -> None:
         super().__init__(message)
         self.trajectory = trajectory
+
+
+class LearningRateWarning(UserWarning):
+    """The learning rate is at or above the critical one of the start
+    (:func:`overlapdyn.scaling.critical_learning_rate`): the η² term holds the start, and the
+    escape the run measures will not come. The message gives η, η_c and the fix."""
 
 
 class RunawayWarning(UserWarning):

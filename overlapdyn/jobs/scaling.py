@@ -30,20 +30,24 @@ from ..plot.axes import save_figure
 from ..plot.scaling import plot_escape_curves, plot_escape_scaling, plot_saddles
 from ..scaling.escape import (
     EscapeTimes,
-    escape_start,
     measure_escape_ode,
     measure_escape_simulated,
 )
 from ..scaling.prediction import ScalingPrediction, predict_scaling
 from ..scaling.saddles import SaddleToSaddle, saddle_to_saddle
+from ..scaling.start import critical_learning_rate, escape_start, escaping_learning_rate
 from ..storage.files import atomic_write_text
 from ..storage.results import Result, archive_part, archive_parts, restore_part, restore_parts
 from .build import add_derivation_option, build_model, chosen_derivation
 from .folders import output_folder, writable_folder
 
-__all__ = ["ScalingReport", "add_arguments", "run", "run_scaling"]
+__all__ = ["ScalingReport", "add_arguments", "checked_dimensions", "critical_rates", "run",
+           "run_scaling"]
 
 ROUTES = ("ode", "simulation", "both")
+
+#: the largest d of the simulation route when its dimensions are not given
+SIMULATION_D_MAX = 2048
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,12 +57,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--d", type=int, nargs="+",
                         default=[256, 512, 1024, 2048, 4096, 8192, 16384],
                         help="dimensions, at least two (default: %(default)s)")
+    parser.add_argument("--sim-d", type=int, nargs="+", default=None,
+                        help="dimensions of the simulation route (default: those of --d up "
+                        f"to {SIMULATION_D_MAX}, at least the two smallest): simulated SGD "
+                        "costs d² per unit time")
     parser.add_argument("--route", choices=ROUTES, default="ode",
                         help="measure on the ODE (M₀ = d^-1/2), on simulated SGD, or both")
     parser.add_argument("--seeds", type=int, default=8,
                         help="simulated runs per d (default: 8)")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="cosine overlap that counts as escaped (default: 0.5)")
+    parser.add_argument("--eta", default=None, metavar="ETA0|auto",
+                        help="η₀, overriding the file's protocol.eta: a number, or auto for "
+                        "half the critical learning rate of the random start (the smallest "
+                        "over the dimensions)")
     parser.add_argument("--fixed-eta", action="store_true",
                         help="keep η = η₀ at every d instead of the predicted scaling")
     parser.add_argument("--t-max", type=float, default=None,
@@ -77,12 +89,49 @@ def run(args: argparse.Namespace) -> None:
     model, _ = load_run(args.config)
     derivation = chosen_derivation(args.derivation, args.config)
     out = output_folder(args.out, args.config, "scaling")
+    ds = checked_dimensions(args.d, model)
     build_model(model, derivation)  # says what is built; each d's η reuses its module
-    report = run_scaling(model, args.d, out, route=args.route, seeds=args.seeds,
+    model = _with_eta(model, args.eta, ds, not args.fixed_eta, derivation)
+    print(critical_rates(model, ds, scale_eta=not args.fixed_eta, derivation=derivation))
+    report = run_scaling(model, ds, out, route=args.route, seeds=args.seeds,
+                         simulation_ds=args.sim_d,
                          threshold=args.threshold, scale_eta=not args.fixed_eta,
                          t_max=args.t_max, tolerance=args.tolerance, derivation=derivation)
     print(report.describe())
     print(f"wrote report.txt, scaling.npz (+ .json) and the figures to {out}")
+
+
+def _with_eta(model: Model, option: str | None, ds, scale_eta: bool,
+              derivation: Derivation | None) -> Model:
+    """The model with η₀ from ``--eta`` (a number, or ``auto``:
+    :func:`~overlapdyn.scaling.start.escaping_learning_rate`); unchanged without it."""
+    if option is None:
+        return model
+    if option == "auto":
+        eta0 = escaping_learning_rate(model, ds, scale_eta=scale_eta, derivation=derivation)
+        print(f"η₀ = {eta0:.4g} (auto: half the critical learning rate of the random start)")
+    else:
+        try:
+            eta0 = float(option)
+        except ValueError:
+            raise ConfigError(f"--eta must be a number or auto, got {option!r}") from None
+    return dataclasses.replace(model, protocol=dataclasses.replace(model.protocol, eta=eta0))
+
+
+def critical_rates(model: Model, ds, *, scale_eta: bool = True,
+                   derivation: Derivation | None = None) -> str:
+    """One line per d: the critical learning rate of the random start
+    (:func:`~overlapdyn.scaling.start.critical_learning_rate`), the η used there, and
+    whether it escapes."""
+    prediction = predict_scaling(model)
+    compiled = CompiledModel(model, derivation)
+    lines = ["critical learning rate of the random start (η above it holds the start):"]
+    for d in sorted(set(int(d) for d in ds)):
+        critical = critical_learning_rate(model, d, compiled=compiled)
+        eta = prediction.learning_rate(model.protocol.eta, d) if scale_eta else model.protocol.eta
+        verdict = "escapes" if critical.escapes(eta) else "HELD: lower η₀ (--eta auto)"
+        lines.append(f"  d = {d:>6}: η_c = {critical.eta:.3g}, η = {eta:.3g} — {verdict}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -157,6 +206,7 @@ def run_scaling(
     *,
     route: str = "ode",
     seeds: int = 8,
+    simulation_ds=None,
     threshold: float = 0.5,
     scale_eta: bool = True,
     t_max: float | None = None,
@@ -174,6 +224,9 @@ def run_scaling(
             ``escape_curves.png`` and, for k > 1, ``saddles.png``.
         route: ``"ode"``, ``"simulation"`` or ``"both"``.
         seeds: seeds per d on the simulation route.
+        simulation_ds: the simulation route's dimensions (default: those of ``ds`` up to
+            ``SIMULATION_D_MAX`` = 2048, at least the two smallest); the ODE route runs
+            ``ds``.
         threshold: the cosine overlap that counts as escaped.
         scale_eta: scale η as ``η₀ d^{−(ℓ−2)/2}`` (ℓ ≥ 3).
         t_max: horizon of every run (default: see the measuring functions).
@@ -192,10 +245,9 @@ def run_scaling(
         t_max = check_real(t_max, "the horizon t_max (--t-max)", positive=True)
     if route in ("simulation", "both"):
         seeds = len(check_seeds(seeds, "the simulation route (--seeds)"))
-    ds = sorted(check_dimension(check_integer(d, "a dimension (--d)", 1), model.p, model.k,
-                                "a dimension (--d)") for d in ds)
-    if len(set(ds)) < 2:
-        raise OverlapdynError(f"give at least two different dimensions, got {ds}")
+    ds = checked_dimensions(ds, model)
+    sim_ds = (_simulation_ds(simulation_ds, ds, model) if route in ("simulation", "both")
+              else None)
     out = writable_folder(out)
     prediction = predict_scaling(model)
     options = {"threshold": threshold, "scale_eta": scale_eta, "t_max": t_max,
@@ -206,9 +258,13 @@ def run_scaling(
         escapes[-1].save(out / "escape_ode.npz")  # kept even if a later stage fails
     if route in ("simulation", "both"):
         # the ODE times from the default start size the simulations' horizons
-        reference = escapes[0].times[:, 0] if escapes else None
-        escapes.append(measure_escape_simulated(model, ds, seeds=seeds, reference=reference,
-                                                **options))
+        reference = None
+        if escapes and set(sim_ds) <= set(ds):
+            reference = escapes[0].times[[ds.index(d) for d in sim_ds], 0]
+        print(f"simulation route at d = {', '.join(map(str, sim_ds))} ({seeds} seeds each)",
+              flush=True)
+        escapes.append(measure_escape_simulated(model, sim_ds, seeds=seeds,
+                                                reference=reference, **options))
         escapes[-1].save(out / "escape_simulation.npz")
     analysed = (_saddles(model, ds[-1], escapes[0], threshold, derivation) if model.k > 1
                 else None)
@@ -224,6 +280,26 @@ def run_scaling(
     if analysed is not None:
         save_figure(plot_saddles(*analysed), out / "saddles.png")
     return report
+
+
+def checked_dimensions(ds, model: Model, option: str = "--d") -> list[int]:
+    """``ds`` sorted, each a dimension the model fits in, at least two different ones
+    (``option`` names them in the errors)."""
+    what = f"a dimension ({option})"
+    ds = sorted(check_dimension(check_integer(d, what, 1), model.p, model.k, what)
+                for d in ds)
+    if len(set(ds)) < 2:
+        raise OverlapdynError(f"give at least two different dimensions ({option}), got {ds}")
+    return ds
+
+
+def _simulation_ds(given, ds: list[int], model: Model) -> list[int]:
+    """The simulation route's dimensions: ``given`` (checked), else those of ``ds`` up to
+    ``SIMULATION_D_MAX``, at least the two smallest."""
+    if given is not None:
+        return checked_dimensions(given, model, "--sim-d")
+    small = [d for d in ds if d <= SIMULATION_D_MAX]
+    return small if len(small) >= 2 else ds[:2]
 
 
 def _saddles(model: Model, d: int, escape: EscapeTimes, threshold: float,

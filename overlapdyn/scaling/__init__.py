@@ -4,7 +4,6 @@ times against d and saddle-to-saddle analysis.
 
 from .escape import (
     EscapeTimes,
-    escape_start,
     escape_time,
     learned_overlaps,
     measure_escape_ode,
@@ -27,9 +26,18 @@ from .saddles import (
     SaddleToSaddle,
     saddle_to_saddle,
 )
+from .start import (
+    CriticalLearningRate,
+    critical_learning_rate,
+    escape_start,
+    escaping_learning_rate,
+)
 
 __all__ = [
+    "critical_learning_rate",
+    "CriticalLearningRate",
     "escape_start",
+    "escaping_learning_rate",
     "escape_time",
     "learned_overlaps",
     "EscapeTimes",

@@ -24,53 +24,35 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..compile.compiled import CompiledModel
 from ..derive.methods import Derivation
-from ..errors import OverlapdynError
+from ..errors import LearningRateWarning, OverlapdynError
 from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
 from ..ode.events import OverlapCrosses
 from ..ode.integrator import SaveAt, Solver, integrate
-from ..ode.state import overlap_cosines, random_rows
+from ..ode.state import overlap_cosines
 from ..ode.trajectory import Trajectory
 from ..sgd.simulator import simulate
 from ..storage.encoding import jsonable
 from ..storage.results import Result, archive_part, archive_parts, restore_part, restore_parts
 from .prediction import ExponentFit, ScalingPrediction, fit_exponent, predict_scaling
+from .start import critical_learning_rate, escape_start
 
 __all__ = [
     "ESCAPE_SOLVER",
     "EscapeTimes",
-    "escape_start",
     "escape_time",
     "learned_overlaps",
     "measure_escape_ode",
     "measure_escape_simulated",
     "model_at",
 ]
-
-
-def escape_start(model: Model, d: int, *, seed: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(M₀, Q₀, a₀)`` of a random start at dimension d, as the ODE sees it.
-
-    ``M₀ = Z/√d`` with ``Z`` i.i.d. N(0, 1) drawn with ``seed`` (the same Z for every d, so
-    only the scale changes); ``Q₀ = I`` (the d → ∞ limit of ``WWᵀ/d``); ``a₀`` the spec's
-    readout. ``seed=None`` gives the *aligned* start ``Z = 1`` when p = 1 (the neuron at
-    exactly ``M₀ = d^{-1/2}``) and the seed-0 Gaussian Z when p > 1 (equal rows would keep the
-    neurons identical forever).
-    """
-    if d < 1:
-        raise OverlapdynError(f"d must be ≥ 1, got {d}")
-    if seed is None and model.p == 1:
-        Z = np.ones((1, model.k))
-    else:
-        Z = random_rows(np.random.default_rng(0 if seed is None else seed), model.p, model.k)
-    return Z / math.sqrt(d), np.eye(model.p), np.array(model.student.a, dtype=float)
 
 
 def model_at(model: Model, d: int, prediction: ScalingPrediction | None = None) -> Model:
@@ -259,6 +241,21 @@ class EscapeTimes(Result):
                    method=header["method"], n_saves=header["n_saves"], **optional)
 
 
+def _warn_if_held(model_d: Model, d: int, compiled_d: CompiledModel, eta0: float) -> None:
+    """Warn (:class:`~overlapdyn.errors.LearningRateWarning`) when the learning rate of
+    ``model_d`` does not escape the random start at d (:func:`critical_learning_rate`),
+    naming the η₀ that would (half the critical rate)."""
+    critical = critical_learning_rate(model_d, d, compiled=compiled_d)
+    eta = model_d.protocol.eta
+    if not critical.escapes(eta):
+        advice = (f"lower η₀ (the model's η, now {eta0:.3g}) below "
+                  f"{eta0 * critical.eta / eta:.3g}; half that is a safe choice"
+                  if critical.eta > 0 else "no η escapes it: start elsewhere")
+        warnings.warn(LearningRateWarning(
+            f"η = {eta:.3g} at d = {d} does not escape the random start: "
+            f"{critical.describe()}; {advice}"), stacklevel=3)
+
+
 #: the ODE route's default solver, LSODA with a tiny atol (M₀ = O(d^−1/2) is small)
 ESCAPE_SOLVER = Solver(atol=1e-12)
 
@@ -311,6 +308,7 @@ def measure_escape_ode(
     for i, d in enumerate(tqdm(ds, desc="ODE escape", disable=not progress)):
         model_d = model_at(model, d, prediction) if scale_eta else model
         compiled_d = CompiledModel(model_d, derivation)  # the generated module loads once
+        _warn_if_held(model_d, d, compiled_d, model.protocol.eta)
         horizon = t_max or _default_t_max(prediction, model.protocol.eta, d)
         row = []
         for s, seed in enumerate(starts):
@@ -394,9 +392,11 @@ def measure_escape_simulated(
         horizon = t_max if t_max is not None else horizon_factor * reference[i]
         grid = np.geomspace(min(1.0 / d, horizon / 1e4), horizon, n_saves)
         # the kernel stops on any direction: with one direction asked for, run the horizon
+        compiled_d = CompiledModel(model_d, derivation)
+        _warn_if_held(model_d, d, compiled_d, model.protocol.eta)
         sim = simulate(model_d, d, grid, seeds=seeds,
                        stop_overlap=threshold if direction is None else None,
-                       compiled=CompiledModel(model_d, derivation))
+                       compiled=compiled_d)
         for s, trajectory in enumerate(sim.trajectories):
             times[i, s] = escape_time(trajectory, threshold, direction)
         etas.append(model_d.protocol.eta)

@@ -16,15 +16,21 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def test_scaling_command_on_a_single_index_target(tmp_path, capsys):
     out = tmp_path / "he3"
     assert main(["scaling", str(EXAMPLES / "he3_escape.toml"), "--d", "64", "128", "256",
-                 "--route", "both", "--seeds", "4", "--out", str(out)]) == 0
+                 "--route", "both", "--sim-d", "64", "128", "--seeds", "4",
+                 "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "information exponent ℓ = 3" in printed and "n ≍ d^2" in printed
+    # η_c = m(1 − m²)/(3 + 36m² + 54m⁴) at m = 1/8 (tests/scaling/test_escape.py)
+    assert "critical learning rate of the random start" in printed
+    assert "d =     64: η_c = 0.0344, η = 0.0125 — escapes" in printed
     saved = json.loads((out / "scaling.json").read_text())
     assert saved["model"] == od.load_model(EXAMPLES / "he3_escape.toml").to_dict()
     routes = {escape["route"]: escape for escape in saved["escapes"]}
     assert set(routes) == {"ode", "simulation"}
     assert abs(routes["ode"]["fit"]["exponent"] - 2.0) <= 0.15
-    assert routes["simulation"]["etas"] == pytest.approx([0.1 / 8, 0.1 / 128**0.5, 0.1 / 16])
+    assert routes["ode"]["ds"] == [64, 128, 256] and routes["simulation"]["ds"] == [64, 128]
+    assert routes["simulation"]["etas"] == pytest.approx([0.1 / 8, 0.1 / 128**0.5])
+    assert "simulation route at d = 64, 128 (4 seeds each)" in printed
     for name in ("report.txt", "escape_scaling.png", "escape_curves.png", "escape_ode.json",
                  "escape_simulation.json"):
         assert (out / name).stat().st_size > 0
@@ -57,3 +63,9 @@ def test_scaling_errors(tmp_path, capsys):
     config = str(EXAMPLES / "he3_escape.toml")
     assert main(["scaling", config, "--d", "256", "--out", str(tmp_path)]) == 2
     assert "at least two different dimensions" in capsys.readouterr().err
+    assert main(["scaling", config, "--d", "64", "128", "--eta", "fast",
+                 "--out", str(tmp_path)]) == 2
+    assert "--eta must be a number or auto, got 'fast'" in capsys.readouterr().err
+    assert main(["scaling", config, "--d", "64", "128", "--route", "both", "--sim-d", "64",
+                 "--out", str(tmp_path)]) == 2
+    assert "at least two different dimensions (--sim-d), got [64]" in capsys.readouterr().err

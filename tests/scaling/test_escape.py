@@ -42,9 +42,25 @@ def test_without_eta_scaling_the_noise_term_prevents_escape():
     escapes only if η < 1/(3√d): η = 0.01 works at d = 256, not at d = 65536."""
     model = dataclasses.replace(single_index(3), protocol=dataclasses.replace(
         single_index(3).protocol, eta=0.01))
-    escape = od.measure_escape_ode(model, [256, 65536], scale_eta=False, t_max=1e6)
+    # the critical learning rate says so before integrating. Exactly (Hermite products):
+    # E[G z] = 18m², E[G λ] = 18m³, E[G²] = 9 E[He3(z)² He2(λ)²] = 108 + 1296m² + 1944m⁴,
+    # so η_c = 36m(1 − m²)/E[G²] = m(1 − m²)/(3 + 36m² + 54m⁴) ≈ m/3
+    for d in (256, 65536):
+        critical = od.scaling.critical_learning_rate(model, d)
+        m = 1 / np.sqrt(d)
+        assert critical.eta == pytest.approx(m * (1 - m**2) / (3 + 36 * m**2 + 54 * m**4),
+                                             rel=1e-10)
+        assert critical.escapes(0.01) == (d == 256)
+    with pytest.warns(od.errors.LearningRateWarning,
+                      match=r"η = 0.01 at d = 65536 does not escape .* η_c = 0.001302.*"
+                            r"below 0.0013"):
+        escape = od.measure_escape_ode(model, [256, 65536], scale_eta=False, t_max=1e6)
     assert np.isfinite(escape.times[0, 0]) and np.isnan(escape.times[1, 0])
     assert "fewer than two dimensions escaped" in escape.describe()
+    # η₀ = ½ min_d η_c(d) d^{1/2} = ½ (1 − m²)/(3 + 36m² + 54m⁴), smallest at the smallest d
+    m = 1 / 16
+    assert od.scaling.escaping_learning_rate(model, [256, 65536]) == pytest.approx(
+        0.5 * (1 - m**2) / (3 + 36 * m**2 + 54 * m**4), rel=1e-10)
     assert not escape.fittable and escape.to_dict()["fit"] is None  # still saved
 
 
@@ -172,3 +188,31 @@ def test_plateaus_are_found_where_the_risk_is_flat():
     middle = plateaus[1]
     assert 1.0 < middle.t_start < 10.0 and 30.0 < middle.t_end < 300.0
     assert middle.risk == pytest.approx(1.0, abs=0.01)
+
+
+def test_critical_learning_rate_of_the_mse_and_of_a_given_start():
+    """MSE, He3 student and target, spherical, c_p = 1: s = 18m²(1 − m²) and E[G²] = 3456
+    at m = 0, so η_c = m/96 + O(m²); plain SGD has the same η_c (the cosine's drift), and
+    weight decay cancels from it."""
+    mse = od.Model(od.Target(k=1, activation="He3"), od.Student(p=1, activation="He3", c_p=1.0),
+                   od.Protocol(eta=0.1, spherical=True))
+    critical = od.scaling.critical_learning_rate(mse, 10_000)
+    assert critical.eta == pytest.approx(0.01 / 96, rel=2e-4) and critical.d == 10_000
+    assert "η_c = 0.0001042" in critical.describe()
+    plain = dataclasses.replace(mse, protocol=od.Protocol(eta=0.1, weight_decay=0.3))
+    start = (np.array([[0.01]]), np.array([[1.0]]))
+    assert od.scaling.critical_learning_rate(plain, start=start).eta == pytest.approx(
+        critical.eta, rel=1e-12)
+    # the ODE agrees: below η_c the cosine grows from the start, above it shrinks
+    for factor, grows in ((0.8, True), (1.25, False)):
+        model = dataclasses.replace(mse, protocol=od.Protocol(
+            eta=factor * critical.eta, spherical=True))
+        run = od.integrate(model, start, od.SaveAt(0.05 / critical.eta, n_points=3))
+        assert (run.M[-1, 0, 0] > 0.01) == grows
+    # a start at a fixed point of the gradient term (M = 0) cannot escape along anything
+    with pytest.raises(od.errors.OverlapdynError, match="M = 0: no direction to escape"):
+        od.scaling.critical_learning_rate(mse, start=(np.zeros((1, 1)), np.eye(1)))
+    with pytest.raises(od.errors.OverlapdynError, match="not both"):
+        od.scaling.critical_learning_rate(mse, 100, start=start)
+    with pytest.raises(od.errors.OverlapdynError, match="must have shape"):
+        od.scaling.critical_learning_rate(mse, start=(np.zeros((2, 1)), np.eye(2)))
