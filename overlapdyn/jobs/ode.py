@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,7 +83,8 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
     failure = None
     try:
         trajectory = integrate(compiled, init, config.save, events=config.events,
-                               solver=config.solver, max_evaluations=config.max_evaluations)
+                               solver=config.solver, max_evaluations=config.max_evaluations,
+                               progress=sys.stderr.isatty())   # a bar for people, not logs
     except IntegrationError as error:
         if error.trajectory is None:
             raise

@@ -30,6 +30,7 @@ fewer (10³–10⁴ with LSODA; ~2·10⁵ for DOP853 on a stiff 10⁵-long plate
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Sequence
@@ -85,6 +86,7 @@ class _Budget:
 
     def __init__(self, limit: int) -> None:
         self.limit, self.count, self.cut = limit, 0, None
+        self.on_step = None     # called with t after each accepted step (a progress bar)
 
     def spend(self, t: float) -> None:
         self.count += 1
@@ -94,6 +96,8 @@ class _Budget:
     def event(self, t, y) -> float:
         """Positive until the limit is reached, then negative from the first accepted time
         after that (a step in t, so the event's root-finding lands on that time)."""
+        if self.on_step is not None:
+            self.on_step(t)
         if self.cut is None and self.count >= self.limit:
             self.cut = float(t)
         return 1.0 if self.cut is None or t < self.cut else -1.0
@@ -253,6 +257,7 @@ def integrate(
     blowup_norm: float = BLOWUP_NORM,
     on_failure: str = "raise",
     max_evaluations: int = MAX_EVALUATIONS,
+    progress: bool = False,
 ) -> Trajectory:
     """Integrate the overlap ODEs of SPEC from ``init`` and record the learning curve.
 
@@ -272,6 +277,7 @@ def integrate(
             or ``"return"`` it with ``outcome = Outcome.FAILED`` (status −1).
         max_evaluations: the most drift evaluations the run may use, all attempts together
             (an integer ≥ 1); past it the run fails as above, with the states so far.
+        progress: a progress bar (tqdm) over t, shown once the run has taken a second.
 
     Returns:
         The :class:`Trajectory` (:attr:`~Trajectory.outcome` ``REACHED_END``: reached
@@ -296,8 +302,10 @@ def integrate(
                    spherical=spec.protocol.spherical)
     start = time.perf_counter()
     budget = _Budget(max_evaluations)
-    solution, blown_at = _solve(compiled, y0, save, events, solver, blowup_norm, exact,
-                                budget)
+    with _progress_bar(save.t_end, progress) as bar:
+        budget.on_step = bar
+        solution, blown_at = _solve(compiled, y0, save, events, solver, blowup_norm, exact,
+                                    budget)
     wall = time.perf_counter() - start
     fired = {e.name: [float(t) for t in times] for e, times in zip(
         events, solution.t_events or [], strict=False) if len(times)}
@@ -401,6 +409,24 @@ def _use_exact_jacobian(compiled: CompiledModel, solver: Solver) -> bool:
     return solver.jacobian == "exact" or (
         solver.jacobian == "auto" and solver.method in ("BDF", "Radau")
         and compiled.has_exact_jacobian)
+
+
+@contextlib.contextmanager
+def _progress_bar(t_end: float, shown: bool):
+    """A function of t that advances a tqdm bar to t (a no-op when not ``shown``)."""
+    if not shown:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=float(t_end), desc="integrate", unit="t", delay=1.0,
+              bar_format="{l_bar}{bar}| t = {n:.4g}/{total:.4g} [{elapsed}<{remaining}]") as bar:
+        def advance(t: float) -> None:
+            t = min(float(t), bar.total)
+            if t > bar.n:   # root finding evaluates events at earlier times too
+                bar.update(t - bar.n)
+
+        yield advance
 
 
 def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt,

@@ -73,6 +73,31 @@ def test_events_stop_the_run_where_they_fire():
     assert learned.risk[-1] == pytest.approx(1e-4, rel=1e-6)
 
 
+def test_the_progress_bar_follows_t_and_changes_nothing(monkeypatch):
+    import tqdm.auto
+
+    bars = []
+
+    class Recorder(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": True})
+            self.seen, self.total = [], kwargs["total"]
+            bars.append(self)
+
+        def update(self, n=1):
+            self.n += n
+            self.seen.append(self.n)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    init = (1e-2 * np.eye(2) + 1e-3, 0.2 * np.eye(2))
+    shown = integrate(saad_solla(2), init, 50.0, progress=True)
+    plain = integrate(saad_solla(2), init, 50.0)
+    np.testing.assert_array_equal(shown.risk, plain.risk)
+    (bar,) = bars
+    assert bar.total == 50.0 and bar.seen[-1] == pytest.approx(50.0)
+    assert len(bar.seen) > 5 and np.all(np.diff(bar.seen) > 0)
+
+
 def test_blow_up_names_the_learning_rate_and_keeps_the_trajectory():
     model = Model(Target(k=2, activation="He3"), Student(p=2, activation="He3"),
                   Protocol(eta=0.05))
