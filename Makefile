@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DOCS_STAMP := $(VENV)/.docs-installed-stamp
 
-.PHONY: install test demo docs bench lint clean
+.PHONY: install test demo docs notebooks bench lint clean
 
 install: $(STAMP)
 
@@ -36,6 +36,11 @@ demo: $(STAMP)
 # HTML into docs/_build/html; every warning is an error.
 docs: $(DOCS_STAMP)
 	$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
+
+# Run every notebook in a Jupyter kernel and store it with its outputs, figures included
+# (nbclient and ipykernel come with the docs extra).
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/execute.py
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \

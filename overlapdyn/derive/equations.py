@@ -59,6 +59,9 @@ eta, omega, n_b, eta_a = sympy.symbols("eta omega n_b eta_a", positive=True)
 c_p, c_k = sympy.symbols("c_p c_k", real=True)
 Delta = sympy.Symbol("Delta", nonnegative=True)
 
+# each rate's overlap and indices
+RATES = {"dM/dt": ("M", "jr"), "dQ/dt": ("Q", "jl"), "da/dt": ("a", "j")}
+
 # What each kernel is, in the fields x1..x4 of its covariance block (derive/kernels.py)
 KERNEL_DEFINITIONS = {
     "I2ss": r"\mathbb{E}[\sigma(x_1)\,\sigma(x_2)]",
@@ -114,7 +117,8 @@ class Equations:
         r"""The equations as one LaTeX ``align*`` environment: the rates, the expectations,
         the risk, and (``kernels``) each kernel with its definition and formula."""
         printer = _Latex()
-        lines = [rf"\frac{{d{name[1]}_{{{_indices(name)}}}}}{{dt}} &= {printer.doprint(rate)}"
+        lines = [rf"\frac{{d{RATES[name][0]}_{{{RATES[name][1]}}}}}{{dt}} &= "
+                 f"{printer.doprint(rate)}"
                  for name, rate in self.rates.items()]
         lines += [f"{printer.doprint(symbol)} &= {printer.doprint(value)}"
                   for symbol, value in self.expectations.items()]
@@ -138,7 +142,8 @@ class Equations:
         lines = [f"(* {self.model.name}: {self.method} kernels; indices from 1 *)"]
         lines += [f"{printer.doprint(symbol)} = {_mathematica_number(value)};"
                   for symbol, value in self.parameters.items()]
-        lines += [f"{name[:2]}[{_patterns(name)}] := {printer.doprint(rate)}"
+        lines += [f"d{RATES[name][0]}[{', '.join(f'{i}_' for i in RATES[name][1])}] := "
+                  f"{printer.doprint(rate)}"
                   for name, rate in self.rates.items()]
         lines += [f"{printer.doprint(symbol.base)}[{', '.join(f'{i}_' for i in symbol.indices)}]"
                   f" := {printer.doprint(value)}" for symbol, value in self.expectations.items()]
@@ -156,7 +161,7 @@ class Equations:
 
     def sympy_text(self, kernels: bool = True) -> str:
         """The equations as SymPy's own text, one ``name = expression`` line each."""
-        lines = [f"{name}[{', '.join(_indices(name))}] = {rate}"
+        lines = [f"{name}[{', '.join(RATES[name][1])}] = {rate}"
                  for name, rate in self.rates.items()]
         lines += [f"{symbol} = {value}" for symbol, value in self.expectations.items()]
         lines.append(f"R = {self.risk}")
@@ -472,14 +477,6 @@ def _function_latex(function, printer) -> str:
     if function.name == "erf":
         return r"\operatorname{erf}(x/\sqrt{2})"
     return printer.doprint(function.expr.subs(X, sympy.Symbol("x")))
-
-
-def _indices(name: str) -> str:
-    return {"dM/dt": "jr", "dQ/dt": "jl", "da/dt": "j"}[name]
-
-
-def _patterns(name: str) -> str:
-    return ", ".join(f"{i}_" for i in _indices(name))
 
 
 def _definition(name: str) -> str:

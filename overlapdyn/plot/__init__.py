@@ -30,6 +30,8 @@ from .sweeps import (
     plot_sweep,
 )
 from .trajectories import (
+    ROUND_OFF_FLOOR,
+    above_round_off,
     plot_learning_curve,
     plot_overlap_heatmap,
     plot_overlaps,
@@ -42,6 +44,8 @@ from .validation import (
 
 __all__ = [
     "FIGURES",
+    "ROUND_OFF_FLOOR",
+    "above_round_off",
     "axes_grid",
     "load_result",
     "log_scales",

@@ -22,10 +22,12 @@ __all__ = ["axes_grid", "log_scales", "new_axes", "new_figure", "save_figure"]
 
 
 def new_figure(figsize: tuple[float, float] = (5.0, 3.6)) -> Figure:
-    """An empty figure of ``figsize`` inches with a constrained layout."""
-    from matplotlib.figure import Figure
+    """An empty figure of ``figsize`` inches with a constrained layout, which Jupyter shows
+    as a PNG when it is a cell's value (a figure made without pyplot has no display of its
+    own: Jupyter would print ``<Figure size 500x360 with 1 Axes>``)."""
+    from .figure import ShownFigure
 
-    return Figure(figsize=figsize, layout="constrained")
+    return ShownFigure(figsize=figsize, layout="constrained")
 
 
 def new_axes(ax: Axes | None = None, figsize: tuple[float, float] = (5.0, 3.6)

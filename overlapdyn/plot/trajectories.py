@@ -14,13 +14,21 @@ import numpy as np
 
 from ..errors import OverlapdynError
 from ..ode.trajectory import Trajectory
-from .axes import log_scales, new_axes
+from .axes import axes_grid, log_scales, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_learning_curve", "plot_overlap_heatmap", "plot_overlaps", "trajectory_figures"]
+__all__ = ["ROUND_OFF_FLOOR", "above_round_off", "plot_learning_curve", "plot_overlap_heatmap",
+           "plot_overlaps", "trajectory_figures"]
+
+#: On a log axis a risk curve stops where R first falls below this times its largest value:
+#: past that point R (a difference of O(1) terms, from states known to the solver's
+#: tolerances) is round-off, which would draw as noise at 1e-12…1e-15.
+ROUND_OFF_FLOOR = 1e-10
+
+TIME_LABEL = r"time $t$ = steps$/d$"
 
 
 def plot_learning_curve(trajectories: Trajectory | Sequence[Trajectory], *,
@@ -36,7 +44,8 @@ def plot_learning_curve(trajectories: Trajectory | Sequence[Trajectory], *,
         d: input dimension; switches the x axis to samples.
         labels: one legend label per trajectory (default: the model names when there are
             several, none for a single trajectory).
-        logx, logy: logarithmic axes (non-positive points are left out).
+        logx, logy: logarithmic axes (non-positive points are left out; with ``logy``
+            each curve stops at the round-off floor, :data:`ROUND_OFF_FLOOR`).
     """
     trajs = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
     if not trajs:
@@ -48,34 +57,77 @@ def plot_learning_curve(trajectories: Trajectory | Sequence[Trajectory], *,
     fig, ax = new_axes(ax)
     for tr, label in zip(trajs, labels, strict=True):
         x = tr.t if d is None else tr.samples(d)
-        ax.plot(x, tr.risk, label=label)
+        ax.plot(x, above_round_off(tr.risk) if logy else tr.risk, label=label)
     log_scales(ax, logx, logy)
-    ax.set_xlabel("t = steps/d" if d is None else f"samples n = t·d·n_b  (d = {d})")
+    ax.set_xlabel(TIME_LABEL if d is None else f"samples $n = t\\,d\\,n_b$  ($d$ = {d})")
     ax.set_ylabel("population risk R")
     if any(label is not None for label in labels):
         ax.legend()
     return fig
 
 
-def plot_overlaps(trajectory: Trajectory, *, ax: Axes | None = None,
+def above_round_off(risk: np.ndarray) -> np.ndarray:
+    """``risk`` with NaN from where it first falls below :data:`ROUND_OFF_FLOOR` times its
+    largest finite value."""
+    risk = np.array(risk, dtype=float)
+    finite = risk[np.isfinite(risk)]
+    if finite.size:
+        below = np.flatnonzero(risk < ROUND_OFF_FLOOR * finite.max())
+        if below.size:
+            risk[below[0]:] = np.nan
+    return risk
+
+
+def plot_overlaps(trajectory: Trajectory, *, axes: Sequence[Axes] | None = None,
                   logx: bool = True) -> Figure:
-    """Every student–teacher overlap ``M_jr(t)`` (solid) and every off-diagonal
-    student–student overlap ``Q_jl(t)``, ``j < l`` (dashed), against ``t = steps/d``:
-    ``p·k + p(p−1)/2`` lines, labelled with 1-based indices."""
-    fig, ax = new_axes(ax)
-    tr = trajectory
+    """The overlaps against ``t = steps/d``, in two panels: ``M_jr(t)``, one colour per
+    latent direction r and one line per student j (so a direction's lines rise together when
+    it is learned); and the students' squared norms ``Q_jj(t)`` (solid) with their
+    off-diagonal overlaps ``Q_jl``, j < l (dashed).
+
+    Args:
+        trajectory: the run.
+        axes: two axes to draw into (default: a new figure of two panels).
+        logx: logarithmic time axis.
+    """
+    if axes is None:
+        fig, axes = axes_grid(2)
+    else:
+        if len(axes) != 2:
+            raise OverlapdynError(f"plot_overlaps draws two panels: give two axes, got "
+                                  f"{len(axes)}")
+        fig = axes[0].figure
+    tr, (left, right) = trajectory, axes
     p, k = tr.model.p, tr.model.k
+    colours = _direction_colours(k)
+    for r in range(k):
+        for j in range(p):
+            left.plot(tr.t, tr.M[:, j, r], color=colours[r], lw=1.2,
+                      label=f"$z_{{{r + 1}}}$" if j == 0 else None)
+    left.set_ylabel(r"$M_{jr}$ (student $j$, direction $r$)")
+    if k <= 12:
+        left.legend(fontsize="small", title="direction", ncols=1 + k // 7)
     for j in range(p):
-        for r in range(k):
-            ax.plot(tr.t, tr.M[:, j, r], "-", label=f"$M_{{{j + 1},{r + 1}}}$")
-    for j in range(p):
+        right.plot(tr.t, tr.Q[:, j, j], "-", color="C0", lw=1.2,
+                   label=r"$Q_{jj}$" if j == 0 else None)
         for l in range(j + 1, p):
-            ax.plot(tr.t, tr.Q[:, j, l], "--", label=f"$Q_{{{j + 1},{l + 1}}}$")
-    log_scales(ax, logx)
-    ax.set_xlabel("t = steps/d")
-    ax.set_ylabel("overlap")
-    ax.legend(fontsize="small", ncols=max(1, (p * k + p * (p - 1) // 2) // 8))
+            right.plot(tr.t, tr.Q[:, j, l], "--", color="0.45", lw=1.0,
+                       label=r"$Q_{jl},\ j<l$" if (j, l) == (0, 1) else None)
+    right.set_ylabel(r"$Q_{jl}$")
+    right.legend(fontsize="small")
+    for ax in (left, right):
+        log_scales(ax, logx)
+        ax.set_xlabel(TIME_LABEL)
     return fig
+
+
+def _direction_colours(k: int) -> list:
+    """k colours: the default cycle up to 10, a colour map beyond."""
+    if k <= 10:
+        return [f"C{r}" for r in range(k)]
+    from matplotlib import colormaps
+
+    return [colormaps["viridis"](r / (k - 1)) for r in range(k)]
 
 
 def plot_overlap_heatmap(trajectory: Trajectory, time: float | None = None, *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -298,6 +299,22 @@ def test_learning_curve_one_and_many(tmp_path):
         plot_learning_curve([tr, other], labels=["only one"])
 
 
+def test_learning_curve_stops_at_the_round_off_floor_on_a_log_axis():
+    """A learned run's risk falls to round-off (1e-12 … 1e-15, even negative): on log-y the
+    curve stops where R first falls below 1e-10 of its largest value; linear keeps it all."""
+    risk = np.array([0.6, 0.02, 1e-6, 3e-11, 2e-13, -1e-15, 4e-12])
+    tr = make_trajectory()
+    tr = dataclasses.replace(tr, t=np.linspace(0, 6, 7), risk=risk, M=np.repeat(tr.M[:1], 7, 0),
+                             Q=np.repeat(tr.Q[:1], 7, 0), a=np.repeat(tr.a[:1], 7, 0))
+    drawn = plot_learning_curve(tr).axes[0].get_lines()[0].get_ydata()
+    np.testing.assert_array_equal(drawn[:3], risk[:3])
+    assert np.isnan(drawn[3:]).all()
+    linear = plot_learning_curve(tr, logy=False).axes[0].get_lines()[0].get_ydata()
+    np.testing.assert_array_equal(linear, risk)
+    png = plot_learning_curve(tr)._repr_png_()     # what Jupyter shows for a cell's figure
+    assert png.startswith(b"\x89PNG")
+
+
 def test_learning_curve_draws_into_given_axes():
     fig = Figure()
     ax = fig.add_subplot()
@@ -305,16 +322,22 @@ def test_learning_curve_draws_into_given_axes():
     assert len(ax.get_lines()) == 1
 
 
-def test_overlaps_plot_has_one_line_per_overlap():
+def test_overlaps_plot_groups_m_by_direction_and_shows_the_norms():
     tr = make_trajectory()
     fig = plot_overlaps(tr)
-    ax = fig.axes[0]
-    lines = ax.get_lines()
-    assert len(lines) == P * K + P * (P - 1) // 2  # M_11, M_21, Q_12
-    styles = [line.get_linestyle() for line in lines]
-    assert styles == ["-", "-", "--"]
-    assert [line.get_label() for line in lines] == ["$M_{1,1}$", "$M_{2,1}$", "$Q_{1,2}$"]
-    np.testing.assert_array_equal(lines[2].get_ydata(), tr.Q[:, 0, 1])
+    left, right = fig.axes[:2]
+    lines = left.get_lines()
+    assert len(lines) == P * K                      # M_11, M_21: one colour, direction 1
+    assert len({line.get_color() for line in lines}) == K
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["$z_{1}$"]
+    np.testing.assert_array_equal(lines[1].get_ydata(), tr.M[:, 1, 0])
+    assert len(right.get_lines()) == P + P * (P - 1) // 2        # Q_11, Q_22, Q_12
+    np.testing.assert_array_equal(right.get_lines()[0].get_ydata(), tr.Q[:, 0, 0])
+    np.testing.assert_array_equal(right.get_lines()[1].get_ydata(), tr.Q[:, 0, 1])
+    assert [line.get_linestyle() for line in right.get_lines()] == ["-", "--", "-"]
+    assert "steps" in left.get_xlabel() and "steps" in right.get_xlabel()
+    with pytest.raises(OverlapdynError, match="give two axes, got 1"):
+        plot_overlaps(tr, axes=[left])
 
 
 def test_heatmap_shows_m_at_the_requested_time():
