@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", default=None, help="the value to plot (default: the "
                         "kind's, e.g. final_risk)")
     parser.add_argument("--x", default=None, help="the axis on the plot's x axis (default: "
-                        "the first)")
+                        "the first with more than one value, seed last)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--max-tasks", type=int, default=MAX_TASKS, metavar="N",
                         help="refuse a sweep of more than N tasks (default: %(default)s)")
@@ -105,8 +105,9 @@ def run(args: argparse.Namespace) -> None:
 
 def _plot(sweep: Sweep, dataset, out: Path, *, value: str, x: str | None,
           asked: bool = False) -> list[str]:
-    """Write ``<value>.png``: ``value`` against ``x`` (default: the first axis), one line per
-    value of the next axis other than seed; returns the files written.
+    """Write ``<value>.png``: ``value`` against ``x`` (default: the first axis with more than
+    one value, seed last), one line per value of the next such axis other than seed; returns
+    the files written.
 
     Raises:
         ConfigError: ``x`` is not an axis, or ``value`` was ``asked`` for (``--plot``) and
@@ -124,8 +125,10 @@ def _plot(sweep: Sweep, dataset, out: Path, *, value: str, x: str | None,
                               f"{values} (results.nc is written)")
         print(f"no {value}.png: no task produced {value!r} (see the failures above)")
         return []
-    x = x or dims[0]
-    hue = next((d for d in dims if d != x and d != "seed"), None)
+    # an axis that varies, seeds last: a one-value axis would draw a single point
+    varying = sorted(dims, key=lambda d: (dataset.sizes[d] < 2, d == "seed"))
+    x = x or varying[0]
+    hue = next((d for d in varying if d not in (x, "seed") and dataset.sizes[d] > 1), None)
     save_figure(plot_sweep(dataset[value], x, hue=hue, logx=_wide(dataset[x].values),
                            logy=_wide(dataset[value].values)), out / f"{value}.png")
     return [f"{value}.png"]

@@ -62,7 +62,7 @@ def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> 
         for i, (name, value) in enumerate(_threshold_marks(result).items()):
             ax_.axvline(value, color=f"C{i + 4}", ls="--", lw=0.8, label=name if ax_ is ax
                         else None)
-    ax.set_xlabel("κ = log n / log d")
+    ax.set_xlabel(r"$\kappa = \log n / \log d$")
     ax.set_ylabel("test MSE")
     ax.set_title(f"d = {target.d}, ε = {target.levels[0]:g}, {result.config.sweep.seeds} seeds")
     ax.legend(fontsize="x-small")
@@ -77,7 +77,7 @@ def plot_depth(result: DepthResult, *, band: tuple[float, float] = (25, 75)) -> 
                 ax.axvline(onset, color=f"C{i}", ls=":", lw=1.0,
                            label=f"{key} half-rise κ ≈ {onset:.2f}")
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("κ = log n / log d")
+    ax.set_xlabel(r"$\kappa = \log n / \log d$")
     ax.set_ylabel("overlap")
     ax.legend(fontsize="small")
     return fig

@@ -15,6 +15,9 @@ from ..errors import OverlapdynError
 from ..ode.trajectory import Trajectory
 from ..scaling.escape import learned_overlaps
 from .axes import log_scales, new_axes, new_figure
+from .trajectories import TIME_LABEL
+
+COSINE_LABEL = r"cosine $\max_j |M_{jr}| / \sqrt{Q_{jj} P_{rr}}$"
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -81,8 +84,8 @@ def plot_escape_scaling(escapes: EscapeTimes | Sequence[EscapeTimes], *,
         log_scales(ax, True, False)
         ax.set_xlim(min(min(escape.ds) for escape in escapes) / 1.5,
                     max(max(escape.ds) for escape in escapes) * 1.5)
-    ax.set_xlabel("dimension d")
-    ax.set_ylabel(f"samples to escape  (cos ≥ {escapes[0].threshold:g})")
+    ax.set_xlabel("dimension $d$")
+    ax.set_ylabel(f"samples $n$ to escape  (cosine ≥ {escapes[0].threshold:g})")
     return fig
 
 
@@ -97,8 +100,8 @@ def plot_escape_curves(trajectories: Sequence[Trajectory], labels: Sequence[str]
         ax.plot(trajectory.t * trajectory.model.protocol.n_b, _cosine(trajectory, direction),
                 label=label)
     log_scales(ax, True, True)
-    ax.set_xlabel("samples per dimension n/d")
-    ax.set_ylabel("overlap  max_j |M_jr| / √(Q_jj P_rr)")
+    ax.set_xlabel("samples per dimension $n/d$")
+    ax.set_ylabel(COSINE_LABEL)
     ax.legend(fontsize="small")
     return fig
 
@@ -111,7 +114,7 @@ def plot_saddles(trajectory: Trajectory, saddles: SaddleToSaddle) -> Figure:
     top.plot(trajectory.t, trajectory.risk, color="k")
     for plateau in saddles.plateaus:
         top.axvspan(plateau.t_start, plateau.t_end, color="0.85", lw=0)
-    top.set_ylabel("population risk R")
+    top.set_ylabel("population risk $R$")
     for r in range(trajectory.M.shape[-1]):
         color = f"C{r % 10}"
         bottom.plot(trajectory.t, _cosine(trajectory, r), color=color, label=f"z{r + 1}")
@@ -119,8 +122,8 @@ def plot_saddles(trajectory: Trajectory, saddles: SaddleToSaddle) -> Figure:
             for ax in (top, bottom):
                 ax.axvline(saddles.learn_times[r], color=color, ls=":", lw=1)
     bottom.axhline(saddles.threshold, color="0.5", lw=0.8)
-    bottom.set_ylabel("max_j |M_jr| / √(Q_jj P_rr)")
-    bottom.set_xlabel("t = steps/d")
+    bottom.set_ylabel(COSINE_LABEL)
+    bottom.set_xlabel(TIME_LABEL)
     bottom.legend(fontsize="small")
     log_scales(top, True)
     return fig

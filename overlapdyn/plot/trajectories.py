@@ -60,7 +60,7 @@ def plot_learning_curve(trajectories: Trajectory | Sequence[Trajectory], *,
         ax.plot(x, above_round_off(tr.risk) if logy else tr.risk, label=label)
     log_scales(ax, logx, logy)
     ax.set_xlabel(TIME_LABEL if d is None else f"samples $n = t\\,d\\,n_b$  ($d$ = {d})")
-    ax.set_ylabel("population risk R")
+    ax.set_ylabel("population risk $R$")
     if any(label is not None for label in labels):
         ax.legend()
     return fig
@@ -142,8 +142,8 @@ def plot_overlap_heatmap(trajectory: Trajectory, time: float | None = None, *,
     p, k = state.M.shape
     ax.set_xticks(range(k), [str(r + 1) for r in range(k)])
     ax.set_yticks(range(p), [str(j + 1) for j in range(p)])
-    ax.set_xlabel("latent r")
-    ax.set_ylabel("student j")
+    ax.set_xlabel("latent direction $r$")
+    ax.set_ylabel("student $j$")
     ax.set_title(f"$M_{{jr}}$ at t = {state.t:.4g}")
     fig.colorbar(image, ax=ax, label="$M_{jr}$")
     return fig

@@ -12,6 +12,7 @@ from ..errors import OverlapdynError
 from ..ode.trajectory import Trajectory
 from ..sgd.validation import summary_curves
 from .axes import axes_grid, log_scales, new_axes
+from .trajectories import TIME_LABEL
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -25,7 +26,7 @@ def _panels(trajectory: Trajectory) -> list[tuple[str, np.ndarray]]:
     """The panels of :func:`plot_validation`: (y label, curve (T,)) for each summary curve
     of :func:`~overlapdyn.sgd.validation.summary_curves`, one per latent r for the alignment."""
     curves = summary_curves(trajectory)
-    panels = [("population risk R", curves["risk"])]
+    panels = [("population risk $R$", curves["risk"])]
     panels += [(f"$\\max_j |M_{{j{r + 1}}}|$", column)
                for r, column in enumerate(curves["alignment"].T)]
     panels.append(("mean$_j$ $Q_{jj}$", curves["self_overlap"]))
@@ -41,8 +42,8 @@ def plot_validation(report: ValidationReport, d: int | None = None) -> Figure:
     ``Q_jj(t)`` and, with a trained readout, the mean of ``a_j(t)``: ``1 + k + 1 (+1)`` axes.
     Each shows the simulations' seed mean (solid) and 10–90 % percentile band (shaded) and the
     ODE started at each seed's measured overlaps, averaged over seeds (dashed), against
-    ``t = steps/d`` on a log axis (t = 0 left out). Runs that stopped early are cut to the
-    shortest one.
+    ``t = steps/d`` on a log axis (t = 0 left out); the risk on a log axis too (when its band is
+    positive). Runs that stopped early are cut to the shortest one.
     """
     d = max(report.ds) if d is None else int(d)
     if d not in report.ds:
@@ -63,8 +64,9 @@ def plot_validation(report: ValidationReport, d: int | None = None) -> Figure:
                         label=f"simulation 10–90 % ({len(sims)} seeds)")
         ax.plot(t, sim.mean(axis=0), color="C0", label="simulation mean")
         ax.plot(t, ode, "--", color="C3", label="ODE")
-        log_scales(ax, bool(np.any(t > 0)))
-        ax.set_xlabel("t = steps/d")
+        # the risk spans decades once learned: log-y, where the band is positive
+        log_scales(ax, bool(np.any(t > 0)), logy=index == 0 and bool(np.all(low > 0)))
+        ax.set_xlabel(TIME_LABEL)
         ax.set_ylabel(label)
     axes[0].legend(fontsize="small")
     fig.suptitle(f"{sims[0].model.name}: ODE vs SGD at d = {d}")
@@ -104,7 +106,7 @@ def plot_gap_scaling(report: ValidationReport) -> Figure:
         log_scales(ax, True, True)
         ax.set_xticks(ds, [str(int(d)) for d in ds], minor=False)
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xlabel("d")
+        ax.set_xlabel("dimension $d$")
         ax.set_ylabel(f"sup-norm gap of {q}")
         ax.set_title(f"{q}: slope {exponent:.2f} (theory −0.5)")
     axes[0].legend(fontsize="small")

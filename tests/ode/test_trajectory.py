@@ -346,7 +346,7 @@ def test_heatmap_shows_m_at_the_requested_time():
     ax = fig.axes[0]
     (image,) = [a for a in ax.get_images() if isinstance(a, AxesImage)]
     np.testing.assert_array_equal(image.get_array(), tr.M[-1])
-    assert ax.get_xlabel() == "latent r" and ax.get_ylabel() == "student j"
+    assert ax.get_xlabel() == "latent direction $r$" and ax.get_ylabel() == "student $j$"
     assert len(fig.axes) == 2  # the colorbar
     fig = plot_overlap_heatmap(tr, time=1.1)
     np.testing.assert_array_equal(fig.axes[0].get_images()[0].get_array(), tr.M[1])

@@ -559,6 +559,22 @@ def test_plotting_an_unknown_value_names_the_values_there_are(tmp_path, capsys):
     assert json.loads(dataset.attrs["library_versions"])["numba"]
 
 
+def test_the_default_sweep_figure_plots_an_axis_that_varies(tmp_path, monkeypatch):
+    from overlapdyn.jobs import sweep as job
+
+    sweep = Sweep(LINEAR, {"n_b": [1], "seed": [0, 1], "eta": [0.1, 0.2], "d": [50, 60]},
+                  run=SHORT)
+    store = ResultStore(tmp_path)
+    for task in sweep.tasks():
+        store.put(task.key, execute(task))
+    dataset = aggregate(sweep, store)
+    drawn = []
+    monkeypatch.setattr(job, "plot_sweep", lambda data, x, **options: drawn.append(
+        (x, options["hue"])) or plot_sweep(data, x, **options))
+    job._plot(sweep, dataset, tmp_path, value="final_risk", x=None)
+    assert drawn == [("eta", "d")]      # not n_b (one value), not seed
+
+
 def test_a_cluster_without_workers_fails_the_tasks_instead_of_waiting_forever(tmp_path):
     """A scheduler whose workers all died (here: one that never had any) used to be waited
     on with no word; now the tasks get failed records naming why, and a rerun with
