@@ -197,7 +197,8 @@ class Equations:
             ``(dM (p, k), dQ (p, p), da (p,) or None, R)``, floats.
 
         Raises:
-            OverlapdynError: a kernel has no formula (quadrature, kinked activations):
+            OverlapdynError: wrong shapes; a kernel has no formula (quadrature, kinked
+                activations):
                 evaluate those with :meth:`CompiledModel.drift
                 <overlapdyn.compile.compiled.CompiledModel.drift>`.
         """
@@ -208,7 +209,12 @@ class Equations:
                                   "evaluated alone; use CompiledModel.drift")
         model = self.model
         pv, kv = model.p, model.k
+        M_value, Q_value = np.asarray(M_value, dtype=float), np.asarray(Q_value, dtype=float)
         a_value = np.asarray(model.student.a if a_value is None else a_value, dtype=float)
+        if M_value.shape != (pv, kv) or Q_value.shape != (pv, pv) or a_value.shape != (pv,):
+            raise OverlapdynError(f"M, Q and a must have shapes {(pv, kv)}, {(pv, pv)} and "
+                                  f"{(pv,)}; got {M_value.shape}, {Q_value.shape} and "
+                                  f"{a_value.shape}")
         values = dict(self.parameters)
         values.update({M[i + 1, q + 1]: float(M_value[i, q]) for i in range(pv)
                        for q in range(kv)})

@@ -62,6 +62,8 @@ def test_the_formulas_evaluate_to_the_compiled_drift(name):
     else:
         assert da is None and "da/dt" not in equations.rates
     assert risk == pytest.approx(compiled.risk(M, Q, a), rel=1e-11, abs=1e-13)
+    with pytest.raises(OverlapdynError, match="M, Q and a must have shapes"):
+        equations.evaluate(M[:, :0], Q)
 
 
 def test_the_latex_names_every_piece():
