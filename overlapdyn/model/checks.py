@@ -67,9 +67,11 @@ def check_flag(value, name: str) -> bool:
     return bool(value)
 
 
-def check_floats(values, name: str, length: int | None = None) -> tuple[float, ...]:
+def check_floats(values, name: str, length: int | None = None, *,
+                 each: str = "") -> tuple[float, ...]:
     """``values`` (any array-like of numbers: strings and booleans refused) as a flat tuple
-    of finite floats; ``length`` entries if given."""
+    of finite floats; ``length`` entries if given (``each`` says what one entry is for, in
+    the error: ``"latent direction, target.k"``; the entries then default to ones)."""
     if isinstance(values, str | bytes):
         raise ConfigError(f"{name} must be a list of numbers, got {values!r}")
     try:
@@ -79,6 +81,10 @@ def check_floats(values, name: str, length: int | None = None) -> tuple[float, .
             raise
         raise ConfigError(f"{name} must be a list of numbers, got {values!r}") from error
     if length is not None and len(out) != length:
+        if each:
+            raise ConfigError(f"{name} must have {length} entries (one per {each} = {length}), "
+                              f"got {len(out)}: give {length}, e.g. {[1.0] * length}, or leave "
+                              f"{name} out for all ones")
         raise ConfigError(f"{name} must have {length} entries, got {len(out)}")
     if not all(np.isfinite(out)):
         raise ConfigError(f"{name} must be finite, got {out}")

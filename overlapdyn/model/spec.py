@@ -115,7 +115,8 @@ class Target:
         if self.activation is not None:
             resolve_activation(self.activation)  # unknown names fail here, listing the known
             b = self.b if self.b is not None else [1.0] * self.k
-            object.__setattr__(self, "b", check_floats(b, "target.b", self.k))
+            object.__setattr__(self, "b", check_floats(b, "target.b", self.k,
+                                                       each="latent direction, target.k"))
             object.__setattr__(self, "c_k", check_finite(self.c_k, "target.c_k")
                                if self.c_k is not None else 1.0 / self.k)
         else:
@@ -204,7 +205,8 @@ class Student:
         object.__setattr__(self, "c_p", check_real(self.c_p, "student.c_p", positive=True)
                            if self.c_p is not None else 1 / self.p)
         object.__setattr__(self, "a", check_floats(self.a if self.a is not None else [1.0] * self.p,
-                                              "student.a", self.p))
+                                              "student.a", self.p,
+                                              each="student neuron, student.p"))
         object.__setattr__(self, "eta_a", check_real(self.eta_a, "student.eta_a"))
         object.__setattr__(self, "train_readout", check_flag(self.train_readout,
                                                         "student.train_readout"))

@@ -45,7 +45,9 @@ def test_expression_fields_must_exist():
 
 
 def test_committee_weights_and_expression_coefficients():
-    with pytest.raises(ConfigError, match="target.b must have 2 entries, got 3"):
+    with pytest.raises(ConfigError, match=r"target.b must have 2 entries \(one per latent "
+                       r"direction, target.k = 2\), got 3: give 2, e.g. \[1.0, 1.0\], or "
+                       r"leave target.b out for all ones"):
         Target(k=2, activation="erf", b=[1.0, 1.0, 1.0])
     with pytest.raises(ConfigError, match="put the coefficients into the expression"):
         Target(k=1, expression="z1", c_k=2.0)
