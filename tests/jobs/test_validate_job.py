@@ -4,6 +4,7 @@ Small sizes: the Saad–Solla erf K = M = 2 committee (c_p = c_k = 1, η = 0.5),
 t ≤ 5.
 """
 
+import dataclasses
 import importlib
 import json
 import os
@@ -291,6 +292,15 @@ def test_exit_status_is_the_verdict(text, options, verdict, status, as_program, 
     if verdict == "FAIL":  # which exponent failed, and its value
         assert re.search(r"exponent outside \[-0\.75, -0\.3\] \(theory −1/2\): "
                          r"(risk|M|Q|a) [+-]\d\.\d\d", printed), printed
+        # a bias: the gaps agree between seeds, so no word of scattered runs
+        assert "scatter" not in printed
+        report = ValidationReport.load(tmp_path / "out" / "report.npz")
+        gaps = {q: g.copy() for q, g in report.gaps.items()}
+        gaps["Q"][-1] = gaps["Q"][-1].mean() * np.array([0.1, 0.2, 1.7, 2.0])
+        scattered = dataclasses.replace(report, gaps=gaps, exponents={
+            **report.exponents, "Q": -0.1})
+        assert re.search(r"the per-seed gaps scatter \(std/mean 0\.8\d for Q at d = 800\): "
+                         r"runs that leave a plateau", scattered.reason), scattered.reason
     assert json.loads((tmp_path / "out" / "report.json").read_text())["verdict"] == verdict
 
 
