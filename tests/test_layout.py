@@ -163,7 +163,7 @@ def test_test_files_have_names_of_their_own():
 
 def test_import_overlapdyn_loads_no_heavy_library_until_a_name_is_used():
     code = ("import sys, overlapdyn as od\n"
-            "heavy = ('sympy', 'scipy.stats', 'scipy.integrate', 'numba', 'matplotlib',\n"
+            "heavy = ('numpy', 'sympy', 'scipy.stats', 'scipy.integrate', 'numba', 'matplotlib',\n"
             "         'dask', 'xarray')\n"
             "print([name for name in heavy if name in sys.modules])\n"
             "missing = [name for name in od.__all__ if not hasattr(od, name)]\n"

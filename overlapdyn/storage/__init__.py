@@ -4,39 +4,35 @@ result store; and the registry of the in-memory caches (memos), so that one call
 clears them all.
 """
 
-from .encoding import (
-    json_digest,
-    jsonable,
-)
-from .files import (
-    atomic_write,
-    atomic_write_text,
-    remove_stale_temporaries,
-)
-from .memo import (
-    BoundedCache,
-    MemoInfo,
-    clear_memos,
-    memo_info,
-    memoised,
-    register_memo,
-)
-from .results import (
-    Result,
-    archive_part,
-    archive_parts,
-    restore_part,
-    restore_parts,
-    saved_format,
-)
-from .store import (
-    ResultStore,
-    open_manifest,
-)
-from .versions import (
-    __version__,
-    library_versions,
-)
+import importlib
+
+# Each name is imported from its module on first use (PEP 562), so that importing one module
+# (``overlapdyn.storage.versions`` for ``overlapdyn.__version__``, the command line's
+# ``--help``) does not import NumPy with the others.
+_HOMES = {
+    "encoding": ("json_digest", "jsonable"),
+    "files": ("atomic_write", "atomic_write_text", "remove_stale_temporaries"),
+    "memo": ("BoundedCache", "MemoInfo", "clear_memos", "memo_info", "memoised",
+             "register_memo"),
+    "results": ("Result", "archive_part", "archive_parts", "restore_part", "restore_parts",
+                "saved_format"),
+    "store": ("ResultStore", "open_manifest"),
+    "versions": ("__version__", "library_versions"),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _HOME_OF:
+        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
+        globals()[name] = value   # the next lookup is a plain attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",

@@ -1,9 +1,7 @@
-"""The installed version (set in pyproject.toml), importable without the package's API."""
+"""The installed version (set in pyproject.toml), importable without the package's API
+(and without NumPy: the command line's ``--help`` imports only this)."""
 
 from importlib.metadata import PackageNotFoundError, version
-
-import numpy as np
-import scipy
 
 try:
     __version__ = version("overlapdyn")
@@ -18,6 +16,8 @@ def library_versions() -> dict:
     """Versions of overlapdyn and of the libraries its numbers depend on (NumPy, SciPy,
     Numba), as recorded with every result."""
     import numba
+    import numpy
+    import scipy
 
-    return {"overlapdyn": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
+    return {"overlapdyn": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
             "numba": numba.__version__}

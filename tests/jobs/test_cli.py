@@ -98,13 +98,15 @@ def test_parser_has_one_command_per_job_module_in_order():
 
 
 def test_the_top_level_help_imports_no_job():
+    """Nor NumPy: the version comes from the metadata, the other storage names on first
+    use (``overlapdyn --help`` takes 0.15 s, 0.25 s when it imported NumPy)."""
     import subprocess
     import sys
 
     code = ("import sys\nfrom overlapdyn.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "print([m for m in sys.modules if m.startswith('overlapdyn.jobs.')\n"
-            "       or m in ('sympy', 'numba', 'scipy.stats')], file=sys.stderr)")
+            "       or m in ('numpy', 'sympy', 'numba', 'scipy')], file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert "cache" in result.stdout and "depth" in result.stdout
