@@ -67,7 +67,6 @@ def figure(trajectory: od.Trajectory):
 
 
 def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     trajectory = learning_curve()
     print("| target | published leap | overlapdyn | published order | overlapdyn |")
     print("|---|---|---|---|---|")

@@ -119,7 +119,6 @@ def figure():
 
 
 def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     print("| quantity | largest relative gap to the closed form |\n|---|---|")
     for name, gap in drift_gaps().items():
         print(f"| {name} | {gap:.1e} |")

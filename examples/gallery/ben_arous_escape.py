@@ -78,7 +78,6 @@ def figure(etas=(1e-2, 1e-3), tau_end: float = 6.0):
 
 
 def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     print("| η | max over τ ≤ 6 of abs(m − m_flow) |\n|---|---|")
     for eta, gap in gaps().items():
         print(f"| {eta:g} | {gap:.2e} |")

@@ -81,7 +81,6 @@ def figure(Ks=(2, 3), eta: float = 0.1, d: int = 10_000):
 
 
 def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     print("| K | quantity | published (η → 0) | overlapdyn (η = 1e-4) |\n|---|---|---|---|")
     for row in table():
         published_text = "—" if math.isnan(row["published"]) else f"{row['published']:.6f}"

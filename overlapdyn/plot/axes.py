@@ -65,5 +65,8 @@ def log_scales(ax: Axes, logx: bool, logy: bool = False) -> None:
 def save_figure(fig: Figure, path: str | os.PathLike) -> None:
     """Write ``fig`` to ``path`` as a PNG at 120 dpi, atomically
     (:func:`~overlapdyn.storage.files.atomic_write`: a temporary file in the same folder,
-    renamed over ``path``), so an interrupted or failed write never leaves a partial PNG."""
-    atomic_write(Path(path), lambda handle: fig.savefig(handle, dpi=120, format="png"))
+    renamed over ``path``), so an interrupted or failed write never leaves a partial PNG.
+    The folder is made if it does not exist."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda handle: fig.savefig(handle, dpi=120, format="png"))

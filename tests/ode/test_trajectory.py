@@ -357,8 +357,8 @@ def test_save_figure_writes_png(tmp_path):
     save_figure(plot_learning_curve(make_trajectory()), path)
     data = path.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 1000
-    save_figure(plot_overlap_heatmap(make_trajectory()), tmp_path / "heat.png")
-    assert (tmp_path / "heat.png").stat().st_size > 1000
+    save_figure(plot_overlap_heatmap(make_trajectory()), tmp_path / "new" / "heat.png")
+    assert (tmp_path / "new" / "heat.png").stat().st_size > 1000     # the folder is made
 
 
 def test_plots_do_not_touch_pyplot():
