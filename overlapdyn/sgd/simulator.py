@@ -20,6 +20,7 @@ no weight history.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ from ..storage.results import Result, archive_parts, restore_parts
 from ..storage.versions import __version__, library_versions
 
 __all__ = ["Simulation", "recorded_steps", "simulate", "warm_start_weights"]
+
+#: how many calls a run with a progress bar is cut into (between saved times)
+PROGRESS_CHUNKS = 50
 
 #: seeds per call of the compiled loop (they run in parallel threads): its generators come
 #: as a tuple of this fixed length, so the loop compiles once for any number of seeds
@@ -220,6 +224,7 @@ def simulate(
     n_test: int = 0,
     compiled: CompiledModel | None = None,
     stop_overlap: float | None = None,
+    progress: bool = False,
 ) -> Simulation:
     """Run one-pass SGD at dimension d for each seed and record the overlaps at ``times``.
 
@@ -235,6 +240,9 @@ def simulate(
         stop_overlap: stop a seed at the first saved time where some cosine
             ``|M_jr|/√(Q_jj P_rr)`` reaches this value (escape-time measurements); its
             trajectory then ends there, so seeds may have different lengths.
+        progress: a progress bar (tqdm) over the steps, shown once the run has taken a
+            second; the compiled loop then runs in up to :data:`PROGRESS_CHUNKS` calls
+            between saved times, which changes no number.
 
     Returns:
         A :class:`Simulation`. A seed whose error turns non-finite stops there; its
@@ -249,7 +257,7 @@ def simulate(
                  "lower d, or run fewer seeds per call")
     W0 = np.stack([_initial_weights(model, d, seed, init) for seed in seeds])
     Ms, Qs, As, test_risk, failed_at, wall = _run(model, W0, d, steps, seeds, n_test,
-                                                  stop_overlap)
+                                                  stop_overlap, progress)
     compiled = compiled or CompiledModel(model)
     trajectories = tuple(
         _seed_trajectory(model, compiled, d, steps, seed, Ms[s], Qs[s], As[s], test_risk[s],
@@ -289,10 +297,11 @@ def _initial_weights(model: Model, d: int, seed: int,
 
 
 def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[int, ...],
-         n_test: int, stop_overlap: float | None):
-    """Run the generated SGD loop from ``W0`` (seeds, p, d); returns the overlaps saved at
-    ``steps`` ``(Ms, Qs, As, test_risk, failed_at)``, NaN after a seed stopped, and the
-    loop's wall time (loading the module not included)."""
+         n_test: int, stop_overlap: float | None, progress: bool = False):
+    """Run the generated SGD loop from ``W0`` (seeds, p, d; advanced in place); returns the
+    overlaps saved at ``steps`` ``(Ms, Qs, As, test_risk, failed_at)``, NaN after a seed
+    stopped, and the loop's wall time (loading the module not included). With ``progress``
+    the loop runs between chunks of the saved times, with a bar over the steps."""
     student, protocol, target = model.student, model.protocol, model.target
     shape = (len(seeds), steps.size)
     Ms = np.full((*shape, model.p, model.k), np.nan)
@@ -303,25 +312,62 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
     # One PCG64 Generator per seed (ziggurat normals, ~9x faster than the legacy stream),
     # independent of the one that drew the initial weights.
     generators = [np.random.default_rng([seed, d, 1]) for seed in seeds]
-    a0, L = np.array(student.a, dtype=float), np.linalg.cholesky(target.gram)
+    A0 = np.tile(np.array(student.a, dtype=float), (len(seeds), 1))   # per seed, advanced
+    L = np.linalg.cholesky(target.gram)
+    stopped = np.zeros(len(seeds), dtype=np.bool_)
     loop, functions = _sgd_loop(), _module(model)   # both held while their code runs
     addresses = function_addresses(functions, loop.FUNCTION_NAMES, loop.FUNCTION_TYPES)
     spare = np.random.default_rng(0)   # fills a short batch's tuple; never drawn from
+    options = (float(student.c_p), float(protocol.eta), float(student.eta_a),
+               int(protocol.n_b), float(protocol.weight_decay), bool(protocol.spherical),
+               protocol.loss == "mse", bool(student.train_readout),
+               float(np.sqrt(target.noise)), int(n_test),
+               np.inf if stop_overlap is None else float(stop_overlap))
+    chunks = _chunks(steps, PROGRESS_CHUNKS if progress else 1)
+    batches = range(0, len(seeds), SEED_BATCH)
     start = time.perf_counter()
-    with quietly():   # the loop compiles on its first call in a process without a cache
-        for first in range(0, len(seeds), SEED_BATCH):
+    with quietly(), _steps_bar(len(batches) * int(steps[-1]), progress) as bar:
+        # quietly: the loop compiles on its first call in a process without a cache
+        for first in batches:
             batch = slice(first, first + SEED_BATCH)
             # a tuple's length is part of its Numba type: always SEED_BATCH generators (the
             # unused ones are never drawn from), so one compiled loop serves every seed count
             padded = (*generators[batch], *(spare,) * (SEED_BATCH - len(generators[batch])))
-            loop.run(addresses, W0[batch], a0, L, padded, steps, float(student.c_p),
-                     float(protocol.eta), float(student.eta_a), int(protocol.n_b),
-                     float(protocol.weight_decay), bool(protocol.spherical),
-                     protocol.loss == "mse", bool(student.train_readout),
-                     float(np.sqrt(target.noise)), int(n_test),
-                     np.inf if stop_overlap is None else float(stop_overlap),
-                     Ms[batch], Qs[batch], As[batch], test_risk[batch], failed_at[batch])
+            for chunk in chunks:
+                # the chunk starts where the last one saved (step 0: the first saved time);
+                # its records go through C-contiguous copies, the layout the loop is
+                # compiled for
+                begin = int(steps[chunk.start - 1]) if chunk.start else 0
+                records = [np.ascontiguousarray(array[batch, chunk])
+                           for array in (Ms, Qs, As, test_risk)]
+                loop.run(addresses, W0[batch], A0[batch], L, padded, begin, steps[chunk],
+                         *options, *records, failed_at[batch], stopped[batch])
+                for array, record in zip((Ms, Qs, As, test_risk), records, strict=True):
+                    array[batch, chunk] = record
+                bar(int(steps[chunk.stop - 1]) - begin)
     return Ms, Qs, As, test_risk, failed_at, time.perf_counter() - start
+
+
+def _chunks(steps: np.ndarray, count: int) -> list[slice]:
+    """The saved times cut into at most ``count`` slices of about equal numbers of steps
+    (each slice at least one saved time)."""
+    if count <= 1 or len(steps) < 2:
+        return [slice(0, len(steps))]
+    ends = np.searchsorted(steps, np.linspace(0, steps[-1], count + 1)[1:], side="left")
+    bounds = sorted({0, *(int(min(end, len(steps) - 1)) + 1 for end in ends)})
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+@contextlib.contextmanager
+def _steps_bar(total: int, shown: bool):
+    """A function of a number of steps that advances a tqdm bar (a no-op when not shown)."""
+    if not shown:
+        yield lambda steps: None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc="simulate", unit="step", unit_scale=True, delay=1.0) as bar:
+        yield bar.update
 
 
 def _seed_trajectory(model: Model, compiled: CompiledModel, d: int, steps: np.ndarray, seed: int,

@@ -98,3 +98,52 @@ def test_the_mean_of_failed_seeds_warns():
         assert run.mean("risk").shape == (1,)
     with pytest.warns(RuntimeWarning, match="seeds failed"):
         run.percentile("M", 90)
+
+
+@pytest.mark.parametrize("case", ["trained readout, test risk", "blow-up and escape stops"])
+def test_the_progress_bar_cuts_the_run_without_changing_a_number(case, monkeypatch):
+    """With ``progress`` the compiled loop runs in chunks between saved times, resuming the
+    weights, the readout and the random streams: every recorded number is the same as in
+    one call, seeds that stop (escape, non-finite error) stay stopped, and the bar counts
+    every step once."""
+    import tqdm.auto
+
+    import overlapdyn.sgd.simulator as simulator
+
+    counted = []
+
+    class Recorder(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": True})
+            counted.append([kwargs["total"], 0])
+
+        def update(self, n=1):
+            counted[-1][1] += n
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    monkeypatch.setattr(simulator, "PROGRESS_CHUNKS", 4)
+    if case == "trained readout, test risk":
+        model = Model(Target(k=2, activation="erf", c_k=1.0),
+                      Student(p=2, activation="erf", c_p=1.0, train_readout=True, eta_a=0.5),
+                      Protocol(eta=0.5))
+        options = {"seeds": 3, "n_test": 50}
+    else:  # at d = 400: seed 0 runs to t = 5, seeds 1 and 3 escape at t = 0.5 and 2.5, and
+        # seed 2's error turns non-finite at step 1963, each in another chunk
+        model = Model(Target(k=2, activation="He2"), Student(p=2, activation="He2"),
+                      Protocol(eta=0.5))
+        options = {"seeds": (0, 1, 2, 3), "stop_overlap": 0.2}
+    d, times = 400, np.linspace(0, 5, 11)
+    one = simulate(model, d, times, **options)
+    cut = simulate(model, d, times, progress=True, **options)
+    for a, b in zip(one.trajectories, cut.trajectories, strict=True):
+        for field in ("t", "M", "Q", "a", "risk"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        assert (a.test_risk is None) == (b.test_risk is None)
+        if a.test_risk is not None:
+            np.testing.assert_array_equal(a.test_risk, b.test_risk)
+        assert a.message == b.message
+    np.testing.assert_array_equal(one.failed_at, cut.failed_at)
+    if "stop_overlap" in options:
+        assert [len(run.t) for run in cut.trajectories] == [11, 2, 10, 6]
+        assert cut.failed_at[2] == 1963
+    assert counted == [[2000, 2000]]      # one batch of seeds, 5·400 steps, each counted once

@@ -49,8 +49,13 @@ def draw(sig, target, rng, W, L, a, c_p, noise_std, x, lam, z):
 
 
 @njit(**SGD_PARALLEL)
-def run(addresses, W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omega, spherical,
-        mse, train_a, noise_std, n_test, stop_cosine, Ms, Qs, As, test_risk, failed_at):
+def run(addresses, W0, A0, L, generators, start, save_steps, c_p, eta, eta_a, n_b, omega,
+        spherical, mse, train_a, noise_std, n_test, stop_cosine, Ms, Qs, As, test_risk,
+        failed_at, stopped):
+    # steps start … save_steps[-1] of every seed not stopped; W0 (seeds, p, d) and A0
+    # (seeds, p) hold the state at ``start`` and get the state at save_steps[-1], so that the
+    # next call goes on from there (the generators keep their streams): a run cut into such
+    # calls makes exactly the steps, and draws, of one call
     sig = function_at(addresses[0], ACTIVATION)
     dsig = function_at(addresses[1], ACTIVATION)
     target = function_at(addresses[2], TARGET)
@@ -59,9 +64,11 @@ def run(addresses, W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omeg
     sqrt_d = math.sqrt(d)
     total = save_steps[-1]
     for s in prange(n_seeds):
+        if stopped[s]:
+            continue
         rng = generators[s]
         W = W0[s].copy()
-        a = a0.copy()
+        a = A0[s].copy()
         x = np.empty(d)
         lam = np.empty(p)
         z = np.empty(k)
@@ -69,8 +76,7 @@ def run(addresses, W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omeg
         grad_a = np.zeros(p)
         G = np.empty(p)
         saved = 0
-        failed_at[s] = -1
-        for step in range(total + 1):
+        for step in range(start, total + 1):
             if step == save_steps[saved]:
                 for j in range(p):
                     for r in range(k):
@@ -99,7 +105,9 @@ def run(addresses, W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omeg
                         total_sq += (y - y_hat) ** 2
                     test_risk[s, saved] = 0.5 * total_sq / n_test
                 saved += 1
-                if step == total or reached >= stop_cosine:
+                if reached >= stop_cosine:
+                    stopped[s] = True
+                if step == total or stopped[s]:
                     break
             grad[:, :] = 0.0
             grad_a[:] = 0.0
@@ -119,6 +127,7 @@ def run(addresses, W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omeg
                         grad[j, i] += g * x[i]
             if not finite:
                 failed_at[s] = step
+                stopped[s] = True
                 break
             scale = eta / (sqrt_d * n_b)
             shrink = 1.0 - eta * omega / d
@@ -135,3 +144,5 @@ def run(addresses, W0, a0, L, generators, save_steps, c_p, eta, eta_a, n_b, omeg
             if train_a:
                 for j in range(p):
                     a[j] += eta_a / (d * n_b) * grad_a[j]
+        W0[s, :, :] = W
+        A0[s, :] = a
