@@ -4,7 +4,8 @@ The package is laid out as the pipeline it runs; each subpackage imports only fr
 above it in this list::
 
     errors, storage,  exceptions; the result protocol (save / load / describe), atomic
-    fits              files, JSON conversion, versions, result store; line fits
+    fits, progress    files, JSON conversion, versions, result store; line fits; the
+                      progress bars of long runs
     model             Target, Student, Protocol → Model; activations; formulas
     derive            Hermite expansions, Gaussian expectations, the drift's kernels
     compile           generated Numba code (cached on disk) → CompiledModel
@@ -31,7 +32,8 @@ from .storage.versions import __version__
 # Everything else is imported on first use (PEP 562): ``import overlapdyn`` loads neither
 # SymPy, SciPy, Numba nor Matplotlib; ``od.integrate`` imports what it needs when first named.
 _SUBPACKAGES = ("model", "derive", "compile", "ode", "sgd", "scaling", "limits", "reuse",
-                "depth", "sweeps", "storage", "fits", "errors", "io", "plot", "jobs")
+                "depth", "sweeps", "storage", "fits", "progress", "errors", "io", "plot",
+                "jobs")
 _HOMES = {
     "compile": ("CompiledModel",),
     "derive": ("Auto", "ClosedForm", "Derivation", "Exact", "GaussianFields",
@@ -121,6 +123,7 @@ __all__ = [
     "sweeps",
     "storage",
     "fits",
+    "progress",
     "errors",
     "io",
     "plot",

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "overlapdyn"
 
 # bottom → top; a module may import from its own layer and the layers before it
 LAYERS = (
-    ("errors", "storage", "fits"),
+    ("errors", "storage", "fits", "progress"),
     ("model",),
     ("derive",),
     ("compile",),
@@ -171,3 +171,15 @@ def test_import_overlapdyn_loads_no_heavy_library_until_a_name_is_used():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.splitlines() == ["[]", "[] overlapdyn.ode.integrator True"]
+
+
+def test_a_run_without_a_progress_bar_imports_no_display_code():
+    """tqdm.auto picks Jupyter's widget and warns without ipywidgets: a run that shows no
+    bar must not import it (notebooks stored with their outputs showed the warning)."""
+    code = ("import sys\nfrom overlapdyn.progress import progress_bar\n"
+            "with progress_bar(False, total=3) as bar:\n    bar.update(3)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('tqdm.auto')\n"
+            "             or m.startswith('tqdm.notebook')), list(progress_bar(False, 'ab')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[] ['a', 'b']" and result.stderr == ""

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OverlapdynError
+from ..progress import progress_bar
 from ..storage.results import Result
 from ..storage.versions import library_versions
 from .config import METHODS, DepthConfig
@@ -173,15 +174,13 @@ def run_depth(config: DepthConfig, *, progress: bool = True) -> DepthResult:
     Seeds are reproducible: seed s uses ``np.random.default_rng([sweep.seed, s])`` for the
     target and test set, and ``[sweep.seed, s, i]`` for the run at the i-th κ.
     """
-    from tqdm.auto import tqdm
-
     started = time.perf_counter()
     sweep, d = config.sweep, config.target.d
     kappas = sweep.kappas
     ns = np.maximum(np.round(float(d) ** kappas).astype(int), 2)
     values: dict[str, np.ndarray] = {}
     null = np.empty(sweep.seeds)
-    bar = tqdm(total=len(kappas) * sweep.seeds, disable=not progress, desc="depth sweep")
+    bar = progress_bar(progress, total=len(kappas) * sweep.seeds, desc="depth sweep")
     for s in range(sweep.seeds):
         rng = np.random.default_rng([sweep.seed, s])
         instance = config.target.draw(rng)

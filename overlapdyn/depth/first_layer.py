@@ -60,6 +60,7 @@ from ..derive.hermite import gauss_hermite_rule
 from ..errors import ConfigError
 from ..fits import loglog_slope
 from ..ode.state import random_rows
+from ..progress import progress_bar
 from ..storage.results import Result
 from .targets import HierarchicalTarget, TargetInstance
 
@@ -285,8 +286,6 @@ def validate_stage1(ds=(64, 256, 1024), *, eps: float = 0.5, inner: str = "P3",
 
     ``mc_samples``: Monte Carlo samples of the latent fields for θ±, l±, E[y²].
     """
-    from tqdm.auto import tqdm
-
     ds = np.array(sorted(ds))
     if len(ds) < 1 or ds[0] < 4:
         raise ConfigError(f"ds must be dimensions ≥ 4, got {ds}")
@@ -298,7 +297,7 @@ def validate_stage1(ds=(64, 256, 1024), *, eps: float = 0.5, inner: str = "P3",
     settings = {"eps": eps, "inner": inner, "normalize": normalize, "outer": outer,
                 "alpha": alpha, "eta_bar": eta_bar, "steps": steps, "p1": p1, "bias": bias,
                 "sigma1": sigma1, "seeds": seeds, "seed": seed, "mc_samples": mc_samples}
-    bar = tqdm(total=len(ds) * seeds, disable=not progress, desc="stage-1 validation")
+    bar = progress_bar(progress, total=len(ds) * seeds, desc="stage-1 validation")
     for i, d in enumerate(ds):
         started = time.perf_counter()
         target = HierarchicalTarget(d=int(d), levels=(eps,), inner=inner, normalize=normalize,

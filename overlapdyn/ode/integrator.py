@@ -46,6 +46,7 @@ from ..derive.methods import Derivation, ModelFunctions
 from ..errors import ConfigError, IntegrationError, OverlapdynError, RoughKernelWarning
 from ..model.checks import check_integer, check_real, smallest_eigenvalue
 from ..model.spec import Model
+from ..progress import progress_bar
 from .events import Event, EventLike, OverlapCrosses, RiskBelow, check_events  # noqa: F401
 from .state import (
     BLOWUP_NORM,
@@ -417,10 +418,9 @@ def _progress_bar(t_end: float, shown: bool):
     if not shown:
         yield None
         return
-    from tqdm.auto import tqdm
-
-    with tqdm(total=float(t_end), desc="integrate", unit="t", delay=1.0,
-              bar_format="{l_bar}{bar}| t = {n:.4g}/{total:.4g} [{elapsed}<{remaining}]") as bar:
+    with progress_bar(True, total=float(t_end), desc="integrate", unit="t", delay=1.0,
+                      bar_format="{l_bar}{bar}| t = {n:.4g}/{total:.4g} "
+                                 "[{elapsed}<{remaining}]") as bar:
         def advance(t: float) -> None:
             t = min(float(t), bar.total)
             if t > bar.n:   # root finding evaluates events at earlier times too

@@ -38,6 +38,7 @@ from ..ode.events import OverlapCrosses
 from ..ode.integrator import SaveAt, Solver, integrate
 from ..ode.state import overlap_cosines
 from ..ode.trajectory import Trajectory
+from ..progress import progress_bar
 from ..sgd.simulator import simulate
 from ..storage.encoding import jsonable
 from ..storage.results import Result, archive_part, archive_parts, restore_part, restore_parts
@@ -303,9 +304,7 @@ def measure_escape_ode(
     times = np.full((len(ds), len(starts)), np.nan)
     etas, runs, horizons = [], [], []
     event = OverlapCrosses(threshold, r=direction, normalized=True, P=model.target.gram)
-    from tqdm.auto import tqdm
-
-    for i, d in enumerate(tqdm(ds, desc="ODE escape", disable=not progress)):
+    for i, d in enumerate(progress_bar(progress, ds, desc="ODE escape")):
         model_d = model_at(model, d, prediction) if scale_eta else model
         compiled_d = CompiledModel(model_d, derivation)  # the generated module loads once
         _warn_if_held(model_d, d, compiled_d, model.protocol.eta)
@@ -385,9 +384,7 @@ def measure_escape_simulated(
                 f"the ODE does not escape at d = {d} with η = {eta:.3g}: the η²/n_b noise "
                 "term wins at this overlap; lower η₀ (the model's η)")
     etas, horizons, runs, walls = [], [], [], []
-    from tqdm.auto import tqdm
-
-    for i, d in enumerate(tqdm(ds, desc="simulated escape", disable=not progress)):
+    for i, d in enumerate(progress_bar(progress, ds, desc="simulated escape")):
         model_d = model_at(model, d, prediction) if scale_eta else model
         horizon = t_max if t_max is not None else horizon_factor * reference[i]
         grid = np.geomspace(min(1.0 / d, horizon / 1e4), horizon, n_saves)

@@ -40,6 +40,7 @@ from ..model.checks import check_dimension, check_memory, check_seeds
 from ..model.spec import Model
 from ..ode.state import BLOWUP_NORM, check_overlaps, random_weights
 from ..ode.trajectory import Outcome, SgdRun, Trajectory
+from ..progress import progress_bar
 from ..storage.results import Result, archive_parts, restore_parts
 from ..storage.versions import __version__, library_versions
 
@@ -241,7 +242,7 @@ def simulate(
             ``|M_jr|/√(Q_jj P_rr)`` reaches this value (escape-time measurements); its
             trajectory then ends there, so seeds may have different lengths.
         progress: a progress bar (tqdm) over the steps, shown once the run has taken a
-            second; the compiled loop then runs in up to :data:`PROGRESS_CHUNKS` calls
+            second; the compiled loop then runs in up to ``PROGRESS_CHUNKS`` (50) calls
             between saved times, which changes no number.
 
     Returns:
@@ -364,9 +365,8 @@ def _steps_bar(total: int, shown: bool):
     if not shown:
         yield lambda steps: None
         return
-    from tqdm.auto import tqdm
-
-    with tqdm(total=total, desc="simulate", unit="step", unit_scale=True, delay=1.0) as bar:
+    with progress_bar(True, total=total, desc="simulate", unit="step", unit_scale=True,
+                      delay=1.0) as bar:
         yield bar.update
 
 

@@ -58,6 +58,7 @@ from ..model.checks import check_seeds
 from ..model.spec import Model
 from ..ode.integrator import SaveAt, integrate
 from ..ode.trajectory import Outcome, Trajectory
+from ..progress import progress_bar
 from ..storage.encoding import jsonable
 from ..storage.files import remove_stale_temporaries
 from ..storage.results import Result, archive_parts, restore_parts
@@ -353,9 +354,7 @@ def validate(
     store = None if store is None else Path(store)
     if store is not None:
         _open_store(store, model, times, init, n_test)
-    from tqdm.auto import tqdm
-
-    with tqdm(total=len(ds) * len(seeds), disable=not progress, unit="run",
+    with progress_bar(progress, total=len(ds) * len(seeds), unit="run",
               desc="simulations") as bar:
         for d in ds:
             bar.set_postfix_str(f"d={d}")

@@ -35,6 +35,7 @@ import numpy as np
 from ..derive.kernels import kernel_identity
 from ..errors import ConfigError, ResourceError, SchedulerError
 from ..model.checks import check_integer, check_real
+from ..progress import progress_bar
 from ..storage.files import atomic_write_text
 from ..storage.results import Result
 from ..storage.store import ResultStore
@@ -516,8 +517,6 @@ def run_sweep(
             script that lacks ``if __name__ == "__main__":``.
         OverlapdynError: ``out`` holds something other than a result store.
     """
-    from tqdm.auto import tqdm
-
     workers, threads_per_worker, task_timeout = check_run_options(
         sweep, workers, threads_per_worker, task_timeout)
     check_size(sweep, max_tasks)
@@ -535,7 +534,7 @@ def run_sweep(
     counts = {"done": 0, "failed": 0}
     failures: list[tuple[str, str]] = []
     stopped = None
-    with tqdm(total=len(tasks), initial=skipped, disable=not progress, unit="task",
+    with progress_bar(progress, total=len(tasks), initial=skipped, unit="task",
               desc=f"sweep {sweep.name}") as bar:
         if todo:
             if warm:
