@@ -124,5 +124,7 @@ class RunawayWarning(UserWarning):
     beyond its start (:data:`overlapdyn.ode.state.RUNAWAY_FACTOR` times it, or times 1 if it
     started below 1), although the run reached its end. For SGD this is a learning rate too
     large to learn with — the risk curve can still look like convergence (the Saad–Solla
-    erf committee at η = 20: R ≈ 0.08 at t = 3000 while Q_jj ≈ 400). The message names the
-    unit, how far and by when, and the fix."""
+    erf committee at η = 20: R ≈ 0.08 at t = 3000 while Q_jj ≈ 400) — or, when another unit
+    grew along the same line, two units of a student larger than the target needs whose
+    outputs cancel (erf units anti-aligned), which no learning rate cures. The message names
+    the unit, how far and by when, which case it is, and the fix."""

@@ -132,12 +132,28 @@ def warn_if_runaway(trajectory: Trajectory) -> None:
     when, unit = np.unravel_index(int(np.argmax(growth)), growth.shape)
     if growth[when, unit] > RUNAWAY_FACTOR:
         protocol = trajectory.model.protocol
-        warnings.warn(RunawayWarning(
-            f"the student's weights ran away without blowing up: Q_{unit + 1}{unit + 1} grew "
-            f"from {diagonal[0, unit]:.3g} to {diagonal[when, unit]:.3g} by t = "
-            f"{trajectory.t[when]:.4g}, more than {RUNAWAY_FACTOR:g} times its start; with "
-            f"η = {protocol.eta:g} the run does not learn, it diverges slowly — lower η, or "
-            "raise n_b"), stacklevel=3)
+        grew = (f"the student's weights ran away without blowing up: Q_{unit + 1}{unit + 1} "
+                f"grew from {diagonal[0, unit]:.3g} to {diagonal[when, unit]:.3g} by t = "
+                f"{trajectory.t[when]:.4g}, more than {RUNAWAY_FACTOR:g} times its start; ")
+        partner = _aligned_partner(trajectory.Q[when], unit)
+        why = (f"unit {partner[0] + 1} grew with it along the same line (cosine "
+               f"{partner[1]:+.4f}): two units whose outputs cancel, growing without changing "
+               "the risk (a student with more units than the target needs) — train the "
+               "readout, or use fewer units" if partner else
+               f"with η = {protocol.eta:g} the run does not learn, it diverges slowly — lower "
+               "η, or raise n_b")
+        warnings.warn(RunawayWarning(grew + why), stacklevel=3)
+
+
+def _aligned_partner(Q: np.ndarray, unit: int) -> tuple[int, float] | None:
+    """Another unit on the same line as ``unit`` (|cosine| > 0.99), which grew too (its
+    Q_ll above 10), with that cosine; None if there is none."""
+    norms = np.sqrt(np.abs(np.diagonal(Q)))
+    cosines = Q[unit] / (norms[unit] * norms)
+    for other in np.argsort(-np.abs(cosines)):
+        if other != unit and abs(cosines[other]) > 0.99 and Q[other, other] > 10.0:
+            return int(other), float(cosines[other])
+    return None
 
 
 def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarray, *,

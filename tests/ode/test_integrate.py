@@ -232,3 +232,18 @@ def test_a_run_that_runs_away_without_blowing_up_is_warned_and_one_that_learns_i
         warnings.simplefilter("error", RunawayWarning)
         learnt = run(8.0)   # a large rate that still learns: Q_jj → 1, R → 0
     np.testing.assert_allclose(np.diagonal(learnt.Q[-1]), 1.0, atol=1e-6)
+
+
+def test_units_that_grow_to_cancel_each_other_are_named_not_blamed_on_eta():
+    """Four erf units for two teacher units, a = 1 fixed, label noise: units 3 and 4 end on
+    one line with opposite signs (erf is odd) and grow together without end, while the risk
+    is that of a learned run. The warning says so instead of asking for a smaller η."""
+    model = Model(Target(k=2, activation="erf", c_k=1.0, noise=0.01),
+                  Student(p=4, activation="erf", c_p=1.0), Protocol(eta=0.2))
+    M0, Q0, _ = initial_overlaps(model, d=10_000, seed=0)
+    with pytest.warns(RunawayWarning, match=r"Q_33 grew .* unit 4 grew with it along the same "
+                                            r"line \(cosine -1\.0000\): two units whose "
+                                            r"outputs cancel") as caught:
+        run = integrate(model, (M0, Q0), SaveAt(1e8, 100))
+    assert "lower η" not in str(caught[0].message)
+    assert run.risk[-1] - 0.005 < 1e-3           # learned, up to the noise floor Δ/2
