@@ -30,7 +30,6 @@ fewer (10³–10⁴ with LSODA; ~2·10⁵ for DOP853 on a stiff 10⁵-long plate
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 from collections.abc import Sequence
@@ -303,8 +302,10 @@ def integrate(
                    spherical=spec.protocol.spherical)
     start = time.perf_counter()
     budget = _Budget(max_evaluations)
-    with _progress_bar(save.t_end, progress) as bar:
-        budget.on_step = bar
+    with progress_bar(progress, total=float(save.t_end), desc="integrate", unit="t",
+                      delay=1.0, bar_format="{l_bar}{bar}| t = {n:.4g}/{total:.4g} "
+                                            "[{elapsed}<{remaining}]") as bar:
+        budget.on_step = _advancer(bar) if progress else None
         solution, blown_at = _solve(compiled, y0, save, events, solver, blowup_norm, exact,
                                     budget)
     wall = time.perf_counter() - start
@@ -412,21 +413,14 @@ def _use_exact_jacobian(compiled: CompiledModel, solver: Solver) -> bool:
         and compiled.has_exact_jacobian)
 
 
-@contextlib.contextmanager
-def _progress_bar(t_end: float, shown: bool):
-    """A function of t that advances a tqdm bar to t (a no-op when not ``shown``)."""
-    if not shown:
-        yield None
-        return
-    with progress_bar(True, total=float(t_end), desc="integrate", unit="t", delay=1.0,
-                      bar_format="{l_bar}{bar}| t = {n:.4g}/{total:.4g} "
-                                 "[{elapsed}<{remaining}]") as bar:
-        def advance(t: float) -> None:
-            t = min(float(t), bar.total)
-            if t > bar.n:   # root finding evaluates events at earlier times too
-                bar.update(t - bar.n)
+def _advancer(bar):
+    """A function of t that moves ``bar`` (total t_end) on to t."""
+    def advance(t: float) -> None:
+        t = min(float(t), bar.total)
+        if t > bar.n:   # root finding evaluates events at earlier times too
+            bar.update(t - bar.n)
 
-        yield advance
+    return advance
 
 
 def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt,

@@ -20,7 +20,6 @@ no weight history.
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -327,7 +326,9 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
     chunks = _chunks(steps, PROGRESS_CHUNKS if progress else 1)
     batches = range(0, len(seeds), SEED_BATCH)
     start = time.perf_counter()
-    with quietly(), _steps_bar(len(batches) * int(steps[-1]), progress) as bar:
+    with quietly(), progress_bar(progress, total=len(batches) * int(steps[-1]),
+                                 desc="simulate", unit="step", unit_scale=True,
+                                 delay=1.0) as bar:
         # quietly: the loop compiles on its first call in a process without a cache
         for first in batches:
             batch = slice(first, first + SEED_BATCH)
@@ -345,7 +346,7 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
                          *options, *records, failed_at[batch], stopped[batch])
                 for array, record in zip((Ms, Qs, As, test_risk), records, strict=True):
                     array[batch, chunk] = record
-                bar(int(steps[chunk.stop - 1]) - begin)
+                bar.update(int(steps[chunk.stop - 1]) - begin)
     return Ms, Qs, As, test_risk, failed_at, time.perf_counter() - start
 
 
@@ -357,17 +358,6 @@ def _chunks(steps: np.ndarray, count: int) -> list[slice]:
     ends = np.searchsorted(steps, np.linspace(0, steps[-1], count + 1)[1:], side="left")
     bounds = sorted({0, *(int(min(end, len(steps) - 1)) + 1 for end in ends)})
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-@contextlib.contextmanager
-def _steps_bar(total: int, shown: bool):
-    """A function of a number of steps that advances a tqdm bar (a no-op when not shown)."""
-    if not shown:
-        yield lambda steps: None
-        return
-    with progress_bar(True, total=total, desc="simulate", unit="step", unit_scale=True,
-                      delay=1.0) as bar:
-        yield bar.update
 
 
 def _seed_trajectory(model: Model, compiled: CompiledModel, d: int, steps: np.ndarray, seed: int,
