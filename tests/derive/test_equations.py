@@ -77,7 +77,11 @@ def test_the_latex_names_every_piece():
     # ω and Δ are zero for the committee: their terms are left out
     plain = drift_equations(SAAD_SOLLA).latex(kernels=False)
     assert r"\omega" not in plain and r"\Delta" not in plain and "I_{2}^{ss}" in plain
-    assert r"\operatorname{erf}" not in plain and "&= " in plain
+    # σ and σ* are stated with the kernels (erf as erf(x/√2)), and left out without them
+    full = drift_equations(SAAD_SOLLA).latex()
+    assert r"\sigma(x) &= \operatorname{erf}(x/\sqrt{2})" in full
+    assert r"\sigma^*(x) &= \operatorname{erf}(x/\sqrt{2})" in full
+    assert r"\sigma(x) &=" not in plain
 
 
 def _from_mathematica(expr: sympy.Expr) -> sympy.Expr:
