@@ -57,3 +57,35 @@ def test_abbe_staircase_leaps_and_order():
         assert row["overlapdyn leap"] == row["published leap"], row
         if row["published order"] != "—":
             assert row["overlapdyn order"] == row["published order"], row
+
+
+def test_goldt_linear_students_match_the_exact_final_error():
+    """ε_g* = ηKσ²/(2(2 − ηK)) for a linear student trained in its first layer."""
+    for row in script("goldt_overparameterised").linear_table(Ks=(1, 3, 5)):
+        assert row["overlapdyn"] == pytest.approx(row["published"], rel=1e-6), row
+
+
+def test_goldt_erf_students_first_layer_against_both_layers():
+    """First layer only: a surplus unit is switched off and adds to the final error; both
+    layers: the error falls with K (published: grows with L / constant or decreasing)."""
+    gallery = script("goldt_overparameterised")
+    first = {K: gallery.final_error(gallery.network(K, "erf", both_layers=False))
+             for K in (2, 3)}
+    assert first[3][0] > 1.5 * first[2][0]
+    assert gallery.surplus_units(first[3][1]) == (1, 0)
+    both = {K: gallery.final_error(gallery.network(K, "erf", both_layers=True))[0]
+            for K in (2, 4)}
+    assert both[4] < 0.7 * both[2] and both[4] < first[2][0]
+
+
+def test_arnaboldi_batch_size_regimes():
+    """ℓ = 3 at d = 1000: n = T n_b unchanged while n_b ≪ d^(3/2); far beyond it the square
+    loss's T stops falling (n grows like n_b), the correlation loss's falls to a step or two."""
+    gallery = script("arnaboldi_batch_size")
+    rows = {(row["loss"], row["n_b"]): row for row in gallery.scan(1000, (300, 1e3, 1e8, 1e9))}
+    for loss in gallery.LOSSES:
+        assert rows[loss, 1e3]["n"] == pytest.approx(rows[loss, 300]["n"], rel=0.05)
+    assert rows["mse", 1e9]["T"] >= max(3, rows["mse", 1e8]["T"] - 1)   # not 10× fewer
+    assert rows["mse", 1e8]["n"] > 10 * rows["mse", 300]["n"]
+    assert rows["correlation", 1e9]["T"] <= 2
+    assert rows["correlation", 300]["n"] < rows["mse", 300]["n"] / 10
