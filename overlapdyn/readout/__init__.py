@@ -23,6 +23,7 @@ from .theory import (
     OVERLAPS,
     FixedPointError,
     ReadoutRisk,
+    notebook_bulk,
     readout_risk,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "FixedPointError",
     "GiantStep",
     "marchenko_pastur",
+    "notebook_bulk",
     "OVERLAPS",
     "readout_risk",
     "ReadoutRisk",

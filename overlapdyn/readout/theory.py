@@ -59,7 +59,7 @@ from ..storage.results import Result
 from .spectrum import Spectrum, marchenko_pastur
 from .step import GiantStep, SpikedFeatures, spiked_features
 
-__all__ = ["OVERLAPS", "FixedPointError", "ReadoutRisk", "readout_risk"]
+__all__ = ["OVERLAPS", "FixedPointError", "ReadoutRisk", "notebook_bulk", "readout_risk"]
 
 #: the overlaps of the fixed point, in the order of :attr:`ReadoutRisk.overlaps`' last axis
 OVERLAPS = ("q1", "q2", "V1", "V2", "theta", "psi", "m")
@@ -176,6 +176,7 @@ class ReadoutRisk(Result):
         iterations: the iterations each α took, (A,).
         spectrum: the bulk :class:`~overlapdyn.readout.spectrum.Spectrum`.
         nodes: the Gauss–Hermite nodes of the κ-averages.
+        bulk_shift: whether the θ channel (the bulk's shift along W⁰v̂) was open.
         wall_time_s: the wall time.
     """
 
@@ -195,6 +196,7 @@ class ReadoutRisk(Result):
     iterations: np.ndarray
     spectrum: Spectrum
     nodes: int
+    bulk_shift: bool = True
     wall_time_s: float = 0.0
 
     @property
@@ -205,7 +207,8 @@ class ReadoutRisk(Result):
     def describe(self) -> str:
         lines = [self.step.describe(),
                  f"spiked features r = {self.r:.5g}, c = {self.c:.5g}, γ = {self.gamma:.5g}; "
-                 f"ridge λ = {self.ridge:g}; {self.spectrum.describe()}",
+                 f"ridge λ = {self.ridge:g}; θ channel {'open' if self.bulk_shift else 'closed'}; "
+                 f"{self.spectrum.describe()}",
                  f"{'α':>8} {'test error':>11} {'train error':>12} {'iterations':>10}"]
         for a, e, t, i in zip(self.alpha, self.test_error, self.train_error, self.iterations,
                               strict=True):
@@ -217,7 +220,8 @@ class ReadoutRisk(Result):
         s = self.spectrum
         return ({"step": self.step.to_dict(), "ridge": self.ridge, "r": self.r, "c": self.c,
                  "gamma": self.gamma, "nodes": self.nodes, "width": s.width,
-                 "source": s.source, "wall_time_s": self.wall_time_s},
+                 "source": s.source, "bulk_shift": self.bulk_shift,
+                 "wall_time_s": self.wall_time_s},
                 {"alpha": self.alpha, "test_error": self.test_error,
                  "train_error": self.train_error, "overlaps": self.overlaps,
                  "conjugates": self.conjugates, "iterations": self.iterations,
@@ -230,12 +234,22 @@ class ReadoutRisk(Result):
         return cls(GiantStep.from_dict(header["step"]), arrays["alpha"], header["ridge"],
                    header["r"], header["c"], header["gamma"], arrays["test_error"],
                    arrays["train_error"], arrays["overlaps"], arrays["conjugates"],
-                   arrays["iterations"], spectrum, header["nodes"], header["wall_time_s"])
+                   arrays["iterations"], spectrum, header["nodes"], header["bulk_shift"],
+                   header["wall_time_s"])
+
+
+def notebook_bulk(step: GiantStep) -> float:
+    """The bulk variance of the authors' notebook (SPOC-group/OneStepGD_asymptotics,
+    ``theory.ipynb``), ``1 + η̃² μ₂* š μ₁²/α₀``: an extra μ₁² against the state evolution's
+    ``c = 1 + η̃² μ₂* š/α₀`` (:mod:`overlapdyn.readout.step`) — for reproducing their
+    stored numbers only."""
+    f = spiked_features(step)
+    return 1.0 + step.eta_tilde ** 2 * f.mu2_star * f.s_check * f.mu1 ** 2 / step.alpha0
 
 
 def readout_risk(step: GiantStep, alpha: float | Sequence[float], ridge: float, *,
                  spectrum: Spectrum | None = None, width: float = 1.0, bulk: float | None = None,
-                 nodes: int = 64, damping: float = 0.5, tol: float = 1e-9,
+                 bulk_shift: bool = True, nodes: int = 64, damping: float = 0.5, tol: float = 1e-9,
                  max_iter: int = 20_000) -> ReadoutRisk:
     """The asymptotic test error of the ridge readout after the giant step (module docstring).
 
@@ -248,7 +262,11 @@ def readout_risk(step: GiantStep, alpha: float | Sequence[float], ridge: float, 
             of a given W⁰); default the Marchenko–Pastur limit at ``width``.
         width: ``ψ = p/d`` when ``spectrum`` is not given.
         bulk: override the bulk variance c of the spiked features (e.g. to reproduce a
-            published computation that used another c); default the step's.
+            published computation that used another c, :func:`notebook_bulk`); default
+            the step's.
+        bulk_shift: let the readout use the bulk fields' O(d^(−1/2)) shift along ``W⁰v̂``
+            (the θ channel, ``F_k``); ``False`` sets F = 0, as the authors' stored
+            notebook run effectively had it (their θ ≈ 10⁻⁸).
         nodes: Gauss–Hermite nodes of the κ-averages (and of the conditional coefficients).
         damping: the iteration's damping in [0, 1).
         tol: convergence: the largest change of an overlap in one iteration.
@@ -279,7 +297,8 @@ def readout_risk(step: GiantStep, alpha: float | Sequence[float], ridge: float, 
     start = time.perf_counter()
     layer = _layer(features, nodes)
     c = features.c
-    atoms = (c * spectrum.x, c * spectrum.f, c * spectrum.h, spectrum.weights)
+    atoms = (c * spectrum.x, c * spectrum.f * float(bool(bulk_shift)), c * spectrum.h,
+             spectrum.weights)
     state = _COLD.copy()
     rows = []
     for a in alphas:
@@ -293,4 +312,4 @@ def readout_risk(step: GiantStep, alpha: float | Sequence[float], ridge: float, 
     test, train, overlaps, conjugates, iterations = zip(*rows, strict=True)
     return ReadoutRisk(step, alphas, ridge, features.r, c, features.gamma, np.array(test),
                        np.array(train), np.array(overlaps), np.array(conjugates),
-                       np.array(iterations), spectrum, nodes, wall)
+                       np.array(iterations), spectrum, nodes, bool(bulk_shift), wall)
