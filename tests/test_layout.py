@@ -24,6 +24,7 @@ LAYERS = (
     ("scaling",),
     ("limits",),
     ("reuse",),
+    ("readout",),
     ("depth", "sweeps"),
     ("io",),
     ("plot",),

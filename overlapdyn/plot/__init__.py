@@ -1,7 +1,7 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
-nothing. One module per family: trajectories, validation, sweeps, scaling, depth; what they
-share (new figures and axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`, and
-:mod:`overlapdyn.plot.results` draws any saved result's figures.
+nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout;
+what they share (new figures and axes, log scales, PNG files) is in
+:mod:`overlapdyn.plot.axes`, and :mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
 """
 
@@ -15,6 +15,9 @@ from .axes import (
 from .depth import (
     plot_depth,
     plot_stage1,
+)
+from .readout import (
+    plot_readout_curve,
 )
 from .results import (
     FIGURES,
@@ -58,6 +61,7 @@ __all__ = [
     "plot_learning_curve",
     "plot_overlap_heatmap",
     "plot_overlaps",
+    "plot_readout_curve",
     "trajectory_figures",
     "plot_saddles",
     "plot_stage1",
