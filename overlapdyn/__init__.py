@@ -32,7 +32,7 @@ from .storage.versions import __version__
 # Everything else is imported on first use (PEP 562): ``import overlapdyn`` loads neither
 # SymPy, SciPy, Numba nor Matplotlib; ``od.integrate`` imports what it needs when first named.
 _SUBPACKAGES = ("model", "derive", "compile", "ode", "sgd", "scaling", "limits", "reuse",
-                "depth", "sweeps", "storage", "fits", "progress", "errors", "io", "plot",
+                "readout", "depth", "sweeps", "storage", "fits", "progress", "errors", "io", "plot",
                 "jobs")
 _HOMES = {
     "compile": ("CompiledModel",),
@@ -119,6 +119,7 @@ __all__ = [
     "scaling",
     "limits",
     "reuse",
+    "readout",
     "depth",
     "sweeps",
     "storage",

@@ -113,6 +113,15 @@ class IntegrationError(OverlapdynError):
         self.trajectory = trajectory
 
 
+class FixedPointError(OverlapdynError):
+    """An iterated fixed point (the giant-step readout's overlaps and conjugates) did not
+    converge or left the finite numbers; ``residual`` is its last change."""
+
+    def __init__(self, message: str, residual: float) -> None:
+        super().__init__(message)
+        self.residual = residual
+
+
 class LearningRateWarning(UserWarning):
     """The learning rate is at or above the critical one of the start
     (:func:`overlapdyn.scaling.critical_learning_rate`): the η² term holds the start, and the

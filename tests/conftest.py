@@ -68,6 +68,9 @@ SHARED_BUILDS = {
     "tests/derive/test_kinked.py": "kinked",
     "tests/ode/test_rough_kernels.py": "kinked",
     "tests/sgd/test_kinked_validation.py": "kinked",
+    # the state evolution's loops (about 15 s to compile with the drift's)
+    "tests/test_bad_inputs.py": "state evolution",
+    "tests/readout/test_readout.py": "state evolution",
     # the data-reuse modules
     "tests/reuse/test_closed_form.py": "reuse",
     "tests/reuse/test_simulator.py": "reuse",

@@ -21,14 +21,12 @@ from .step import (
 )
 from .theory import (
     OVERLAPS,
-    FixedPointError,
     ReadoutRisk,
     notebook_bulk,
     readout_risk,
 )
 
 __all__ = [
-    "FixedPointError",
     "GiantStep",
     "marchenko_pastur",
     "notebook_bulk",

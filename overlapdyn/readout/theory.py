@@ -53,13 +53,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..derive.hermite import gauss_hermite_rule
-from ..errors import ConfigError, OverlapdynError
+from ..errors import ConfigError, FixedPointError
 from ..model.checks import check_integer, check_real
 from ..storage.results import Result
 from .spectrum import Spectrum, marchenko_pastur
 from .step import GiantStep, SpikedFeatures, spiked_features
 
-__all__ = ["OVERLAPS", "FixedPointError", "ReadoutRisk", "notebook_bulk", "readout_risk"]
+__all__ = ["OVERLAPS", "ReadoutRisk", "notebook_bulk", "readout_risk"]
 
 #: the overlaps of the fixed point, in the order of :attr:`ReadoutRisk.overlaps`' last axis
 OVERLAPS = ("q1", "q2", "V1", "V2", "theta", "psi", "m")
@@ -67,14 +67,6 @@ OVERLAPS = ("q1", "q2", "V1", "V2", "theta", "psi", "m")
 CONJUGATES = ("q1_hat", "q2_hat", "V1_hat", "V2_hat", "theta_hat", "psi_hat")
 # a cold start of the iteration (q1, q2, V1, V2, θ, ψ, m)
 _COLD = np.array([0.1, 0.1, 1.0, 1.0, 0.0, 0.1, 0.0])
-
-
-class FixedPointError(OverlapdynError):
-    """The readout fixed point did not converge; ``residual`` is its last change."""
-
-    def __init__(self, message: str, residual: float) -> None:
-        super().__init__(message)
-        self.residual = residual
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 import overlapdyn as od
-from overlapdyn.errors import ConfigError
+from overlapdyn.errors import ConfigError, FixedPointError
 from overlapdyn.readout import (
-    FixedPointError,
     GiantStep,
     ReadoutRisk,
     ReadoutSimulation,
@@ -32,10 +31,14 @@ PUBLISHED = np.array([0.048595388918455905, 0.04311805329862696, 0.0380724375634
 
 
 def test_spiked_features_are_one_step_of_the_state_evolution():
-    features = spiked_features(STEP)
-    assert features.cos2 == pytest.approx(0.5270, abs=5e-5)      # the number
-    step = od.evolve(STEP.state_evolution_model(), (np.zeros((1, 1)), np.eye(1)), 1,
-                     STEP.alpha0)
+    assert spiked_features(STEP).cos2 == pytest.approx(0.5270, abs=5e-5)  # the number
+    # a polynomial pair, whose module compiles in seconds (tanh/sin's quadrature module
+    # takes about a minute cold)
+    polynomial = GiantStep(od.Target(k=1, expression="z1 + He3(z1)/sqrt(6)"),
+                           "x + He2(x)/2", eta_tilde=2.0, alpha0=5.0)
+    features = spiked_features(polynomial)
+    step = od.evolve(polynomial.state_evolution_model(), (np.zeros((1, 1)), np.eye(1)), 1,
+                     polynomial.alpha0)
     assert pytest.approx(step.M[1][0, 0], rel=1e-6) == features.M
     assert pytest.approx(step.Q[1][0, 0], rel=1e-6) == features.Q
     assert features.cos2 == pytest.approx(step.M[1][0, 0] ** 2 / step.Q[1][0, 0], rel=1e-6)
