@@ -331,8 +331,8 @@ class AsymmetricSpectrum(Result):
 
     @property
     def predicted_outliers(self) -> np.ndarray:
-        """``α μ_i`` for the eigenvalues μ_i of F outside the bulk (``|α μ_i| > radius``),
-        descending."""
+        """The values ``α μ_i`` for the eigenvalues μ_i of F outside the bulk
+        (``|α μ_i| > radius``), descending."""
         values = self.alpha * self.F_eigenvalues
         return values[np.abs(values) > self.radius]
 
@@ -352,9 +352,9 @@ class AsymmetricSpectrum(Result):
 
     @property
     def bulk_edge(self) -> float:
-        """The measured bulk radius: the median modulus of the (up to) ten eigenvalues of
-        largest modulus left after the outliers — robust to the few eigenvalues that stray
-        outside the disc at finite n."""
+        """The measured bulk radius, the median modulus of the (up to) ten eigenvalues of
+        largest modulus left after the outliers (robust to the few eigenvalues that stray
+        outside the disc at finite n)."""
         rest = np.delete(self.eigenvalues, self._matched())
         return float(np.median(np.abs(rest)[:10])) if rest.size else math.nan
 
@@ -452,17 +452,18 @@ class SpectralOverlaps(Result):
     seconds: float
 
     def mean(self, method: str) -> np.ndarray:
-        """(D, A) mean over seeds of ``"symmetric"``, ``"asymmetric"`` or ``"outlier"``."""
+        """The mean over seeds, shape (D, A), of ``"symmetric"``, ``"asymmetric"`` or
+        ``"outlier"``."""
         return getattr(self, method).mean(axis=2)
 
     def std(self, method: str) -> np.ndarray:
-        """(D, A) standard deviation over seeds (0 for one seed)."""
+        """The standard deviation over seeds, shape (D, A) (0 for one seed)."""
         return getattr(self, method).std(axis=2)
 
     @property
     def predicted_top(self) -> np.ndarray:
-        """(A,) the predicted largest real eigenvalue of L: α/α_c above α_c, the bulk edge
-        √(α/α_c) below."""
+        """The predicted largest real eigenvalue of L per α, shape (A,), which is α/α_c above
+        α_c and the bulk edge √(α/α_c) below."""
         ratio = self.alphas / self.alpha_c
         return np.maximum(ratio, np.sqrt(ratio))
 
