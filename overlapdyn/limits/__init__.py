@@ -1,8 +1,9 @@
 """Learnability limits beyond one-pass SGD: the generative exponent of a link, the
 weak-recovery thresholds of AMP / optimal spectral methods (trivial, easy and hard
 subspaces, the staircase), from the conditional law of the latent fields given the label,
-the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution), and the
-learnability profile of a target that puts these beside online SGD's leap.
+the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution), the
+optimal spectral estimators run on data at finite d, and the learnability profile of a
+target that puts these beside online SGD's leap.
 
 Conventions: SPEC's ``x ~ N(0, I_d)`` and fields ``z ~ N(0, I_k)``; ``n = α d`` samples; the
 papers' ``x ~ N(0, I_d/d)`` give the same fields and α (:mod:`overlapdyn.limits.links`).
@@ -19,9 +20,24 @@ from .features import HermiteFeatures, hermite_features
 from .generative import GenerativeExponent, generative_exponent, moment_tensor_order
 from .links import Link, as_link
 from .profile import LearnabilityProfile, learnability
+from .spectral import (
+    AsymmetricSpectrum,
+    MultiIndexData,
+    Preprocessing,
+    SpectralEstimate,
+    SpectralOverlaps,
+    asymmetric_estimator,
+    asymmetric_spectrum,
+    label_preprocessing,
+    multi_index_data,
+    spectral_overlaps,
+    subspace_overlap,
+    symmetric_estimator,
+)
 from .thresholds import RecoveryThresholds, StaircaseStep, operator_F, weak_recovery_thresholds
 
 __all__ = [
+    "AsymmetricSpectrum",
     "BayesOptimalCurve",
     "ChannelInformation",
     "ConditionalGram",
@@ -29,16 +45,27 @@ __all__ = [
     "HermiteFeatures",
     "LearnabilityProfile",
     "Link",
+    "MultiIndexData",
+    "Preprocessing",
     "RecoveryThresholds",
+    "SpectralEstimate",
+    "SpectralOverlaps",
     "StaircaseStep",
     "as_link",
+    "asymmetric_estimator",
+    "asymmetric_spectrum",
     "bayes_optimal_overlap",
     "channel_information",
     "conditional_gram",
     "generative_exponent",
     "hermite_features",
+    "label_preprocessing",
     "learnability",
     "moment_tensor_order",
+    "multi_index_data",
     "operator_F",
+    "spectral_overlaps",
+    "subspace_overlap",
+    "symmetric_estimator",
     "weak_recovery_thresholds",
 ]

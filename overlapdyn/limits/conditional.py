@@ -48,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.interpolate
 import scipy.optimize
 import scipy.stats
 import sympy
@@ -58,7 +59,7 @@ from .features import HermiteFeatures
 from .links import Link
 from .rules import gaussian_density, graded_rule, panels, split_gaussian_rule
 
-__all__ = ["ConditionalGram", "complete_basis", "conditional_gram"]
+__all__ = ["ConditionalGram", "complete_basis", "conditional_gram", "conditional_moments"]
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _REACH = 12.0           # |z| beyond which the Gaussian mass (1e-32) and moments are dropped
@@ -157,6 +158,112 @@ def conditional_gram(link: Link, features: HermiteFeatures, *, learned: np.ndarr
             f"about {result.error:.2g} only, more than tol = {tol:.2g}; loosen tol, or give "
             f"{smoother}")
     return result
+
+
+def conditional_moments(link: Link, features: HermiteFeatures, labels) -> np.ndarray:
+    """``E[h_a(z) | y = t]`` at each label t — the conditional expectations pointwise, where
+    :func:`conditional_gram` averages their products over y.
+
+    Engines (module docstring): ``"noisy"`` (Δ > 0: Bayes' formula on a uniform label grid of
+    spacing √Δ/3 spanning the labels, then a cubic spline in t — the conditional law is
+    smooth on the scale √Δ); ``"branches"`` (one field, noiseless: the preimage sums at each
+    label; a label on a flat piece of g, an atom of y, gets that piece's average);
+    ``"radial"`` (the same in ``‖z‖²``); ``"atoms"`` (finitely many labels: each label's cell).
+
+    Args:
+        link: the channel.
+        features: polynomials in the k fields.
+        labels: (N,) labels.
+
+    Returns:
+        (A, N) array.
+
+    Raises:
+        ConfigError: a label the noiseless link cannot produce (no preimage); a noiseless link
+            of several fields that is neither radial nor discrete (the fix: label noise Δ > 0).
+    """
+    t = np.asarray(labels, dtype=float).ravel()
+    if not np.all(np.isfinite(t)):
+        raise ConfigError("labels must be finite numbers")
+    channel, a = _channel(link), np.zeros(0)
+    if channel.noise > 0:
+        values = _noisy_pointwise(channel, features, a, t)
+    elif channel.k_free == 1:
+        derivative = _derivative(channel)
+        values = _branch_pointwise(lambda v: channel.g(v[None], a), lambda v: derivative(v, a),
+                                   lambda v: np.exp(-0.5 * v ** 2) / _SQRT_2PI, -_REACH, _REACH,
+                                   lambda v: features.values(v[None]), t)
+    elif _radial_profile(channel) is not None:
+        psi, dpsi = _radial_profile(channel)
+        law = scipy.stats.chi2(channel.k_free)
+        values = _branch_pointwise(psi, dpsi, law.pdf, 0.0, float(law.isf(1e-30)),
+                                   features.sphere_values, t)
+    else:
+        cells = _atom_cells(channel, features, a, 2)
+        if cells is None:
+            raise ConfigError(
+                f"E[h|y] at given labels of the noiseless link {link.name!r} of "
+                f"{channel.k_free} fields is computed only for radial or discrete links; give "
+                "it label noise, e.g. noise=1e-2, and the smooth channel is used")
+        cell_values, sums, mass = cells
+        values = np.full((len(features), t.size), np.nan)
+        for c, row, m in zip(cell_values, sums.T, mass, strict=True):
+            on = np.abs(t - c) <= 1e-12 * (1.0 + abs(c))
+            if m > 0:
+                values[:, on] = (row / m)[:, None]
+    bad = ~np.all(np.isfinite(values), axis=0)
+    if bad.any():
+        raise ConfigError(f"labels {t[bad][:3].tolist()} cannot come from the noiseless link "
+                          f"{link.name!r} (no z gives them); labels with noise need the link's "
+                          "label noise Δ")
+    return values
+
+
+def _branch_pointwise(h, dh, density, lo, hi, feats, t):
+    """``E[feats | h(v) = t]`` for a one-dimensional latent v with ``density``: sums over the
+    preimages on the monotone pieces, the piece's average on a flat piece (an atom)."""
+    size = len(feats(np.zeros(1)))
+    numerator, denominator = np.zeros((size, t.size)), np.zeros(t.size)
+    atoms = {}
+    for a, b, kind, value in _segments(h, lo, hi):
+        if kind == 0:
+            x, w = panels(a, b, 1.0, 0.125)
+            w = w * density(x)
+            sums, mass = atoms.get(value, (0.0, 0.0))
+            atoms[value] = (sums + feats(x) @ w, mass + w.sum())
+            continue
+        r = _preimages(h, t, a, b, kind)
+        found = np.isfinite(r)
+        weight = density(r[found]) / np.maximum(np.abs(dh(r[found])), 1e-300)
+        numerator[:, found] += feats(r[found]) * weight
+        denominator[found] += weight
+    out = np.full((size, t.size), np.nan)
+    used = denominator > 0
+    out[:, used] = numerator[:, used] / denominator[used]
+    for value, (sums, mass) in atoms.items():
+        on = np.abs(t - value) <= 1e-9 * (1.0 + abs(value))
+        if mass > 0:
+            out[:, on] = (sums / mass)[:, None]
+    return out
+
+
+def _noisy_pointwise(channel: _Channel, features: HermiteFeatures, a: np.ndarray,
+                     t: np.ndarray) -> np.ndarray:
+    sd = math.sqrt(channel.noise)
+    z, w = _noisy_nodes(channel, a, 1.0)
+    y = channel.g(z, a)
+    step = sd / 3.0
+    grid = np.arange(t.min() - 4 * step, t.max() + 4.5 * step, step)
+    values = features.values(z) * w
+    conditional = np.zeros((grid.size, len(features)))
+    chunk = max(1, 4_000_000 // y.size)
+    for start in range(0, grid.size, chunk):
+        part = grid[start:start + chunk, None]
+        kernel = np.exp(-0.5 * ((part - y[None]) / sd) ** 2)      # the normalisation cancels
+        total = kernel @ w
+        with np.errstate(divide="ignore", invalid="ignore"):
+            conditional[start:start + chunk] = (kernel @ values.T) / total[:, None]
+    return scipy.interpolate.CubicSpline(grid, conditional, axis=0)(t).T
 
 
 def complete_basis(learned: np.ndarray) -> np.ndarray:
@@ -259,7 +366,9 @@ def _grid(k: int, level: int) -> tuple[np.ndarray, np.ndarray]:
     return points, weights
 
 
-def _atoms(channel, features, a, level):
+def _atom_cells(channel, features, a, level):
+    """The labels of a discrete y, and per label the sums ``E[h 1_{y=c}]`` (A, C) and masses
+    ``P(y = c)`` (C,); None when y is not discrete."""
     if channel.k_free > 3:
         return None
     probe = np.random.default_rng(0).standard_normal((channel.k_free, 4096))
@@ -273,6 +382,14 @@ def _atoms(channel, features, a, level):
     h = features.values(z) * w
     sums = np.array([np.bincount(inverse, row, minlength=len(values)) for row in h])
     mass = np.bincount(inverse, w, minlength=len(values))
+    return values, sums, mass
+
+
+def _atoms(channel, features, a, level):
+    cells = _atom_cells(channel, features, a, level)
+    if cells is None:
+        return None
+    _, sums, mass = cells
     return _gram_from_cells(sums, mass), float(mass.sum())
 
 
@@ -631,18 +748,25 @@ def _solved(channel: _Channel, features: HermiteFeatures, a: np.ndarray,
 
 # ---------------------------------------------------------------- label noise
 
-def _noisy(channel: _Channel, features: HermiteFeatures, a: np.ndarray, level: int):
-    sd = math.sqrt(channel.noise)
+def _noisy_nodes(channel: _Channel, a: np.ndarray, level: float):
+    """Nodes z (k, N) and weights (N,) of the law of z for the noisy engine: one field, a
+    uniform grid finer than the noise (spacing below √Δ/(2 max|g'|)); several fields, the
+    split Gauss–Legendre grid."""
     if channel.k_free == 1:
+        sd = math.sqrt(channel.noise)
         probe = np.linspace(-9.0, 9.0, 20001)
         slope = np.abs(np.diff(channel.g(probe[None], a))).max() / (probe[1] - probe[0])
         spacing = min(0.02, sd / (2.0 * max(slope, 1e-12))) / level
         count = min(int(18.0 / spacing) + 1, 60_001)
         z = np.linspace(-9.0, 9.0, count)[None]
         w = np.exp(-0.5 * z[0] ** 2)
-        w /= w.sum()
-    else:
-        z, w = _grid(channel.k_free, level)
+        return z, w / w.sum()
+    return _grid(channel.k_free, level)
+
+
+def _noisy(channel: _Channel, features: HermiteFeatures, a: np.ndarray, level: int):
+    sd = math.sqrt(channel.noise)
+    z, w = _noisy_nodes(channel, a, level)
     y = channel.g(z, a)
     order = np.argsort(y)
     cumulative = np.cumsum(w[order])

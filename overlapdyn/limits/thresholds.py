@@ -38,7 +38,8 @@ from .conditional import complete_basis, conditional_gram
 from .features import hermite_features
 from .links import Link, as_link
 
-__all__ = ["RecoveryThresholds", "StaircaseStep", "operator_F", "weak_recovery_thresholds"]
+__all__ = ["G_covariance", "RecoveryThresholds", "StaircaseStep", "operator_F",
+           "weak_recovery_thresholds"]
 
 
 @dataclass(frozen=True)
@@ -141,18 +142,23 @@ def _dirs(columns: np.ndarray) -> str:
                            for col in columns.T) + "]"
 
 
-def operator_F(gram2: np.ndarray, k: int) -> np.ndarray:
-    """The matrix of ``F(M) = E_y[G M G]`` on the orthonormal basis of symmetric k×k matrices
-    (``E_ii``, then ``(E_ij + E_ji)/√2`` for i < j), from the Gram matrix of the order-2
-    features ``h_ν`` (order of :func:`~overlapdyn.limits.features.hermite_features`)."""
+def G_covariance(gram2: np.ndarray, k: int) -> np.ndarray:
+    """``K[i, j, l, m] = E_y[G_ij(y) G_lm(y)]`` from the Gram matrix of the order-2 features
+    ``h_ν`` (order of :func:`~overlapdyn.limits.features.hermite_features`)."""
     nus = hermite_features(k, 2).indices
     # G_ij = Σ_ν C[(i, j), ν] E[h_ν | y]: √2 h_{2e_i} on the diagonal, h_{e_i+e_j} off it
     C = np.zeros((k, k, len(nus)))
     for a, nu in enumerate(nus):
-        idx = [r for r, n in enumerate(nu) for _ in range(n)]
-        i, j = idx
+        i, j = [r for r, n in enumerate(nu) for _ in range(n)]
         C[i, j, a] = C[j, i, a] = math.sqrt(2.0) if i == j else 1.0
-    K = np.einsum("ija,ab,lmb->ijlm", C, gram2, C)     # E[G_ij G_lm]
+    return np.einsum("ija,ab,lmb->ijlm", C, gram2, C)
+
+
+def operator_F(gram2: np.ndarray, k: int) -> np.ndarray:
+    """The matrix of ``F(M) = E_y[G M G]`` on the orthonormal basis of symmetric k×k matrices
+    (``E_ii``, then ``(E_ij + E_ji)/√2`` for i < j), from the Gram matrix of the order-2
+    features ``h_ν`` (order of :func:`~overlapdyn.limits.features.hermite_features`)."""
+    K = G_covariance(gram2, k)
     basis = []
     for i in range(k):
         for j in range(i, k):

@@ -1,6 +1,6 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
-nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout;
-what they share (new figures and axes, log scales, PNG files) is in
+nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout,
+spectral; what they share (new figures and axes, log scales, PNG files) is in
 :mod:`overlapdyn.plot.axes`, and :mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
 """
@@ -28,6 +28,10 @@ from .scaling import (
     plot_escape_curves,
     plot_escape_scaling,
     plot_saddles,
+)
+from .spectral import (
+    plot_asymmetric_spectrum,
+    plot_spectral_overlaps,
 )
 from .sweeps import (
     plot_sweep,
@@ -63,7 +67,9 @@ __all__ = [
     "plot_overlaps",
     "plot_readout_curve",
     "trajectory_figures",
+    "plot_asymmetric_spectrum",
     "plot_saddles",
+    "plot_spectral_overlaps",
     "plot_stage1",
     "plot_sweep",
     "plot_validation",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..depth.experiment import DepthResult
 from ..depth.first_layer import Stage1Validation
 from ..errors import OverlapdynError
+from ..limits.spectral import AsymmetricSpectrum, SpectralOverlaps
 from ..ode.trajectory import Trajectory
 from ..scaling.escape import EscapeTimes
 from ..sgd.simulator import Simulation
@@ -22,6 +23,7 @@ from ..sgd.validation import ValidationReport
 from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
 from .scaling import plot_escape_scaling
+from .spectral import plot_asymmetric_spectrum, plot_spectral_overlaps
 from .trajectories import plot_learning_curve, trajectory_figures
 from .validation import plot_gap_scaling, plot_validation
 
@@ -48,6 +50,9 @@ FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
     EscapeTimes: lambda escapes: {"escape_scaling": plot_escape_scaling(escapes)},
     DepthResult: lambda result: {"depth": plot_depth(result)},
     Stage1Validation: lambda validation: {"stage1": plot_stage1(validation)},
+    SpectralOverlaps: lambda result: {"spectral_overlaps": plot_spectral_overlaps(result)},
+    AsymmetricSpectrum: lambda spectrum: {"asymmetric_spectrum":
+                                          plot_asymmetric_spectrum(spectrum)},
 }
 
 
