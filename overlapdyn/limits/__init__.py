@@ -1,7 +1,8 @@
 """Learnability limits beyond one-pass SGD: the generative exponent of a link, the
 weak-recovery thresholds of AMP / optimal spectral methods (trivial, easy and hard
 subspaces, the staircase), from the conditional law of the latent fields given the label,
-the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution), and the
+the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution) with a
+finite-d GAMP that approaches it, and the
 learnability profile of a target that puts these beside online SGD's leap.
 
 Conventions: SPEC's ``x ~ N(0, I_d)`` and fields ``z ~ N(0, I_k)``; ``n = α d`` samples; the
@@ -11,11 +12,14 @@ papers' ``x ~ N(0, I_d/d)`` give the same fields and α (:mod:`overlapdyn.limits
 from .bayes import (
     BayesOptimalCurve,
     ChannelInformation,
+    OutputChannel,
     bayes_optimal_overlap,
     channel_information,
+    output_channel,
 )
 from .conditional import ConditionalGram, conditional_gram
 from .features import HermiteFeatures, hermite_features
+from .gamp import GampRun, GampSweep, gamp_data, gamp_sweep, run_gamp
 from .generative import GenerativeExponent, generative_exponent, moment_tensor_order
 from .links import Link, as_link
 from .profile import LearnabilityProfile, learnability
@@ -25,9 +29,12 @@ __all__ = [
     "BayesOptimalCurve",
     "ChannelInformation",
     "ConditionalGram",
+    "GampRun",
+    "GampSweep",
     "GenerativeExponent",
     "HermiteFeatures",
     "LearnabilityProfile",
+    "OutputChannel",
     "Link",
     "RecoveryThresholds",
     "StaircaseStep",
@@ -35,10 +42,14 @@ __all__ = [
     "bayes_optimal_overlap",
     "channel_information",
     "conditional_gram",
+    "gamp_data",
+    "gamp_sweep",
     "generative_exponent",
     "hermite_features",
     "learnability",
     "moment_tensor_order",
     "operator_F",
+    "output_channel",
+    "run_gamp",
     "weak_recovery_thresholds",
 ]

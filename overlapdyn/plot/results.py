@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 from ..depth.experiment import DepthResult
 from ..depth.first_layer import Stage1Validation
 from ..errors import OverlapdynError
+from ..limits.gamp import GampSweep
 from ..ode.trajectory import Trajectory
 from ..scaling.escape import EscapeTimes
 from ..sgd.simulator import Simulation
 from ..sgd.validation import ValidationReport
 from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
+from .limits import plot_gamp
 from .scaling import plot_escape_scaling
 from .trajectories import plot_learning_curve, trajectory_figures
 from .validation import plot_gap_scaling, plot_validation
@@ -48,6 +50,7 @@ FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
     EscapeTimes: lambda escapes: {"escape_scaling": plot_escape_scaling(escapes)},
     DepthResult: lambda result: {"depth": plot_depth(result)},
     Stage1Validation: lambda validation: {"stage1": plot_stage1(validation)},
+    GampSweep: lambda sweep: {"gamp": plot_gamp(sweep)},
 }
 
 
