@@ -161,7 +161,7 @@ def _moments_module():
 def output_channel(link, *, noise: float | None = None, v_min: float = 1.0 - Q_MAX,
                    level: float = 1.0) -> OutputChannel:
     """The :class:`OutputChannel` of a single-index link: ``g`` tabulated on a uniform z grid
-    fine enough for the label noise (spacing ≤ √Δ/(2 max|g'|)) and for estimates of variance
+    fine enough for the label noise (spacing ≤ ``√Δ/(2 max|g'|)``) and for estimates of variance
     down to ``v_min`` (spacing ≤ √v_min/4), all divided by ``level``.
 
     Args:

@@ -83,8 +83,8 @@ from .links import as_link
 __all__ = ["DAMPING", "MIN_DIMENSION", "GampRun", "GampSweep", "gamp_data", "gamp_sweep",
            "run_gamp"]
 
-#: the default damping δ (module docstring): undamped GAMP oscillates with period 2 on
-#: noisy phase retrieval at α = 4 (docs/guide/limits.md)
+#: The default damping δ, see the module docstring. Undamped, GAMP oscillates with period
+#: 2 on noisy phase retrieval at α = 4.
 DAMPING = 0.3
 #: the smallest dimension d accepted (below it the O(1/√d) fluctuations are the signal)
 MIN_DIMENSION = 20

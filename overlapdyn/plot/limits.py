@@ -52,7 +52,7 @@ def plot_gamp(sweep: GampSweep, quantity: str = "overlap") -> Figure:
     left.set_ylabel("overlap $|\\hat w \\cdot w^*|/d$" if quantity == "overlap" else
                     "squared cosine of $\\hat w$ and $w^*$")
     left.set_ylim(bottom=-0.02)
-    left.legend(fontsize="small")
+    left.legend(fontsize="small", loc="lower right")
     gaps = gaps.mean(axis=2)
     line, fitted = sweep.fits(quantity), sweep.fitted(quantity)
     ds = sweep.ds.astype(float)
@@ -67,6 +67,10 @@ def plot_gamp(sweep: GampSweep, quantity: str = "overlap") -> Figure:
             right.plot(ds, np.exp(line.intercept[a]) * ds ** line.slope[a], "-",
                        color=f"C{a}", lw=1)
     log_scales(right, True, logy=True)
+    from matplotlib.ticker import NullFormatter  # matplotlib: only once a figure is made
+
+    right.set_xticks(ds, [str(d) for d in sweep.ds])   # the d's run, not crowded 10^k labels
+    right.xaxis.set_minor_formatter(NullFormatter())
     right.set_xlabel("d")
     right.set_ylabel("mean per-seed gap to $q_{SE}$")
     right.legend(fontsize="small")
