@@ -1,9 +1,9 @@
 """Learnability limits beyond one-pass SGD: the generative exponent of a link, the
 weak-recovery thresholds of AMP / optimal spectral methods (trivial, easy and hard
 subspaces, the staircase), from the conditional law of the latent fields given the label,
-the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution), the
-optimal spectral estimators run on data at finite d, and the learnability profile of a
-target that puts these beside online SGD's leap.
+the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution) with a
+finite-d GAMP that approaches it, the optimal spectral estimators run on data at finite d,
+and the learnability profile of a target that puts these beside online SGD's leap.
 
 Conventions: SPEC's ``x ~ N(0, I_d)`` and fields ``z ~ N(0, I_k)``; ``n = α d`` samples; the
 papers' ``x ~ N(0, I_d/d)`` give the same fields and α (:mod:`overlapdyn.limits.links`).
@@ -12,11 +12,14 @@ papers' ``x ~ N(0, I_d/d)`` give the same fields and α (:mod:`overlapdyn.limits
 from .bayes import (
     BayesOptimalCurve,
     ChannelInformation,
+    OutputChannel,
     bayes_optimal_overlap,
     channel_information,
+    output_channel,
 )
 from .conditional import ConditionalGram, conditional_gram
 from .features import HermiteFeatures, hermite_features
+from .gamp import GampRun, GampSweep, gamp_data, gamp_sweep, run_gamp
 from .generative import GenerativeExponent, generative_exponent, moment_tensor_order
 from .links import Link, as_link
 from .profile import LearnabilityProfile, learnability
@@ -41,9 +44,12 @@ __all__ = [
     "BayesOptimalCurve",
     "ChannelInformation",
     "ConditionalGram",
+    "GampRun",
+    "GampSweep",
     "GenerativeExponent",
     "HermiteFeatures",
     "LearnabilityProfile",
+    "OutputChannel",
     "Link",
     "MultiIndexData",
     "Preprocessing",
@@ -57,6 +63,8 @@ __all__ = [
     "bayes_optimal_overlap",
     "channel_information",
     "conditional_gram",
+    "gamp_data",
+    "gamp_sweep",
     "generative_exponent",
     "hermite_features",
     "label_preprocessing",
@@ -67,5 +75,7 @@ __all__ = [
     "spectral_overlaps",
     "subspace_overlap",
     "symmetric_estimator",
+    "output_channel",
+    "run_gamp",
     "weak_recovery_thresholds",
 ]

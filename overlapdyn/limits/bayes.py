@@ -42,18 +42,23 @@ import numpy as np
 import scipy.interpolate
 import scipy.optimize
 
+from ..compile.cache import load_module, source_key
+from ..compile.linking import quietly
+from ..compile.render import module_source, template_body, template_digest
 from ..derive.hermite import gauss_hermite_rule
 from ..errors import ConfigError
 from ..storage.results import Result
+from ..storage.versions import __version__
 from .links import as_link
 
-__all__ = ["Q_MAX", "BayesOptimalCurve", "ChannelInformation", "bayes_optimal_overlap",
-           "channel_information"]
+__all__ = ["Q_MAX", "BayesOptimalCurve", "ChannelInformation", "OutputChannel",
+           "bayes_optimal_overlap", "channel_information", "output_channel"]
 
 #: The largest overlap tabulated (``1 − q`` is resolved down to 10⁻³).
 Q_MAX = 1.0 - 1e-3
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _REACH = 9.0            # z is integrated over [−REACH, REACH] (mass outside < 1e-18)
+_MOMENTS_VERSION = 1    # bump when the module of output_moments is assembled differently
 
 
 @dataclass(frozen=True)
@@ -92,24 +97,121 @@ def _overlap_grid(points: int) -> np.ndarray:
     return np.concatenate(([0.0], near_zero, middle, tail))
 
 
-def _information(g, noise: float, q: np.ndarray, level: float, xi_nodes: int) -> np.ndarray:
-    """``f`` at each overlap in ``q`` (module docstring): ``Z`` and ``∂_ω Z`` as sums over a
-    uniform grid in z (spacing below √Δ/(2·max|g'|) and √(1 − max q)/4) of the channel
-    density times the law of z given ω, then ``∫ (∂_ω Z)²/Z dy`` by the trapezoid rule in y
-    (spacing √Δ/3) and Gauss–Hermite in ξ; every spacing divided by ``level``."""
-    sd = math.sqrt(noise)
+@dataclass(frozen=True)
+class OutputChannel:
+    """The channel ``P(y | z) = N(y; g(z), Δ)`` of a single-index link, tabulated on a uniform
+    z grid, and its Bayes-optimal output function (module docstring): the one channel both
+    the state evolution (:func:`channel_information`) and the finite-d GAMP
+    (:func:`~overlapdyn.limits.run_gamp`) integrate against.
+
+    Attributes:
+        link: the link's formula; noise: Δ > 0.
+        z: (Z,) the grid, uniform on ``[−9, 9]``, its spacing below ``√Δ/(2 max|g'|)``,
+            ``√v_min/4`` and 0.02 (divided by the resolution ``level``).
+        g: (Z,) ``g(z)`` on the grid.
+        v_min: the smallest variance V of the estimate the grid resolves.
+    """
+
+    link: str
+    noise: float
+    z: np.ndarray
+    g: np.ndarray
+    v_min: float
+
+    def __call__(self, y, omega, V) -> tuple[np.ndarray, np.ndarray]:
+        """``(g_out, ∂_ω g_out)`` at each sample: ``g_out(y, ω, V) = E[z − ω | y, ω, V]/V``
+        and ``∂_ω g_out = Var[z | y, ω, V]/V² − 1/V`` under the posterior
+        ``∝ P(y | z) N(z; ω, V)``, by the grid's sums (compiled, threaded over samples, each
+        over the grid points within ``9√V`` of ω).
+
+        Args:
+            y, omega: (N,) labels and the estimates ω of the fields.
+            V: (N,) or a scalar: the variances of the estimates, each ≥ :attr:`v_min`.
+
+        Returns:
+            Two arrays of shape (N,).
+        """
+        # C-contiguous writable float arrays: one compiled signature for every call
+        y = np.require(y, dtype=float, requirements=["C", "W"])
+        omega = np.require(omega, dtype=float, requirements=["C", "W"])
+        V = np.require(np.broadcast_to(np.asarray(V, dtype=float), y.shape), dtype=float,
+                       requirements=["C", "W"])
+        if V.size and V.min() < self.v_min * (1 - 1e-12):
+            raise ConfigError(f"the z grid of y = {self.link} + √{self.noise:g} ξ resolves "
+                              f"variances V ≥ {self.v_min:.3g}, got V = {V.min():.3g}: build "
+                              "it with output_channel(..., v_min=) no larger than that")
+        gout, dgout = np.empty_like(y), np.empty_like(y)
+        with quietly():
+            _moments_module().output_moments(y, omega, V, float(self.z[0]),
+                                             float(self.z[1] - self.z[0]), self.g, self.noise,
+                                             _REACH, gout, dgout)
+        return gout, dgout
+
+
+@functools.cache
+def _moments_module():
+    """The compiled ``output_moments`` (``compile/templates/output_channel.py``)."""
+    key = source_key(__version__, _MOMENTS_VERSION, template_digest(), "output channel")
+    module, _ = load_module(key, lambda: module_source(
+        "the Bayes-optimal output function of a single-index channel",
+        [template_body("output_channel")]), required=("output_moments",))
+    return module
+
+
+def output_channel(link, *, noise: float | None = None, v_min: float = 1.0 - Q_MAX,
+                   level: float = 1.0) -> OutputChannel:
+    """The :class:`OutputChannel` of a single-index link: ``g`` tabulated on a uniform z grid
+    fine enough for the label noise (spacing ≤ ``√Δ/(2 max|g'|)``) and for estimates of variance
+    down to ``v_min`` (spacing ≤ √v_min/4), all divided by ``level``.
+
+    Args:
+        link: the link (see :func:`channel_information`).
+        noise: the label-noise variance Δ > 0 (default: the link's).
+        v_min: the smallest variance ``V = 1 − q`` to resolve, in (0, 1].
+        level: the resolution (2 halves every spacing).
+
+    Raises:
+        ConfigError: a link of more than one field, Δ = 0 (give it label noise), or a grid
+            of more than 200 001 points (a link too steep for Δ, or a ``v_min`` too small).
+    """
+    channel = as_link(link, noise=noise)
+    if channel.k != 1:
+        raise ConfigError(f"the Bayes-optimal state evolution is for one field (k = 1); link "
+                          f"{channel.name!r} has k = {channel.k}")
+    if channel.noise <= 0:
+        raise ConfigError(f"link {channel.name!r} is noiseless: this state evolution needs a "
+                          "smooth channel; give it label noise, e.g. noise=1e-3 (the "
+                          "thresholds of the noiseless link are the limit Δ → 0)")
+    numeric = channel.numeric()
+
+    def g(z: np.ndarray) -> np.ndarray:
+        return numeric(z[None])
+
+    sd = math.sqrt(channel.noise)
     probe = np.linspace(-_REACH, _REACH, 20001)
     slope = np.abs(np.diff(g(probe))).max() / (probe[1] - probe[0])
-    spacing = min(0.02, sd / (2.0 * max(slope, 1e-12)),
-                  math.sqrt(1.0 - min(q.max(), Q_MAX)) / 4.0) / level
+    spacing = min(0.02, sd / (2.0 * max(slope, 1e-12)), math.sqrt(v_min) / 4.0) / level
     count = int(2 * _REACH / spacing) + 1
     if count > 200_001:
-        raise ConfigError(f"the link varies too fast for label noise Δ = {noise:g} (|g'| up to "
-                          f"{slope:.3g} on |z| ≤ {_REACH:g}): the z grid would need {count} "
-                          "points; give it more label noise Δ")
+        raise ConfigError(f"the z grid of link {channel.name!r} would need {count} points "
+                          f"(|g'| up to {slope:.3g} on |z| ≤ {_REACH:g} at label noise "
+                          f"Δ = {channel.noise:g}, variances down to {v_min:.3g}): give it "
+                          "more label noise Δ, or stop at a smaller overlap (larger v_min)")
     z = np.linspace(-_REACH, _REACH, count)
+    return OutputChannel(channel.name, channel.noise, z,
+                         np.ascontiguousarray(g(z), dtype=float), float(v_min))
+
+
+def _information(channel: OutputChannel, q: np.ndarray, level: float,
+                 xi_nodes: int) -> np.ndarray:
+    """``f`` at each overlap in ``q`` (module docstring): ``Z`` and ``∂_ω Z`` as sums over the
+    channel's z grid of the channel density times the law of z given ω, then
+    ``∫ (∂_ω Z)²/Z dy`` by the trapezoid rule in y (spacing √Δ/(3·level)) and Gauss–Hermite
+    in ξ."""
+    sd = math.sqrt(channel.noise)
+    z, y_of_z = channel.z, channel.g
     dz = z[1] - z[0]
-    y_of_z = g(z)
+    count = z.size
     step = sd / (3.0 * level)
     t = np.arange(y_of_z.min() - 10 * sd, y_of_z.max() + 10 * sd + step, step)
     xi, xi_w = gauss_hermite_rule(xi_nodes)
@@ -133,7 +235,8 @@ def _information(g, noise: float, q: np.ndarray, level: float, xi_nodes: int) ->
 def channel_information(link, *, noise: float | None = None, points: int = 80,
                         xi_nodes: int = 48) -> ChannelInformation:
     """``f(q) = E[g_out(y, √q ξ, 1 − q)²]`` of a single-index channel on ``points + 1``
-    overlaps in ``[0, Q_MAX]`` (module docstring for the formula).
+    overlaps in ``[0, Q_MAX]`` (module docstring for the formula), on the z grid of
+    :func:`output_channel`.
 
     Args:
         link: the link (a formula in ``z``/``x``/``z1``, a SymPy expression, a one-field
@@ -147,26 +250,17 @@ def channel_information(link, *, noise: float | None = None, points: int = 80,
         ConfigError: a link of more than one field, Δ = 0 (give it label noise), a link too
             steep for the z grid at this Δ, or a table that is not finite.
     """
-    channel = as_link(link, noise=noise)
-    if channel.k != 1:
-        raise ConfigError(f"the Bayes-optimal state evolution is for one field (k = 1); link "
-                          f"{channel.name!r} has k = {channel.k}")
-    if channel.noise <= 0:
-        raise ConfigError(f"link {channel.name!r} is noiseless: this state evolution needs a "
-                          "smooth channel; give it label noise, e.g. noise=1e-3 (the "
-                          "thresholds of the noiseless link are the limit Δ → 0)")
-    numeric = channel.numeric()
-
-    def g(z: np.ndarray) -> np.ndarray:
-        return numeric(z[None])
-
     q = _overlap_grid(points)
-    coarse = _information(g, channel.noise, q, 1.0, xi_nodes)
-    fine = _information(g, channel.noise, q, 2.0, xi_nodes)
+    v_min = 1.0 - min(q.max(), Q_MAX)
+    coarse_channel = output_channel(link, noise=noise, v_min=v_min, level=1.0)
+    coarse = _information(coarse_channel, q, 1.0, xi_nodes)
+    fine = _information(output_channel(link, noise=noise, v_min=v_min, level=2.0), q, 2.0,
+                        xi_nodes)
+    name = coarse_channel.link
     if not np.all(np.isfinite(fine)):
-        raise ConfigError(f"f(q) of link {channel.name!r} is not finite on the grid: its "
+        raise ConfigError(f"f(q) of link {name!r} is not finite on the grid: its "
                           "conditional moments are too heavy-tailed for this quadrature")
-    return ChannelInformation(channel.name, channel.noise, q, fine,
+    return ChannelInformation(name, coarse_channel.noise, q, fine,
                               float(np.abs(fine - coarse).max()))
 
 

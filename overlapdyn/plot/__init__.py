@@ -1,6 +1,6 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
 nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout,
-spectral; what they share (new figures and axes, log scales, PNG files) is in
+limits (GAMP), spectral; what they share (new figures and axes, log scales, PNG files) is in
 :mod:`overlapdyn.plot.axes`, and :mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
 """
@@ -15,6 +15,9 @@ from .axes import (
 from .depth import (
     plot_depth,
     plot_stage1,
+)
+from .limits import (
+    plot_gamp,
 )
 from .readout import (
     plot_readout_curve,
@@ -61,6 +64,7 @@ __all__ = [
     "plot_depth",
     "plot_escape_curves",
     "plot_escape_scaling",
+    "plot_gamp",
     "plot_gap_scaling",
     "plot_learning_curve",
     "plot_overlap_heatmap",

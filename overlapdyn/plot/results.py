@@ -15,13 +15,17 @@ from typing import TYPE_CHECKING
 from ..depth.experiment import DepthResult
 from ..depth.first_layer import Stage1Validation
 from ..errors import OverlapdynError
+from ..limits.gamp import GampSweep
 from ..limits.spectral import AsymmetricSpectrum, SpectralOverlaps
 from ..ode.trajectory import Trajectory
+from ..readout.theory import ReadoutRisk
 from ..scaling.escape import EscapeTimes
 from ..sgd.simulator import Simulation
 from ..sgd.validation import ValidationReport
 from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
+from .limits import plot_gamp
+from .readout import plot_readout_curve
 from .scaling import plot_escape_scaling
 from .spectral import plot_asymmetric_spectrum, plot_spectral_overlaps
 from .trajectories import plot_learning_curve, trajectory_figures
@@ -53,6 +57,8 @@ FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
     SpectralOverlaps: lambda result: {"spectral_overlaps": plot_spectral_overlaps(result)},
     AsymmetricSpectrum: lambda spectrum: {"asymmetric_spectrum":
                                           plot_asymmetric_spectrum(spectrum)},
+    GampSweep: lambda sweep: {"gamp": plot_gamp(sweep)},
+    ReadoutRisk: lambda risk: {"readout_curve": plot_readout_curve(risk)},
 }
 
 

@@ -17,7 +17,8 @@ from overlapdyn.sgd.simulator import _module, _sgd_loop
 FOLDER = Path(render.__file__).parent / "templates"
 TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_table",
              "gradient_table", "drift_loops", "sgd_loop", "kinked", "committee_target_gradient",
-             "drift_jacobian", "state_evolution", "ranked_cubature", "reuse_gd")
+             "drift_jacobian", "state_evolution", "ranked_cubature", "reuse_gd",
+             "output_channel", "gamp_products")
 
 
 def _kernel_names() -> set[str]:

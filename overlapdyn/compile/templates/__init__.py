@@ -22,6 +22,10 @@ functions by address:
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
 * ``reuse_gd.py`` — labels, errors and gradients of a whole batch, for full-batch gradient
   descent on reused data (:mod:`overlapdyn.reuse`);
+* ``output_channel.py`` — the Bayes-optimal output function ``g_out`` of a single-index
+  channel and its derivative, sample by sample (:class:`~overlapdyn.limits.OutputChannel`);
+* ``gamp_products.py`` — the products with the data matrix of one GAMP iteration
+  (:func:`overlapdyn.limits.run_gamp`);
 * ``state_evolution.py`` — the large-batch state evolution's map, whole runs in one loop
   (:func:`overlapdyn.ode.evolve`);
 * ``committee_target_gradient.py``, ``gradient_table.py``, ``drift_jacobian.py`` — the exact
