@@ -13,6 +13,7 @@ __all__ = [
     "CovarianceError",
     "DiskFullError",
     "FieldMismatchError",
+    "FixedPointError",
     "HeavyTailError",
     "IntegrationError",
     "LearningRateWarning",
