@@ -1,7 +1,8 @@
 r"""Template: online SGD with reused samples — the composite gradient, its Gaussian moments
 by a fixed quadrature rule, and the finite-d run.
 
-The composite of one sample (:mod:`overlapdyn.reuse.online` for the derivation): from the
+The composite of one sample (:mod:`overlapdyn.reuse.online` for the derivation), in
+``moments``: from the
 fields ``λ⁽⁰⁾ = λ``, ``n = weights.size`` gradient evaluations
 ``G⁽ⁱ⁾ = G(λ⁽ⁱ⁾, y)``, ``λ⁽ⁱ⁺¹⁾ = λ⁽ⁱ⁾ + shift·G⁽ⁱ⁾``, and ``G̃ = Σ_i weights[i] G⁽ⁱ⁾``
 (repeat k: ``shift = η/n_b``, weights all 1; extragradient: ``shift = ρ``, weights (0, 1)).
@@ -43,24 +44,6 @@ def reuse_gradient(lam, y, a, c_p, mse, G):
     return residual
 
 
-@njit(**SGD)
-def reuse_composite(lam, y, a, c_p, mse, shift, weights, cur, G, Gt):
-    # Gt = Σ_i weights[i] G(λ⁽ⁱ⁾), λ⁽ⁱ⁺¹⁾ = λ⁽ⁱ⁾ + shift·G(λ⁽ⁱ⁾); returns y − ŷ(λ)
-    p = lam.shape[0]
-    for j in range(p):
-        cur[j] = lam[j]
-        Gt[j] = 0.0
-    residual = 0.0
-    for i in range(weights.shape[0]):
-        r = reuse_gradient(cur, y, a, c_p, mse, G)
-        if i == 0:
-            residual = r
-        for j in range(p):
-            Gt[j] += weights[i] * G[j]
-            cur[j] += shift * G[j]
-    return residual
-
-
 @njit(**SGD_PARALLEL)
 def moments(nodes, node_weights, factor, p, k, noise_std, a, c_p, mse, shift, weights,
             Az, Al, B, R):
@@ -70,6 +53,8 @@ def moments(nodes, node_weights, factor, p, k, noise_std, a, c_p, mse, shift, we
     size = (N + chunks - 1) // chunks
     for c in prange(chunks):
         phi = np.empty(m)
+        lam = np.empty(p)
+        z = np.empty(k)
         cur = np.empty(p)
         G = np.empty(p)
         Gt = np.empty(p)
@@ -86,11 +71,35 @@ def moments(nodes, node_weights, factor, p, k, noise_std, a, c_p, mse, shift, we
                 for s in range(r + 1):
                     acc += factor[r, s] * nodes[n, s]
                 phi[r] = acc
-            y = target(phi[p:])
+            # copies, not slices: a slice made per node costs more than the node's work
+            for j in range(p):
+                lam[j] = phi[j]
+            for r in range(k):
+                z[r] = phi[p + r]
+            y = target(z)
             if noise_std > 0.0:
                 y += noise_std * nodes[n, m]
             w = node_weights[n]
-            residual = reuse_composite(phi[:p], y, a, c_p, mse, shift, weights, cur, G, Gt)
+            # the composite, written out here: calls with array arguments per node cost
+            # several times the node's arithmetic
+            for j in range(p):
+                cur[j] = lam[j]
+                Gt[j] = 0.0
+            residual = 0.0
+            for i in range(weights.shape[0]):
+                y_hat = 0.0
+                for j in range(p):
+                    y_hat += c_p * a[j] * sig(cur[j])
+                r = y - y_hat
+                if i == 0:
+                    residual = r
+                e = r if mse else y
+                for j in range(p):
+                    g = c_p * a[j] * e * dsig(cur[j])
+                    Gt[j] += weights[i] * g
+                    G[j] = g
+                for j in range(p):
+                    cur[j] += shift * G[j]
             R[c] += w * residual * residual
             for j in range(p):
                 wg = w * Gt[j]
