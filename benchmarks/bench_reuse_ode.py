@@ -1,7 +1,7 @@
 """Online SGD with reused samples: the reuse ODE against the one-pass ODE of the same model.
 
 Models (Arnaboldi, Dandi, Krzakala, Pesce & Stephan 2024, arXiv:2405.15459, in SPEC's
-convention: η = prefactor·p, ρ = rho_prefactor·p):
+convention: η = prefactor·n_b·p, ρ = rho_prefactor·p; n_b = 1 here):
 
 1. He3 target, ReLU student p = k = 1, c_p = 1, mse, n_b = 1, η = 0.01, extragradient
    ρ = 0.1, from M₀ = 0, Q₀ = 1 (their figure 1), to t = 100;

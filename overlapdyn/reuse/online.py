@@ -37,11 +37,12 @@ Weight decay, a trained readout and spherical SGD are refused (not derived here)
 **The papers' convention** (code of ``IdePHICS/Repetita-Iuvant``, ``giant-learning``'s
 ``DisplacedSGD``): unit-norm weights ``v = w/√d``, ``ŷ = (1/p) Σ_j a_j σ(v_j·x)`` (c_p = 1/p),
 step ``γ`` on the batch-mean gradient with ``γ = prefactor·n_b·p/d``, displacement
-``ρ_theirs = rho_prefactor·p/d`` per sample. Matching updates: ``η = prefactor·p``
-(η = γd/n_b) and ``ρ = rho_prefactor·p``; their figure 1 (``prefactor = 0.01``,
-``rho_prefactor = 0.1``, p = 1, batch one) is η = 0.01, ρ = 0.1 here. Their ``init =
-"zero"`` is a student exactly orthogonal to the teacher (``M₀ = 0`` at finite d too, not a
-random start with ``M₀ ~ d^(−1/2)``): :func:`OnlineReuse.from_papers`.
+``ρ_theirs = rho_prefactor·p/d`` per sample. Matching updates (their step on v is
+``√d γ (1/n_b) Σ_μ G_μ x_μ`` on w): ``η = γd = prefactor·n_b·p`` and
+``ρ = rho_prefactor·p`` (:meth:`OnlineReuse.from_papers`); their figure 1
+(``prefactor = 0.01``, ``rho_prefactor = 0.1``, p = 1, batch one) is η = 0.01, ρ = 0.1
+here. Their ``init = "zero"`` is a student exactly orthogonal to the teacher (``M₀ = 0`` at
+finite d too, not a random start with ``M₀ ~ d^(−1/2)``): ``init = (0, I)`` here.
 
 **Numerics.** The composite is a deep composition (He3 student, He3 target: degree ≈ 50
 in ``E[G̃²]``; with a ReLU, a kink that moves with the state), so the expectations are not
@@ -160,7 +161,7 @@ class OnlineReuse:
                     rho_prefactor: float = 0.0, repeats: int = 1) -> OnlineReuse:
         """The spec of the papers' displaced SGD (``rho_prefactor``, their ``ρ = rho_prefactor
         ·p/d`` on unit-norm weights): ``ρ = rho_prefactor·p`` here; η is the model's
-        (``prefactor·p`` for their ``γ = prefactor·n_b·p/d``)."""
+        (``prefactor·n_b·p`` for their ``γ = prefactor·n_b·p/d``)."""
         rho = check_finite(rho_prefactor, "rho_prefactor") * model.p
         return cls(model, kind, rho=rho, repeats=repeats)
 

@@ -113,7 +113,8 @@ def moments(nodes, node_weights, factor, p, k, noise_std, a, c_p, mse, shift, we
 @njit(**SGD)
 def run(W, L, rng, save_steps, c_p, a, mse, noise_std, eta, n_b, extragradient, rho,
         repeats, Ms, Qs):
-    # advances W (p, d) in place; returns the step whose weights turned non-finite (−1: none)
+    # advances W (p, d) in place; returns the step (1-based) whose gradient turned
+    # non-finite or whose fields passed 1e8 (−1: none); the records after it are not valid
     p, d = W.shape
     k = L.shape[0]
     sqrt_d = math.sqrt(d)
@@ -158,6 +159,8 @@ def run(W, L, rng, save_steps, c_p, a, mse, noise_std, eta, n_b, extragradient, 
                         reuse_gradient(lam_t, Y[mu], a, c_p, mse, G)
                     for j in range(p):
                         Gs[mu, j] = G[j]
+                        if not math.isfinite(G[j]) or abs(lam[j]) > 1e8:
+                            failed = step + 1
                 scale = eta / (sqrt_d * n_b)
                 for j in range(p):
                     for mu in range(n_b):
@@ -165,9 +168,6 @@ def run(W, L, rng, save_steps, c_p, a, mse, noise_std, eta, n_b, extragradient, 
                         for i in range(d):
                             W[j, i] += g * X[mu, i]
             step += 1
-            for j in range(p):
-                if not math.isfinite(W[j, 0]) or abs(W[j, 0]) > 1e8:
-                    failed = step
         for j in range(p):
             for r in range(k):
                 acc = 0.0
