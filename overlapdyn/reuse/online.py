@@ -167,13 +167,13 @@ class OnlineReuse:
 
     @property
     def shift(self) -> float:
-        """How far each gradient evaluation moves the fields: ρ, or η/n_b (repeat)."""
+        """How far each gradient evaluation moves the fields (ρ, or η/n_b for repeat)."""
         protocol = self.model.protocol
         return self.rho if self.kind == "extragradient" else protocol.eta / protocol.n_b
 
     @property
     def weights(self) -> np.ndarray:
-        """The weights of ``G⁽⁰⁾, G⁽¹⁾, …`` in G̃: (0, 1) for extragradient, k ones for repeat."""
+        """The weights of ``G⁽⁰⁾, G⁽¹⁾, …`` in G̃ ((0, 1) for extragradient, k ones for repeat)."""
         if self.kind == "extragradient":
             return np.array([0.0, 1.0])
         return np.ones(self.repeats)
