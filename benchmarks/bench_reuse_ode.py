@@ -14,7 +14,9 @@ compiled kernels, LSODA) — wall time of the solve (compilation excluded: each 
 called once before timing), drift evaluations, the cost of one drift evaluation, and M at the
 end (the one-pass ODE from M₀ = 0 does not move: M = 0 is its fixed point).
 
-Run:  .venv/bin/python benchmarks/bench_reuse_ode.py [--quick]     (--quick: model 1 only)
+Run:  .venv/bin/python benchmarks/bench_reuse_ode.py [--quick]     (--quick: model 1 only;
+      the full run also builds the one-pass kernels of model 2, which cold takes over ten
+      minutes on 2 cores)
 """
 
 from __future__ import annotations
