@@ -1,7 +1,10 @@
 """Learning with data reuse: full-batch gradient descent on ``n = αd`` samples used at every
 step — the spec (:class:`FullBatchGD`, with the map onto the papers' convention), a
 finite-d simulator (:func:`simulate_gd`) and the closed form of the first two steps as
-d → ∞ (:func:`two_step`), the start of the dynamical mean-field theory (DMFT).
+d → ∞ (:func:`two_step`), the start of the dynamical mean-field theory (DMFT); and online
+SGD with each fresh batch reused (:class:`OnlineReuse`: extragradient or k repeated steps),
+its overlap ODE (:func:`integrate_reuse`), simulator (:func:`simulate_reuse`) and
+validation (:func:`validate_reuse`).
 """
 
 from .closed_form import (
@@ -14,6 +17,22 @@ from .config import (
     FullBatchGD,
 )
 from .kernels import GradientKernels
+from .online import (
+    KINDS,
+    MAX_GAIN,
+    MAX_REPEATS,
+    OnlineReuse,
+    ReuseBlowUpError,
+    ReuseDrift,
+    ReuseQuadrature,
+    ReuseRun,
+    integrate_reuse,
+)
+from .online_simulation import (
+    ReuseValidation,
+    simulate_reuse,
+    validate_reuse,
+)
 from .simulator import (
     GDSimulation,
     simulate_gd,
@@ -23,9 +42,21 @@ __all__ = [
     "FullBatchGD",
     "GDSimulation",
     "GradientKernels",
+    "integrate_reuse",
+    "KINDS",
     "MAX_ALPHA",
+    "MAX_GAIN",
+    "MAX_REPEATS",
     "MAX_STEPS",
+    "OnlineReuse",
+    "ReuseBlowUpError",
+    "ReuseDrift",
+    "ReuseQuadrature",
+    "ReuseRun",
+    "ReuseValidation",
     "simulate_gd",
+    "simulate_reuse",
     "two_step",
     "TwoStepTheory",
+    "validate_reuse",
 ]

@@ -19,10 +19,11 @@ from ..compile.printer import expression_source, kernel_source
 from ..compile.render import module_source, template_body, template_digest
 from ..model.activations import X
 from ..model.activations import activation as resolve_activation
+from ..model.spec import Student, Target
 from ..storage.versions import __version__
 from .config import FullBatchGD
 
-__all__ = ["GradientKernels", "gaussian_factor", "population_risk"]
+__all__ = ["GradientKernels", "gaussian_factor", "model_module", "population_risk"]
 
 # bump when the assembly below changes the module; the templates are hashed
 _KERNELS_VERSION = 1
@@ -34,23 +35,34 @@ def _piecewise(expr: sympy.Expr) -> sympy.Expr:
     return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign) else expr
 
 
-def _module(spec: FullBatchGD):
-    sigma = resolve_activation(spec.student.activation).expr
-    g = spec.target.function()
-    z = sympy.symbols(spec.target.latent_names)
+def model_module(student: Student, target: Target, template: str, title: str, version: int,
+                 required: tuple[str, ...]):
+    """The generated module of one (student activation, target): σ, σ' and g printed from
+    SymPy (``sig``, ``dsig``, ``target(zv)``) followed by the body of
+    ``compile/templates/{template}.py``; cached under a key of the versions, the templates,
+    σ and g (``version`` is the caller's: bump it when its assembly changes)."""
+    sigma = resolve_activation(student.activation).expr
+    g = target.function()
+    z = sympy.symbols(target.latent_names)
     vector = sympy.IndexedBase("zv")
     g_of_vector = _piecewise(g).xreplace({zr: vector[r] for r, zr in enumerate(z)})
 
     def source() -> str:
-        return module_source("full-batch GD kernels of one model", [
+        return module_source(title, [
             kernel_source("sig", ("x",), _piecewise(sigma)),
             kernel_source("dsig", ("x",), _piecewise(sympy.diff(sigma, X))),
             expression_source("target", "zv", g_of_vector),
-            template_body("reuse_gd")])
+            template_body(template)])
 
-    key = source_key(__version__, _KERNELS_VERSION, template_digest(), "reuse_gd",
-                     spec.student.activation, str(g))
-    return load_module(key, source, required=("labels", "errors_and_gradients"))[0]
+    key = source_key(__version__, version, template_digest(), template, student.activation,
+                     str(g))
+    return load_module(key, source, required=required)[0]
+
+
+def _module(spec: FullBatchGD):
+    return model_module(spec.student, spec.target, "reuse_gd",
+                        "full-batch GD kernels of one model", _KERNELS_VERSION,
+                        ("labels", "errors_and_gradients"))
 
 
 @dataclass(frozen=True)
