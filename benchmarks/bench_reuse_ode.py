@@ -5,7 +5,7 @@ convention: η = prefactor·n_b·p, ρ = rho_prefactor·p; n_b = 1 here):
 
 1. He3 target, ReLU student p = k = 1, c_p = 1, mse, n_b = 1, η = 0.01, extragradient
    ρ = 0.1, from M₀ = 0, Q₀ = 1 (their figure 1), to t = 100;
-2. (full run only) z1 + He3(z2), ReLU p = 8, a = (+1, −1, …), c_p = 1/8, η = 0.08, ρ = 0.8,
+2. (with ``--p8`` only) z1 + He3(z2), ReLU p = 8, a = (+1, −1, …), c_p = 1/8, η = 0.08, ρ = 0.8,
    from M₀ = 0, Q₀ = I, to t = 100.
 
 For each: the reuse ODE (``integrate_reuse``, default rule: scrambled Sobol 2¹⁶ for these
@@ -14,9 +14,9 @@ compiled kernels, LSODA) — wall time of the solve (compilation excluded: each 
 called once before timing), drift evaluations, the cost of one drift evaluation, and M at the
 end (the one-pass ODE from M₀ = 0 does not move: M = 0 is its fixed point).
 
-Run:  .venv/bin/python benchmarks/bench_reuse_ode.py [--quick]     (--quick: model 1 only;
-      the full run also builds the one-pass kernels of model 2, which cold takes over ten
-      minutes on 2 cores)
+Run:  .venv/bin/python benchmarks/bench_reuse_ode.py [--p8]     (``make bench`` runs model 1
+      only; --p8 adds model 2, whose one-pass kernels — a kinked student with a multi-index
+      target — take over ten minutes to build cold on 2 cores)
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def per_call(rhs, y: np.ndarray, minimum: float = 0.2) -> float:
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
+    quick = "--p8" not in sys.argv
     print_machine("Reuse ODE vs one-pass ODE")
     rows = []
     t_end = 100.0
