@@ -128,7 +128,7 @@ def test_module_level_imports_have_no_cycle():
 
 
 @pytest.mark.parametrize("name", ["errors", "storage", "model", "derive", "compile", "ode",
-                                  "sgd", "scaling", "limits", "reuse", "depth", "sweeps",
+                                  "sgd", "scaling", "limits", "reuse", "readout", "depth", "sweeps",
                                   "io", "plot", "jobs"])
 def test_namespaces_do_not_shadow_their_modules(name):
     package = importlib.import_module(f"overlapdyn.{name}")
