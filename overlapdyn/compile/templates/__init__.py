@@ -22,6 +22,9 @@ functions by address:
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
 * ``reuse_gd.py`` — labels, errors and gradients of a whole batch, for full-batch gradient
   descent on reused data (:mod:`overlapdyn.reuse`);
+* ``reuse_online.py`` — the composite gradient of online SGD with reused samples
+  (extragradient, repeated steps) and its moments at the nodes of a quadrature rule
+  (:class:`~overlapdyn.reuse.ReuseDrift`);
 * ``output_channel.py`` — the Bayes-optimal output function ``g_out`` of a single-index
   channel and its derivative, sample by sample (:class:`~overlapdyn.limits.OutputChannel`);
 * ``gamp_products.py`` — the products with the data matrix of one GAMP iteration
