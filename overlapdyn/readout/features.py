@@ -81,7 +81,7 @@ class OutlierPrediction:
 
     @property
     def location(self) -> float:
-        """The predicted outlier ℓ (nan when A = 0: no outlier)."""
+        """The predicted outlier ℓ, or nan when A = 0 (no outlier)."""
         if self.strength <= 0:
             return float("nan")
         return self.leading + self.bulk_mean + self.finite_n + self.coupling
