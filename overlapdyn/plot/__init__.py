@@ -20,6 +20,7 @@ from .limits import (
     plot_gamp,
 )
 from .readout import (
+    plot_feature_spectrum,
     plot_readout_curve,
 )
 from .results import (
@@ -69,6 +70,7 @@ __all__ = [
     "plot_learning_curve",
     "plot_overlap_heatmap",
     "plot_overlaps",
+    "plot_feature_spectrum",
     "plot_readout_curve",
     "trajectory_figures",
     "plot_asymmetric_spectrum",

@@ -2,11 +2,19 @@
 (:func:`spiked_features`), the asymptotic test error of a ridge readout refitted on them
 (:func:`readout_risk`, Cui et al. 2024, arXiv:2402.04980), the bulk spectrum it reads
 (:func:`marchenko_pastur`, :func:`weight_spectrum`) and a finite-d simulation of the whole
-protocol (:func:`simulate_readout`).
+protocol (:func:`simulate_readout`), and the spectrum of the learned features' covariance
+with its predicted outlier (:func:`feature_spectrum`, :func:`predict_outlier`).
 """
 
+from .features import (
+    FeatureSpectrum,
+    OutlierPrediction,
+    feature_spectrum,
+    predict_outlier,
+)
 from .simulator import (
     ReadoutSimulation,
+    first_layer_after_step,
     simulate_readout,
 )
 from .spectrum import (
@@ -27,10 +35,15 @@ from .theory import (
 )
 
 __all__ = [
+    "feature_spectrum",
+    "FeatureSpectrum",
+    "first_layer_after_step",
     "GiantStep",
     "marchenko_pastur",
     "notebook_bulk",
+    "OutlierPrediction",
     "OVERLAPS",
+    "predict_outlier",
     "readout_risk",
     "ReadoutRisk",
     "ReadoutSimulation",

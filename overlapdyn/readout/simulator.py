@@ -35,7 +35,7 @@ from ..model.checks import check_integer, check_memory, check_real, check_seeds
 from ..storage.results import Result
 from .step import GiantStep
 
-__all__ = ["LOSSES", "ReadoutSimulation", "simulate_readout"]
+__all__ = ["LOSSES", "ReadoutSimulation", "first_layer_after_step", "simulate_readout"]
 
 LOSSES = ("mse", "correlation")
 # samples per block when the step and the features are built (memory: block·(d + p) floats)
@@ -153,28 +153,13 @@ def simulate_readout(step: GiantStep, alpha: float | Sequence[float], ridge: flo
     check_memory(8.0 * (max(n_max, n_test) * (d + p) + 3 * p * d + min(n_max, p) ** 2),
                  f"simulate_readout at d = {d}, p = {p}", "lower d or the largest α")
     sigma = resolve_activation(step.activation)
-    dsigma = (resolve_activation(sympy.diff(sigma.expr, X)) if step.eta_tilde > 0
-              and sigma.expr is not None else None)
-    if step.eta_tilde > 0 and dsigma is None:
-        raise ConfigError(f"σ = {sigma.name} has no symbolic form: the step needs σ'")
     link = step.link
     noise = np.sqrt(step.target.noise)
     start = time.perf_counter()
     test, train, cos2 = [], [], []
     for seed in seeds:
         rng = np.random.default_rng([seed, 15, d, p])
-        W0 = rng.standard_normal((p, d))
-        W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
-        W1 = W0.copy()
-        if step.eta_tilde > 0:
-            n0 = max(1, int(round(step.alpha0 * d)))
-            gradient = np.zeros((p, d))
-            for begin in range(0, n0, _BLOCK):
-                x, y = _data(rng, min(_BLOCK, n0 - begin), d, link, noise)
-                fields = x @ W0.T
-                e = y - sigma(fields).mean(axis=1) if loss == "mse" else y
-                gradient += (dsigma(fields) * e[:, None]).T @ x
-            W1 += (step.eta_tilde / n0) * gradient
+        W1 = first_layer_after_step(step, d, p, rng, loss)
         cos2.append(float(np.mean(W1[:, 0] ** 2 / np.sum(W1 ** 2, axis=1))))
         x, y_test = _data(rng, n_test, d, link, noise)
         features_test = sigma(x @ W1.T)
@@ -190,6 +175,37 @@ def simulate_readout(step: GiantStep, alpha: float | Sequence[float], ridge: flo
     return ReadoutSimulation(step, d, p, alphas, ridge, seeds, np.array(test),
                              np.array(train), np.array(cos2), n_test, loss,
                              time.perf_counter() - start)
+
+
+def first_layer_after_step(step: GiantStep, d: int, p: int, rng: np.random.Generator,
+                           loss: str = "mse") -> np.ndarray:
+    r"""Steps 1–2 of the protocol (module docstring): the first layer ``W¹`` (p, d) after
+    the giant step, from ``W⁰`` with i.i.d. Gaussian rows normalised to unit norm and
+    ``n₀ = round(α₀d)`` fresh samples of the teacher along the first axis, drawn from
+    ``rng``. ``eta_tilde = 0`` returns ``W⁰`` (random features).
+
+    Raises:
+        ConfigError: a bad loss, or a step on a σ without a symbolic form (σ' is needed).
+    """
+    if loss not in LOSSES:
+        raise ConfigError(f"loss must be one of {LOSSES}, got {loss!r}")
+    W0 = rng.standard_normal((p, d))
+    W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
+    if step.eta_tilde == 0:
+        return W0
+    sigma = resolve_activation(step.activation)
+    if sigma.expr is None:
+        raise ConfigError(f"σ = {sigma.name} has no symbolic form: the step needs σ'")
+    dsigma = resolve_activation(sympy.diff(sigma.expr, X))
+    link, noise = step.link, np.sqrt(step.target.noise)
+    n0 = max(1, int(round(step.alpha0 * d)))
+    gradient = np.zeros((p, d))
+    for begin in range(0, n0, _BLOCK):
+        x, y = _data(rng, min(_BLOCK, n0 - begin), d, link, noise)
+        fields = x @ W0.T
+        e = y - sigma(fields).mean(axis=1) if loss == "mse" else y
+        gradient += (dsigma(fields) * e[:, None]).T @ x
+    return W0 + (step.eta_tilde / n0) * gradient
 
 
 def _data(rng: np.random.Generator, n: int, d: int, link, noise: float
