@@ -193,8 +193,8 @@ def conditional_moments(link: Link, features: HermiteFeatures, labels) -> np.nda
         values = _branch_pointwise(lambda v: channel.g(v[None], a), lambda v: derivative(v, a),
                                    lambda v: np.exp(-0.5 * v ** 2) / _SQRT_2PI, -_REACH, _REACH,
                                    lambda v: features.values(v[None]), t)
-    elif _radial_profile(channel) is not None:
-        psi, dpsi = _radial_profile(channel)
+    elif (profile := _radial_profile(channel)) is not None:
+        psi, dpsi = profile
         law = scipy.stats.chi2(channel.k_free)
         values = _branch_pointwise(psi, dpsi, law.pdf, 0.0, float(law.isf(1e-30)),
                                    features.sphere_values, t)
