@@ -11,6 +11,7 @@ __all__ = [
     "CacheWarning",
     "ConfigError",
     "CovarianceError",
+    "DMFTError",
     "DiskFullError",
     "FieldMismatchError",
     "FixedPointError",
@@ -121,6 +122,16 @@ class FixedPointError(OverlapdynError):
     def __init__(self, message: str, residual: float) -> None:
         super().__init__(message)
         self.residual = residual
+
+
+class DMFTError(OverlapdynError):
+    """The DMFT of full-batch GD (:func:`overlapdyn.reuse.solve_dmft`) cannot go on: its
+    effective process diverged (non-finite fields or kernels), or its Gaussian field got no
+    new noise where Stein's lemma needs some; ``step`` is the step t where it stopped."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
 
 
 class LearningRateWarning(UserWarning):

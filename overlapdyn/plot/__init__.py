@@ -28,6 +28,9 @@ from .results import (
     load_result,
     result_figures,
 )
+from .reuse import (
+    plot_dmft,
+)
 from .scaling import (
     plot_escape_curves,
     plot_escape_scaling,
@@ -63,6 +66,7 @@ __all__ = [
     "new_axes",
     "new_figure",
     "plot_depth",
+    "plot_dmft",
     "plot_escape_curves",
     "plot_escape_scaling",
     "plot_gamp",

@@ -20,6 +20,7 @@ from ..limits.spectral import AsymmetricSpectrum, SpectralOverlaps
 from ..ode.trajectory import Trajectory
 from ..readout.features import FeatureSpectrum
 from ..readout.theory import ReadoutRisk
+from ..reuse.dmft import DMFTSolution
 from ..scaling.escape import EscapeTimes
 from ..sgd.simulator import Simulation
 from ..sgd.validation import ValidationReport
@@ -27,6 +28,7 @@ from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
 from .limits import plot_gamp
 from .readout import plot_feature_spectrum, plot_readout_curve
+from .reuse import plot_dmft
 from .scaling import plot_escape_scaling
 from .spectral import plot_asymmetric_spectrum, plot_spectral_overlaps
 from .trajectories import plot_learning_curve, trajectory_figures
@@ -61,6 +63,7 @@ FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
     GampSweep: lambda sweep: {"gamp": plot_gamp(sweep)},
     ReadoutRisk: lambda risk: {"readout_curve": plot_readout_curve(risk)},
     FeatureSpectrum: lambda spectrum: {"feature_spectrum": plot_feature_spectrum(spectrum)},
+    DMFTSolution: lambda solution: {"dmft": plot_dmft(solution)},
 }
 
 

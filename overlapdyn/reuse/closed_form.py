@@ -66,7 +66,8 @@ from .config import FullBatchGD
 from .kernels import GradientKernels, gaussian_factor, population_risk
 from .simulator import initial_overlaps
 
-__all__ = ["CURVATURES", "SAMPLERS", "TwoStepTheory", "two_step"]
+__all__ = ["CURVATURES", "SAMPLERS", "TwoStepTheory", "block_statistics", "check_monte_carlo",
+           "standard_normals", "two_step"]
 
 SAMPLERS = ("sobol", "normal")
 CURVATURES = ("exact", "gauss-newton")
@@ -178,15 +179,7 @@ def two_step(spec: FullBatchGD, *, init=None, samples: int = 2**18, blocks: int 
         ConfigError: samples, blocks or sampler out of range (named).
         CovarianceError: init is not a valid overlap state with P.
     """
-    if curvature not in CURVATURES:
-        raise ConfigError(f"curvature must be one of {CURVATURES}, got {curvature!r}")
-    if sampler not in SAMPLERS:
-        raise ConfigError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
-    samples = check_integer(samples, "samples", 256)
-    if sampler == "sobol" and samples & (samples - 1):
-        raise ConfigError(f"samples = {samples} must be a power of two for the Sobol sampler "
-                          f"(e.g. {1 << samples.bit_length()}), or use sampler = 'normal'")
-    blocks = check_integer(blocks, "blocks", 2)
+    samples, blocks = check_monte_carlo(samples, blocks, sampler, curvature)
     check_memory(8.0 * samples * (4 * spec.p + 2 * spec.k + 2) * 3,
                  f"two_step with {samples} draws per block", "lower samples, raise blocks")
     M0, Q0 = initial_overlaps(spec, init)
@@ -198,9 +191,7 @@ def two_step(spec: FullBatchGD, *, init=None, samples: int = 2**18, blocks: int 
     estimates = [_block(spec, kernels, M0, Q0, omega, samples, sampler, rng, curvature)
                  for _ in range(blocks)]
     wall = time.perf_counter() - start
-    mean = {key: np.mean([e[key] for e in estimates], axis=0) for key in estimates[0]}
-    error = {key: np.std([e[key] for e in estimates], axis=0, ddof=1) / np.sqrt(blocks)
-             for key in estimates[0]}
+    mean, error = block_statistics(estimates)
     return TwoStepTheory(
         spec, (M0, Q0), mean["M"], error["M"], mean["Q"], error["Q"], mean["train_risk"],
         error["train_risk"], mean["test_risk"], error["test_risk"], mean["noise_covariance"],
@@ -208,7 +199,37 @@ def two_step(spec: FullBatchGD, *, init=None, samples: int = 2**18, blocks: int 
         curvature=curvature, wall_time_s=wall)
 
 
-def _normals(sampler: str, rng: np.random.Generator, samples: int, dim: int) -> np.ndarray:
+def check_monte_carlo(samples, blocks, sampler: str, curvature: str) -> tuple[int, int]:
+    """The Monte Carlo settings of :func:`two_step` and :func:`~overlapdyn.reuse.dmft.solve_dmft`
+    checked: ``(samples, blocks)`` as integers.
+
+    Raises:
+        ConfigError: a curvature or sampler not known, samples below 256 (or not a power of
+            two for ``"sobol"``), fewer than two blocks.
+    """
+    if curvature not in CURVATURES:
+        raise ConfigError(f"curvature must be one of {CURVATURES}, got {curvature!r}")
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    samples = check_integer(samples, "samples", 256)
+    if sampler == "sobol" and samples & (samples - 1):
+        raise ConfigError(f"samples = {samples} must be a power of two for the Sobol sampler "
+                          f"(e.g. {1 << samples.bit_length()}), or use sampler = 'normal'")
+    return samples, check_integer(blocks, "blocks", 2)
+
+
+def block_statistics(estimates: list[dict]) -> tuple[dict, dict]:
+    """The mean over independent blocks of each array of ``estimates`` (one dict per block,
+    the same keys) and its standard error (std with ddof = 1, over √blocks)."""
+    blocks = len(estimates)
+    mean = {key: np.mean([e[key] for e in estimates], axis=0) for key in estimates[0]}
+    error = {key: np.std([e[key] for e in estimates], axis=0, ddof=1) / np.sqrt(blocks)
+             for key in estimates[0]}
+    return mean, error
+
+
+def standard_normals(sampler: str, rng: np.random.Generator, samples: int, dim: int
+                     ) -> np.ndarray:
     """(samples, dim) standard normals: scrambled Sobol points mapped by Φ⁻¹, or pseudo-random."""
     if sampler == "normal":
         return rng.standard_normal((samples, dim))
@@ -241,7 +262,7 @@ def _block(spec: FullBatchGD, kernels: GradientKernels, M0: np.ndarray, Q0: np.n
         return phi, phi[:, :p], z, kernels.labels(z, normals[:, p + k])
 
     # step 1: moments of G⁰ on fresh fields
-    phi, lam0, z, y = fields(_normals(sampler, rng, samples, p + k + 1))
+    phi, lam0, z, y = fields(standard_normals(sampler, rng, samples, p + k + 1))
     G0, _, residual2 = kernels.gradients(lam0, y)
     EGphi, EGG = G0.T @ phi / samples, G0.T @ G0 / samples
     drift = EGphi @ np.linalg.pinv(omega, hermitian=True)
@@ -254,7 +275,7 @@ def _block(spec: FullBatchGD, kernels: GradientKernels, M0: np.ndarray, Q0: np.n
     train0 = 0.5 * float(np.mean(residual2))
 
     # step 2: the training fields after one step, on independent draws
-    normals = _normals(sampler, rng, samples, 2 * p + k + 1)
+    normals = standard_normals(sampler, rng, samples, 2 * p + k + 1)
     phi, lam0, z, y = fields(normals)
     G0, _, _ = kernels.gradients(lam0, y)
     xi = normals[:, p + k + 1:] @ gaussian_factor(EGG / alpha).T
@@ -264,7 +285,7 @@ def _block(spec: FullBatchGD, kernels: GradientKernels, M0: np.ndarray, Q0: np.n
     train1 = 0.5 * float(np.mean(residual2))
 
     # test risks: population risks of (M⁰, Q⁰) and (M¹, Q¹) on shared fresh draws
-    normals = _normals(sampler, rng, samples, p + k)
+    normals = standard_normals(sampler, rng, samples, p + k)
     test = [population_risk(kernels, M, Q, normals) for M, Q in ((M0, Q0), (M1, Q1))]
     return {"M": np.stack([M0, M1, M2]), "Q": np.stack([Q0, Q1]),
             "train_risk": np.array([train0, train1]), "test_risk": np.array(test),

@@ -22,6 +22,9 @@ functions by address:
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
 * ``reuse_gd.py`` — labels, errors and gradients of a whole batch, for full-batch gradient
   descent on reused data (:mod:`overlapdyn.reuse`);
+* ``reuse_dmft.py`` — one step of the DMFT's effective training sample of full-batch GD
+  (fields with their memory term, gradients, the Gauss–Newton path response), for
+  :func:`overlapdyn.reuse.solve_dmft`;
 * ``reuse_online.py`` — the composite gradient of online SGD with reused samples
   (extragradient, repeated steps) and its moments at the nodes of a quadrature rule
   (:class:`~overlapdyn.reuse.ReuseDrift`);
