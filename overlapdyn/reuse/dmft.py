@@ -81,7 +81,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from ..errors import DMFTError
 from ..model.checks import check_memory
@@ -101,6 +100,9 @@ MAX_DMFT_STEPS = 10
 
 # bump when the assembly of the compiled module changes (the template itself is hashed)
 _DMFT_VERSION = 1
+# the chunks of the compiled Monte Carlo sums, run in parallel (a fixed number, so the sums
+# do not depend on the threads)
+_CHUNKS = 64
 # relative size of the smallest new noise variance below which Stein's lemma cannot give
 # the response (the Gaussian field is a deterministic function of its past in some direction)
 _DEGENERATE = 1e-10
@@ -301,10 +303,13 @@ def _solve_block(spec: FullBatchGD, kernels: GradientKernels, compiled, steps: i
     shrink = 1.0 - eta * spec.ridge
     P = spec.target.gram
     P_inv = np.linalg.inv(P)
-    field_normals = normals[:, :(T + 1) * p]
-    z = normals[:, (T + 1) * p:(T + 1) * p + k] @ gaussian_factor(P).T
+    # z = n_z Fᵀ by broadcasting, not BLAS (k is small; see the template on BLAS threads)
+    factor_P = gaussian_factor(P)
+    z_normals = normals[:, (T + 1) * p:(T + 1) * p + k]
+    z = np.ascontiguousarray((z_normals[:, None, :] * factor_P[None, :, :]).sum(axis=2))
     y = kernels.labels(z, normals[:, -1])
     a = np.array(spec.student.a, dtype=float)
+    stein = curvature == "exact"
 
     shape = (T + 1, T + 1, p, p)
     C, R, C_w, Phi = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)
@@ -316,37 +321,35 @@ def _solve_block(spec: FullBatchGD, kernels: GradientKernels, compiled, steps: i
     L[:p, :p] = _new_noise_factor(C_w[0, 0], 0, curvature)
     G, v = np.zeros((N, T + 1, p)), np.zeros((N, T + 1, p))
     u = np.zeros((N, T + 1, T + 1, p) if pathwise else (1, 1, 1, p))
-    lam, residual2 = np.empty((N, p)), np.empty(N)
     for t in range(T + 1):
-        past = slice(0, (t + 1) * p)
-        w = field_normals[:, past] @ L[t * p:(t + 1) * p, past].T
-        shift = z @ (M[t] @ P_inv).T
-        memory = np.ascontiguousarray(lr * Phi[t, 1:t + 1])
-        compiled.effective_step(t, w, shift, memory, y, a, spec.student.c_p,
-                                spec.loss == "mse", pathwise, lam, residual2, G, v, u)
-        if not np.all(np.isfinite(G[:, t])):
-            raise DMFTError(f"the effective process diverged at step t = {t}: non-finite "
-                            f"gradients (η = {spec.eta:g}); lower eta", step=t)
-        train[t] = 0.5 * float(np.mean(residual2))
-        # moments as BLAS products of (N, p) by (N, (t+1)p), reshaped to (t+1, p, p)
-        G_t = np.ascontiguousarray(G[:, t])
-        C[t, :t + 1] = _by_time(alpha * G_t.T @ G.reshape(N, -1)[:, past] / N, t)
+        width = (t + 1) * p
+        partial = np.zeros((_CHUNKS, 1 + p * k + 2 * p * width))
+        compiled.effective_step(t, normals, np.ascontiguousarray(L[t * p:width, :width]),
+                                M[t] @ P_inv, np.ascontiguousarray(lr * Phi[t, 1:t + 1]), z, y,
+                                a, spec.student.c_p, spec.loss == "mse", stein, pathwise, G, v,
+                                u, partial)
+        sums = partial.sum(axis=0) / N
+        train[t] = 0.5 * sums[0]
+        EGz = sums[1:1 + p * k].reshape(p, k)
+        C[t, :t + 1] = _by_time(alpha * sums[1 + p * k:1 + p * k + p * width].reshape(p, width),
+                                t)
         C[:t + 1, t] = np.swapaxes(C[t, :t + 1], -1, -2)
-        if curvature == "exact":
-            # Stein: E[G^t nᵀ] = E[∂G^t/∂w] L, so E[∂G^t/∂w] = E[G^t nᵀ] L⁻¹
-            moment = G_t.T @ field_normals[:, past] / N
-            derivative = scipy.linalg.solve_triangular(L[past, past], moment.T, trans="T",
-                                                       lower=True).T
+        moment = sums[1 + p * k + p * width:].reshape(p, width)
+        if stein:
+            # E[G^t nᵀ] = E[∂G^t/∂w] L, so E[∂G^t/∂w] = E[G^t nᵀ] L⁻¹ (a general solve:
+            # scipy's triangular one costs 10⁴ times more at this size, 15 ms a call)
+            derivative = np.linalg.solve(L[:width, :width].T, moment.T).T
             R[t, :t + 1] = _by_time(alpha * derivative, t)
         elif pathwise:
-            R[t, :t + 1] = _by_time(-alpha * v[:, t].T @ u[:, t].reshape(N, -1)[:, past] / N, t)
-        if not (np.all(np.isfinite(C[t])) and np.all(np.isfinite(R[t]))):
+            R[t, :t + 1] = _by_time(-alpha * moment, t)
+        if not (np.isfinite(train[t]) and np.all(np.isfinite(C[t]))
+                and np.all(np.isfinite(R[t]))):
             raise DMFTError(f"the effective process diverged at step t = {t}: non-finite "
-                            f"kernels C, R (η = {spec.eta:g}); lower eta", step=t)
+                            f"gradients or kernels (η = {spec.eta:g}); lower eta", step=t)
         test[t] = population_risk(kernels, M[t], Q[t], test_normals)
         if t == T:
             break
-        M[t + 1] = shrink * M[t] + eta * G_t.T @ z / N
+        M[t + 1] = shrink * M[t] + eta * EGz
         _advance_weights(t, shrink, lr, C, R, C_w, Phi)
         Q[t + 1] = M[t + 1] @ P_inv @ M[t + 1].T + C_w[t + 1, t + 1]
         if not (np.all(np.isfinite(C_w[t + 1])) and np.all(np.isfinite(M[t + 1]))):

@@ -27,6 +27,9 @@ __all__ = ["GradientKernels", "gaussian_factor", "model_module", "population_ris
 
 # bump when the assembly below changes the module; the templates are hashed
 _KERNELS_VERSION = 1
+# the chunks of a compiled Monte Carlo sum, run in parallel (a fixed number, so the sum does
+# not depend on the threads)
+_CHUNKS = 64
 
 
 def _piecewise(expr: sympy.Expr) -> sympy.Expr:
@@ -62,7 +65,7 @@ def model_module(student: Student, target: Target, template: str, title: str, ve
 def _module(spec: FullBatchGD):
     return model_module(spec.student, spec.target, "reuse_gd",
                         "full-batch GD kernels of one model", _KERNELS_VERSION,
-                        ("labels", "errors_and_gradients"))
+                        ("labels", "errors_and_gradients", "population_residual"))
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,12 @@ def population_risk(kernels: GradientKernels, M: np.ndarray, Q: np.ndarray,
     """The population risk ``½(E[(g(z) − ŷ(λ))²] + Δ)`` at the overlaps (M, Q), by Monte
     Carlo over ``(λ, z) ~ N(0, Ω)``, ``Ω = [[Q, M], [Mᵀ, P]]``, from the standard normals
     ``normals`` (N, p + k) (the same ones for every state: common random numbers)."""
-    p = M.shape[0]
-    omega = np.block([[Q, M], [M.T, kernels.spec.target.gram]])
-    phi = normals @ gaussian_factor(omega).T
-    y = kernels.labels(phi[:, p:])
-    _, _, residual2 = kernels.gradients(phi[:, :p], y)
-    return 0.5 * (float(np.mean(residual2)) + kernels.spec.target.noise)
+    spec = kernels.spec
+    omega = np.block([[Q, M], [M.T, spec.target.gram]])
+    normals = np.ascontiguousarray(normals, dtype=float)
+    # summed in fixed chunks by the compiled loop (no BLAS product on the sample axis)
+    partial = np.zeros(_CHUNKS)
+    kernels._compiled.population_residual(normals, gaussian_factor(omega), M.shape[0],
+                                          np.array(spec.student.a, dtype=float),
+                                          spec.student.c_p, partial)
+    return 0.5 * (float(partial.sum()) / normals.shape[0] + spec.target.noise)

@@ -1,26 +1,33 @@
-r"""Template: one step of the DMFT's effective training sample, for many samples at once.
+r"""Template: the DMFT's effective training sample of full-batch GD, for many samples at once.
 
-``effective_step`` advances every Monte Carlo sample μ of the effective process of full-batch
-GD (:mod:`overlapdyn.reuse.dmft`) to step t: the fields
+A loop over Monte Carlo samples, split into a fixed number of chunks (the rows of
+``partial``) run in parallel: every chunk sums its samples' moments into its own row, and the
+caller adds the rows — so the sums do not depend on the number of threads, and no BLAS call
+on the long sample axis competes with Numba's threads.
 
-    λ^t = w^t + M^t P⁻¹ z + Σ_{τ<t} K(t, τ) G^τ,      K(t, τ) = lr Φ(t, τ + 1)
+``effective_step`` advances every sample μ to step t (:mod:`overlapdyn.reuse.dmft`):
 
-(``w`` the Gaussian part, ``shift`` the teacher part ``M^t P⁻¹ z``, ``memory[τ] = K(t, τ)`` the
-memory kernel and ``G[μ, τ]`` the sample's own past gradients), then the error, the squared
-residual ``(y − ŷ)²`` and ``G^t = c_p a∘σ'(λ^t) e`` into ``G[μ, t]``, and ``v^t = c_p a∘σ'(λ^t)``
-into ``v[μ, t]``. With ``gauss_newton`` it also carries the sample's response to its Gaussian
-field along the path, with the Hessian of the loss replaced by its Gauss–Newton part
-``H = v vᵀ`` (rank one): ``J(t, τ) = ∂λ^t/∂w^τ = δ_tτ I − Σ_{τ≤τ'<t} K(t, τ') H^τ' J(τ', τ)``,
-stored as the row vectors ``u(t, τ) = v^tᵀ J(t, τ)`` in ``u[μ, t, τ]``, which obey
+    λ^t = Σ_c row[j, c] n_c + B^t z + Σ_{τ<t} K(t, τ) G^τ,      K(t, τ) = lr Φ(t, τ + 1)
 
-    u(t, τ) = δ_tτ v^tᵀ − Σ_{τ≤τ'<t} (v^tᵀ K(t, τ') v^τ') u(τ', τ),
+(``row`` the block row t of the Cholesky factor of the Gaussian field's covariance, acting on
+the sample's normals ``n_0…n_{(t+1)p−1}``; ``B^t = M^t P⁻¹``; ``memory[τ] = K(t, τ)``; ``G[μ, τ]``
+the sample's own past gradients), then ``G^t = c_p a∘σ'(λ^t) e`` into ``G[μ, t]`` and
+``v^t = c_p a∘σ'(λ^t)`` into ``v[μ, t]``. With ``gauss_newton`` it carries the response of the
+fields to the Gaussian field along the path with the Gauss–Newton Hessian ``H = v vᵀ`` (rank
+one): ``J(t, τ) = ∂λ^t/∂w^τ = δ_tτ I − Σ_{τ≤τ'<t} K(t, τ') H^τ' J(τ', τ)``, stored as the rows
+``u(t, τ) = v^tᵀ J(t, τ)`` in ``u[μ, t, τ]``:
 
-so that the Gauss–Newton response is ``E[∂G^t/∂w^τ] = −E[v^t u(t, τ)]`` (outer product).
-Everything else (the Gaussian fields from the normals, the labels, the moments) is BLAS or
-``reuse_gd.py`` in the caller. The activation ``sig`` and its derivative ``dsig`` are printed
-from SymPy.
+    u(t, τ) = δ_tτ v^tᵀ − Σ_{τ≤τ'<t} (v^tᵀ K(t, τ') v^τ') u(τ', τ).
+
+Each chunk's row of ``partial`` receives, summed over its samples (W = (t+1)p): ``(y − ŷ)²``
+(1 entry), ``G^t zᵀ`` (p·k), ``G^t_j G^τ_l`` (p·W, column τp + l), and then either ``G^t_j n_c``
+(``stein``: Stein's lemma) or ``v^t_j u(t, τ)_l`` (``gauss_newton``) (p·W).
+
+The labels and the population risk are ``reuse_gd.py``'s. The activation ``sig`` and its
+derivative ``dsig`` are printed from SymPy.
 """
 
+import numpy as np
 from numba import njit, prange
 
 from generated import SGD_PARALLEL, dsig, sig
@@ -28,33 +35,61 @@ from generated import SGD_PARALLEL, dsig, sig
 
 # ------------------------------------------------------------------------ rendered from here
 @njit(**SGD_PARALLEL)
-def effective_step(t, w, shift, memory, y, a, c_p, mse, gauss_newton, lam, residual2, G, v,
-                   u):
-    n, p = w.shape
-    for mu in prange(n):
-        for j in range(p):
-            field = w[mu, j] + shift[mu, j]
-            for tau in range(t):
-                for l in range(p):
-                    field += memory[tau, j, l] * G[mu, tau, l]
-            lam[mu, j] = field
-        y_hat = 0.0
-        for j in range(p):
-            y_hat += c_p * a[j] * sig(lam[mu, j])
-        residual = y[mu] - y_hat
-        residual2[mu] = residual * residual
-        e = residual if mse else y[mu]
-        for j in range(p):
-            v[mu, t, j] = c_p * a[j] * dsig(lam[mu, j])
-            G[mu, t, j] = v[mu, t, j] * e
-        if gauss_newton:
-            for tau in range(t + 1):
-                for l in range(p):
-                    u[mu, t, tau, l] = v[mu, t, l] if tau == t else 0.0
-                for tp in range(tau, t):
-                    coupling = 0.0
+def effective_step(t, normals, row, B, memory, z, y, a, c_p, mse, stein, gauss_newton, G, v,
+                   u, partial):
+    n = normals.shape[0]
+    p, width = row.shape
+    k = z.shape[1]
+    chunks = partial.shape[0]
+    size = (n + chunks - 1) // chunks
+    moments = 1 + p * k
+    response = moments + p * width
+    for chunk in prange(chunks):
+        lam = np.empty(p)
+        for mu in range(chunk * size, min(n, (chunk + 1) * size)):
+            for j in range(p):
+                field = 0.0
+                for c in range(width):
+                    field += row[j, c] * normals[mu, c]
+                for r in range(k):
+                    field += B[j, r] * z[mu, r]
+                for tau in range(t):
+                    for l in range(p):
+                        field += memory[tau, j, l] * G[mu, tau, l]
+                lam[j] = field
+            y_hat = 0.0
+            for j in range(p):
+                y_hat += c_p * a[j] * sig(lam[j])
+            residual = y[mu] - y_hat
+            e = residual if mse else y[mu]
+            for j in range(p):
+                v[mu, t, j] = c_p * a[j] * dsig(lam[j])
+                G[mu, t, j] = v[mu, t, j] * e
+            partial[chunk, 0] += residual * residual
+            for j in range(p):
+                for r in range(k):
+                    partial[chunk, 1 + j * k + r] += G[mu, t, j] * z[mu, r]
+                for tau in range(t + 1):
+                    for l in range(p):
+                        partial[chunk, moments + j * width + tau * p + l] += (
+                            G[mu, t, j] * G[mu, tau, l])
+            if stein:
+                for j in range(p):
+                    for c in range(width):
+                        partial[chunk, response + j * width + c] += G[mu, t, j] * normals[mu, c]
+            if gauss_newton:
+                for tau in range(t + 1):
+                    for l in range(p):
+                        u[mu, t, tau, l] = v[mu, t, l] if tau == t else 0.0
+                    for tp in range(tau, t):
+                        coupling = 0.0
+                        for j in range(p):
+                            for l in range(p):
+                                coupling += v[mu, t, j] * memory[tp, j, l] * v[mu, tp, l]
+                        for l in range(p):
+                            u[mu, t, tau, l] -= coupling * u[mu, tp, tau, l]
                     for j in range(p):
                         for l in range(p):
-                            coupling += v[mu, t, j] * memory[tp, j, l] * v[mu, tp, l]
-                    for l in range(p):
-                        u[mu, t, tau, l] -= coupling * u[mu, tp, tau, l]
+                            partial[chunk, response + j * width + tau * p + l] += (
+                                v[mu, t, j] * u[mu, t, tau, l])
+
