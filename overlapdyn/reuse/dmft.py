@@ -62,8 +62,9 @@ from step to step (the Gaussian field's Cholesky factor grows by a block row).
 alone follows ``h^{t+1} = s h^t + lr (G^t + ξ'^t + Σ_{τ≤t} R(t, τ) h^τ)``, ``ξ'`` a Gaussian
 process of covariance C. That is the authors' ``h^{t+1} = h^t + lr(G^t − Λ^t h^t + Σ_{τ<t}
 R(t, τ) h^τ + ξ^t)``: their C and R (τ < t) are these, ``Λ^t = −R(t, t) + αλ_r``
-(:meth:`DMFTSolution.papers`), and their response — ``R(t, τ) = α E[H^t mp(t, τ)]`` with
-``mp = −∂v/∂w`` carried along the path — is this module's Gauss–Newton one.
+(:meth:`~overlapdyn.reuse.dmft.DMFTSolution.papers`), and their response — ``R(t, τ) =
+α E[H^t mp(t, τ)]`` with ``mp = −∂v/∂w`` carried along the path — is this module's
+Gauss–Newton one.
 
 **Numerics.** Each of ``blocks`` independent blocks solves the whole DMFT with its own
 ``samples`` draws (scrambled Sobol or pseudo-random normals, one dimension per time and
@@ -93,7 +94,7 @@ from .simulator import initial_overlaps
 
 __all__ = ["MAX_DMFT_STEPS", "DMFTSolution", "solve_dmft"]
 
-#: the most GD steps the DMFT solves: the Monte Carlo error of the kernels accumulates
+#: the most GD steps the DMFT solves — the Monte Carlo error of the kernels accumulates
 #: step after step (each step's fields depend on all earlier kernels), and the multi-pass
 #: regime of interest (the papers' figures) is a handful of steps
 MAX_DMFT_STEPS = 10
@@ -264,9 +265,12 @@ def solve_dmft(spec: FullBatchGD, steps: int, *, init=None, samples: int = 2**16
     samples, blocks = check_monte_carlo(samples, blocks, sampler, curvature)
     M0, Q0 = initial_overlaps(spec, init)
     check_overlaps(M0, Q0, spec.target.gram, what="the initial overlaps (M⁰, Q⁰)")
-    p, k = spec.p, spec.k
+    p, k, T1 = spec.p, spec.k, steps + 1
     pathwise = curvature == "gauss-newton" and spec.loss == "mse"
-    per_sample = (T1 := steps + 1) * p * 4 + k + 1 + p + 2 * p + (T1 * T1 * p if pathwise else 0)
+    # per sample: the normals (×3 while Sobol points are mapped), the test normals (×3),
+    # z and y, the histories G and v, and the path response u (Gauss–Newton)
+    per_sample = (3 * (T1 * p + k + 1) + 3 * (p + k) + k + 1 + 2 * T1 * p
+                  + (T1 * T1 * p if pathwise else 0))
     check_memory(8.0 * samples * per_sample,
                  f"solve_dmft with {samples} draws per block and T = {steps}",
                  "lower samples, raise blocks")
