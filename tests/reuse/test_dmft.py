@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.integrate
 
-from overlapdyn.errors import ConfigError, DMFTError
+from overlapdyn.errors import ConfigError, DMFTError, OverlapdynError
 from overlapdyn.model import Student, Target
-from overlapdyn.plot import plot_dmft
+from overlapdyn.plot import load_result, plot_dmft, result_figures
 from overlapdyn.reuse import (
     MAX_DMFT_STEPS,
     DMFTSolution,
@@ -215,13 +215,15 @@ def test_results_save_and_load_with_their_configuration(tmp_path, paper_dmft):
     for name in DMFTSolution._ARRAYS:
         np.testing.assert_array_equal(getattr(back, name), getattr(solution, name))
     assert "M^5_2" in back.describe() and "α = 3" in str(back)
+    # a saved solution has its figure (overlapdyn plot FILE)
+    assert set(result_figures(load_result(tmp_path / "dmft.npz"))) == {"dmft"}
 
 
 def test_the_figure_draws_the_dmft_beside_the_simulation(paper_dmft, paper_simulation):
     fig = plot_dmft(paper_dmft["exact"], paper_simulation)
     assert len(fig.axes) == 3
     assert len(fig.axes[0].lines) >= 2 and fig.axes[0].get_legend() is not None
-    with pytest.raises(ConfigError.__mro__[1], match="another spec"):
+    with pytest.raises(OverlapdynError, match="another spec"):
         plot_dmft(paper_dmft["exact"], simulate_gd(other_spec(), 50, 1, risk_samples=1000))
 
 
