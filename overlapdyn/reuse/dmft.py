@@ -400,10 +400,11 @@ def _new_noise_factor(schur: np.ndarray, t: int, curvature: str) -> np.ndarray:
         raise DMFTError(
             f"the Gaussian field of the effective sample gets no new noise at step t = {t} in "
             f"some direction (smallest eigenvalue {values[0]:.3g} of its covariance given the "
-            "past): a neuron without gradient (a zero readout a_j, G ≡ 0) or a start with "
-            "Q⁰ − M⁰P⁻¹M⁰ᵀ singular. Stein's lemma cannot give the exact response there: use "
-            "curvature = 'gauss-newton' (exact for a student with σ'' = 0), or drop the "
-            "neuron", step=t)
+            "past): a neuron without gradient (a zero readout a_j), gradients that do not "
+            "depend on the fields (a linear student under the correlation loss) or a start "
+            "with Q⁰ − M⁰P⁻¹M⁰ᵀ singular. Stein's lemma cannot give the exact response "
+            "there: use curvature = 'gauss-newton' (exact for a student with σ'' = 0), or "
+            "drop the neuron", step=t)
     return gaussian_factor(schur)
 
 

@@ -261,6 +261,23 @@ def test_a_neuron_without_gradient_needs_the_path_derivative():
     np.testing.assert_allclose(solution.M[:, 1], 0.0, atol=1e-12)   # a_2 = 0: never moves
 
 
+def test_the_correlation_loss_of_a_linear_student_in_closed_form():
+    # G = b y does not depend on λ: R = 0, every ξ^t is the same ξ (C(t, τ) = αb²), so
+    # M^t = tηb and Q^t = 1 + t²η²b²(1 + 1/α); the field then gets no new noise after t = 1,
+    # which Stein's lemma cannot handle, and the exact response says so
+    spec = FullBatchGD(Target(k=1, expression="z1"),
+                       Student(p=1, activation="linear", c_p=1.0, a=(0.8,)),
+                       eta=0.7, alpha=2.0, loss="correlation")
+    solution = solve_dmft(spec, 4, samples=2 ** 12, blocks=4, curvature="gauss-newton")
+    t = np.arange(5)
+    np.testing.assert_allclose(solution.M[:, 0, 0], t * 0.7 * 0.8, atol=5e-3)
+    np.testing.assert_allclose(solution.Q[:, 0, 0], 1 + (t * 0.7 * 0.8) ** 2 * 1.5, rtol=5e-3)
+    np.testing.assert_array_equal(solution.response, 0.0)
+    with pytest.raises(DMFTError, match="no new noise") as error:
+        solve_dmft(spec, 4, samples=2 ** 10, blocks=2)
+    assert error.value.step == 2
+
+
 def test_a_diverging_process_is_named():
     spec = FullBatchGD(Target(k=1, expression="z1"), Student(p=1, activation="linear", c_p=1.0),
                        eta=1e100, alpha=2.0)
