@@ -26,6 +26,8 @@ from .spec import (
     Student,
     Target,
     model_from_dict,
+    section_dict,
+    target_from_dict,
 )
 
 __all__ = [
@@ -43,7 +45,9 @@ __all__ = [
     "model_from_dict",
     "parse_formula",
     "Protocol",
+    "section_dict",
     "Student",
     "Target",
+    "target_from_dict",
     "X",
 ]

@@ -62,7 +62,8 @@ from .checks import (
 )
 from .formula import parse_formula
 
-__all__ = [ "Model", "Protocol", "Student", "Target", "model_from_dict"]
+__all__ = ["Model", "Protocol", "Student", "Target", "model_from_dict", "section_dict",
+           "target_from_dict"]
 
 LOSSES = ("mse", "correlation")
 
@@ -273,18 +274,36 @@ class Model:
 
     def to_dict(self) -> dict:
         """A plain, JSON/TOML-serialisable dict (defaults filled in); inverse: model_from_dict."""
-        def section(obj) -> dict:
-            return {f.name: jsonable(getattr(obj, f.name), f.name)
-                    for f in dataclasses.fields(obj) if getattr(obj, f.name) is not None}
-
-        return {"name": self.name, "target": section(self.target),
-                "student": section(self.student), "protocol": section(self.protocol)}
+        return {"name": self.name, "target": section_dict(self.target),
+                "student": section_dict(self.student), "protocol": section_dict(self.protocol)}
 
     def fingerprint(self) -> str:
         """A hash of the canonical spec (the name excluded): equal dynamics, equal hash."""
         payload = self.to_dict()
         payload.pop("name")
         return json_digest(payload)
+
+
+def section_dict(spec: Target | Student | Protocol) -> dict:
+    """One section of :meth:`Model.to_dict`: the fields of a target, student or protocol as
+    plain JSON/TOML values, those left at ``None`` omitted; inverse: :func:`target_from_dict`
+    for a target, :func:`model_from_dict` for a whole model."""
+    return {f.name: jsonable(getattr(spec, f.name), f.name)
+            for f in dataclasses.fields(spec) if getattr(spec, f.name) is not None}
+
+
+def target_from_dict(values: dict) -> Target:
+    """The :class:`Target` of a ``[target]`` section (:func:`section_dict`'s dict, after a
+    JSON or TOML round trip).
+
+    Raises:
+        ConfigError: unknown or missing keys, naming them and the allowed ones.
+    """
+    values = check_section(values, "target", Target)
+    try:
+        return Target(**values)
+    except TypeError as error:  # a missing required key
+        raise ConfigError(f"[target]: {error}") from error
 
 
 def model_from_dict(config: dict, name: str = "model") -> Model:

@@ -2,8 +2,10 @@
 (:func:`spiked_features`), the asymptotic test error of a ridge readout refitted on them
 (:func:`readout_risk`, Cui et al. 2024, arXiv:2402.04980), the bulk spectrum it reads
 (:func:`marchenko_pastur`, :func:`weight_spectrum`) and a finite-d simulation of the whole
-protocol (:func:`simulate_readout`), and the spectrum of the learned features' covariance
-with its predicted outlier (:func:`feature_spectrum`, :func:`predict_outlier`).
+protocol (:func:`simulate_readout`), the spectrum of the learned features' covariance with
+its predicted outlier (:func:`feature_spectrum`, :func:`predict_outlier`), and several
+giant steps on a multi-index target — the staircase of learned directions
+(:class:`GiantSteps`, :func:`staircase_overlaps`, :func:`simulate_giant_steps`).
 """
 
 from .features import (
@@ -15,12 +17,23 @@ from .features import (
 from .simulator import (
     ReadoutSimulation,
     first_layer_after_step,
+    gradient_step,
+    ridge_readout,
     simulate_readout,
 )
 from .spectrum import (
     Spectrum,
     marchenko_pastur,
     weight_spectrum,
+)
+from .staircase import (
+    MAX_GIANT_STEPS,
+    READOUT_SIGNS,
+    GiantSteps,
+    StaircaseOverlaps,
+    StaircaseSimulation,
+    simulate_giant_steps,
+    staircase_overlaps,
 )
 from .step import (
     GiantStep,
@@ -39,17 +52,26 @@ __all__ = [
     "FeatureSpectrum",
     "first_layer_after_step",
     "GiantStep",
+    "GiantSteps",
+    "gradient_step",
     "marchenko_pastur",
+    "MAX_GIANT_STEPS",
     "notebook_bulk",
     "OutlierPrediction",
     "OVERLAPS",
     "predict_outlier",
+    "READOUT_SIGNS",
     "readout_risk",
     "ReadoutRisk",
     "ReadoutSimulation",
+    "ridge_readout",
+    "simulate_giant_steps",
     "simulate_readout",
     "Spectrum",
     "spiked_features",
     "SpikedFeatures",
+    "staircase_overlaps",
+    "StaircaseOverlaps",
+    "StaircaseSimulation",
     "weight_spectrum",
 ]
