@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ..readout import (
+        BulkDensity,
         FeatureSpectrum,
         ReadoutRisk,
         ReadoutSimulation,
@@ -61,11 +62,14 @@ def plot_readout_curve(theory: ReadoutRisk, simulations: Sequence[ReadoutSimulat
 
 
 def plot_feature_spectrum(spectrum: FeatureSpectrum, bins: int = 60,
-                          ax: Axes | None = None) -> Figure:
-    """The eigenvalues of ``σ(WX)σ(WX)ᵀ/n`` after the step, every seed pooled, on a log
-    axis: the histogram (density per log-bin) of the step's spectrum and of the random
-    features (η̃ = 0, outline) on the same W⁰ and X, the measured outliers (ticks), the
-    predicted outlier (line) with its finite-n spread (band) and the outlier threshold."""
+                          ax: Axes | None = None, bulk: BulkDensity | None = None,
+                          baseline_bulk: BulkDensity | None = None) -> Figure:
+    """The eigenvalues of ``σ(WX)σ(WX)ᵀ/n`` after the step, every seed pooled, on log
+    axes: the histogram (density) of the step's spectrum and of the random features
+    (η̃ = 0, outline) on the same W⁰ and X, the measured outliers (ticks), the predicted
+    outlier (line) with its finite-n spread (band), the outlier threshold and, when given,
+    the predicted bulk densities (:func:`~overlapdyn.readout.bulk_density`: solid after the
+    step, dashed for the random features)."""
     fig, ax = new_axes(ax)
     values = np.concatenate([spectrum.eigenvalues.ravel(), spectrum.baseline.ravel()])
     low = max(float(values[values > 0].min()) if np.any(values > 0) else 1e-6, 1e-6)
@@ -76,6 +80,12 @@ def plot_feature_spectrum(spectrum: FeatureSpectrum, bins: int = 60,
             f"α₀ = {spectrum.step.alpha0:g})")
     ax.hist(np.clip(spectrum.baseline.ravel(), low, None), edges, density=True,
             histtype="step", color="C7", label="random features (η̃ = 0)")
+    for density, style, name in ((bulk, "-", "after the step"),
+                                 (baseline_bulk, "--", "random features")):
+        if density is not None:
+            shown = density.density > 1e-4 * density.density.max()
+            ax.plot(density.x[shown], density.density[shown], style, color="k", lw=1,
+                    label=f"predicted bulk, {name}")
     outliers = spectrum.eigenvalues[spectrum.eigenvalues > threshold]
     ax.plot(outliers, np.zeros_like(outliers), "|", ms=14, mew=2, color="C3",
             label=f"measured outliers ({outliers.size} in {len(spectrum.seeds)} seeds)")
