@@ -125,6 +125,11 @@ class Terms:
             if not isinstance(name, str):
                 raise ConfigError(f"protocol.terms lists names, got {name!r} in {value!r}")
         unknown = [name for name in names if name not in TERM_NAMES]
+        presets = [name for name in unknown if name in PRESETS]
+        if presets:
+            raise UnknownTermError(f"{presets[0]!r} is a preset, not a drift term: give it "
+                                   f"alone, as protocol.terms = {presets[0]!r}, not in a list "
+                                   f"(a list names the parts {list(TERM_NAMES)})")
         if unknown:
             raise UnknownTermError(
                 f"unknown drift term{'s' if len(unknown) > 1 else ''} {unknown} in "

@@ -45,6 +45,7 @@ def test_vocabulary_presets_and_coefficients():
      r"unknown drift term \['nosie'\].*\['gradient', 'noise', 'variance', 'decay'\].*presets "
      r"\['all', 'gradient-flow', 'classic'\]"),
     ("clasic", UnknownTermError, r"unknown drift term \['clasic'\]"),
+    (["classic"], UnknownTermError, r"'classic' is a preset.*protocol.terms = 'classic'"),
     (["I4", "label-noise"], UnknownTermError, r"unknown drift terms \['I4', 'label-noise'\]"),
     ([], ConfigError, "protocol.terms is empty: every drift term would be off"),
     (5, ConfigError, "protocol.terms must be a list of drift terms"),

@@ -89,27 +89,27 @@ def expectations(kernels, Q, M, a, c_p, v, P, noise, mse, variance):
                 for m in range(p):
                     s -= u[m] * I3ss(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m])
             Al[j, l] = u[j] * s
+    # the I4 part's weight rides on one factor u_m of each of its terms: with variance = 1
+    # (the default) wu = u exactly, and the sums below are those without the switch,
+    # operation for operation
+    wu = variance * u
     for j in range(p):
         for l in range(j, p):
             if variance == 0.0:   # the I4 part off: its O(p⁴) kernel calls are skipped
                 s = noise * J[j, l]
             else:
-                # each I4 term times `variance` (1.0 by default: exact, the same sums)
                 s = variance * Tgg(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P) + noise * J[j, l]
                 if mse:
                     for m in range(p):
-                        s -= variance * (2.0 * u[m] * Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l],
-                                                          Q[l, m], Q[m, m], M[j], M[l], M[m],
-                                                          v, P))
+                        s -= 2.0 * wu[m] * Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m],
+                                               Q[m, m], M[j], M[l], M[m], v, P)
                         # I4sss is symmetric in its last two fields: sum n >= m only
-                        s += variance * (u[m] * u[m] * I4sss(Q[j, j], Q[j, l], Q[j, m],
-                                                             Q[j, m], Q[l, l], Q[l, m],
-                                                             Q[l, m], Q[m, m], Q[m, m],
-                                                             Q[m, m]))
+                        s += wu[m] * u[m] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l],
+                                                  Q[l, m], Q[l, m], Q[m, m], Q[m, m], Q[m, m])
                         for n in range(m + 1, p):
-                            s += variance * (2.0 * u[m] * u[n] * I4sss(
-                                Q[j, j], Q[j, l], Q[j, m], Q[j, n], Q[l, l], Q[l, m], Q[l, n],
-                                Q[m, m], Q[m, n], Q[n, n]))
+                            s += 2.0 * wu[m] * u[n] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, n],
+                                                            Q[l, l], Q[l, m], Q[l, n], Q[m, m],
+                                                            Q[m, n], Q[n, n])
             B[j, l] = u[j] * u[l] * s
             B[l, j] = B[j, l]
     for j in range(p):
