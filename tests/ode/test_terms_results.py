@@ -17,6 +17,7 @@ from overlapdyn.ode.analysis import FixedPoint, find_fixed_point
 from overlapdyn.ode.integrator import SaveAt, integrate
 from overlapdyn.ode.state_evolution import evolve
 from overlapdyn.ode.trajectory import Trajectory
+from overlapdyn.reuse.online import OnlineReuse
 from overlapdyn.sgd.simulator import simulate
 
 
@@ -117,7 +118,7 @@ def test_results_save_and_load_their_terms(tmp_path):
     assert np.abs(CompiledModel(erf_model()).drift(back.M, back.Q)[1]).max() > 1e-6
 
 
-def test_the_cli_reads_the_terms_and_the_simulator_refuses_them(tmp_path, capsys):
+def test_the_cli_reads_the_terms_and_the_simulators_refuse_them(tmp_path, capsys):
     path = tmp_path / "run.toml"
     path.write_text(SAAD_SOLLA_TOML + 'terms = "gradient-flow"\n[integrate]\nt_end = 5.0\n'
                     "n_points = 8\nd = 500\n")
@@ -133,3 +134,5 @@ def test_the_cli_reads_the_terms_and_the_simulator_refuses_them(tmp_path, capsys
     model = erf_model("classic")
     with pytest.raises(ConfigError, match="simulator runs SGD itself.*protocol.terms = 'all'"):
         simulate(model, 50, [0.0, 1.0])
+    with pytest.raises(ConfigError, match="drift terms switched off"):
+        OnlineReuse(model)
