@@ -72,6 +72,10 @@ SHARED_BUILDS = {
     "tests/test_bad_inputs.py": "state evolution",
     "tests/readout/test_readout.py": "state evolution",
     "tests/readout/test_staircase.py": "state evolution",
+    # the drift terms: the He3 and erf committees' kernels and Jacobians, the state
+    # evolution's loops (about 2 minutes cold together)
+    "tests/ode/test_drift_terms.py": "drift terms",
+    "tests/ode/test_terms_results.py": "drift terms",
     # the data-reuse modules
     "tests/reuse/test_closed_form.py": "reuse",
     "tests/reuse/test_simulator.py": "reuse",
