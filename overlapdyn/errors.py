@@ -27,6 +27,7 @@ __all__ = [
     "RunawayWarning",
     "SchedulerError",
     "UnknownActivationError",
+    "UnknownTermError",
 ]
 
 
@@ -100,6 +101,11 @@ class RoughKernelWarning(UserWarning):
 
 class ConfigError(OverlapdynError):
     """A malformed model or run config: unknown, missing or ill-typed key or value."""
+
+
+class UnknownTermError(ConfigError):
+    """A drift term was named that the vocabulary does not know (``protocol.terms``); the
+    message lists the valid names and presets (:mod:`overlapdyn.model.terms`)."""
 
 
 class IntegrationError(OverlapdynError):

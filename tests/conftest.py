@@ -71,6 +71,11 @@ SHARED_BUILDS = {
     # the state evolution's loops (about 15 s to compile with the drift's)
     "tests/test_bad_inputs.py": "state evolution",
     "tests/readout/test_readout.py": "state evolution",
+    "tests/readout/test_staircase.py": "state evolution",
+    # the drift terms: the He3 and erf committees' kernels and Jacobians, the state
+    # evolution's loops (about 2 minutes cold together)
+    "tests/ode/test_drift_terms.py": "drift terms",
+    "tests/ode/test_terms_results.py": "drift terms",
     # the data-reuse modules
     "tests/reuse/test_closed_form.py": "reuse",
     "tests/reuse/test_simulator.py": "reuse",
@@ -83,6 +88,8 @@ SHARED_BUILDS = {
 MOVED_TESTS = {
     "tests/test_notebooks.py::test_notebook_runs[04_depth.ipynb]":
         "tests/depth/test_hierarchical.py",
+    # the giant-steps notebook builds the staircase tests' softplus model
+    "tests/test_notebooks.py::test_notebook_runs[07_giant_steps.ipynb]": "state evolution",
 }
 
 # The longest units, longest first (measured on a clean clone); the rest follow in the

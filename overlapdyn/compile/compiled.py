@@ -14,8 +14,13 @@ and the population risk R, from the kernels of :mod:`overlapdyn.derive.kernels`;
 Then (SPEC) ``dM = η A^z − ηωM``, ``dQ = η(A^λ + A^λᵀ) − 2ηωQ + (η²/n_b) B``,
 ``da = η_a c_p D``; the spherical variant and the large-batch state evolution
 (:meth:`CompiledModel.evolve_steps`, whole runs of the map in one compiled loop) use the
-same four arrays. Cost per evaluation: O(p⁴) kernel calls for the I4 sum (p²(p+1)/2 · (p+1)/2
-after symmetry), O(p²k²) for the committee's teacher terms.
+same four arrays. Each named part of the drift (:mod:`overlapdyn.model.terms`: the gradient
+terms in η, η_a; the label-noise part ``Δ u_j u_l J2s`` of B; its I4 part, the rest of B;
+weight decay) is multiplied by a run-time factor, 1 or 0, from the model's
+``protocol.terms``: switching parts compiles nothing, and with the I4 part off its O(p⁴)
+kernel calls are skipped (:meth:`CompiledModel.drift_parts` gives each part's share).
+Cost per evaluation: O(p⁴) kernel calls for the I4 sum (p²(p+1)/2 · (p+1)/2 after
+symmetry), O(p²k²) for the committee's teacher terms.
 
 The state vector of the integrators is ``y = [M.ravel(), Q.ravel(), a]`` (``a`` only when
 the readout is trained): lengths pk, p² and p.
@@ -50,6 +55,7 @@ from ..derive.methods import (
 )
 from ..errors import OverlapdynError
 from ..model.spec import Model
+from ..model.terms import TERM_NAMES
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
 from .estimate import BuildEstimate, estimate_build
@@ -77,7 +83,7 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 9
+TEMPLATE_VERSION = 10
 
 # The templates of the drift's loops and of its Jacobian's: one module each for every model
 # (see _loops_module, _jacobian_loops_module)
@@ -307,7 +313,8 @@ class CompiledModel:
                       float(target.noise), protocol.loss == "mse", float(protocol.eta),
                       1.0 / protocol.n_b, float(protocol.weight_decay),
                       bool(protocol.spherical), bool(student.train_readout),
-                      float(student.eta_a), np.array(student.a, dtype=float))
+                      float(student.eta_a), np.array(student.a, dtype=float),
+                      protocol.terms.coefficients)
 
     @property
     def has_exact_jacobian(self) -> bool:
@@ -406,7 +413,8 @@ class CompiledModel:
     # ----------------------------------------------------------------- evaluation
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        """``dy/dt`` at ``y`` (SPEC's ODEs; ``t`` unused: the system is autonomous)."""
+        """``dy/dt`` at ``y`` (SPEC's ODEs, the parts ``protocol.terms`` keeps; ``t`` unused:
+        the system is autonomous)."""
         return self._loops.rhs(self._addresses, np.ascontiguousarray(y, dtype=float),
                                *self._args)
 
@@ -416,13 +424,30 @@ class CompiledModel:
         dM, dQ, da = self.unpack(dy)
         return dM, dQ, (da if self.model.student.train_readout else None)
 
+    def drift_parts(self, M, Q, a=None) -> dict[str, tuple[np.ndarray, np.ndarray,
+                                                            np.ndarray | None]]:
+        """Each named part's share of the drift at the given overlaps, whether or not the
+        model keeps it (:mod:`overlapdyn.model.terms`): ``{"gradient": (dM, dQ, da),
+        "noise": …, "variance": …, "decay": …}``, shapes (p, k), (p, p), (p,) (``da`` None
+        if a is fixed). The shares of the parts the model keeps add up to :meth:`drift`."""
+        y = self.pack(M, Q, a)
+        parts = {}
+        for index, name in enumerate(TERM_NAMES):
+            alone = np.zeros(len(TERM_NAMES))
+            alone[index] = 1.0
+            dy = self._loops.rhs(self._addresses, y, *self._args[:-1], alone)
+            dM, dQ, da = self.unpack(dy)
+            parts[name] = (dM, dQ, da if self.model.student.train_readout else None)
+        return parts
+
     def terms(self, M, Q, a=None) -> DriftTerms:
-        """The expectations ``E[G z]``, ``E[G λ]``, ``E[G Gᵀ]``, ``E[e σ]`` at a state."""
+        """The expectations ``E[G z]``, ``E[G λ]``, ``E[G Gᵀ]``, ``E[e σ]`` at a state (the
+        whole of ``E[G Gᵀ]``, label noise and I4 part, whatever ``protocol.terms`` keeps)."""
         M, Q, a = self.unpack(self.pack(M, Q, a))
         p, k, c_p, v, P, noise, mse = self._args[:7]
         return DriftTerms(*self._loops.terms(self._addresses, np.ascontiguousarray(Q),
                                              np.ascontiguousarray(M), np.ascontiguousarray(a),
-                                             c_p, v, P, noise, mse))
+                                             c_p, v, P, noise, mse, 1.0))
 
     def evolve_steps(self, states: np.ndarray, risks: np.ndarray, start: int, stop: int,
                      alpha: float, blowup: float) -> int:
@@ -442,7 +467,7 @@ class CompiledModel:
             The number of valid rows: ``stop + 1``, or the step that blew up.
         """
         p, k, c_p, v, P, noise, mse, eta = self._args[:8]
-        spherical, train_a, eta_a, a_fixed = self._args[10:]
+        spherical, train_a, eta_a, a_fixed, parts = self._args[10:]
         if not (states.flags.c_contiguous and states.dtype == np.float64
                 and risks.flags.c_contiguous and risks.dtype == np.float64
                 and 0 <= start <= stop < len(states) == len(risks)):
@@ -454,7 +479,7 @@ class CompiledModel:
         evolve = compile_quietly(self._loops.evolve_steps, self._loops.EVOLVE_TYPE)
         return int(evolve(self._addresses, states, risks, int(start), int(stop), p, k, c_p, v,
                           P, noise, mse, eta, 1.0 / alpha, spherical, train_a, eta_a, a_fixed,
-                          rcond, float(blowup)))
+                          rcond, float(blowup), parts))
 
     def risk(self, M, Q, a=None) -> float:
         """Population risk ``R = ½ E[(y − ŷ)²]`` at the given overlaps (SPEC)."""

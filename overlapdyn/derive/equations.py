@@ -24,8 +24,10 @@ r]``, ``Q[j, l]``, ``a[j]``, indices from 1 as in the papers), prints as LaTeX
 (:meth:`Equations.latex`) or Mathematica (:meth:`Equations.mathematica`), and evaluates
 at a state (:meth:`Equations.evaluate`: sums done, kernels replaced by their formulas) —
 the check that the formulas are the compiled drift (``tests/derive/test_equations.py``).
-Terms that vanish for the model (ω = 0, Δ = 0) are left out; every other parameter is a
-symbol, its value in :attr:`Equations.parameters`.
+Terms that vanish for the model (ω = 0, Δ = 0) are left out, and so are the parts of the
+drift that ``protocol.terms`` switches off (:mod:`overlapdyn.model.terms`: without
+``variance`` B keeps only its label-noise part ``Δ u_j u_l J2s``, and so on); every other
+parameter is a symbol, its value in :attr:`Equations.parameters`.
 """
 
 from __future__ import annotations
@@ -288,11 +290,12 @@ def drift_equations(model: Model, derivation: Derivation | None = None) -> Equat
     teacher = _CommitteeSums() if target.is_committee else _MultiIndexSums(model.k)
     u = {i: c_p * a[i] for i in (j, l, m, n)}
     noise = Delta if target.noise else 0
-    expectations = _expectations(teacher, u, noise, mse)
+    terms = protocol.terms
+    expectations = _expectations(teacher, u, noise if terms.noise else 0, mse, terms.variance)
     risk = sympy.Rational(1, 2) * (
         noise + teacher.Eg2() - 2 * sympy.Sum(u[j] * teacher.Tg1(j), (j, 1, p))
         + sympy.Sum(u[j] * u[l] * _I2ss(j, l), (j, 1, p), (l, 1, p)))
-    rates = _rates(protocol, student.train_readout)
+    rates = _rates(protocol, student.train_readout, second_order=expectations[B[j, l]] != 0)
     used = _used_kernels(list(rates.values()) + list(expectations.values()) + [risk])
     return Equations(model, kernels.method, rates, expectations, risk,
                      _kernel_formulas(kernels, used, model.k),
@@ -303,42 +306,49 @@ def _I2ss(i, q):
     return sympy.Function("I2ss")(Q[i, i], Q[i, q], Q[q, q])
 
 
-def _expectations(teacher, u: dict, noise, mse: bool) -> dict:
-    """E[G_j z_r], E[G_j λ_l], E[G_j G_l] and E[e σ(λ_j)] in the kernels (compiled.py)."""
+def _expectations(teacher, u: dict, noise, mse: bool, variance: bool = True) -> dict:
+    """E[G_j z_r], E[G_j λ_l], E[G_j G_l] and E[e σ(λ_j)] in the kernels (compiled.py);
+    ``noise`` is Δ (or 0: the label-noise part off), and without ``variance`` B keeps only
+    that part (the I4 part off)."""
     I3ss, I4sss, J2s = (sympy.Function(name) for name in ("I3ss", "I4sss", "J2s"))
     z_part = teacher.Tgz(j, r)
     l_part = teacher.Tgl(j, l)
-    g_part = teacher.Tgg(j, l) + noise * J2s(Q[j, j], Q[j, l], Q[l, l])
+    g_part = (teacher.Tgg(j, l) if variance else 0) + noise * J2s(Q[j, j], Q[j, l], Q[l, l])
     d_part = teacher.Tg1(j)
     if mse:
         z_part -= sympy.Sum(u[l] * I3ss(Q[j, j], M[j, r], Q[j, l], P[r, r], M[l, r], Q[l, l]),
                             (l, 1, p))
         l_part -= sympy.Sum(u[m] * I3ss(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m]),
                             (m, 1, p))
-        g_part += (-2 * sympy.Sum(u[m] * teacher.Tgs(j, l, m), (m, 1, p))
-                   + sympy.Sum(u[m] * u[n] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, n], Q[l, l],
-                                                   Q[l, m], Q[l, n], Q[m, m], Q[m, n], Q[n, n]),
-                               (m, 1, p), (n, 1, p)))
+        if variance:
+            g_part += (-2 * sympy.Sum(u[m] * teacher.Tgs(j, l, m), (m, 1, p))
+                       + sympy.Sum(u[m] * u[n] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, n],
+                                                       Q[l, l], Q[l, m], Q[l, n], Q[m, m],
+                                                       Q[m, n], Q[n, n]),
+                                   (m, 1, p), (n, 1, p)))
         d_part -= sympy.Sum(u[l] * _I2ss(j, l), (l, 1, p))
     return {Az[j, r]: u[j] * z_part, Al[j, l]: u[j] * l_part,
             B[j, l]: u[j] * u[l] * g_part, D[j]: d_part}
 
 
-def _rates(protocol, train_readout: bool) -> dict:
-    """SPEC's dM/dt, dQ/dt (plain or spherical) and da/dt in Az, Al, B, D."""
-    decay = omega if protocol.weight_decay else 0
-    second = eta ** 2 / n_b
+def _rates(protocol, train_readout: bool, second_order: bool = True) -> dict:
+    """SPEC's dM/dt, dQ/dt (plain or spherical) and da/dt in Az, Al, B, D, with the parts
+    ``protocol.terms`` keeps (``second_order``: whether B has a part left)."""
+    terms = protocol.terms
+    decay = omega if protocol.weight_decay and terms.decay else 0
+    first = eta if terms.gradient else 0
+    second = eta ** 2 / n_b if second_order else 0
     if protocol.spherical:
-        dM = eta * (Az[j, r] - M[j, r] * Al[j, j]) - second / 2 * M[j, r] * B[j, j]
-        off = (eta * (Al[j, l] + Al[l, j]) - eta * Q[j, l] * (Al[j, j] + Al[l, l])
+        dM = first * (Az[j, r] - M[j, r] * Al[j, j]) - second / 2 * M[j, r] * B[j, j]
+        off = (first * (Al[j, l] + Al[l, j]) - first * Q[j, l] * (Al[j, j] + Al[l, l])
                + second * B[j, l] - second / 2 * Q[j, l] * (B[j, j] + B[l, l]))
         dQ = sympy.Piecewise((0, sympy.Eq(j, l)), (off, True))
     else:
-        dM = eta * Az[j, r] - eta * decay * M[j, r]
-        dQ = eta * (Al[j, l] + Al[l, j]) - 2 * eta * decay * Q[j, l] + second * B[j, l]
+        dM = first * Az[j, r] - eta * decay * M[j, r]
+        dQ = first * (Al[j, l] + Al[l, j]) - 2 * eta * decay * Q[j, l] + second * B[j, l]
     rates = {"dM/dt": dM, "dQ/dt": dQ}
     if train_readout:
-        rates["da/dt"] = eta_a * c_p * D[j]
+        rates["da/dt"] = (eta_a * c_p * D[j]) if terms.gradient else sympy.Integer(0)
     return rates
 
 

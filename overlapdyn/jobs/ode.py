@@ -129,6 +129,8 @@ def _print_summary(tr: Trajectory, config: IntegrateConfig, out: Path, compile_s
     print(f"{model.name}: p = {model.p}, k = {model.k}, σ = {model.student.activation}, "
           f"η = {model.protocol.eta:g}, n_b = {model.protocol.n_b} "
           f"[fingerprint {model.fingerprint()}]")
+    if not model.protocol.terms.full:
+        print(f"  drift terms kept: {model.protocol.terms}")
     print(f"  {outcome} at t = {tr.t[-1]:.4g} (n = t·d·n_b = {tr.samples(config.d)[-1]:.3g} "
           f"samples at d = {config.d}); final risk R = {tr.risk[-1]:.4g}")
     print(f"  events: {events or 'none'}")

@@ -168,7 +168,10 @@ def conditional_moments(link: Link, features: HermiteFeatures, labels) -> np.nda
     spacing √Δ/3 spanning the labels, then a cubic spline in t — the conditional law is
     smooth on the scale √Δ); ``"branches"`` (one field, noiseless: the preimage sums at each
     label; a label on a flat piece of g, an atom of y, gets that piece's average);
-    ``"radial"`` (the same in ``‖z‖²``); ``"atoms"`` (finitely many labels: each label's cell).
+    ``"radial"`` (the same in ``‖z‖²``); ``"solved"`` (a noiseless link affine in one field
+    given the others, e.g. ``z1*z2``: the field solved for at each label, the others on the
+    graded rule of the threshold's engine); ``"atoms"`` (finitely many labels: each label's
+    cell).
 
     Args:
         link: the channel.
@@ -180,7 +183,8 @@ def conditional_moments(link: Link, features: HermiteFeatures, labels) -> np.nda
 
     Raises:
         ConfigError: a label the noiseless link cannot produce (no preimage); a noiseless link
-            of several fields that is neither radial nor discrete (the fix: label noise Δ > 0).
+            of several fields that is neither radial, discrete nor solvable in one field (the
+            fix: label noise Δ > 0).
     """
     t = np.asarray(labels, dtype=float).ravel()
     if not np.all(np.isfinite(t)):
@@ -198,13 +202,16 @@ def conditional_moments(link: Link, features: HermiteFeatures, labels) -> np.nda
         law = scipy.stats.chi2(channel.k_free)
         values = _branch_pointwise(psi, dpsi, law.pdf, 0.0, float(law.isf(1e-30)),
                                    features.sphere_values, t)
+    elif (solved := _solvable_field(channel)) is not None:
+        values = _solved_pointwise(channel, features, a, solved, t)
     else:
         cells = _atom_cells(channel, features, a, 2)
         if cells is None:
             raise ConfigError(
                 f"E[h|y] at given labels of the noiseless link {link.name!r} of "
-                f"{channel.k_free} fields is computed only for radial or discrete links; give "
-                "it label noise, e.g. noise=1e-2, and the smooth channel is used")
+                f"{channel.k_free} fields is computed only for radial or discrete links and "
+                "for links solvable in one field (z1*z2); give it label noise, e.g. "
+                "noise=1e-2, and the smooth channel is used")
         cell_values, sums, mass = cells
         values = np.full((len(features), t.size), np.nan)
         for c, row, m in zip(cell_values, sums.T, mass, strict=True):
@@ -744,6 +751,34 @@ def _solved(channel: _Channel, features: HermiteFeatures, a: np.ndarray,
         gram += (N[used].T * weight) @ N[used]
         mass += float(t_w[start:start + chunk] @ N1)
     return 0.5 * (gram + gram.T), mass
+
+
+def _solved_pointwise(channel: _Channel, features: HermiteFeatures, a: np.ndarray,
+                      solved: _SolvedField, t: np.ndarray, level: int = 2) -> np.ndarray:
+    """``E[h | y = t] = N_h(t)/N_1(t)`` at each label, with :func:`_solved`'s joint density
+    ``N_h(t) = E_w[h(w, r) φ(r) |Q/A|]``, ``r = −B/A``, on its graded rule in the other
+    fields; NaN where ``N_1(t)`` vanishes (a label the link cannot produce)."""
+    k, j = channel.k_free, solved.j
+    inner, inner_w, _ = _inner_rule(solved, k, a, (0.2 if k == 2 else 0.45) / level)
+    rows = list(inner[:, None, :])
+    out = np.full((len(features), t.size), np.nan)
+    chunk = max(1, 2_000_000 // inner.shape[1])
+    for start in range(0, t.size, chunk):
+        labels = t[start:start + chunk, None]
+        with np.errstate(all="ignore"):
+            A = solved.slope(*rows, labels, *a)
+            root = np.broadcast_to(-solved.offset(*rows, labels, *a) / A,
+                                   (labels.size, inner.shape[1]))
+            Q = solved.scale(*rows[:j], root, *rows[j:], *a)
+            density = np.exp(-0.5 * root ** 2) / _SQRT_2PI * np.abs(Q / A) * inner_w
+        density = np.where(np.isfinite(density), density, 0.0)
+        root = np.where(density > 0, root, 0.0)
+        mass = density.sum(axis=1)
+        for i in range(labels.size):
+            if mass[i] > 1e-300:
+                z = np.insert(inner, j, root[i], axis=0)
+                out[:, start + i] = features.values(z) @ density[i] / mass[i]
+    return out
 
 
 # ---------------------------------------------------------------- label noise

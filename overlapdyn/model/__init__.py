@@ -1,5 +1,6 @@
-"""What a user writes down: target, student and protocol (:class:`Model`), activations
-and formulas, and the checks of every user-given value.
+"""What a user writes down: target, student and protocol (:class:`Model`), the parts of the
+drift kept (:class:`Terms`), activations and formulas, and the checks of every user-given
+value.
 """
 
 from .activations import (
@@ -26,6 +27,13 @@ from .spec import (
     Student,
     Target,
     model_from_dict,
+    section_dict,
+    target_from_dict,
+)
+from .terms import (
+    PRESETS,
+    TERM_NAMES,
+    Terms,
 )
 
 __all__ = [
@@ -42,8 +50,13 @@ __all__ = [
     "Model",
     "model_from_dict",
     "parse_formula",
+    "PRESETS",
     "Protocol",
+    "section_dict",
     "Student",
     "Target",
+    "target_from_dict",
+    "TERM_NAMES",
+    "Terms",
     "X",
 ]

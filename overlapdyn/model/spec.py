@@ -36,6 +36,8 @@ TOML layout (every key optional except those marked)::
     loss = "mse"
     spherical = false
     weight_decay = 0.0
+    terms = "all"             # the drift's parts kept (overlapdyn.model.terms): a preset
+                              # or a list of "gradient", "noise", "variance", "decay"
 """
 
 from __future__ import annotations
@@ -61,8 +63,10 @@ from .checks import (
     smallest_eigenvalue,
 )
 from .formula import parse_formula
+from .terms import Terms
 
-__all__ = [ "Model", "Protocol", "Student", "Target", "model_from_dict"]
+__all__ = ["Model", "Protocol", "Student", "Target", "model_from_dict", "section_dict",
+           "target_from_dict"]
 
 LOSSES = ("mse", "correlation")
 
@@ -224,6 +228,11 @@ class Protocol:
         loss: ``"mse"`` (``e = y − ŷ``) or ``"correlation"`` (``e = y``).
         spherical: renormalise every ``w_j`` to ``‖w_j‖² = d`` after each step (``Q_jj = 1``).
         weight_decay: ω ≥ 0.
+        terms: the parts of the drift that the ODE, the state evolution and the fixed points
+            keep (:class:`~overlapdyn.model.terms.Terms`): given as a :class:`Terms`, a
+            preset (``"all"``, the default; ``"gradient-flow"``; ``"classic"``) or a list of
+            ``"gradient"``, ``"noise"``, ``"variance"``, ``"decay"``; stored as a
+            :class:`Terms`. The finite-d simulator runs SGD itself, which has every part.
     """
 
     eta: float
@@ -231,6 +240,7 @@ class Protocol:
     loss: str = "mse"
     spherical: bool = False
     weight_decay: float = 0.0
+    terms: Terms = Terms()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "eta", check_real(self.eta, "protocol.eta", positive=True))
@@ -240,6 +250,7 @@ class Protocol:
         object.__setattr__(self, "weight_decay", check_real(self.weight_decay,
                                                        "protocol.weight_decay"))
         object.__setattr__(self, "spherical", check_flag(self.spherical, "protocol.spherical"))
+        object.__setattr__(self, "terms", Terms.of(self.terms))
 
 
 @dataclass(frozen=True)
@@ -255,6 +266,13 @@ class Model:
         if self.protocol.spherical and self.protocol.weight_decay:
             raise ConfigError("weight decay has no effect with spherical SGD (‖w_j‖² = d is "
                               "imposed); set protocol.weight_decay = 0")
+        terms = self.protocol.terms
+        if not (terms.gradient or terms.variance or terms.noise and self.target.noise
+                or terms.decay and self.protocol.weight_decay):
+            raise ConfigError(f"protocol.terms keeps only {list(terms.names)}, which this model "
+                              f"does not have (label noise Δ = {self.target.noise:g}, weight "
+                              f"decay ω = {self.protocol.weight_decay:g}): the overlaps would "
+                              f"not move; keep 'gradient' or 'variance' too")
         cost = float(self.p) ** 2 * float(self.p + self.k) ** 2
         if cost > MAX_DRIFT_COST:
             raise ResourceError(f"the overlap drift of p = {self.p} student and k = {self.k} "
@@ -273,18 +291,46 @@ class Model:
 
     def to_dict(self) -> dict:
         """A plain, JSON/TOML-serialisable dict (defaults filled in); inverse: model_from_dict."""
-        def section(obj) -> dict:
-            return {f.name: jsonable(getattr(obj, f.name), f.name)
-                    for f in dataclasses.fields(obj) if getattr(obj, f.name) is not None}
-
-        return {"name": self.name, "target": section(self.target),
-                "student": section(self.student), "protocol": section(self.protocol)}
+        return {"name": self.name, "target": section_dict(self.target),
+                "student": section_dict(self.student), "protocol": section_dict(self.protocol)}
 
     def fingerprint(self) -> str:
         """A hash of the canonical spec (the name excluded): equal dynamics, equal hash."""
         payload = self.to_dict()
         payload.pop("name")
         return json_digest(payload)
+
+
+def section_dict(spec: Target | Student | Protocol) -> dict:
+    """One section of :meth:`Model.to_dict`: the fields of a target, student or protocol as
+    plain JSON/TOML values, those left at ``None`` omitted; inverse: :func:`target_from_dict`
+    for a target, :func:`model_from_dict` for a whole model. A protocol's ``terms`` are the
+    list of the parts kept, and left out when every part is (the default: the dicts, and
+    fingerprints, of models written before the terms existed are unchanged)."""
+    values = {}
+    for f in dataclasses.fields(spec):
+        value = getattr(spec, f.name)
+        if isinstance(value, Terms):
+            if value.full:
+                continue
+            value = value.to_value()
+        if value is not None:
+            values[f.name] = jsonable(value, f.name)
+    return values
+
+
+def target_from_dict(values: dict) -> Target:
+    """The :class:`Target` of a ``[target]`` section (:func:`section_dict`'s dict, after a
+    JSON or TOML round trip).
+
+    Raises:
+        ConfigError: unknown or missing keys, naming them and the allowed ones.
+    """
+    values = check_section(values, "target", Target)
+    try:
+        return Target(**values)
+    except TypeError as error:  # a missing required key
+        raise ConfigError(f"[target]: {error}") from error
 
 
 def model_from_dict(config: dict, name: str = "model") -> Model:

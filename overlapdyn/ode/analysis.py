@@ -210,7 +210,10 @@ class FixedPoint(Result):
                  f"; OUTSIDE the PSD cone (smallest eigenvalue of Ω = [[Q, M], [Mᵀ, P]] "
                  f"{self.smallest_covariance_eigenvalue:.3g}): no weights have these "
                  "overlaps, not a state of the dynamics")
-        return (f"fixed point of {self.compiled.model.name}: risk {self.risk:.6g}, max |dy/dt| "
+        terms = self.compiled.model.protocol.terms
+        kept = "" if terms.full else f" (drift terms kept: {terms})"
+        return (f"fixed point of {self.compiled.model.name}{kept}: risk {self.risk:.6g}, "
+                f"max |dy/dt| "
                 f"{self.residual:.1e}; {kind}, λ₊ = {self.growth_rate:.4g} (eigenvalues "
                 f"{leading}{' …' if len(self.eigenvalues) > 4 else ''}){where}")
 

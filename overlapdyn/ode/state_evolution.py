@@ -52,7 +52,10 @@ def evolve(
         M' = M + η E[G zᵀ],
         Q'_jl = Q_jl + η(E[G_j λ_l] + E[G_l λ_j]) + η²(E[G_j φ]ᵀ Ω⁻¹ E[G_l φ] + E[G_j G_l]/α),
 
-    φ = (λ, z), Ω⁻¹ the pseudo-inverse. Spherical SGD renormalises each step (``Q_jj = 1``,
+    φ = (λ, z), Ω⁻¹ the pseudo-inverse; ``protocol.terms`` switches the parts
+    (:mod:`overlapdyn.model.terms`: ``gradient`` is the mean step, η E[G zᵀ] for M and
+    η(E[G_j λ_l] + E[G_l λ_j]) + η² E[G_j φ]ᵀ Ω⁻¹ E[G_l φ] for Q; ``noise`` and ``variance``
+    the two parts of η² E[G_j G_l]/α). Spherical SGD renormalises each step (``Q_jj = 1``,
     ``M_j· /= √Q'_jj``); a trained readout moves by ``η_a c_p E[e σ(λ_j)]``. The trajectory's
     ``t`` is the step index.
 
@@ -79,9 +82,10 @@ def evolve(
     spec = compiled.model
     if not alpha > 0:
         raise OverlapdynError(f"alpha = n_b/d must be > 0, got {alpha}")
-    if spec.protocol.weight_decay:
+    if spec.protocol.weight_decay and spec.protocol.terms.decay:
         raise OverlapdynError("the state evolution has no weight-decay term (SPEC); set "
-                              "protocol.weight_decay = 0")
+                              "protocol.weight_decay = 0, or leave 'decay' out of "
+                              "protocol.terms")
     steps = int(steps)
     events = check_events(events)
     y0 = compiled.pack(*init)

@@ -225,7 +225,9 @@ class Trajectory(Result):
         """A few lines: the model, how the run ended, the risk, the events."""
         model = self.model
         lines = [f"{model.name}: p = {model.p}, k = {model.k}, σ = {model.student.activation}, "
-                 f"η = {model.protocol.eta:g}, n_b = {model.protocol.n_b}",
+                 f"η = {model.protocol.eta:g}, n_b = {model.protocol.n_b}"
+                 + ("" if model.protocol.terms.full else
+                    f"; drift terms kept: {model.protocol.terms}"),
                  f"  {self.outcome.value} at t = {self.t[-1]:.4g} ({self.t.size} saved times); "
                  f"risk {self.risk[0]:.4g} → {self.risk[-1]:.4g}"]
         if self.message and self.message != self.outcome.value:

@@ -22,6 +22,7 @@ from .limits import (
 from .readout import (
     plot_feature_spectrum,
     plot_readout_curve,
+    plot_staircase,
 )
 from .results import (
     FIGURES,
@@ -80,6 +81,7 @@ __all__ = [
     "plot_asymmetric_spectrum",
     "plot_saddles",
     "plot_spectral_overlaps",
+    "plot_staircase",
     "plot_stage1",
     "plot_sweep",
     "plot_validation",

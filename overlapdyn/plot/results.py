@@ -19,6 +19,7 @@ from ..limits.gamp import GampSweep
 from ..limits.spectral import AsymmetricSpectrum, SpectralOverlaps
 from ..ode.trajectory import Trajectory
 from ..readout.features import FeatureSpectrum
+from ..readout.staircase import StaircaseOverlaps
 from ..readout.theory import ReadoutRisk
 from ..reuse.dmft import DMFTSolution
 from ..scaling.escape import EscapeTimes
@@ -27,7 +28,7 @@ from ..sgd.validation import ValidationReport
 from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
 from .limits import plot_gamp
-from .readout import plot_feature_spectrum, plot_readout_curve
+from .readout import plot_feature_spectrum, plot_readout_curve, plot_staircase
 from .reuse import plot_dmft
 from .scaling import plot_escape_scaling
 from .spectral import plot_asymmetric_spectrum, plot_spectral_overlaps
@@ -63,6 +64,7 @@ FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
     GampSweep: lambda sweep: {"gamp": plot_gamp(sweep)},
     ReadoutRisk: lambda risk: {"readout_curve": plot_readout_curve(risk)},
     FeatureSpectrum: lambda spectrum: {"feature_spectrum": plot_feature_spectrum(spectrum)},
+    StaircaseOverlaps: lambda theory: {"staircase": plot_staircase(theory)},
     DMFTSolution: lambda solution: {"dmft": plot_dmft(solution)},
 }
 

@@ -21,7 +21,7 @@ finite-d counterpart of :attr:`~overlapdyn.readout.step.SpikedFeatures.cos2`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +35,8 @@ from ..model.checks import check_integer, check_memory, check_real, check_seeds
 from ..storage.results import Result
 from .step import GiantStep
 
-__all__ = ["LOSSES", "ReadoutSimulation", "first_layer_after_step", "simulate_readout"]
+__all__ = ["LOSSES", "ReadoutSimulation", "first_layer_after_step", "gradient_step",
+           "ridge_readout", "simulate_readout"]
 
 LOSSES = ("mse", "correlation")
 # samples per block when the step and the features are built (memory: block·(d + p) floats)
@@ -167,7 +168,7 @@ def simulate_readout(step: GiantStep, alpha: float | Sequence[float], ridge: flo
         for a in alphas:
             x, y = _data(rng, int(round(a * d)), d, link, noise)
             features = sigma(x @ W1.T) / np.sqrt(p)
-            readout = _ridge(features, y, ridge)
+            readout = ridge_readout(features, y, ridge)
             residuals.append(float(np.mean((y - features @ readout) ** 2)))
             errors.append(float(np.mean((y_test - features_test @ readout / np.sqrt(p)) ** 2)))
         test.append(errors)
@@ -196,16 +197,43 @@ def first_layer_after_step(step: GiantStep, d: int, p: int, rng: np.random.Gener
     sigma = resolve_activation(step.activation)
     if sigma.expr is None:
         raise ConfigError(f"σ = {sigma.name} has no symbolic form: the step needs σ'")
-    dsigma = resolve_activation(sympy.diff(sigma.expr, X))
     link, noise = step.link, np.sqrt(step.target.noise)
     n0 = max(1, int(round(step.alpha0 * d)))
-    gradient = np.zeros((p, d))
+    return gradient_step(W0, step.eta_tilde, n0, sigma,
+                         lambda n: _data(rng, n, d, link, noise), loss)
+
+
+def gradient_step(W: np.ndarray, eta_tilde: float, n0: int, sigma,
+                  sample: Callable[[int], tuple[np.ndarray, np.ndarray]],
+                  loss: str = "mse", signs: np.ndarray | None = None) -> np.ndarray:
+    r"""One giant step of unit-scale rows on n₀ fresh samples:
+    ``W + η̃ (1/n₀) diag(a) (e ∘ σ'(Λ))ᵀ X`` with ``Λ = XWᵀ``, readout signs ``a_j``, and
+    ``e = y − (1/p) Σ_j a_j σ(Λ_j)`` (``"mse"``) or ``e = y`` (``"correlation"``); the
+    samples in blocks of 4096.
+
+    Args:
+        W: (p, d) the first layer.
+        eta_tilde: η̃; n0: the number of samples.
+        sigma: the activation (:class:`~overlapdyn.model.Activation` with a symbolic form).
+        sample: ``sample(n)`` returns n fresh samples ``(x (n, d), y (n,))``.
+        loss: ``"mse"`` or ``"correlation"``.
+        signs: (p,) the readout signs a_j (default all 1).
+
+    Returns:
+        The new first layer, (p, d).
+    """
+    dsigma = resolve_activation(sympy.diff(sigma.expr, X))
+    gradient = np.zeros_like(W)
     for begin in range(0, n0, _BLOCK):
-        x, y = _data(rng, min(_BLOCK, n0 - begin), d, link, noise)
-        fields = x @ W0.T
-        e = y - sigma(fields).mean(axis=1) if loss == "mse" else y
+        x, y = sample(min(_BLOCK, n0 - begin))
+        fields = x @ W.T
+        output = (sigma(fields).mean(axis=1) if signs is None
+                  else sigma(fields) @ signs / W.shape[0])
+        e = y - output if loss == "mse" else y
         gradient += (dsigma(fields) * e[:, None]).T @ x
-    return W0 + (step.eta_tilde / n0) * gradient
+    if signs is not None:
+        gradient *= np.asarray(signs, dtype=float)[:, None]
+    return W + (eta_tilde / n0) * gradient
 
 
 def _data(rng: np.random.Generator, n: int, d: int, link, noise: float
@@ -218,9 +246,10 @@ def _data(rng: np.random.Generator, n: int, d: int, link, noise: float
     return x, y
 
 
-def _ridge(features: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
-    """``argmin ‖y − Φa‖² + λ‖a‖²`` by the smaller normal equations (Cholesky; a least-
-    squares solve when λ = 0 leaves them singular)."""
+def ridge_readout(features: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """``argmin_a ‖y − Φa‖² + λ‖a‖²`` for features Φ (n, p) and labels y (n,), by the smaller
+    normal equations (Cholesky; a least-squares solve when λ = 0 leaves them singular);
+    returns a (p,)."""
     n, p = features.shape
     if n >= p:
         gram = features.T @ features + ridge * np.eye(p)

@@ -40,7 +40,7 @@ from ..errors import ConfigError, OverlapdynError
 from ..model.activations import Activation, X
 from ..model.activations import activation as resolve_activation
 from ..model.checks import check_real
-from ..model.spec import Model, Protocol, Student, Target
+from ..model.spec import Model, Protocol, Student, Target, section_dict, target_from_dict
 
 __all__ = ["GiantStep", "SpikedFeatures", "spiked_features"]
 
@@ -100,21 +100,15 @@ class GiantStep:
 
     def to_dict(self) -> dict:
         """A JSON-able dict; inverse: :meth:`from_dict`."""
-        target = {key: value for key, value in vars(self.target).items() if value is not None}
-        return {"target": target, "activation": self.activation,
+        return {"target": section_dict(self.target), "activation": self.activation,
                 "eta_tilde": self.eta_tilde, "alpha0": self.alpha0}
 
     @classmethod
     def from_dict(cls, config: dict) -> GiantStep:
         """Rebuild the spec from :meth:`to_dict`'s dict (after a JSON round trip)."""
         try:
-            target = dict(config["target"])
-            for key in ("b", "P"):
-                if isinstance(target.get(key), list):
-                    target[key] = tuple(tuple(v) if isinstance(v, list) else v
-                                        for v in target[key])
-            return cls(Target(**target), config["activation"], config["eta_tilde"],
-                       config["alpha0"])
+            return cls(target_from_dict(config["target"]), config["activation"],
+                       config["eta_tilde"], config["alpha0"])
         except (KeyError, TypeError) as error:
             raise ConfigError(f"a GiantStep dict needs target, activation, eta_tilde and "
                               f"alpha0: {error}") from error

@@ -19,8 +19,13 @@ with the conditional Hermite coefficients (u ~ N(0, 1))
 ``μ₂(κ)² = E[σ(rκ + √c u)²] − μ₀(κ)² − c μ₁(κ)²``. The target is
 ``y = g*(γκ + ρν) + √Δ ξ``, ``ρ = √(1 − γ²)``, ν the teacher's field orthogonal to v̂.
 
-**The fixed point.** Write ``D_k = c x_k``, ``F_k = c f_k``, ``H_k = c h_k`` for the spectral
-atoms of :mod:`overlapdyn.readout.spectrum` and ``⟨·⟩`` for their weighted mean. The
+**The fixed point.** Write ``D_k = c x_k``, ``F_k = cψ f_k``, ``H_k = cψ h_k`` for the
+spectral atoms of :mod:`overlapdyn.readout.spectrum` and ``⟨·⟩`` for their weighted mean
+(over the p eigenvalues of ``W⁰ΠW⁰ᵀ``). The factor ``ψ = p/d`` turns that mean into the
+per-d normalisation of the projections on the spike and the teacher,
+``(1/d) Σ_k = ψ⟨·⟩``; at ψ = 1 it is invisible (the published acceptance setting), at
+ψ = 1/2 and 4 it is what the simulations ask (the readout guide's width table: without it
+the random-features baseline is off by 40–300 %). The
 overlaps of the readout — ``q₁`` and ``q₂`` (its norms along the bulk fields and the
 independent noise), ``V₁, V₂`` (their variances), ``θ`` (along ``W⁰v``), ``ψ`` (along the
 teacher) and ``m`` (along the mean feature ``μ₀(κ)``) — solve, with ``S = λ + V̂₁D + V̂₂``
@@ -288,9 +293,11 @@ def readout_risk(step: GiantStep, alpha: float | Sequence[float], ridge: float, 
         raise ConfigError(f"spectrum must be a readout.Spectrum, got {type(spectrum).__name__}")
     start = time.perf_counter()
     layer = _layer(features, nodes)
-    c = features.c
-    atoms = (c * spectrum.x, c * spectrum.f * float(bool(bulk_shift)), c * spectrum.h,
-             spectrum.weights)
+    c, psi = features.c, spectrum.width
+    # ⟨·⟩ averages over the p eigenvalues; the projections on the spike and the teacher
+    # enter normalised per d, (1/d) Σ_k = ψ⟨·⟩ (module docstring)
+    atoms = (c * spectrum.x, c * psi * spectrum.f * float(bool(bulk_shift)),
+             c * psi * spectrum.h, spectrum.weights)
     state = _COLD.copy()
     rows = []
     for a in alphas:

@@ -130,7 +130,8 @@ class OnlineReuse:
         refused = [why for flag, why in (
             (student.train_readout, "a trained readout (set student.train_readout = false)"),
             (protocol.weight_decay != 0, "weight decay (set protocol.weight_decay = 0)"),
-            (protocol.spherical, "spherical SGD (set protocol.spherical = false)"))
+            (protocol.spherical, "spherical SGD (set protocol.spherical = false)"),
+            (not protocol.terms.full, "drift terms switched off (set protocol.terms = 'all')"))
             if flag]
         if refused:
             raise ConfigError(f"online SGD with reuse is derived for plain SGD of the first "

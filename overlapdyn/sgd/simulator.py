@@ -248,6 +248,11 @@ def simulate(
         A :class:`Simulation`. A seed whose error turns non-finite stops there; its
         trajectory keeps the saved times before that step.
     """
+    if not model.protocol.terms.full:
+        raise ConfigError(f"the simulator runs SGD itself, whose steps carry every part of the "
+                          f"drift, but {model.name} keeps only {list(model.protocol.terms.names)} "
+                          f"(protocol.terms): simulate the model with protocol.terms = 'all' "
+                          f"(dataclasses.replace) and compare that with this ODE")
     check_dimension(d, model.p, model.k)
     steps = recorded_steps(times, d)
     seeds = check_seeds(seeds, "a simulation")

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.special
 
 from overlapdyn.errors import ConfigError
 from overlapdyn.limits import (
@@ -40,6 +41,14 @@ def test_preprocessing_matches_closed_forms_and_a_direct_inverse():
     np.testing.assert_allclose(pre.G, expected, atol=1e-7)
     direct = np.array([G @ np.linalg.inv(np.eye(2) + G) for G in pre.G])
     np.testing.assert_allclose(pre.T, direct, atol=1e-9)
+    # noiseless z1 z2 (solved for z1 at each label): E[z1²|y] = E[z2²|y] = |y|K₁(|y|)/K₀(|y|),
+    # E[z1 z2|y] = y (the density of z1 given y is ∝ φ(z1) φ(y/z1)/|z1|)
+    y = np.array([-2.0, -0.5, 0.03, 0.4, 1.0, 3.0])
+    pre = label_preprocessing("z1*z2", y)
+    diagonal = np.abs(y) * scipy.special.k1(np.abs(y)) / scipy.special.k0(np.abs(y)) - 1
+    np.testing.assert_allclose(pre.G[:, 0, 0], diagonal, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pre.G[:, 1, 1], diagonal, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pre.G[:, 0, 1], y, rtol=1e-9, atol=1e-12)
     # sign(z1 z2): atoms; G = y (2/π) σ_x
     pre = label_preprocessing("sign(z1*z2)", np.array([1.0, -1.0]))
     np.testing.assert_allclose(pre.G, np.array([1, -1])[:, None, None] * 2 / math.pi *
@@ -81,6 +90,18 @@ def test_below_alpha_c_the_overlap_vanishes_with_d_and_above_it_is_positive():
     assert top[1] > 1.05 * math.sqrt(3.0)
     text = result.describe()
     assert "α_c = 0.518066" in text and "symmetric" in text
+
+
+def test_the_noiseless_product_is_learned_above_its_threshold():
+    """y = z1 z2 without label noise (α_c = 0.59375, Defilippis et al.): the symmetric
+    estimator with the exact T(y) finds the subspace at 3 α_c (overlap ≈ 0.6 at d = 200)
+    and not at α_c/4."""
+    alpha_c = weak_recovery_thresholds("z1*z2").alpha_c
+    assert alpha_c == pytest.approx(0.59375, rel=1e-4)
+    overlaps = {ratio: np.mean([symmetric_estimator(multi_index_data(
+        "z1*z2", 200, ratio * alpha_c, seed=seed)).overlap for seed in range(2)])
+        for ratio in (0.25, 3.0)}
+    assert overlaps[3.0] > 0.45 and overlaps[0.25] < 0.3, overlaps
 
 
 def test_the_asymmetric_matrix_has_its_outliers_at_alpha_mu_and_its_bulk_in_the_disc():
@@ -131,6 +152,7 @@ def test_bad_input_is_named():
     with pytest.raises(ConfigError, match="hard"):
         spectral_overlaps("sign(z1*z2*z3)", [1.0], [50])
     with pytest.raises(ConfigError, match="label noise"):
-        label_preprocessing("z1*z2", np.array([0.5]))       # noiseless, neither radial nor atoms
+        # noiseless, neither radial, discrete nor affine in one field
+        label_preprocessing("z1**3 + z2**3", np.array([0.5]))
     with pytest.raises(ConfigError, match="cannot come from"):
         label_preprocessing("z**2", np.array([-1.0]))        # z² ≥ 0

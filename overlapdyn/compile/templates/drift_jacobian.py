@@ -10,7 +10,9 @@ follows the same loops and, at every kernel call, adds the kernel's partial deri
 state positions of the kernel's arguments: the derivatives come out with respect to the
 state vector ``y = [M.ravel(), Q.ravel(), a]`` (``a`` only if trained) — shapes (p, k, n),
 (p, p, n), (p, p, n), (p, n) with n = len(y). ``drift_jacobian`` then differentiates
-SPEC's right-hand side (``rhs``) by the product rule. Q's entries are read as the drift
+SPEC's right-hand side (``rhs``) by the product rule, each named part of the drift
+multiplied by its factor in ``parts`` = [gradient, noise, variance, decay] as there (the
+drift is linear in them). Q's entries are read as the drift
 reads them (``Q[j, l]`` and ``Q[l, j]`` are separate state entries), so the result is the
 derivative of ``rhs`` itself, entry by entry, as finite differences of it would estimate.
 
@@ -37,7 +39,7 @@ from generated import (
 
 # ------------------------------------------------------------------------ rendered from here
 JACOBIAN_TYPE = MATRIX(ADDRESSES, ADDRESSES, ROW, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR,
-                      FLAG, SCALAR, SCALAR, SCALAR, FLAG, FLAG, SCALAR, ROW)
+                      FLAG, SCALAR, SCALAR, SCALAR, FLAG, FLAG, SCALAR, ROW, ROW)
 
 
 @njit(**LOOP)
@@ -158,8 +160,9 @@ def student_sum_gradient(kernels, gradients, Q, M, u, c_p, v, P, j, l, train_a, 
 
 @njit(**LOOP)
 def second_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, noise, mse, n, train_a, J,
-                            dJ):
-    # B = E[G Gᵀ] (p, p) with its derivative
+                            dJ, variance):
+    # B = variance·B^var + noise·u_j u_l J (p, p) with its derivative; E[G Gᵀ] with
+    # noise = Δ and variance = 1 (drift_loops.expectations)
     Tgg, Tgg_acc = kernels[7], gradients[7]
     p, k = M.shape
     iq = p * k
@@ -170,13 +173,18 @@ def second_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, noise, mse, 
         for l in range(j, p):
             ds = dB[j, l]
             ijj, ijl, ill = iq + j * p + j, iq + j * p + l, iq + l * p + l
-            s = Tgg(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P) + noise * J[j, l]
-            Tgg_acc(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P, 1.0, ds, ijj, ijl, ill,
-                    j * k, l * k)
+            s = 0.0
+            if variance != 0.0:   # the I4 part, then weighted
+                s = Tgg(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P)
+                Tgg_acc(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P, 1.0, ds, ijj, ijl, ill,
+                        j * k, l * k)
+                if mse:
+                    s += student_sum_gradient(kernels, gradients, Q, M, u, c_p, v, P, j, l,
+                                              train_a, ds)
+                s *= variance
+                ds *= variance
+            s += noise * J[j, l]
             ds += noise * dJ[j, l]
-            if mse:
-                s += student_sum_gradient(kernels, gradients, Q, M, u, c_p, v, P, j, l,
-                                          train_a, ds)
             B[j, l] = u[j] * u[l] * s
             ds *= u[j] * u[l]
             if train_a:
@@ -188,7 +196,8 @@ def second_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, noise, mse, 
 
 
 @njit(**LOOP)
-def expectation_gradients(kernels, gradients, Q, M, a, c_p, v, P, noise, mse, n, train_a):
+def expectation_gradients(kernels, gradients, Q, M, a, c_p, v, P, noise, mse, n, train_a,
+                          variance):
     Tg1, Tg1_acc = kernels[4], gradients[4]
     p, k = M.shape
     u = c_p * a
@@ -196,7 +205,7 @@ def expectation_gradients(kernels, gradients, Q, M, a, c_p, v, P, noise, mse, n,
     Az, Al, dAz, dAl = first_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, mse, n,
                                               train_a)
     B, dB = second_moment_gradients(kernels, gradients, Q, M, u, c_p, v, P, noise, mse, n,
-                                    train_a, J, dJ)
+                                    train_a, J, dJ, variance)
     D = np.empty(p)
     dD = np.zeros((p, n))
     iq = p * k
@@ -215,40 +224,43 @@ def expectation_gradients(kernels, gradients, Q, M, a, c_p, v, P, noise, mse, n,
 
 @njit(JACOBIAN_TYPE, **LOOP)
 def drift_jacobian(kernel_addresses, gradient_addresses, y, p, k, c_p, v, P, noise, mse, eta,
-                   inv_nb, omega, spherical, train_a, eta_a, a_fixed):
+                   inv_nb, omega, spherical, train_a, eta_a, a_fixed, parts):
     n = y.shape[0]
     M = y[:p * k].copy().reshape((p, k))
     Q = y[p * k:p * k + p * p].copy().reshape((p, p))
     a = y[p * k + p * p:] if train_a else a_fixed
     Az, Al, B, D, dAz, dAl, dB, dD = expectation_gradients(
         kernel_table(kernel_addresses), gradient_table(gradient_addresses), Q, M, a, c_p, v, P,
-        noise, mse, n, train_a)
+        noise * parts[1], mse, n, train_a, parts[2])
     jac = np.zeros((n, n))
+    first = eta * parts[0]           # as in drift_loops.rhs
+    shrink = eta * omega * parts[3]
     second = eta * eta * inv_nb
     for j in range(p):
         for r in range(k):
             row = j * k + r
             if spherical:
-                jac[row] = (eta * (dAz[j, r] - M[j, r] * dAl[j, j])
+                jac[row] = (first * (dAz[j, r] - M[j, r] * dAl[j, j])
                             - 0.5 * second * M[j, r] * dB[j, j])
-                jac[row, row] -= eta * Al[j, j] + 0.5 * second * B[j, j]
+                jac[row, row] -= first * Al[j, j] + 0.5 * second * B[j, j]
             else:
-                jac[row] = eta * dAz[j, r]
-                jac[row, row] -= eta * omega
+                jac[row] = first * dAz[j, r]
+                jac[row, row] -= shrink
         for l in range(p):
             row = p * k + j * p + l
             if spherical:
                 if j != l:
-                    jac[row] = (eta * (dAl[j, l] + dAl[l, j])
-                                - eta * Q[j, l] * (dAl[j, j] + dAl[l, l])
+                    jac[row] = (first * (dAl[j, l] + dAl[l, j])
+                                - first * Q[j, l] * (dAl[j, j] + dAl[l, l])
                                 + second * dB[j, l]
                                 - 0.5 * second * Q[j, l] * (dB[j, j] + dB[l, l]))
-                    jac[row, row] -= (eta * (Al[j, j] + Al[l, l])
+                    jac[row, row] -= (first * (Al[j, j] + Al[l, l])
                                       + 0.5 * second * (B[j, j] + B[l, l]))
             else:
-                jac[row] = eta * (dAl[j, l] + dAl[l, j]) + second * dB[j, l]
-                jac[row, row] -= 2.0 * eta * omega
+                jac[row] = first * (dAl[j, l] + dAl[l, j]) + second * dB[j, l]
+                jac[row, row] -= 2.0 * shrink
     if train_a:
+        readout = parts[0] * eta_a * c_p
         for j in range(p):
-            jac[p * k + p * p + j] = eta_a * c_p * dD[j]
+            jac[p * k + p * p + j] = readout * dD[j]
     return jac

@@ -5,10 +5,15 @@ With ``u_j = c_p a_j``, ``G_j = u_j e σ'(λ_j)`` and ``e = y − ŷ`` (mse) or 
 
 * ``student_pairs(kernels, Q)`` → ``S2_jl = E[σ_j σ_l]``, ``J_jl = E[σ'_j σ'_l]`` (p, p);
 * ``population_risk(kernels, …)`` → ``R = ½ E[(y − ŷ)²]``;
-* ``expectations(kernels, …)`` → ``A^z = E[G z]`` (p, k), ``A^λ = E[G λ]`` (p, p),
-  ``B = E[G Gᵀ]`` (p, p), ``D = E[e σ]`` (p,);
-* ``rhs(addresses, y, …)`` → ``dy/dt`` for ``y = [M.ravel(), Q.ravel(), a]``: SPEC's ODEs,
-  plain or spherical, with the readout trained or fixed;
+* ``expectations(kernels, …, noise, mse, variance)`` → ``A^z = E[G z]`` (p, k),
+  ``A^λ = E[G λ]`` (p, p), ``B = variance·B^var + noise·u_j u_l J_jl`` (p, p) — with
+  ``noise = Δ`` and ``variance = 1``, ``E[G Gᵀ]``; ``variance = 0`` skips the four-field
+  kernels altogether — and ``D = E[e σ]`` (p,);
+* ``rhs(addresses, y, …, parts)`` → ``dy/dt`` for ``y = [M.ravel(), Q.ravel(), a]``: SPEC's
+  ODEs, plain or spherical, with the readout trained or fixed, each named part of the drift
+  (``overlapdyn.model.terms``) multiplied by its factor in ``parts`` = [gradient, noise,
+  variance, decay] (1 or 0: run-time numbers, so switching parts compiles nothing; at all
+  ones every product is by 1.0, exact, and the numbers are those of the drift without them);
 * ``risk(addresses, …)``, ``terms(addresses, …)``: R and the four arrays, called from Python.
 
 These loops are compiled once for every model. A model's kernels (``I2ss``, ``J2s``,
@@ -27,10 +32,10 @@ from generated import ADDRESSES, COUNT, FLAG, LOOP, MATRIX, ROW, SCALAR, TUPLE, 
 # The entries called from Python are compiled for these types when the module is imported
 # (CompiledModel passes exactly these); the functions they call are compiled with them.
 RHS_TYPE = ROW(ADDRESSES, ROW, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR, FLAG, SCALAR, SCALAR,
-               SCALAR, FLAG, FLAG, SCALAR, ROW)
+               SCALAR, FLAG, FLAG, SCALAR, ROW, ROW)
 RISK_TYPE = SCALAR(ADDRESSES, MATRIX, MATRIX, ROW, SCALAR, ROW, MATRIX, SCALAR)
 TERMS_TYPE = TUPLE((MATRIX, MATRIX, MATRIX, ROW))(ADDRESSES, MATRIX, MATRIX, ROW, SCALAR, ROW,
-                                                  MATRIX, SCALAR, FLAG)
+                                                  MATRIX, SCALAR, FLAG, SCALAR)
 
 
 @njit(**LOOP)
@@ -60,7 +65,7 @@ def population_risk(kernels, Q, M, a, c_p, v, P, noise):
 
 
 @njit(**LOOP)
-def expectations(kernels, Q, M, a, c_p, v, P, noise, mse):
+def expectations(kernels, Q, M, a, c_p, v, P, noise, mse, variance):
     I3ss, I4sss, Tg1, Tgz, Tgl, Tgg, Tgs = kernels[2:9]
     p, k = M.shape
     u = c_p * a
@@ -84,20 +89,27 @@ def expectations(kernels, Q, M, a, c_p, v, P, noise, mse):
                 for m in range(p):
                     s -= u[m] * I3ss(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m])
             Al[j, l] = u[j] * s
+    # the I4 part's weight rides on one factor u_m of each of its terms: with variance = 1
+    # (the default) wu = u exactly, and the sums below are those without the switch,
+    # operation for operation
+    wu = variance * u
     for j in range(p):
         for l in range(j, p):
-            s = Tgg(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P) + noise * J[j, l]
-            if mse:
-                for m in range(p):
-                    s -= 2.0 * u[m] * Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m], Q[m, m],
-                                          M[j], M[l], M[m], v, P)
-                    # I4sss is symmetric in its last two fields: sum n >= m only
-                    s += u[m] * u[m] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l],
-                                             Q[l, m], Q[l, m], Q[m, m], Q[m, m], Q[m, m])
-                    for n in range(m + 1, p):
-                        s += 2.0 * u[m] * u[n] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, n],
-                                                       Q[l, l], Q[l, m], Q[l, n], Q[m, m],
-                                                       Q[m, n], Q[n, n])
+            if variance == 0.0:   # the I4 part off: its O(p⁴) kernel calls are skipped
+                s = noise * J[j, l]
+            else:
+                s = variance * Tgg(Q[j, j], Q[j, l], Q[l, l], M[j], M[l], v, P) + noise * J[j, l]
+                if mse:
+                    for m in range(p):
+                        s -= 2.0 * wu[m] * Tgs(Q[j, j], Q[j, l], Q[j, m], Q[l, l], Q[l, m],
+                                               Q[m, m], M[j], M[l], M[m], v, P)
+                        # I4sss is symmetric in its last two fields: sum n >= m only
+                        s += wu[m] * u[m] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, m], Q[l, l],
+                                                  Q[l, m], Q[l, m], Q[m, m], Q[m, m], Q[m, m])
+                        for n in range(m + 1, p):
+                            s += 2.0 * wu[m] * u[n] * I4sss(Q[j, j], Q[j, l], Q[j, m], Q[j, n],
+                                                            Q[l, l], Q[l, m], Q[l, n], Q[m, m],
+                                                            Q[m, n], Q[n, n])
             B[j, l] = u[j] * u[l] * s
             B[l, j] = B[j, l]
     for j in range(p):
@@ -110,33 +122,40 @@ def expectations(kernels, Q, M, a, c_p, v, P, noise, mse):
 
 @njit(RHS_TYPE, **LOOP)
 def rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a,
-        eta_a, a_fixed):
+        eta_a, a_fixed, parts):
     M = y[:p * k].copy().reshape((p, k))
     Q = y[p * k:p * k + p * p].copy().reshape((p, p))
     a = y[p * k + p * p:] if train_a else a_fixed
-    Az, Al, B, D = expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise, mse)
+    # parts = [gradient, noise, variance, decay]: the label noise and the I4 part enter B
+    Az, Al, B, D = expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise * parts[1],
+                                mse, parts[2])
     out = np.zeros_like(y)
+    first = eta * parts[0]           # the gradient part's η
+    shrink = eta * omega * parts[3]  # the decay part's ηω
     second = eta * eta * inv_nb
     for j in range(p):
         for r in range(k):
             if spherical:
-                value = eta * (Az[j, r] - M[j, r] * Al[j, j]) - 0.5 * second * M[j, r] * B[j, j]
+                value = (first * (Az[j, r] - M[j, r] * Al[j, j])
+                         - 0.5 * second * M[j, r] * B[j, j])
             else:
-                value = eta * Az[j, r] - eta * omega * M[j, r]
+                value = first * Az[j, r] - shrink * M[j, r]
             out[j * k + r] = value
         for l in range(p):
             if spherical:
                 if j == l:
                     value = 0.0
                 else:
-                    value = (eta * (Al[j, l] + Al[l, j]) - eta * Q[j, l] * (Al[j, j] + Al[l, l])
+                    value = (first * (Al[j, l] + Al[l, j])
+                             - first * Q[j, l] * (Al[j, j] + Al[l, l])
                              + second * B[j, l] - 0.5 * second * Q[j, l] * (B[j, j] + B[l, l]))
             else:
-                value = eta * (Al[j, l] + Al[l, j]) - 2.0 * eta * omega * Q[j, l] + second * B[j, l]
+                value = first * (Al[j, l] + Al[l, j]) - 2.0 * shrink * Q[j, l] + second * B[j, l]
             out[p * k + j * p + l] = value
     if train_a:
+        readout = parts[0] * eta_a * c_p   # the readout's rate is first order: the gradient's
         for j in range(p):
-            out[p * k + p * p + j] = eta_a * c_p * D[j]
+            out[p * k + p * p + j] = readout * D[j]
     return out
 
 
@@ -146,5 +165,5 @@ def risk(addresses, Q, M, a, c_p, v, P, noise):
 
 
 @njit(TERMS_TYPE, **LOOP)
-def terms(addresses, Q, M, a, c_p, v, P, noise, mse):
-    return expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise, mse)
+def terms(addresses, Q, M, a, c_p, v, P, noise, mse, variance):
+    return expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise, mse, variance)

@@ -72,7 +72,7 @@ def run(addresses, W0, A0, L, generators, start, save_steps, c_p, eta, eta_a, n_
         x = np.empty(d)
         lam = np.empty(p)
         z = np.empty(k)
-        grad = np.zeros((p, d))
+        grad = np.zeros((p, d) if n_b > 1 else (1, 1))   # batch 1 updates W directly
         grad_a = np.zeros(p)
         G = np.empty(p)
         saved = 0
@@ -109,9 +109,10 @@ def run(addresses, W0, A0, L, generators, start, save_steps, c_p, eta, eta_a, n_
                     stopped[s] = True
                 if step == total or stopped[s]:
                     break
-            grad[:, :] = 0.0
             grad_a[:] = 0.0
             finite = True
+            if n_b > 1:
+                grad[:, :] = 0.0
             for _ in range(n_b):
                 y, y_hat = draw(sig, target, rng, W, L, a, c_p, noise_std, x, lam, z)
                 e = y - y_hat if mse else y
@@ -121,10 +122,11 @@ def run(addresses, W0, A0, L, generators, start, save_steps, c_p, eta, eta_a, n_
                 for j in range(p):
                     G[j] = c_p * a[j] * e * dsig(lam[j])
                     grad_a[j] += c_p * e * sig(lam[j])
-                for j in range(p):
-                    g = G[j]
-                    for i in range(d):
-                        grad[j, i] += g * x[i]
+                if n_b > 1:
+                    for j in range(p):
+                        g = G[j]
+                        for i in range(d):
+                            grad[j, i] += g * x[i]
             if not finite:
                 failed_at[s] = step
                 stopped[s] = True
@@ -132,12 +134,21 @@ def run(addresses, W0, A0, L, generators, start, save_steps, c_p, eta, eta_a, n_
             scale = eta / (sqrt_d * n_b)
             shrink = 1.0 - eta * omega / d
             for j in range(p):
-                for i in range(d):
-                    W[j, i] = shrink * W[j, i] + scale * grad[j, i]
-                if spherical:
-                    norm2 = 0.0
+                # one pass over the row: the update (with batch 1 straight from the sample —
+                # the same products as through a buffer, 0 + G x = G x) and its squared norm
+                norm2 = 0.0
+                if n_b > 1:
                     for i in range(d):
-                        norm2 += W[j, i] * W[j, i]
+                        w = shrink * W[j, i] + scale * grad[j, i]
+                        W[j, i] = w
+                        norm2 += w * w
+                else:
+                    g = G[j]
+                    for i in range(d):
+                        w = shrink * W[j, i] + scale * (g * x[i])
+                        W[j, i] = w
+                        norm2 += w * w
+                if spherical:
                     factor = sqrt_d / math.sqrt(norm2)
                     for i in range(d):
                         W[j, i] *= factor

@@ -7,6 +7,11 @@ r"""Template: SPEC's large-batch state evolution, many steps in one compiled loo
     a'_j = a_j + η_a c_p E[e σ(λ_j)]    (trained readout),
 
 then, for spherical SGD, ``Q' ← D Q' D``, ``M' ← D M'`` with ``D = diag(Q'_jj)^(−1/2)``.
+``parts`` = [gradient, noise, variance, decay] (``overlapdyn.model.terms``) multiplies each
+named part: the gradient's factor γ scales the mean step, so ``η E[G zᵀ]`` and ``η (E[G_j
+λ_l] + E[G_l λ_j])`` by γ and ``η² E[G_j φ]ᵀ Ω⁺ E[G_l φ]`` by γ² (γ = 0 skips the
+pseudo-inverse); noise and variance weight the two parts of ``E[G_j G_l]``; the map has no
+weight decay (decay is unused).
 ``Ω⁺ E[G φ]`` is the minimum-norm least-squares solution: Ω's pseudo-inverse (NumPy's
 ``pinv``, by SVD, singular values below ``rcond`` times the largest dropped — what ``lstsq``
 with ``rcond=None`` drops when given ``rcond = ε·(p + k)``; ``pinv`` compiles in a third of
@@ -38,14 +43,16 @@ from generated import (
 
 # ------------------------------------------------------------------------ rendered from here
 EVOLVE_TYPE = COUNT(ADDRESSES, MATRIX, ROW, COUNT, COUNT, COUNT, COUNT, SCALAR, ROW, MATRIX,
-                    SCALAR, FLAG, SCALAR, SCALAR, FLAG, FLAG, SCALAR, ROW, SCALAR, SCALAR)
+                    SCALAR, FLAG, SCALAR, SCALAR, FLAG, FLAG, SCALAR, ROW, SCALAR, SCALAR, ROW)
 
 
 @njit(**LOOP)
 def map_step(kernels, M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical, train_a,
-             eta_a, rcond):
+             eta_a, rcond, parts):
     p, k = M.shape
-    Az, Al, B, D = expectations(kernels, Q, M, a, c_p, v, P, noise, mse)
+    Az, Al, B, D = expectations(kernels, Q, M, a, c_p, v, P, noise * parts[1], mse, parts[2])
+    gradient = parts[0]
+    first = eta * gradient   # the mean step's η (1.0·η by default: exact)
     n = p + k
     omega = np.empty((n, n))
     gradients = np.empty((n, p))   # column j: E[G_j φ] = (E[G_j λ], E[G_j z])
@@ -60,12 +67,13 @@ def map_step(kernels, M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical,
     for r in range(k):
         for s in range(k):
             omega[p + r, p + s] = P[r, s]
-    inverse = np.linalg.pinv(omega, rcond)
     solution = np.zeros((n, p))   # Ω⁺ E[G φ]
-    for i in range(n):
-        for m in range(n):
-            for j in range(p):
-                solution[i, j] += inverse[i, m] * gradients[m, j]
+    if gradient != 0.0:
+        inverse = np.linalg.pinv(omega, rcond)
+        for i in range(n):
+            for m in range(n):
+                for j in range(p):
+                    solution[i, j] += inverse[i, m] * gradients[m, j]
     new_Q = np.empty((p, p))
     new_M = np.empty((p, k))
     for j in range(p):
@@ -73,14 +81,15 @@ def map_step(kernels, M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical,
             projected = 0.0   # E[G_j φ]ᵀ Ω⁺ E[G_l φ]
             for i in range(n):
                 projected += gradients[i, j] * solution[i, l]
-            new_Q[j, l] = (Q[j, l] + eta * (Al[j, l] + Al[l, j])
-                           + eta * eta * (projected + B[j, l] * inv_alpha))
+            new_Q[j, l] = (Q[j, l] + first * (Al[j, l] + Al[l, j])
+                           + eta * eta * (gradient * gradient * projected + B[j, l] * inv_alpha))
         for r in range(k):
-            new_M[j, r] = M[j, r] + eta * Az[j, r]
+            new_M[j, r] = M[j, r] + first * Az[j, r]
     new_a = a.copy()
     if train_a:
+        readout = gradient * eta_a * c_p
         for j in range(p):
-            new_a[j] = a[j] + eta_a * c_p * D[j]
+            new_a[j] = a[j] + readout * D[j]
     if spherical:
         norms = np.sqrt(np.diag(new_Q).copy())
         for j in range(p):
@@ -95,7 +104,7 @@ def map_step(kernels, M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha, spherical,
 # longer to compile than all the drift's loops
 @njit(**LOOP)
 def evolve_steps(addresses, states, risks, start, stop, p, k, c_p, v, P, noise, mse, eta,
-                 inv_alpha, spherical, train_a, eta_a, a_fixed, rcond, blowup):
+                 inv_alpha, spherical, train_a, eta_a, a_fixed, rcond, blowup, parts):
     kernels = kernel_table(addresses)
     y = states[start]
     M = y[:p * k].copy().reshape((p, k))
@@ -103,7 +112,7 @@ def evolve_steps(addresses, states, risks, start, stop, p, k, c_p, v, P, noise, 
     a = y[p * k + p * p:].copy() if train_a else a_fixed.copy()
     for step in range(start + 1, stop + 1):
         M, Q, a = map_step(kernels, M, Q, a, c_p, v, P, noise, mse, eta, inv_alpha,
-                           spherical, train_a, eta_a, rcond)
+                           spherical, train_a, eta_a, rcond, parts)
         row = states[step]
         sound = True
         for j in range(p):
