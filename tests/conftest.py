@@ -80,6 +80,7 @@ SHARED_BUILDS = {
     "tests/reuse/test_closed_form.py": "reuse",
     "tests/reuse/test_simulator.py": "reuse",
     "tests/reuse/test_reuse_kernels.py": "reuse",
+    "tests/reuse/test_dmft.py": "reuse",
 }
 
 # Single tests that run in another unit than their file's: the depth notebook (about a minute)
