@@ -19,6 +19,7 @@ from .bayes import (
     output_channel,
 )
 from .bayes_multi import (
+    FIRST_ORDER_GAP,
     OVERLAP_MAX,
     FixedPoint,
     MultiIndexChannel,
@@ -52,6 +53,7 @@ from .spectral import (
 from .thresholds import RecoveryThresholds, StaircaseStep, operator_F, weak_recovery_thresholds
 
 __all__ = [
+    "FIRST_ORDER_GAP",
     "OVERLAP_MAX",
     "AsymmetricSpectrum",
     "BayesOptimalCurve",

@@ -20,20 +20,29 @@ depends on Q only, and ``F(O Q Oᵀ) = O F_{g∘O}(Q) Oᵀ`` for a rotation O of
 **Two fields on a grid** (any link of ≤ 2 fields; a link in k ≥ 3 fields that uses two of
 them): in Q's eigenbasis ``Q = O diag(q) Oᵀ`` the estimate's law factorises,
 ``N(z'; ω', diag(1 − q))`` with ``z = O z'``, so for the link rotated onto a uniform grid
-``Z_out`` at all Gauss–Hermite nodes ``ω' = (√q₁ ξ_a, √q₂ ξ_b)`` is a product of two small
-matrices with the label-noise kernel between them, and the label y is integrated by the
-trapezoid rule on a uniform grid: the compiled ``fisher_sums``
+of the disc ``|z| ≤ 7``, ``Z_out`` at all nodes ``ω' = (√q₁ ξ_a, √q₂ ξ_b)`` is a product of
+two small matrices with the label-noise kernel between them, and the label y is integrated
+by the trapezoid rule on a uniform grid: the compiled ``fisher_sums``
 (``compile/templates/two_field_channel.py``) sums only the grid points whose link value lies
-within the kernel's reach of each label. Fields the link does not use drop out exactly:
-``g_out`` has no component along them for any Q.
+within the kernel's reach of each label, and only the nodes where the Gaussian factors are
+not negligible. ξ is integrated by the trapezoid rule too, on the disc ``|ξ| ≤ 6.5``, at a
+fixed spacing in ``ω = √q ξ``: the function of ω left after the y integral (the Fisher
+information of y about ω) has features of fixed width in ω — around the critical points of g
+(width ∝ √Δ) and, for an even link, across the sign ambiguity at ``ω ≈ 0`` (width ∝ 1 − q)
+— so Gauss–Hermite in ξ converges slowly (measured: 48 nodes leave 0.3 % in F for ``z²`` at
+q ≈ 0.7), the trapezoid rule at ω spacing 0.15 leaves < 4e-5. Fields the link does not use
+drop out exactly: ``g_out`` has no component along them for any Q.
 
 **Radial links** ``g = ψ(‖z‖²)`` of any k (so k = 3 too): from the isotropic start
 ``Q⁰ = εI`` the map keeps ``Q = q I``, and with ``ρ = ‖ω‖`` and ``r = ‖z‖`` (a non-central
 χ law) ``F(qI) = f(q) I``, ``f(q) = E_{ρ, y}[(∂_ρ log Z_out)²]/k`` — a one-field problem,
-tabulated once in q and solved for every α like k = 1.
+tabulated once in q and solved for every α like k = 1 (composite Gauss–Legendre in r and in
+ρ/√q ~ χ_k, trapezoid in y). Whether the isotropic fixed point is stable against
+anisotropic perturbations is not examined (the map from εI never leaves the isotropic line).
 
-Other links of three or more fields are refused (their quadrature would be three-dimensional
-inside and out).
+Other links of three or more fields are refused: their quadrature would be
+three-dimensional inside and out (each dimension of z and of ξ costs a factor of the
+≈ 100 points per axis, so a generic k = 3 map would take minutes).
 
 Fixed points and starts. The *uninformed* start is ``Q⁰ = εI`` (ε = 10⁻⁴, what AMP from a
 random start sees); the *informed* one ``Q⁰ = q_max I``. Where they reach different fixed
@@ -41,7 +50,9 @@ points the transition is first order. At ``Q = 0``, ``F(0) = E_y[E[z|y] E[z|y]�
 (the trivial subspace) is learned at every α > 0; when it is empty, ``F(Q) = L(Q) + O(Q²)``
 with ``L(M) = E_y[G(y) M G(y)]``, ``G(y) = E[zzᵀ − I | y]`` — the operator of
 :func:`~overlapdyn.limits.weak_recovery_thresholds` — so ``Q = 0`` loses stability at
-``α_c = 1/λ_max(L)`` (:func:`se_linearisation` measures L from the map itself).
+``α_c = 1/λ_max(L)`` (:func:`se_linearisation` measures L from the map itself). The
+iteration (:func:`se_fixed_point`) is Anderson-accelerated with safeguards against landing
+on unstable fixed points, and every result carries a two-resolution error estimate.
 
 Noise: label noise Δ > 0 is required (the channel is then smooth); a noiseless link is
 refused with the fix.
@@ -64,7 +75,7 @@ from ..storage.versions import __version__
 from .bayes import ChannelInformation, bayes_optimal_overlap
 from .links import Link, as_link
 
-__all__ = ["OVERLAP_MAX", "FixedPoint", "MultiIndexChannel", "MultiIndexCurve",
+__all__ = ["FIRST_ORDER_GAP", "OVERLAP_MAX", "FixedPoint", "MultiIndexChannel", "MultiIndexCurve",
            "SELinearisation", "multi_index_channel", "multi_index_overlap",
            "se_fixed_point", "se_linearisation"]
 
@@ -72,12 +83,14 @@ __all__ = ["OVERLAP_MAX", "FixedPoint", "MultiIndexChannel", "MultiIndexCurve",
 #: most ``√(1 − OVERLAP_MAX)``.
 OVERLAP_MAX = 1.0 - 1e-2
 _REACH = 7.0             # z is integrated over the disc |z| ≤ 7 (mass outside ≈ 2e-11)
-_LOG_TOL = math.log(1e6)   # the grid rule's margin (measured errors are far smaller)
+_LOG_TOL = math.log(1e6)   # the grid rule's weight threshold (module docstring)
+_GRID_MARGIN = 1.6         # the grid rule's spacing, relaxed by this (measured, see below)
 _MAX_POINTS = 601        # grid points per axis allowed by the automatic rule (level 1)
 _RADIAL_REACH = 9.0      # r = ‖z‖ is integrated over [0, 9] (radial links)
 _XI_STEP = 0.5           # the largest ξ spacing (level 1)
 _XI_REACH = 6.5          # ξ is integrated over the disc |ξ| ≤ 6.5 (mass outside 7e-10)
 _EPSILON = 1e-4          # the uninformed start εI
+_REFINE = 1.25           # the finer resolution of the error estimates: every spacing / 1.25
 _KERNEL_VERSION = 1      # bump when the module of fisher_sums is assembled differently
 
 
@@ -142,13 +155,13 @@ class MultiIndexChannel:
     source: Link = field(repr=False, compare=False)
     _numeric: object = field(repr=False, compare=False)
 
-    def coarser(self, factor: float = 1.5) -> MultiIndexChannel:
-        """The same channel with every spacing multiplied by ``factor`` (the other
-        resolution of the error estimates)."""
+    def refined(self, factor: float = _REFINE) -> MultiIndexChannel:
+        """The same channel with every spacing divided by ``factor`` (the second resolution
+        of the error estimates; a channel given ``points`` keeps the z spacing's ratio)."""
         points = None if self.method == "radial" else \
-            max(21, int((self.points - 1) / factor) // 2 * 2 + 1)
+            int((self.points - 1) * factor) // 2 * 2 + 1
         return multi_index_channel(self.source, self.k, noise=self.noise,
-                                   level=self.level / factor, points=points,
+                                   level=self.level * factor, points=points,
                                    method=self.method)
 
     # ------------------------------------------------------------------------- the map
@@ -366,10 +379,12 @@ def _used_fields(link: Link) -> tuple[int, ...]:
 
 
 def _grid_spacing(g, noise: float) -> float:
-    """The z spacing at which the trapezoid rule's error stays below ``e^-_LOG_TOL`` where
-    the Gaussian weight ``e^{-|z|²/2}`` is: ``h ≤ π√(2Δ)/(|∇g| √(L − |z|²/2))`` at every z
-    of the disc (the kernel ``e^{−(y−g)²/2Δ}`` is a Gaussian of width ``√Δ/|∇g|`` across the
-    level lines), with ``|∇g|`` by differences on a 241 × 241 probe grid."""
+    """The z spacing of the grid rule: ``h = 1.6π√(2Δ)/max(|∇g| √(L − |z|²/2))`` over the
+    disc, L = ln 10⁶ (the kernel ``e^{−(y−g)²/2Δ}`` is a Gaussian of width ``√Δ/|∇g|``
+    across the level lines, whose trapezoid error ``e^{−2π²Δ/(h|∇g|)²}`` is weighed against
+    the Gaussian weight ``e^{−|z|²/2}``; the y integral averages most of that error out, so
+    the factor 1.6 was measured to be safe, multi_index_channel's docstring), with ``|∇g|``
+    by differences on a 241 × 241 probe grid; 0 when g is not finite there."""
     probe = np.linspace(-_REACH, _REACH, 241)
     step = probe[1] - probe[0]
     Z1, Z2 = np.meshgrid(probe, probe, indexing="ij")
@@ -382,7 +397,7 @@ def _grid_spacing(g, noise: float) -> float:
     room = np.sqrt(np.maximum(_LOG_TOL - radius2 / 2, 1e-12))
     inside = radius2 <= _REACH * _REACH
     worst = float((slope * room)[inside].max())
-    return math.pi * math.sqrt(2.0 * noise) / max(worst, 1e-12)
+    return _GRID_MARGIN * math.pi * math.sqrt(2.0 * noise) / max(worst, 1e-12)
 
 
 def multi_index_channel(link, k: int | None = None, *, noise: float | None = None,
@@ -397,13 +412,19 @@ def multi_index_channel(link, k: int | None = None, *, noise: float | None = Non
             is :func:`~overlapdyn.limits.bayes_optimal_overlap`'s).
         noise: the label-noise variance Δ > 0 (default: the link's).
         level: the resolution; every spacing (z or r, y, and ω = √q ξ) is divided by it.
-            Level 1: z spacing ``h ≤ π√(2Δ)/max(|∇g|√(L − |z|²/2))`` (L = ln 10⁶, the
-            kernel's width across the level lines against the Gaussian weight) and
-            ``h ≤ √(1 − q_max) = 0.1``; y spacing ``0.75√Δ``; ω spacing ``0.7√Δ`` (ξ
-            spacing ``min(0.5, 0.7√Δ/√q)``). Measured: relative errors of F below 1e-5
-            (ω), 1e-9 (z, y) for ``z1*z2``, ``z1 + z2**2``, ``tanh(2*z1 + z2)*z2`` at Δ = 0.1.
+            Level 1: z spacing ``h = min(1.6π√(2Δ)/max(|∇g|√(L − |z|²/2)), 0.1)``
+            (L = ln 10⁶: the kernel's width across the level lines against the Gaussian
+            weight, with ``|∇g|`` by differences on a probe grid; 0.1 = ``√(1 − q_max)``
+            resolves the narrowest estimate); y spacing ``0.75√Δ``; ω spacing
+            ``min(0.15, 0.7√Δ)`` (ξ spacing that over √q, at most 0.5). Measured against
+            level 2 at q up to 0.99 (``z1*z2``, ``z1 + z2**2``, ``z1**2``,
+            ``tanh(2*z1 + z2)*z2`` at Δ = 0.1, ``z1*z2`` at Δ = 0.5): relative errors of F
+            ≤ 4e-5 (the largest for even links at q ≥ 0.9), of the map T ≤ 2e-6.
         points: z grid points per axis, overriding the rule (which refuses a link that
-            would need more than 601 points per axis at level 1).
+            would need more than 601 points per axis at level 1: a steep link at small Δ,
+            or a discontinuous one such as ``sign(z1*z2)``, whose jump the probe sees as an
+            unbounded gradient; given points, its trapezoid error is O(h), which the error
+            estimates then show).
         method: ``"grid"`` (links of at most two fields), ``"radial"`` (``ψ(‖z‖²)``, any
             number of fields, isotropic Q only) or None: the grid when it applies.
 
@@ -540,7 +561,9 @@ def se_fixed_point(channel: MultiIndexChannel, alpha: float, start, *, damping: 
     to Q there, so any run (mixed or not) can stop with a direction at or near 0 that would
     grow. When the last Q has eigenvalues below 10⁻⁶, two more maps (power iteration of the
     map restricted to that null space, from ``Q + ηP``, η = 10⁻⁵) tell whether overlap added
-    there grows; if it does, the run goes on from ``Q + εd`` (at most three times). Not tested:
+    there grows; if it does, the run goes on from ``Q + εd`` (at most three times), and if it
+    shrinks those eigenvalues are set to 0 (the fixed point's value; the run had got within
+    10⁻⁶ of it). Not tested:
     whether a fixed point inside the cone is a saddle (mixing could in principle land on the
     unstable fixed point between the two branches of a first-order transition; the runs of
     tests/limits/test_bayes_multi.py with and without mixing agree).
@@ -577,8 +600,10 @@ def se_fixed_point(channel: MultiIndexChannel, alpha: float, start, *, damping: 
             # can stop with a direction at (or near) 0 that would grow: test it
             ratio, maps, onward = _null_growth(channel, alpha, Q) if resumed < 3 else (0, 0, Q)
             iteration += maps
-            if ratio < 1.0:
-                return FixedPoint(Q, iteration, True, residual)
+            if ratio < 1.0:     # stable: the directions below _NULL are at 0
+                values, vectors = np.linalg.eigh(Q)
+                values = np.where(values < _NULL, 0.0, values)
+                return FixedPoint((vectors * values) @ vectors.T, iteration, True, residual)
             Q, resumed, history, residuals, sizes = onward, resumed + 1, [], [], []
             fallback = None
             continue
@@ -820,9 +845,10 @@ class MultiIndexCurve(Result):
         informed: (A, k, k) the fixed point reached from ``Q⁰ = q_max I``.
         iterations: (A, 2) maps evaluated for the two starts (0: none needed).
         converged: (A, 2) whether each run reached ``tol``.
-        error: (A, 2) the two-resolution estimate: ``max|T_coarse(Q*) − Q*|`` at each fixed
-            point, the map at 2/3 of the resolution (an overestimate of the working
-            resolution's error when the quadrature converges); a fixed point moves by this
+        error: (A, 2) the two-resolution estimate of the map's error at each fixed point:
+            ``max|T_fine(Q*) − T(Q*)| + tol``, the map at every spacing divided by 1.25
+            against the working one (the quadratures converge exponentially, so this is
+            close to the working resolution's own error); the fixed point moves by this
             divided by ``1 − (the map's slope)``, which is large near a transition.
         alpha_c: where ``Q = 0`` loses stability (:class:`SELinearisation`; 0 when the
             trivial subspace is not empty); alpha_c_error: its change between the two
@@ -975,12 +1001,12 @@ def multi_index_overlap(link, alphas, *, k: int | None = None, noise: float | No
     alphas = np.unique(alphas)
     if channel is None:
         channel = multi_index_channel(link, k, noise=noise, level=level)
-    coarse = channel.coarser()
+    fine = channel.refined()
     if channel.method == "radial":
-        return _radial_curve(channel, coarse, alphas, tol)
+        return _radial_curve(channel, fine, alphas, tol)
     k = channel.k
     linear = se_linearisation(channel)
-    linear_coarse = se_linearisation(coarse)
+    linear_fine = se_linearisation(fine)
     A = alphas.size
     uninformed, informed = np.zeros((A, k, k)), np.zeros((A, k, k))
     iterations, converged = np.zeros((A, 2), dtype=int), np.ones((A, 2), dtype=bool)
@@ -994,14 +1020,24 @@ def multi_index_overlap(link, alphas, *, k: int | None = None, noise: float | No
         previous = run.Q
     previous = OVERLAP_MAX * np.eye(k)
     for a in range(A - 1, -1, -1):
+        if a < A - 1 and not np.any(previous):
+            continue                          # informed 0 at a larger α: 0 here too
         run = se_fixed_point(channel, alphas[a], previous, **options)
         informed[a], iterations[a, 1], converged[a, 1] = run.Q, run.iterations, run.converged
         previous = run.Q
-    error = np.array([[np.abs(coarse.step(Q, alpha) - Q).max() + tol for Q in pair]
-                      for alpha, pair in zip(alphas, zip(uninformed, informed, strict=True),
-                                             strict=True)])
-    alpha_c_error = abs(linear.alpha_c - linear_coarse.alpha_c) \
-        if math.isfinite(linear.alpha_c) and math.isfinite(linear_coarse.alpha_c) else 0.0
+    # the map at the finer resolution, once per distinct fixed point (0 and shared ones once)
+    error = np.zeros((A, 2))
+    for a, alpha in enumerate(alphas):
+        for branch, Q in enumerate((uninformed[a], informed[a])):
+            if branch == 1 and np.abs(Q - uninformed[a]).max() <= tol:
+                error[a, 1] = error[a, 0]
+            elif not np.any(Q) and not linear.has_trivial:
+                error[a, branch] = tol           # T(0) = 0 at every resolution
+            else:
+                error[a, branch] = np.abs(fine.step(Q, alpha) - channel.step(Q, alpha)).max() \
+                    + tol
+    alpha_c_error = abs(linear.alpha_c - linear_fine.alpha_c) \
+        if math.isfinite(linear.alpha_c) and math.isfinite(linear_fine.alpha_c) else 0.0
     return MultiIndexCurve(channel.link, k, channel.noise, channel.method, channel.level,
                            float(damping), float(tol), alphas, uninformed, informed, iterations,
                            converged, error, linear.alpha_c, alpha_c_error, linear.trivial,
@@ -1022,33 +1058,33 @@ def _overlap_table(channel: MultiIndexChannel, points: int = 60) -> ChannelInfor
     return ChannelInformation(channel.link, channel.noise, q, f, 0.0)
 
 
-def _radial_curve(channel: MultiIndexChannel, coarse: MultiIndexChannel, alphas: np.ndarray,
+def _radial_curve(channel: MultiIndexChannel, fine: MultiIndexChannel, alphas: np.ndarray,
                   tol: float) -> MultiIndexCurve:
     """A radial link's curve: ``Q = q I`` with q the scalar fixed points of
     ``q = αf(q)/(1 + αf(q))`` on a table of f (as :func:`~overlapdyn.limits.bayes_optimal_overlap`
     finds them, from the same two starts)."""
-    table, table_coarse = _overlap_table(channel), _overlap_table(coarse)
-    error_f = float(np.abs(table.f - table_coarse.f).max())
+    table, table_fine = _overlap_table(channel), _overlap_table(fine)
+    error_f = float(np.abs(table.f - table_fine.f).max())
     table = ChannelInformation(table.link, table.noise, table.q, table.f, error_f)
     curve = bayes_optimal_overlap(None, alphas, table=table)
-    curve_coarse = bayes_optimal_overlap(None, alphas[:1], table=table_coarse)
+    curve_fine = bayes_optimal_overlap(None, alphas[:1], table=table_fine)
     k, A = channel.k, alphas.size
     eye = np.zeros((k, k))
     eye[list(channel.fields), list(channel.fields)] = 1.0
     ends = np.minimum(np.stack([curve.uninformed, curve.informed], axis=1), OVERLAP_MAX)
 
-    def coarse_step(alpha, q):
-        hat = alpha * float(table_coarse(q))
+    def step(alpha, q, tab):
+        hat = alpha * float(tab(q))
         return hat / (1 + hat)
 
-    error = np.array([[abs(coarse_step(alpha, q) - q) + tol for q in pair]
-                      for alpha, pair in zip(alphas, ends, strict=True)])
+    error = np.array([[abs(step(alpha, q, table_fine) - step(alpha, q, table)) + tol
+                       for q in pair] for alpha, pair in zip(alphas, ends, strict=True)])
     K = k * (k + 1) // 2
     slope = 1.0 / curve.alpha_c if curve.alpha_c > 0 else 0.0
     return MultiIndexCurve(channel.link, k, channel.noise, "radial", channel.level, 0.0,
                            float(tol), alphas, ends[:, 0, None, None] * eye,
                            ends[:, 1, None, None] * eye, np.zeros((A, 2), dtype=int),
                            np.ones((A, 2), dtype=bool), error, float(curve.alpha_c),
-                           abs(curve.alpha_c - curve_coarse.alpha_c)
+                           abs(curve.alpha_c - curve_fine.alpha_c)
                            if math.isfinite(curve.alpha_c) else 0.0,
                            np.zeros((k, k)), slope * np.ones(K))

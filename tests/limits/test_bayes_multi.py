@@ -169,7 +169,7 @@ class _Synthetic:
         hat = alpha * self.information(Q)
         return hat @ np.linalg.inv(np.eye(2) + hat)
 
-    def coarser(self):
+    def refined(self):
         return self
 
 
@@ -219,6 +219,7 @@ def test_the_curve_saves_loads_describes_and_plots(tmp_path):
     np.testing.assert_array_equal(back.uninformed, curve.uninformed)
     assert back.overlaps().shape == (2, 2) and back.directions().shape == (2, 2, 2)
     assert "trivial subspace" in curve.describe()
+    assert curve.onsets() == [0.5, None]                       # along u only
     fig = plot_multi_index_overlap(back)
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2     # one line per direction
     assert len(fig.axes[1].lines) == 3                             # Q11, Q12, Q22
