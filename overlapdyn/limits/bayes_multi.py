@@ -137,7 +137,7 @@ class MultiIndexChannel:
         level: the resolution (:func:`multi_index_channel`).
         points: grid points per axis of z (``"grid"``), or nodes of r (``"radial"``).
         spacing: the z grid's spacing (or the r panels' width).
-        xi_spacing: the spacing of ``ω = √q ξ`` (ξ's is ``min(0.5, xi_spacing/√q)``).
+        xi_spacing: the spacing of ``ω = √q ξ`` (ξ's is ``min(0.5/level, xi_spacing/√q)``).
         label_spacing: the y grid's spacing.
         source: the :class:`~overlapdyn.limits.Link` it was made from.
     """

@@ -133,6 +133,19 @@ def test_a_link_of_one_field_embedded_in_two_is_the_single_index_channel():
     assert not curve.first_order.any()
 
 
+def test_a_three_field_link_of_two_fields_is_computed_on_those_two():
+    # z1·z3 in three fields: z2 drops out for any Q (g_out has no component along it), and
+    # F on (z1, z3) is z1·z2's on (z1, z2)
+    three = multi_index_channel("z1*z3", k=3, noise=0.5, level=0.6)
+    two = multi_index_channel("z1*z2", noise=0.5, level=0.6)
+    assert three.fields == (0, 2) and three.method == "grid"
+    Q = np.array([[0.5, 0.2, 0.1], [0.2, 0.4, 0.05], [0.1, 0.05, 0.3]])
+    F = three.information(Q)
+    np.testing.assert_allclose(F[np.ix_([0, 2], [0, 2])],
+                               two.information(Q[np.ix_([0, 2], [0, 2])]), rtol=1e-12)
+    assert np.all(F[1] == 0) and np.all(F[:, 1] == 0)
+
+
 def test_the_gaussian_channel_has_its_closed_form():
     # y = uᵀz + √Δ ξ: Z_out = N(y; uᵀω, Δ + uᵀVu), g_out = u (y − uᵀω)/(Δ + uᵀVu), so
     # F(Q) = u uᵀ/(Δ + uᵀ(I − Q)u); along û = u/|u| the map is the scalar Gaussian channel
