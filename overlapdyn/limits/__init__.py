@@ -2,7 +2,8 @@
 weak-recovery thresholds of AMP / optimal spectral methods (trivial, easy and hard
 subspaces, the staircase), from the conditional law of the latent fields given the label,
 the Bayes-optimal overlap q(α) of a single-index channel (AMP's state evolution) with a
-finite-d GAMP that approaches it, the optimal spectral estimators run on data at finite d,
+finite-d GAMP that approaches it, the overlap matrix Q(α) of a multi-index channel (two
+fields, or radial links of any number), the optimal spectral estimators run on data at finite d,
 and the learnability profile of a target that puts these beside online SGD's leap.
 
 Conventions: SPEC's ``x ~ N(0, I_d)`` and fields ``z ~ N(0, I_k)``; ``n = α d`` samples; the
@@ -16,6 +17,18 @@ from .bayes import (
     bayes_optimal_overlap,
     channel_information,
     output_channel,
+)
+from .bayes_multi import (
+    FIRST_ORDER_GAP,
+    OVERLAP_MAX,
+    FixedPoint,
+    MultiIndexChannel,
+    MultiIndexCurve,
+    SELinearisation,
+    multi_index_channel,
+    multi_index_overlap,
+    se_fixed_point,
+    se_linearisation,
 )
 from .conditional import ConditionalGram, conditional_gram
 from .features import HermiteFeatures, hermite_features
@@ -40,20 +53,26 @@ from .spectral import (
 from .thresholds import RecoveryThresholds, StaircaseStep, operator_F, weak_recovery_thresholds
 
 __all__ = [
+    "FIRST_ORDER_GAP",
+    "OVERLAP_MAX",
     "AsymmetricSpectrum",
     "BayesOptimalCurve",
     "ChannelInformation",
     "ConditionalGram",
+    "FixedPoint",
     "GampRun",
     "GampSweep",
     "GenerativeExponent",
     "HermiteFeatures",
     "LearnabilityProfile",
+    "MultiIndexChannel",
+    "MultiIndexCurve",
     "OutputChannel",
     "Link",
     "MultiIndexData",
     "Preprocessing",
     "RecoveryThresholds",
+    "SELinearisation",
     "SpectralEstimate",
     "SpectralOverlaps",
     "StaircaseStep",
@@ -70,8 +89,12 @@ __all__ = [
     "label_preprocessing",
     "learnability",
     "moment_tensor_order",
+    "multi_index_channel",
     "multi_index_data",
+    "multi_index_overlap",
     "operator_F",
+    "se_fixed_point",
+    "se_linearisation",
     "spectral_overlaps",
     "subspace_overlap",
     "symmetric_estimator",

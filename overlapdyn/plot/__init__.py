@@ -1,7 +1,8 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
 nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout,
-limits (GAMP), spectral; what they share (new figures and axes, log scales, PNG files) is in
-:mod:`overlapdyn.plot.axes`, and :mod:`overlapdyn.plot.results` draws any saved result's figures.
+limits (GAMP, the multi-index state evolution), spectral; what they share (new figures and
+axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`, and
+:mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
 """
 
@@ -18,6 +19,7 @@ from .depth import (
 )
 from .limits import (
     plot_gamp,
+    plot_multi_index_overlap,
 )
 from .readout import (
     plot_feature_spectrum,
@@ -71,6 +73,7 @@ __all__ = [
     "plot_escape_curves",
     "plot_escape_scaling",
     "plot_gamp",
+    "plot_multi_index_overlap",
     "plot_gap_scaling",
     "plot_learning_curve",
     "plot_overlap_heatmap",

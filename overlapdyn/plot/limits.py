@@ -1,5 +1,6 @@
 """Figures of the learnability limits: a finite-d GAMP (:class:`~overlapdyn.limits.GampSweep`)
-beside the Bayes-optimal state evolution."""
+beside the Bayes-optimal state evolution, and the overlap matrix of the multi-index state
+evolution against α (:class:`~overlapdyn.limits.MultiIndexCurve`)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from .axes import axes_grid, log_scales
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ..limits.bayes_multi import MultiIndexCurve
     from ..limits.gamp import GampSweep
 
-__all__ = ["plot_gamp"]
+__all__ = ["plot_gamp", "plot_multi_index_overlap"]
 
 
 def plot_gamp(sweep: GampSweep, quantity: str = "overlap") -> Figure:
@@ -76,4 +78,36 @@ def plot_gamp(sweep: GampSweep, quantity: str = "overlap") -> Figure:
     right.legend(fontsize="small")
     fig.suptitle(f"GAMP vs state evolution: y = {sweep.link} + √{sweep.noise:g} ξ "
                  f"({values.shape[2]} seeds, {quantity})")
+    return fig
+
+
+def plot_multi_index_overlap(curve: MultiIndexCurve) -> Figure:
+    """The multi-index state evolution's fixed points against α, two panels.
+
+    Left: the overlap in each learned direction (the eigenvalues of Q, largest first, one
+    colour each) from the uninformed start (solid) and, where the transition is first order,
+    from the informed one (dashed); the line α = α_c where ``Q = 0`` loses stability (when
+    finite and positive). Right: the entries ``Q_rs`` of the uninformed fixed point (r ≤ s),
+    which say along which fields the learned directions lie.
+    """
+    fig, (left, right) = axes_grid(2, width=4.2, height=3.3)
+    values, informed = curve.overlaps(), curve.overlaps("informed")
+    for i in range(curve.k):
+        left.plot(curve.alphas, values[:, i], "o-", ms=3, color=f"C{i}",
+                  label=f"direction {i + 1}")
+        if curve.first_order.any():
+            left.plot(curve.alphas, np.where(curve.first_order, informed[:, i], np.nan), "--",
+                      color=f"C{i}", lw=1, label="informed start" if i == 0 else None)
+    if 0 < curve.alpha_c < np.inf:
+        left.axvline(curve.alpha_c, ls=":", color="0.4", label=f"α_c = {curve.alpha_c:.4g}")
+    left.set(xlabel="α = n/d", ylabel="overlap (eigenvalue of Q)", ylim=(-0.02, 1.02))
+    left.legend(fontsize="small")
+    for r in range(curve.k):
+        for s in range(r, curve.k):
+            right.plot(curve.alphas, curve.uninformed[:, r, s], "-" if r == s else "--",
+                       label=f"Q{r + 1}{s + 1}")
+    right.set(xlabel="α = n/d", ylabel="entries of Q (uninformed)")
+    right.legend(fontsize="small")
+    fig.suptitle(f"multi-index state evolution: y = {curve.link} + √{curve.noise:g} ξ "
+                 f"(k = {curve.k})")
     return fig

@@ -18,7 +18,8 @@ FOLDER = Path(render.__file__).parent / "templates"
 TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_table",
              "gradient_table", "drift_loops", "sgd_loop", "kinked", "committee_target_gradient",
              "drift_jacobian", "state_evolution", "ranked_cubature", "reuse_gd",
-             "reuse_dmft", "reuse_online", "output_channel", "gamp_products")
+             "reuse_dmft", "reuse_online", "output_channel", "gamp_products",
+             "two_field_channel")
 
 
 def _kernel_names() -> set[str]:

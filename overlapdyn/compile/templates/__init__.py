@@ -32,6 +32,9 @@ functions by address:
   channel and its derivative, sample by sample (:class:`~overlapdyn.limits.OutputChannel`);
 * ``gamp_products.py`` — the products with the data matrix of one GAMP iteration
   (:func:`overlapdyn.limits.run_gamp`);
+* ``two_field_channel.py`` — the output Fisher information ``E[g_out g_outᵀ]`` of a
+  two-field channel, label by label, for the multi-index state evolution
+  (:class:`~overlapdyn.limits.MultiIndexChannel`);
 * ``state_evolution.py`` — the large-batch state evolution's map, whole runs in one loop
   (:func:`overlapdyn.ode.evolve`);
 * ``committee_target_gradient.py``, ``gradient_table.py``, ``drift_jacobian.py`` — the exact
