@@ -1,6 +1,6 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
 nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout,
-limits (GAMP), spectral; what they share (new figures and axes, log scales, PNG files) is in
+limits (GAMP), spectral, reuse; what they share (new figures and axes, log scales, PNG files) is in
 :mod:`overlapdyn.plot.axes`, and :mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
 """
@@ -27,6 +27,10 @@ from .results import (
     FIGURES,
     load_result,
     result_figures,
+)
+from .reuse import (
+    plot_direction_learning,
+    plot_reuse_escape,
 )
 from .scaling import (
     plot_escape_curves,
@@ -63,6 +67,7 @@ __all__ = [
     "new_axes",
     "new_figure",
     "plot_depth",
+    "plot_direction_learning",
     "plot_escape_curves",
     "plot_escape_scaling",
     "plot_gamp",
@@ -72,6 +77,7 @@ __all__ = [
     "plot_overlaps",
     "plot_feature_spectrum",
     "plot_readout_curve",
+    "plot_reuse_escape",
     "trajectory_figures",
     "plot_asymmetric_spectrum",
     "plot_saddles",
