@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import OverlapdynError
 from ..scaling.escape import learned_overlaps
 from .axes import axes_grid, log_scales
-from .scaling import COSINE_LABEL, plot_escape_scaling
+from .scaling import COSINE_LABEL
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,27 +29,49 @@ __all__ = ["plot_direction_learning", "plot_reuse_escape"]
 
 def plot_reuse_escape(escapes: Sequence[EscapeTimes]) -> Figure:
     """Two panels: the escape sample count ``n`` against d, log-log, for every measurement
-    (one-pass SGD and the reuse protocols, each with its fitted and predicted slope: ℓ for
-    one pass, k* with reuse), and the escape curves — the cosine against ``n/d`` — of each
-    measurement's largest d (its first run)."""
+    (one-pass SGD and the reuse protocols: medians, the fitted power law solid, the
+    predicted one dashed through the data's centre — ``d^{max(ℓ−1,1)}`` for one pass,
+    ``d^{max(k*−1,1)}`` (× log d at 2) with reuse), and the escape curves — the cosine
+    against ``n/d`` — of each measurement's largest d (its first run), with the thresholds
+    dotted."""
     escapes = list(escapes)
     if not escapes:
         raise OverlapdynError("plot_reuse_escape needs at least one EscapeTimes")
-    fig, (left, right) = axes_grid(2, width=5.0, height=3.8)
-    plot_escape_scaling(escapes, ax=left)
+    fig, (left, right) = axes_grid(2, width=5.2, height=4.0)
     for index, escape in enumerate(escapes):
-        if not escape.trajectories:
-            continue
-        trajectory = escape.trajectories[-1][0]
-        cosine = _best_cosine(trajectory, escape.direction)
-        right.plot(trajectory.t * trajectory.model.protocol.n_b, cosine,
-                   color=f"C{index % 10}",
-                   label=f"{escape.protocol}, {escape.route}, d = {escape.ds[-1]}")
-    right.axhline(escapes[0].threshold, color="0.5", lw=0.8, ls=":")
+        color = f"C{index % 10}"
+        prediction = escape.prediction
+        label = f"{prediction.target}, {escape.protocol} ({escape.route})"
+        ds = np.asarray(escape.ds, dtype=float)
+        median = escape.median_samples
+        keep = np.isfinite(median)
+        if escape.fittable:
+            fit = escape.fit()
+            factor = np.log(ds) if fit.log_factor else 1.0
+            left.plot(ds, np.exp(fit.intercept) * ds**fit.exponent * factor, "-", color=color,
+                      lw=1)
+            predicted = prediction.samples(ds)
+            centre = np.exp(np.mean(np.log(median[keep]) - np.log(predicted[keep])))
+            left.plot(ds, centre * predicted, "--", color=color, lw=1)
+            label += (f": slope {fit.exponent:.2f}, predicted {prediction.sample_exponent}"
+                      f"{' (n/log d)' if fit.log_factor else ''}, {prediction.symbol} = "
+                      f"{prediction.governing}")
+        left.plot(ds[keep], median[keep], "o", color=color, label=label)
+        if escape.trajectories:
+            trajectory = escape.trajectories[-1][0]
+            right.plot(trajectory.t * trajectory.model.protocol.n_b,
+                       _best_cosine(trajectory, escape.direction), color=color,
+                       label=f"{prediction.target}, {escape.protocol}, d = {escape.ds[-1]}")
+    for threshold in sorted({escape.threshold for escape in escapes}):
+        right.axhline(threshold, color="0.5", lw=0.8, ls=":")
+    log_scales(left, True, True)
+    left.set_xlabel("dimension $d$")
+    left.set_ylabel("samples $n$ to escape")
+    left.legend(fontsize="x-small")
     log_scales(right, True, True)
     right.set_xlabel("samples per dimension $n/d$")
     right.set_ylabel(COSINE_LABEL)
-    right.legend(fontsize="small")
+    right.legend(fontsize="x-small")
     return fig
 
 

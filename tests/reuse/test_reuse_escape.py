@@ -192,4 +192,5 @@ def test_the_reuse_escape_figure(he3_extragradient):
     from overlapdyn.plot import plot_reuse_escape
     fig = plot_reuse_escape([he3_extragradient])
     assert len(fig.axes) == 2
-    assert "extragradient ρ = 0.1" in fig.axes[0].get_legend_handles_labels()[1][0]
+    [label] = fig.axes[0].get_legend_handles_labels()[1]
+    assert "He3(z1), extragradient ρ = 0.1 (ode): slope" in label and "k* = 1" in label
