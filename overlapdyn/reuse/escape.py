@@ -20,8 +20,9 @@ papers' statement for k* ≤ 2: Arnaboldi, Dandi, Krzakala, Pesce & Stephan 2024
   through M₀ (and η when it is scaled). The drift's quadrature is Sobol with z-antithetic
   points by default (:data:`ESCAPE_QUADRATURE`): for a target even in z the exact drift
   vanishes at M = 0, and a rule without that symmetry puts a spurious drift there that is
-  larger than the true one at ``M₀ ~ d^(−1/2)`` (He4 with a ReLU student: 1·10⁻⁴ against
-  3·10⁻⁷ at 2¹⁶ points), which would fake an escape of information exponent 1.
+  larger than the true one at ``M₀ ~ d^(−1/2)`` (He4 with a ReLU student, 2¹⁶ points:
+  1.2·10⁻⁴ at M = 0, against a true ``|dM/dt| = 3·10⁻⁵`` at M = 0.01), which would fake an
+  escape of generative exponent 1.
 * **Simulation route** (:func:`measure_reuse_escape_simulated`):
   :func:`~overlapdyn.reuse.simulate_reuse` from SPEC's random init at each d, each seed
   stopped at its escape; the time is interpolated (in log t) between saved times.
