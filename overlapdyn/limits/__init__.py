@@ -33,7 +33,12 @@ from .bayes_multi import (
 from .conditional import ConditionalGram, conditional_gram
 from .features import HermiteFeatures, hermite_features
 from .gamp import GampRun, GampSweep, gamp_data, gamp_sweep, run_gamp
-from .generative import GenerativeExponent, generative_exponent, moment_tensor_order
+from .generative import (
+    GenerativeExponent,
+    generative_exponent,
+    moment_tensor_order,
+    predict_scaling_with_reuse,
+)
 from .links import Link, as_link
 from .profile import LearnabilityProfile, learnability
 from .spectral import (
@@ -99,6 +104,7 @@ __all__ = [
     "subspace_overlap",
     "symmetric_estimator",
     "output_channel",
+    "predict_scaling_with_reuse",
     "run_gamp",
     "weak_recovery_thresholds",
 ]

@@ -19,6 +19,7 @@ Conventions as in :mod:`overlapdyn.limits.links` (z ~ N(0, I_k); SPEC's fields).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -27,12 +28,15 @@ import numpy as np
 import sympy
 
 from ..derive.gaussian import GaussianFields, expectation
+from ..model.spec import Model, Target
+from ..scaling.prediction import ScalingPrediction, predict_scaling
 from ..storage.results import Result
 from .conditional import conditional_gram
 from .features import hermite_features
 from .links import as_link
 
-__all__ = ["GenerativeExponent", "generative_exponent", "moment_tensor_order"]
+__all__ = ["GenerativeExponent", "generative_exponent", "moment_tensor_order",
+           "predict_scaling_with_reuse"]
 
 
 @dataclass(frozen=True)
@@ -171,3 +175,33 @@ def _certificate(channel, m: int, max_power: int = 4, max_degree: int = 24):
             if value != 0:
                 return m, p, nu, str(value)
     return None
+
+
+def predict_scaling_with_reuse(target, k: int | None = None, *, order: int = 8,
+                               noise: float | None = None, max_order: int | None = None,
+                               tol: float = 1e-6) -> ScalingPrediction:
+    """:func:`~overlapdyn.scaling.predict_scaling` with the reuse column filled: the
+    prediction's :attr:`~overlapdyn.scaling.ScalingPrediction.generative` is the generative
+    exponent k* of the target (:func:`moment_tensor_order`), so that
+    ``prediction.with_reuse()`` gives online SGD with data reuse —
+    ``n ≍ d^{max(k*−1, 1)}`` (× log d at k* = 2), η ∝ d^{−(k*−2)/2} for k* ≥ 3 (the
+    statement of Arnaboldi et al. 2024 for k* ≤ 2; see :mod:`overlapdyn.scaling.prediction`).
+
+    Args:
+        target: a :class:`~overlapdyn.model.spec.Model`, its target, or a formula in
+            ``z1..zk`` (then ``k`` if not read from the formula).
+        k: number of latent fields of a formula.
+        order: the Hermite truncation order of a non-polynomial target's leap.
+        noise, max_order, tol: as :func:`moment_tensor_order` (noise: default the
+            target's Δ).
+
+    Examples: He3 → ℓ = 3 (n ≍ d²), k* = 1 (reuse: n ≍ d); He4 → ℓ = 4, k* = 2 (reuse:
+    n ≍ d log d); sign(z1 z2 z3) → leap 3, k* = 3 (reuse: n ≍ d²).
+    """
+    if isinstance(target, Model):
+        target = target.target
+    channel = as_link(target, k, noise=noise)
+    prediction = predict_scaling(target, None if isinstance(target, Target) else channel.k,
+                                 order=order)
+    star = moment_tensor_order(channel, max_order=max_order, tol=tol)
+    return dataclasses.replace(prediction, generative=star.exponent)

@@ -5,9 +5,15 @@ sources.
 * **Online (one-pass) SGD** — the leap ℓ of g's Hermite expansion (the information exponent
   for one field): ``n ≍ d^max(ℓ−1, 1)`` up to logarithms (Ben Arous, Gheissari & Jagannath
   2021; Abbe, Boix-Adserà & Misiakiewicz 2023); :func:`overlapdyn.scaling.leaps.leap`.
-* **SGD with data reuse; the low-degree / statistical-query bound** — the generative
-  exponent k*: ``n ≳ d^max(k*/2, 1)`` (Damian, Pillaud-Vivien, Lee & Bruna 2024; reached by
-  SGD that reuses its samples, Dandi et al. 2024); :func:`overlapdyn.limits.generative_exponent`.
+* **Online SGD with data reuse** (each fresh sample used for two steps, or one
+  extragradient step) — the generative exponent k* in place of ℓ: ``n ≍ d`` for k* = 1,
+  ``d log d`` for k* = 2 (Arnaboldi, Dandi, Krzakala, Pesce & Stephan 2024, "Repetita
+  iuvant"), and ``d^(k*−1)`` carried on to k* ≥ 3 (not a theorem there: they show such
+  targets, e.g. sparse parities, are not learned in O(d log d));
+  :func:`overlapdyn.limits.predict_scaling_with_reuse`.
+* **The low-degree / statistical-query bound** — ``n ≳ d^max(k*/2, 1)`` (Damian,
+  Pillaud-Vivien, Lee & Bruna 2024): no algorithm of that class does better;
+  :func:`overlapdyn.limits.generative_exponent`.
 * **AMP and optimal spectral methods at n = α d** — the trivial subspace (any α > 0), the easy
   subspace (α > α_c) and the staircase after it, and the hard subspace that no α = Θ(1)
   reaches (Troiani et al. 2024; Defilippis et al. 2025);
@@ -41,7 +47,8 @@ TRUNCATION_MANY = 4
 
 @dataclass(frozen=True)
 class LearnabilityProfile(Result):
-    """What online SGD, SGD with data reuse and AMP / spectral methods need for one link.
+    """What online SGD (one pass, and with data reuse), the low-degree bound and AMP /
+    spectral methods need for one link.
 
     Attributes:
         link, k, noise: the channel ``y = g(z) + √Δ ξ``.
@@ -72,26 +79,50 @@ class LearnabilityProfile(Result):
         return float(max(self.leap - 1, 1))
 
     @property
-    def reuse_exponent(self) -> float:
-        """a of the low-degree bound ``n ≳ d^a`` that SGD with data reuse reaches:
-        max(k*/2, 1) (inf when no conditional moment is non-zero up to the order searched)."""
+    def low_degree_exponent(self) -> float:
+        """a of the low-degree / SQ bound ``n ≳ d^a``: max(k*/2, 1) (inf when no conditional
+        moment is non-zero up to the order searched)."""
         return max(self.generative.exponent / 2.0, 1.0)
+
+    @property
+    def reuse_exponent(self) -> float:
+        """The low-degree bound's exponent, :attr:`low_degree_exponent` (the name this
+        profile first had for it; what online SGD with reuse needs is
+        :attr:`reuse_sgd_exponent`)."""
+        return self.low_degree_exponent
+
+    @property
+    def reuse_sgd_exponent(self) -> float:
+        """a of online SGD with data reuse's ``n ≍ d^a`` (× log d when k* = 2): max(k* − 1,
+        1), the one-pass formula with k* for ℓ (:mod:`overlapdyn.scaling.prediction`); inf
+        when k* is."""
+        return max(self.generative.exponent - 1.0, 1.0)
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """The table: (algorithm family, what decides it, samples needed, source)."""
         truncated = f" (Hermite order ≤ {self.truncation})" if self.truncation else ""
         star = self.generative.exponent
         star_text = "∞ (none up to the order searched)" if math.isinf(star) else str(int(star))
-        reuse = ("no power of d found" if math.isinf(star)
-                 else f"n ≳ d^{_power(self.reuse_exponent)}")
+        bound = ("no power of d found" if math.isinf(star)
+                 else f"n ≳ d^{_power(self.low_degree_exponent)}")
+        if math.isinf(star):
+            reuse = "no power of d found"
+        else:
+            log = " log d" if star == 2 else ""
+            reuse = (f"n ≍ d^{_power(self.reuse_sgd_exponent)}{log}"
+                     + (" (k* ≥ 3: not O(d log d))" if star >= 3 else ""))
+        first = " (first escape)" if self.k > 1 else ""
         return [
             ("online SGD (one pass)",
              f"leap ℓ = {self.leap}, information exponent {self.information_exponent}"
              + truncated,
              f"n ≍ d^{_power(self.sgd_exponent)} (up to logs)",
              "Ben Arous et al. 2021; Abbe, Boix-Adserà & Misiakiewicz 2023"),
-            ("SGD with data reuse; low-degree / SQ bound",
-             f"generative exponent k* = {star_text}", reuse,
+            ("online SGD with data reuse (2 steps / extragradient)",
+             f"generative exponent k* = {star_text}{first}", reuse,
+             "Arnaboldi, Dandi, Krzakala, Pesce & Stephan 2024"),
+            ("low-degree / SQ bound (any algorithm of that class)",
+             f"generative exponent k* = {star_text}", bound,
              "Damian, Pillaud-Vivien, Lee & Bruna 2024"),
             *self._amp_rows()]
 
@@ -129,6 +160,8 @@ class LearnabilityProfile(Result):
                 "information_exponent": self.information_exponent, "leap": self.leap,
                 "truncation": self.truncation, "sgd_exponent": self.sgd_exponent,
                 "reuse_exponent": self.reuse_exponent,
+                "low_degree_exponent": self.low_degree_exponent,
+                "reuse_sgd_exponent": self.reuse_sgd_exponent,
                 "generative": self.generative.to_dict(),
                 "thresholds": self.thresholds.to_dict()}
 

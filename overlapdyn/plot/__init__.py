@@ -1,7 +1,7 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
 nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout,
-limits (GAMP, the multi-index state evolution), spectral; what they share (new figures and
-axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`, and
+limits (GAMP, the multi-index state evolution), spectral, reuse; what they share (new
+figures and axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`, and
 :mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
 """
@@ -32,7 +32,9 @@ from .results import (
     result_figures,
 )
 from .reuse import (
+    plot_direction_learning,
     plot_dmft,
+    plot_reuse_escape,
 )
 from .scaling import (
     plot_escape_curves,
@@ -70,6 +72,7 @@ __all__ = [
     "new_figure",
     "plot_depth",
     "plot_dmft",
+    "plot_direction_learning",
     "plot_escape_curves",
     "plot_escape_scaling",
     "plot_gamp",
@@ -80,6 +83,7 @@ __all__ = [
     "plot_overlaps",
     "plot_feature_spectrum",
     "plot_readout_curve",
+    "plot_reuse_escape",
     "trajectory_figures",
     "plot_asymmetric_spectrum",
     "plot_saddles",

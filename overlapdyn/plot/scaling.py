@@ -39,6 +39,7 @@ def plot_escape_scaling(escapes: EscapeTimes | Sequence[EscapeTimes], *,
                         ax: Axes | None = None) -> Figure:
     """Escape sample count ``n`` against d, log-log: medians (with the 16–84 % band over
     seeds for simulations), the fitted power law, and the predicted slope ``max(ℓ−1, 1)``
+    (``max(k*−1, 1)`` for a measurement with data reuse, whose prediction is the reuse column)
     drawn through the data's centre (dashed; × log d at ℓ = 2). When nothing escaped at
     any d the figure says so (and which ``t_max``) instead of drawing empty log axes.
     """
@@ -52,8 +53,10 @@ def plot_escape_scaling(escapes: EscapeTimes | Sequence[EscapeTimes], *,
         n = np.where(np.isfinite(escape.samples), escape.samples, np.inf)
         median = escape.median_samples
         keep = np.isfinite(median)
-        label = (f"{escape.route}, ℓ = {escape.prediction.exponent}"
-                 f" ({escape.prediction.target})")
+        prediction = escape.prediction
+        protocol = "" if escape.reuse is None else f", {escape.protocol}"
+        label = (f"{escape.route}{protocol}, {prediction.symbol} = {prediction.governing}"
+                 f" ({prediction.target})")
         if n.shape[1] > 1:
             low, high = np.percentile(n, [16, 84], axis=1)
             high = np.where(np.isfinite(high), high, median)

@@ -58,9 +58,12 @@ independent scramble — at every saved state, and reported (:class:`ReuseRun`).
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.integrate
 import scipy.special
@@ -72,6 +75,7 @@ from ..errors import ConfigError, IntegrationError, OverlapdynError
 from ..model.activations import activation as resolve_activation
 from ..model.checks import check_finite, check_integer, check_real, smallest_eigenvalue
 from ..model.spec import Model, model_from_dict
+from ..ode.events import EventLike, OverlapCrosses, check_events
 from ..ode.integrator import SaveAt, Solver
 from ..ode.state import BLOWUP_NORM, check_overlaps, overlap_covariance
 from ..ode.trajectory import Outcome, SolverStats, Trajectory
@@ -222,12 +226,21 @@ class ReuseQuadrature:
         sobol_log2: ``log₂`` of the number of Sobol points when D > ``max_product_dim``.
         seed: the seed of the Sobol scrambles (the rule is deterministic given it).
         max_product_dim: the largest D that gets the product rule.
+        antithetic: also use every Sobol point with its z-block coordinates negated (the
+            point count doubles). The fields are ``λ = L_λ u``, ``z = L_zλ u_λ + L_z u_z``, so
+            the reflected point is the exact image of the original under ``z → −z`` at
+            ``M → −M``: for a target even in z the rule then keeps the symmetry of the exact
+            drift — ``dM/dt`` odd in M, zero at M = 0 — which an escape from
+            ``M₀ ≈ d^(−1/2)`` needs (an unsymmetric rule's error at M = 0, 1.2·10⁻⁴ for He4
+            and a ReLU with 2¹⁶ points, is a spurious drift larger than the true one at
+            M = 0.01, 3·10⁻⁵). The product rule is symmetric already.
     """
 
     nodes: int | None = None
     sobol_log2: int = 16
     seed: int = 0
     max_product_dim: int = 3
+    antithetic: bool = False
 
     def __post_init__(self) -> None:
         if self.nodes is not None:
@@ -239,12 +252,15 @@ class ReuseQuadrature:
         object.__setattr__(self, "sobol_log2", log2)
         object.__setattr__(self, "max_product_dim",
                            check_integer(self.max_product_dim, "max_product_dim", 1))
+        if not isinstance(self.antithetic, bool):
+            raise ConfigError(f"antithetic must be True or False, got {self.antithetic!r}")
 
-    def rules(self, dim: int, kinked: bool = False
+    def rules(self, dim: int, kinked: bool = False, reflected: tuple[int, ...] = ()
               ) -> tuple[str, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """``(label, rule, check)``: the rule used and the second one its error is estimated
         with, each ``(nodes (N, dim), weights (N,))``; ``kinked`` (a student or target with
-        a kink or a jump) always gets the Sobol points."""
+        a kink or a jump) always gets the Sobol points; ``reflected``: the coordinates the
+        antithetic copy negates (the z-block), used when :attr:`antithetic` is set."""
         if dim <= self.max_product_dim and not kinked:
             n = self.nodes or {1: 512, 2: 192, 3: 32}.get(dim, 16)
             return (f"Gauss–Hermite {n}^{dim}", _product_rule(n, dim),
@@ -252,8 +268,14 @@ class ReuseQuadrature:
         rng = np.random.default_rng([self.seed, 2405])
         points = [_sobol(dim, self.sobol_log2, rng) for _ in range(2)]
         weights = np.full(2**self.sobol_log2, 2.0**-self.sobol_log2)
-        return (f"scrambled Sobol 2^{self.sobol_log2} (seed {self.seed})",
-                (points[0], weights), (points[1], weights))
+        label = f"scrambled Sobol 2^{self.sobol_log2} (seed {self.seed})"
+        if self.antithetic and reflected:
+            flip = np.ones(dim)
+            flip[list(reflected)] = -1.0
+            points = [np.ascontiguousarray(np.concatenate([x, x * flip])) for x in points]
+            weights = np.concatenate([weights, weights]) / 2
+            label += ", z-antithetic"
+        return label, (points[0], weights), (points[1], weights)
 
 
 def _product_rule(n: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -281,6 +303,10 @@ def _kinked(model: Model) -> bool:
 
 #: parallel chunks of a moments call (fixed, so results do not depend on the threads)
 _CHUNKS = 16
+#: rules with fewer nodes run on one thread: below it, starting the parallel region costs
+#: more than the work (2¹² z-antithetic Sobol points, He4/ReLU, on a loaded 2-core machine:
+#: 0.3 ms of CPU per drift on one thread, 2–5 ms on two)
+_PARALLEL_NODES = 2**15
 
 
 class ReuseDrift:
@@ -304,7 +330,8 @@ class ReuseDrift:
         self._noise_std = float(np.sqrt(model.target.noise))
         self.dim = self.p + self.k + (1 if self._noise_std > 0 else 0)
         self.kinked = _kinked(model)
-        self.label, self._rule, self._check = quadrature.rules(self.dim, self.kinked)
+        self.label, self._rule, self._check = quadrature.rules(
+            self.dim, self.kinked, tuple(range(self.p, self.p + self.k)))
         self._module = online_module(model)
         self._a = np.array(model.student.a, dtype=float)
         self._P = np.array(model.target.gram, dtype=float)
@@ -321,10 +348,16 @@ class ReuseDrift:
         spec, p, k = self.spec, self.p, self.k
         Az, Al, B = (np.empty((_CHUNKS, p, n)) for n in (k, p, p))
         R = np.empty(_CHUNKS)
-        self._module.moments(nodes, weights, factor, p, k, self._noise_std, self._a,
-                             float(spec.model.student.c_p), spec.model.protocol.loss == "mse",
-                             float(spec.shift), np.ones(1) if one_pass else spec.weights,
-                             Az, Al, B, R)
+        threads = numba.get_num_threads()
+        if nodes.shape[0] < _PARALLEL_NODES:
+            numba.set_num_threads(1)
+        try:
+            self._module.moments(nodes, weights, factor, p, k, self._noise_std, self._a,
+                                 float(spec.model.student.c_p),
+                                 spec.model.protocol.loss == "mse", float(spec.shift),
+                                 np.ones(1) if one_pass else spec.weights, Az, Al, B, R)
+        finally:
+            numba.set_num_threads(threads)
         self.evaluations += 1
         return Az.sum(0), Al.sum(0), B.sum(0), 0.5 * float(R.sum())
 
@@ -449,7 +482,7 @@ def integrate_reuse(spec: OnlineReuse, init, save: SaveAt | float, *,
                     quadrature: ReuseQuadrature | None = None, solver: Solver | None = None,
                     drift: ReuseDrift | None = None, max_gain: float = MAX_GAIN,
                     blowup_norm: float = BLOWUP_NORM, max_evaluations: int = 200_000,
-                    on_failure: str = "raise") -> ReuseRun:
+                    on_failure: str = "raise", events: Sequence[EventLike] = ()) -> ReuseRun:
     """Integrate the reuse ODE (module docstring) from ``init = (M, Q)``.
 
     Args:
@@ -467,6 +500,12 @@ def integrate_reuse(spec: OnlineReuse, init, save: SaveAt | float, *,
         on_failure: ``"raise"`` (a :class:`ReuseBlowUpError` or
             :class:`~overlapdyn.errors.IntegrationError`) or ``"return"`` the run with
             ``outcome = FAILED``.
+        events: events recorded in the trajectory's ``events`` (and, when terminal,
+            stopping the run, ``outcome = EVENT``, the state where it fired saved last), as
+            for :func:`~overlapdyn.ode.integrate` (:mod:`overlapdyn.ode.events`). The risk
+            passed to an event costs one more drift evaluation per call, so it is passed
+            only to events that read it (an :class:`~overlapdyn.ode.events.OverlapCrosses`
+            gets NaN).
 
     Raises:
         ReuseBlowUpError: the composite's gain at the start passes ``max_gain`` or is not
@@ -480,6 +519,7 @@ def integrate_reuse(spec: OnlineReuse, init, save: SaveAt | float, *,
         raise ConfigError(f"solver must be an overlapdyn Solver, got {solver!r}")
     max_evaluations = check_integer(max_evaluations, "max_evaluations", 1)
     max_gain = check_real(max_gain, "max_gain", positive=True)
+    events = check_events(events)
     drift = drift or ReuseDrift(spec, quadrature or ReuseQuadrature())
     if drift.spec != spec:
         raise ConfigError("drift was built for another OnlineReuse spec")
@@ -510,15 +550,28 @@ def integrate_reuse(spec: OnlineReuse, init, save: SaveAt | float, *,
         return dy
 
     grid = save.grid()
+    watched = [_state_event(drift, event) for event in events]
+    fired: dict[str, list[float]] = {}
+    stopped = False
     start = time.perf_counter()
     failure = None
     try:
         solution = scipy.integrate.solve_ivp(rhs, (0.0, save.t_end), y0, method=solver.method,
-                                             t_eval=grid, rtol=solver.rtol, atol=solver.atol)
+                                             t_eval=grid, rtol=solver.rtol, atol=solver.atol,
+                                             events=watched or None)
         ts, ys, nfev = solution.t, solution.y, int(solution.nfev)
+        if watched:
+            fired = {e.name: [float(t) for t in times] for e, times in zip(
+                events, solution.t_events, strict=True) if len(times)}
         if solution.status == -1:
             failure = _blowup_text(spec, f"after t = {ts[-1] if ts.size else 0:.4g}: the "
                                          f"solver failed ({solution.message})")
+        elif solution.status == 1:   # a terminal event: keep the state where it fired
+            stopped = True
+            when, where = min((float(t[0]), y[0]) for t, y in zip(
+                solution.t_events, solution.y_events, strict=True) if len(t))
+            if not ts.size or when > ts[-1]:
+                ts, ys = np.append(ts, when), np.column_stack([ys, where])
     except _BlowUp as stop:
         # solve_ivp keeps nothing when the right-hand side raises: redo to just before
         when = abs(stop.t)
@@ -528,8 +581,12 @@ def integrate_reuse(spec: OnlineReuse, init, save: SaveAt | float, *,
         if keep.size > 1:
             count[0] = -10 * max_evaluations  # the redo has its own budget
             again = scipy.integrate.solve_ivp(rhs, (0.0, keep[-1]), y0, method=solver.method,
-                                              t_eval=keep, rtol=solver.rtol, atol=solver.atol)
+                                              t_eval=keep, rtol=solver.rtol, atol=solver.atol,
+                                              events=watched or None)
             ts, ys = again.t, again.y
+            if watched:
+                fired = {e.name: [float(t) for t in times] for e, times in zip(
+                    events, again.t_events, strict=True) if len(times)}
         elif keep.size == 1:
             ys = y0[:, None]
         failure = (f"the solver used its {max_evaluations} drift evaluations by t = "
@@ -559,8 +616,10 @@ def integrate_reuse(spec: OnlineReuse, init, save: SaveAt | float, *,
     trajectory = Trajectory(
         t=ts[:T], M=np.array(Ms), Q=np.array(Qs), a=np.broadcast_to(drift._a, (T, model.p)),
         risk=np.array(risks), model=model,
-        outcome=Outcome.FAILED if failure else Outcome.REACHED_END,
-        message=failure or "reached t_end",
+        outcome=(Outcome.FAILED if failure else Outcome.EVENT if stopped
+                 else Outcome.REACHED_END),
+        message=failure or ("a terminal event fired" if stopped else "reached t_end"),
+        events=fired,
         solver=SolverStats(solver.method, solver.rtol, solver.atol, nfev),
         kernels=f"reuse {spec.kind} by {drift.label}", wall_time_s=wall,
         versions=library_versions())
@@ -570,6 +629,22 @@ def integrate_reuse(spec: OnlineReuse, init, save: SaveAt | float, *,
         kind = ReuseBlowUpError if "blew up" in failure else IntegrationError
         raise kind(failure, trajectory)
     return run
+
+
+def _state_event(drift: ReuseDrift, event: EventLike):
+    """``event`` as a ``solve_ivp`` event function of the packed state (the risk computed
+    by the rule only for events that read it)."""
+    needs_risk = not isinstance(event, OverlapCrosses)
+    noise = 0.5 * drift.spec.model.target.noise
+
+    def function(t, y):
+        M, Q = drift.unpack(y)
+        risk = drift.terms(M, Q)[3] + noise if needs_risk else math.nan
+        return event.function(M, Q, drift._a, risk)
+
+    function.terminal = bool(event.terminal)
+    function.direction = float(event.direction)
+    return function
 
 
 def _blowup_text(spec: OnlineReuse, when: str) -> str:

@@ -17,6 +17,7 @@ axes (:func:`overlapdyn.fits.line_fit`): SPEC's d^(−1/2).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -24,9 +25,9 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..fits import line_fit
-from ..model.checks import check_dimension, check_memory, check_seeds
+from ..model.checks import check_dimension, check_memory, check_real, check_seeds
 from ..ode.integrator import SaveAt
-from ..ode.state import random_weights
+from ..ode.state import overlap_cosines, random_weights
 from ..ode.trajectory import Outcome, SgdRun, Trajectory
 from ..sgd.simulator import Simulation, recorded_steps, warm_start_weights
 from ..storage.results import Result, archive_parts, restore_parts
@@ -47,7 +48,8 @@ QUANTITIES = ("M", "Q", "risk")
 
 
 def simulate_reuse(spec: OnlineReuse, d: int, times, *, seeds=(0,), init=None,
-                   drift: ReuseDrift | None = None) -> Simulation:
+                   drift: ReuseDrift | None = None, stop_overlap: float | None = None,
+                   risk: bool = True) -> Simulation:
     """Run the reuse protocol at dimension d for each seed; overlaps at ``times``.
 
     Args:
@@ -58,6 +60,11 @@ def simulate_reuse(spec: OnlineReuse, d: int, times, *, seeds=(0,), init=None,
         init: a warm start ``(M, Q)`` for every seed (e.g. ``(0, I)``: the papers' "zero"
             start, exactly orthogonal to the teacher), else SPEC's random start.
         drift: the ODE's drift, for the risk of the saved overlaps (built if None).
+        stop_overlap: stop a seed at the first saved time where some cosine
+            ``|M_jr|/√(Q_jj P_rr)`` reaches this value (escape times); its trajectory then
+            ends there (``outcome = EVENT``), so seeds may have different lengths.
+        risk: compute the population risk of every saved state (one quadrature each);
+            False leaves it NaN (escape times read the overlaps only).
 
     Returns:
         An :class:`~overlapdyn.sgd.Simulation` (one trajectory per seed).
@@ -68,8 +75,10 @@ def simulate_reuse(spec: OnlineReuse, d: int, times, *, seeds=(0,), init=None,
     seeds = check_seeds(seeds, "a simulation")
     check_memory(8.0 * d * (model.p + model.protocol.n_b + 1),
                  f"simulate_reuse at d = {d}", "lower d")
+    if stop_overlap is not None:
+        stop_overlap = check_real(stop_overlap, "stop_overlap", positive=True)
     module = online_module(model)
-    drift = drift or ReuseDrift(spec)
+    drift = drift or (ReuseDrift(spec) if risk else None)
     L = np.linalg.cholesky(model.target.gram)
     protocol, student = model.protocol, model.student
     trajectories, wall = [], 0.0
@@ -87,24 +96,32 @@ def simulate_reuse(spec: OnlineReuse, d: int, times, *, seeds=(0,), init=None,
                             protocol.loss == "mse", float(np.sqrt(model.target.noise)),
                             float(protocol.eta), int(protocol.n_b),
                             spec.kind == "extragradient", float(spec.rho), int(spec.repeats),
-                            Ms, Qs)
+                            Ms, Qs, math.inf if stop_overlap is None else stop_overlap)
         wall += time.perf_counter() - start
         keep = np.isfinite(Qs).all(axis=(1, 2)) & (np.abs(Qs) < 1e8).all(axis=(1, 2))
         if failed >= 0:
             keep &= steps < failed
         T = int(np.argmin(keep)) if not keep.all() else steps.size
-        risk = np.array([drift.terms(Ms[i], Qs[i])[3] + 0.5 * model.target.noise
-                         for i in range(T)])
-        outcome = Outcome.REACHED_END if steps.size == T else Outcome.FAILED
-        message = "done" if steps.size == T else (
-            f"the weights diverged by t = {steps[min(T, steps.size - 1)] / d:.4g}: lower η, "
-            "|ρ| or k")
+        risks = (np.array([drift.terms(Ms[i], Qs[i])[3] + 0.5 * model.target.noise
+                           for i in range(T)]) if risk else np.full(T, np.nan))
+        stopped = (stop_overlap is not None and failed < 0 and 0 < T < steps.size and
+                   _largest_cosine(Ms[T - 1], Qs[T - 1], model.target.gram) >= stop_overlap)
+        outcome = (Outcome.REACHED_END if steps.size == T else
+                   Outcome.EVENT if stopped else Outcome.FAILED)
+        message = ("done" if steps.size == T else
+                   f"stopped: a cosine reached {stop_overlap:g}" if stopped else
+                   f"the weights diverged by t = {steps[min(T, steps.size - 1)] / d:.4g}: "
+                   "lower η, |ρ| or k")
         trajectories.append(Trajectory(
             t=steps[:T] / d, M=Ms[:T], Q=Qs[:T],
-            a=np.broadcast_to(np.array(student.a, float), (T, model.p)), risk=risk,
+            a=np.broadcast_to(np.array(student.a, float), (T, model.p)), risk=risks,
             model=model, outcome=outcome, message=message,
             sgd=SgdRun(d, seed, 0, int(failed)), versions=library_versions()))
     return Simulation(tuple(trajectories), d, seeds, wall_time_s=wall, steps=int(steps[-1]))
+
+
+def _largest_cosine(M: np.ndarray, Q: np.ndarray, P: np.ndarray) -> float:
+    return float(overlap_cosines(M, Q, np.diag(P)).max())
 
 
 @dataclass(frozen=True)

@@ -117,13 +117,19 @@ class EscapeTimes(Result):
         method: the ODE route's integrator.
         n_saves: saved times per simulated run.
         wall_time_s: the simulation route's wall time of the compiled loop, per d.
+        reuse: None for one-pass SGD; for online SGD with data reuse
+            (:mod:`overlapdyn.reuse.escape`), the protocol on top of ``model``:
+            ``{"kind": "extragradient" | "repeat", "rho": ρ, "repeats": k}`` plus, for the
+            ODE route, ``"rule"`` (the quadrature of its drift). ``prediction`` is then
+            normally the reuse column (:meth:`ScalingPrediction.with_reuse`).
 
     :meth:`save` writes everything, runs included, and the JSON summary :meth:`to_dict`
     beside it.
     """
 
     FORMAT = "overlapdyn.EscapeTimes"
-    VERSION = 1
+    VERSION = 2
+    READS = (1, 2)
 
     route: str
     model: Model
@@ -140,6 +146,17 @@ class EscapeTimes(Result):
     method: str | None = None
     n_saves: int | None = None
     wall_time_s: tuple[float, ...] | None = None
+    reuse: dict | None = None
+
+    @property
+    def protocol(self) -> str:
+        """The training protocol as text, e.g. ``"one pass"``, ``"extragradient ρ = 0.1"``
+        or ``"repeat k = 2"``."""
+        if self.reuse is None:
+            return "one pass"
+        if self.reuse["kind"] == "extragradient":
+            return f"extragradient ρ = {self.reuse['rho']:g}"
+        return f"repeat k = {self.reuse['repeats']}"
 
     @property
     def samples(self) -> np.ndarray:
@@ -174,7 +191,7 @@ class EscapeTimes(Result):
     def describe(self, tolerance: float = 0.15) -> str:
         """Per-d escape samples (median and spread) and the fit against the prediction
         (``tolerance``: the largest ``|fitted − predicted|`` exponent that counts as agreeing)."""
-        lines = [f"{self.route} route, threshold m = {self.threshold:g}, "
+        lines = [f"{self.route} route, {self.protocol}, threshold m = {self.threshold:g}, "
                  f"{self.times.shape[1]} run(s) per d",
                  f"{'d':>7} {'η':>10} {'escaped':>8} {'median n':>11} {'n/d':>10} "
                  f"{'16–84 % of n':>23}"]
@@ -194,7 +211,8 @@ class EscapeTimes(Result):
         verdict = "agrees" if fit.agrees(predicted, tolerance) else "DISAGREES"
         inside = "inside" if fit.ci[0] <= predicted <= fit.ci[1] else "outside"
         lines.append(f"fit: {fit.describe()}")
-        lines.append(f"predicted: {predicted} (ℓ = {self.prediction.exponent}"
+        lines.append(f"predicted: {predicted} ({self.prediction.column}, "
+                     f"{self.prediction.symbol} = {self.prediction.governing}"
                      f"{', log factor divided out' if fit.log_factor else ''}); difference "
                      f"{fit.exponent - predicted:+.3f}: {verdict} within ±{tolerance:g} "
                      f"(prediction {inside} the CI)")
@@ -218,6 +236,7 @@ class EscapeTimes(Result):
                 "times": jsonable(self.times, "times", strict=True),
                 "prediction": self.prediction.to_dict(),
                 "fit": None if fit is None else fit.to_dict(),
+                "protocol": self.protocol, "reuse": self.reuse,
                 "metadata": settings}
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
@@ -227,7 +246,8 @@ class EscapeTimes(Result):
                   "etas": self.etas, "threshold": self.threshold, "prediction": prediction,
                   "t_max": self.t_max, "direction": self.direction,
                   "scale_eta": self.scale_eta, "seeds": self.seeds, "method": self.method,
-                  "n_saves": self.n_saves, "wall_time_s": self.wall_time_s, "runs": runs}
+                  "n_saves": self.n_saves, "wall_time_s": self.wall_time_s, "runs": runs,
+                  "reuse": self.reuse}
         return fields, {"times": np.asarray(self.times, dtype=float), **predicted, **measured}
 
     @classmethod
@@ -239,7 +259,8 @@ class EscapeTimes(Result):
                    tuple(header["etas"]), arrays["times"], header["threshold"],
                    restore_part(ScalingPrediction, header["prediction"], arrays, "prediction"),
                    runs, tuple(header["t_max"]), header["direction"], header["scale_eta"],
-                   method=header["method"], n_saves=header["n_saves"], **optional)
+                   method=header["method"], n_saves=header["n_saves"],
+                   reuse=header.get("reuse"), **optional)   # version 1: one pass only
 
 
 def _warn_if_held(model_d: Model, d: int, compiled_d: CompiledModel, eta0: float) -> None:

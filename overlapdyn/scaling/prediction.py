@@ -11,6 +11,29 @@ the ODE shrinks the overlap at a rate ∝ η², the signal grows it at a rate �
 ``m ≈ d^{-1/2}`` the signal wins only if ``η ≲ m^{ℓ−2} = d^{−(ℓ−2)/2}`` (Ben Arous, Gheissari &
 Jagannath 2021). The escape from the saddle then takes ``t ≍ 1/(η m^{ℓ−2}) = d^{ℓ−2}``.
 
+**With data reuse (the reuse column).** Online SGD that uses each fresh sample twice — two
+steps on it, or one extragradient step (:mod:`overlapdyn.reuse.online`) — sees, at small
+overlap, the gradient of a *transformed* label: the composite gradient holds powers of y, so
+its drift at the start is set by the first non-zero conditional moment ``E[He_m(z) | y]``,
+the generative exponent ``k*`` (Damian, Pillaud-Vivien, Lee & Bruna 2024), and no longer by
+the information exponent. Arnaboldi, Dandi, Krzakala, Pesce & Stephan 2024 ("Repetita
+iuvant", arXiv:2405.15459) state it as: (almost) every direction is learned in at most
+``O(d log d)`` steps — ``O(d)`` when ``k* = 1``, ``O(d log d)`` when ``k* = 2`` (a symmetry,
+e.g. an even link) — the exceptions (e.g. sparse parities, ``k* ≥ 3``) not. The reuse column
+is SPEC's formula with ℓ replaced by k*:
+
+    n ≍ d^{max(k*−1, 1)}  (``d log d`` when k* = 2),   η ∝ d^{−(k*−2)/2} for k* ≥ 3;
+
+for ``k* ≤ 2`` it is the papers' statement; for ``k* ≥ 3`` it is the same mechanism carried on
+(the reuse drift starts at ``m^{k*−1}``), which the papers do not state as a theorem — the
+low-degree bound ``n ≳ d^{k*/2}`` (:mod:`overlapdyn.limits.profile`) is a lower bound, not
+what SGD with reuse reaches. ``k*`` is computed in :mod:`overlapdyn.limits` (this layer does
+not import it): :func:`overlapdyn.limits.predict_scaling_with_reuse` returns the prediction
+with :attr:`ScalingPrediction.generative` set, and :meth:`ScalingPrediction.with_reuse` turns
+the derived quantities (``sample_exponent``, ``log_factor``, ``eta_exponent`` …) to the reuse
+column. For a multi-index target k* is the order of the first non-zero conditional moment
+tensor: it governs the first escape only (the rest is the generative leap, not computed).
+
 **Measurement.** :func:`fit_exponent` fits ``log n = β log d + c`` (or ``log(n / log d)``
 when ℓ = 2, to take the log factor out) and gives a confidence interval: from the
 regression's standard error for deterministic (ODE) points, from a bootstrap over seeds of
@@ -19,6 +42,7 @@ the per-d medians for simulations.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -37,42 +61,99 @@ __all__ = ["ExponentFit", "ScalingPrediction", "fit_exponent", "predict_scaling"
 
 @dataclass(frozen=True)
 class ScalingPrediction(Result):
-    """What SPEC predicts for one-pass SGD on a target of leap / information exponent ℓ.
+    """What SPEC predicts for one-pass SGD on a target of leap / information exponent ℓ, and,
+    when the generative exponent k* is known, for online SGD with data reuse (module
+    docstring).
 
     Attributes:
         exponent: ℓ.
         kind: ``"information exponent"`` (k = 1) or ``"leap"``.
         target: the target, as text.
         leap: the :class:`~overlapdyn.scaling.leaps.Leap` it was computed from (ordering included).
+        generative: the generative exponent k* (the first non-zero conditional moment's order;
+            ``inf``: none up to the order searched), or None when not computed (this layer
+            cannot: :func:`overlapdyn.limits.predict_scaling_with_reuse` fills it).
+        reuse: which column the derived quantities (:attr:`governing`,
+            :attr:`sample_exponent`, :attr:`log_factor`, :attr:`time_exponent`,
+            :attr:`eta_exponent`, :meth:`learning_rate`, :meth:`samples`) are of: one-pass
+            SGD (False, governed by ℓ) or SGD with data reuse (True, governed by k*);
+            :meth:`with_reuse` switches.
     """
 
     FORMAT = "overlapdyn.ScalingPrediction"
-    VERSION = 1
+    VERSION = 2
+    READS = (1, 2)
 
     exponent: int
     kind: str
     target: str
     leap: Leap
+    generative: float | None = None
+    reuse: bool = False
+
+    def __post_init__(self) -> None:
+        if self.generative is not None:
+            star = float(self.generative)
+            if not (star >= 1 and (math.isinf(star) or star.is_integer())):
+                raise OverlapdynError(f"generative must be an integer ≥ 1 or inf, got "
+                                      f"{self.generative!r}")
+            object.__setattr__(self, "generative", star)
+        if self.reuse:
+            self._check_reuse()
+
+    def _check_reuse(self) -> None:
+        if self.generative is None:
+            raise OverlapdynError(
+                "the reuse column needs the generative exponent k*, which this prediction "
+                "does not hold: use overlapdyn.limits.predict_scaling_with_reuse(target)")
+        if math.isinf(self.generative):
+            raise OverlapdynError(
+                f"the target {self.target} has no non-zero conditional moment up to the order "
+                "searched (k* = ∞): data reuse gives no power of d for it")
+
+    def with_reuse(self, reuse: bool = True) -> ScalingPrediction:
+        """This prediction with the derived quantities of the reuse column (``reuse=False``:
+        of one-pass SGD).
+
+        Raises:
+            OverlapdynError: the generative exponent is unknown or infinite.
+        """
+        return dataclasses.replace(self, reuse=bool(reuse))
+
+    @property
+    def governing(self) -> int:
+        """The exponent that governs the column, ℓ (one-pass) or k* (reuse)."""
+        return int(self.generative) if self.reuse else self.exponent
+
+    @property
+    def column(self) -> str:
+        """The column's name, ``"one-pass SGD"`` or ``"SGD with data reuse"``."""
+        return "SGD with data reuse" if self.reuse else "one-pass SGD"
+
+    @property
+    def symbol(self) -> str:
+        """The name of :attr:`governing`, ``"ℓ"`` or ``"k*"``."""
+        return "k*" if self.reuse else "ℓ"
 
     @property
     def sample_exponent(self) -> int:
-        """β in ``n ≍ d^β``: ``max(ℓ − 1, 1)``."""
-        return max(self.exponent - 1, 1)
+        """β in ``n ≍ d^β``: ``max(ℓ − 1, 1)`` (k* for ℓ in the reuse column)."""
+        return max(self.governing - 1, 1)
 
     @property
     def log_factor(self) -> bool:
-        """Whether a ``log d`` multiplies ``d^β`` (ℓ = 2)."""
-        return self.exponent == 2
+        """Whether a ``log d`` multiplies ``d^β`` (ℓ = 2, or k* = 2)."""
+        return self.governing == 2
 
     @property
     def time_exponent(self) -> int:
         """Exponent of the ODE time ``t = n/(d n_b) ≍ d^{max(ℓ−2, 0)}`` (× log d at ℓ = 2)."""
-        return max(self.exponent - 2, 0)
+        return max(self.governing - 2, 0)
 
     @property
     def eta_exponent(self) -> float:
         """γ in ``η = η₀ d^γ``: ``−(ℓ − 2)/2`` for ℓ ≥ 3, else 0."""
-        return -max(self.exponent - 2, 0) / 2
+        return -max(self.governing - 2, 0) / 2
 
     def learning_rate(self, eta0: float, d: int) -> float:
         """``η₀ d^γ``: the learning rate that achieves the predicted complexity at dimension d."""
@@ -84,22 +165,35 @@ class ScalingPrediction(Result):
         return d**self.sample_exponent * (np.log(d) if self.log_factor else 1.0)
 
     def describe(self) -> str:
-        """The report, a few lines of text."""
+        """The report, a few lines of text (with the reuse column when k* is known)."""
+        lines = [f"target        {self.target}",
+                 f"{self.kind:<13} ℓ = {self.exponent}   ({self.leap.describe()})",
+                 f"learned as    {self.leap.learned_as}"]
+        one_pass = dataclasses.replace(self, reuse=False)
+        lines += one_pass._column_lines("(one-pass SGD from a random start)")
+        if self.generative is not None:
+            star = "∞" if math.isinf(self.generative) else str(int(self.generative))
+            lines.append(f"generative    k* = {star}   (first non-zero E[He_m(z) | y])")
+            if math.isfinite(self.generative):
+                reuse = dataclasses.replace(self, reuse=True)
+                lines += reuse._column_lines("(SGD with data reuse, from a random start)")
+            else:
+                lines.append("samples       no power of d with data reuse (k* = ∞)")
+        return "\n".join(lines)
+
+    def _column_lines(self, what: str) -> list[str]:
         n = f"d^{self.sample_exponent}" + (" log d" if self.log_factor else "")
         t = ("log d" if self.log_factor else
              f"d^{self.time_exponent}" if self.time_exponent else "O(1)")
         eta = "η₀ (fixed)" if self.eta_exponent == 0 else f"η₀ d^({self.eta_exponent:g})"
-        return "\n".join([
-            f"target        {self.target}",
-            f"{self.kind:<13} ℓ = {self.exponent}   ({self.leap.describe()})",
-            f"learned as    {self.leap.learned_as}",
-            f"samples       n ≍ {n}   (one-pass SGD from a random start)",
-            f"ODE time      t = n/(d n_b) ≍ {t}",
-            f"learning rate η = {eta}",
-        ])
+        return [f"samples       n ≍ {n}   {what}",
+                f"ODE time      t = n/(d n_b) ≍ {t}",
+                f"learning rate η = {eta}"]
 
     def to_dict(self) -> dict:
         return {"target": self.target, "kind": self.kind, "exponent": self.exponent,
+                "generative": self.generative, "column": self.column,
+                "governing": self.governing,
                 "sample_exponent": self.sample_exponent, "log_factor": self.log_factor,
                 "time_exponent": self.time_exponent, "eta_exponent": self.eta_exponent,
                 "ordering": [list(nu) for nu in self.leap.ordering],
@@ -110,12 +204,15 @@ class ScalingPrediction(Result):
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         leap_header, arrays = archive_part(self.leap, "leap")
         return {"exponent": self.exponent, "kind": self.kind, "target": self.target,
-                "leap": leap_header}, arrays
+                "leap": leap_header, "generative": self.generative,
+                "reuse": self.reuse}, arrays
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> ScalingPrediction:
+        # version 1 had neither k* nor the reuse column
         return cls(header["exponent"], header["kind"], header["target"],
-                   restore_part(Leap, header["leap"], arrays, "leap"))
+                   restore_part(Leap, header["leap"], arrays, "leap"),
+                   header.get("generative"), bool(header.get("reuse", False)))
 
 
 def predict_scaling(

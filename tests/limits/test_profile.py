@@ -29,7 +29,8 @@ def test_each_family_reads_its_published_exponent(link, k, ell, first, star, alp
     assert (profile.leap, profile.information_exponent, profile.generative.exponent) == (
         ell, first, star)
     assert profile.sgd_exponent == max(ell - 1, 1)
-    assert profile.reuse_exponent == max(star / 2, 1)
+    assert profile.reuse_exponent == profile.low_degree_exponent == max(star / 2, 1)
+    assert profile.reuse_sgd_exponent == max(star - 1, 1)
     assert tuple(step.kind for step in profile.thresholds.steps) == kinds
     if math.isfinite(alpha_c):
         assert profile.thresholds.alpha_c == pytest.approx(alpha_c, rel=1e-5)
@@ -42,7 +43,10 @@ def test_each_family_reads_its_published_exponent(link, k, ell, first, star, alp
 def test_the_table_says_what_each_family_needs():
     rows = {row[0]: row for row in learnability("sign(z1*z2*z3)").rows()}
     assert rows["online SGD (one pass)"][2] == "n ≍ d^2 (up to logs)"
-    assert rows["SGD with data reuse; low-degree / SQ bound"][2] == "n ≳ d^1.5"
+    assert rows["low-degree / SQ bound (any algorithm of that class)"][2] == "n ≳ d^1.5"
+    reuse = rows["online SGD with data reuse (2 steps / extragradient)"]
+    assert reuse[1:3] == ("generative exponent k* = 3 (first escape)",
+                          "n ≍ d^2 (k* ≥ 3: not O(d log d))")
     assert rows["AMP / optimal spectral"][1:3] == ("hard subspace, 3 directions",
                                                    "not at n = Θ(d)")
     text = learnability("He3(z1)").describe()

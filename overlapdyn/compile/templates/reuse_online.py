@@ -112,9 +112,11 @@ def moments(nodes, node_weights, factor, p, k, noise_std, a, c_p, mse, shift, we
 
 @njit(**SGD)
 def run(W, L, rng, save_steps, c_p, a, mse, noise_std, eta, n_b, extragradient, rho,
-        repeats, Ms, Qs):
+        repeats, Ms, Qs, stop):
     # advances W (p, d) in place; returns the step (1-based) whose gradient turned
-    # non-finite or whose fields passed 1e8 (−1: none); the records after it are not valid
+    # non-finite or whose fields passed 1e8 (−1: none); the records after it are not valid.
+    # Stops after the first saved time where a cosine |M_jr|/√(Q_jj P_rr) reaches ``stop``
+    # (inf: never), leaving the later records untouched (an escape-time measurement)
     p, d = W.shape
     k = L.shape[0]
     sqrt_d = math.sqrt(d)
@@ -179,4 +181,16 @@ def run(W, L, rng, save_steps, c_p, a, mse, noise_std, eta, n_b, extragradient, 
                 for i in range(d):
                     acc += W[j, i] * W[l, i]
                 Qs[saved, j, l] = acc / d
+        if stop < math.inf and failed < 0:
+            best = 0.0
+            for j in range(p):
+                for r in range(k):
+                    P_rr = 0.0
+                    for c in range(k):
+                        P_rr += L[r, c] * L[r, c]
+                    cosine = abs(Ms[saved, j, r]) / math.sqrt(Qs[saved, j, j] * P_rr)
+                    if cosine > best:
+                        best = cosine
+            if best >= stop:
+                break
     return failed
