@@ -81,6 +81,9 @@ SHARED_BUILDS = {
     "tests/reuse/test_simulator.py": "reuse",
     "tests/reuse/test_reuse_kernels.py": "reuse",
     "tests/reuse/test_dmft.py": "reuse",
+    "tests/reuse/test_reuse_escape.py": "reuse online",
+    "tests/reuse/test_reuse_hard_case.py": "reuse online",
+    "tests/reuse/test_reuse_ode.py": "reuse online",
 }
 
 # Single tests that run in another unit than their file's: the depth notebook (about a minute)
