@@ -440,11 +440,13 @@ def kinked4(b1, b2, b3, b4, c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     # (codes in an array: the closed forms are compiled once, not for each literal code)
     codes = np.array([b1, b2, b3, b4])
     C = _covariance4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44)
+    # an opposite pair first: merged with other coincidences into three fields it would
+    # leave closed3 a singular pair, whose √(1 − ρ²) turns rounding into 1e-9 errors
+    if c34 < 0.0 and -c34 / math.sqrt(c33 * c44) > 1.0 - COINCIDENT:
+        return _opposite_pair(codes, C)
     done, value = _fewer_fields(codes.copy(), C)
     if done:
         return value
-    if c34 < 0.0 and -c34 / math.sqrt(c33 * c44) > 1.0 - COINCIDENT:
-        return _opposite_pair(codes, C)
     total = moment1(b1, c11) * moment1(b2, c22) * moment2(b3, b4, c33, c34, c44)
     both = b1 == H and b2 == H
     r12 = _correlation(c11, c12, c22)
