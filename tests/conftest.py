@@ -94,6 +94,11 @@ MOVED_TESTS = {
         "tests/depth/test_hierarchical.py",
     # the giant-steps notebook builds the staircase tests' softplus model
     "tests/test_notebooks.py::test_notebook_runs[07_giant_steps.ipynb]": "state evolution",
+    # the learnability notebook's two-field state evolution, the data-reuse notebook's
+    # online-reuse models
+    "tests/test_notebooks.py::test_notebook_runs[05_learnability.ipynb]":
+        "tests/limits/test_bayes_multi.py",
+    "tests/test_notebooks.py::test_notebook_runs[06_data_reuse.ipynb]": "reuse online",
 }
 
 # The longest units, longest first (measured on a clean clone); the rest follow in the
