@@ -66,15 +66,38 @@ from .config import FullBatchGD
 from .kernels import GradientKernels, gaussian_factor, population_risk
 from .simulator import initial_overlaps
 
-__all__ = ["CURVATURES", "SAMPLERS", "TwoStepTheory", "block_statistics", "check_monte_carlo",
-           "standard_normals", "two_step"]
+__all__ = ["CURVATURES", "SAMPLERS", "MonteCarloArchive", "TwoStepTheory", "block_statistics",
+           "check_monte_carlo", "standard_normals", "two_step"]
 
 SAMPLERS = ("sobol", "normal")
 CURVATURES = ("exact", "gauss-newton")
 
 
+class MonteCarloArchive:
+    """The save format shared by the Monte Carlo theories of full-batch GD
+    (:class:`TwoStepTheory`, :class:`~overlapdyn.reuse.dmft.DMFTSolution`): the spec and the
+    Monte Carlo settings in the header; the start and the arrays named by ``_ARRAYS`` (the
+    fields after ``spec`` and ``init``, in order) in the archive."""
+
+    _ARRAYS: tuple[str, ...] = ()
+
+    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return ({"spec": self.spec.to_dict(), "samples": self.samples, "blocks": self.blocks,
+                 "sampler": self.sampler, "seed": self.seed, "curvature": self.curvature,
+                 "wall_time_s": self.wall_time_s},
+                {"M0": self.init[0], "Q0": self.init[1],
+                 **{name: getattr(self, name) for name in self._ARRAYS}})
+
+    @classmethod
+    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]):
+        return cls(FullBatchGD.from_dict(header["spec"]), (arrays["M0"], arrays["Q0"]),
+                   *(arrays[name] for name in cls._ARRAYS), samples=header["samples"],
+                   blocks=header["blocks"], sampler=header["sampler"], seed=header["seed"],
+                   curvature=header["curvature"], wall_time_s=header["wall_time_s"])
+
+
 @dataclass(frozen=True)
-class TwoStepTheory(Result):
+class TwoStepTheory(MonteCarloArchive, Result):
     """The closed form of steps 1 and 2 (module docstring), with Monte Carlo errors.
 
     Attributes:
@@ -142,19 +165,6 @@ class TwoStepTheory(Result):
                          f", test risk {pm(self.test_risk[t], self.test_risk_error[t])}")
         return "\n".join(lines)
 
-    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
-        return ({"spec": self.spec.to_dict(), "samples": self.samples, "blocks": self.blocks,
-                 "sampler": self.sampler, "seed": self.seed, "curvature": self.curvature,
-                 "wall_time_s": self.wall_time_s},
-                {"M0": self.init[0], "Q0": self.init[1],
-                 **{name: getattr(self, name) for name in self._ARRAYS}})
-
-    @classmethod
-    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> TwoStepTheory:
-        return cls(FullBatchGD.from_dict(header["spec"]), (arrays["M0"], arrays["Q0"]),
-                   *(arrays[name] for name in cls._ARRAYS), samples=header["samples"],
-                   blocks=header["blocks"], sampler=header["sampler"], seed=header["seed"],
-                   curvature=header["curvature"], wall_time_s=header["wall_time_s"])
 
 
 def two_step(spec: FullBatchGD, *, init=None, samples: int = 2**18, blocks: int = 16,

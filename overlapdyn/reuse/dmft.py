@@ -87,7 +87,12 @@ from ..errors import DMFTError
 from ..model.checks import check_memory
 from ..ode.state import check_overlaps
 from ..storage.results import Result
-from .closed_form import block_statistics, check_monte_carlo, standard_normals
+from .closed_form import (
+    MonteCarloArchive,
+    block_statistics,
+    check_monte_carlo,
+    standard_normals,
+)
 from .config import FullBatchGD, check_steps
 from .kernels import GradientKernels, gaussian_factor, model_module, population_risk
 from .simulator import initial_overlaps
@@ -110,7 +115,7 @@ _DEGENERATE = 1e-10
 
 
 @dataclass(frozen=True)
-class DMFTSolution(Result):
+class DMFTSolution(MonteCarloArchive, Result):
     """The DMFT of full-batch GD, steps 0..T (module docstring), with Monte Carlo errors.
 
     Attributes:
@@ -217,19 +222,6 @@ class DMFTSolution(Result):
                 lines.append(f"    M^{t}_{j + 1}· = ({pm(self.M[t, j], self.M_error[t, j])})")
         return "\n".join(lines)
 
-    def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
-        return ({"spec": self.spec.to_dict(), "samples": self.samples, "blocks": self.blocks,
-                 "sampler": self.sampler, "seed": self.seed, "curvature": self.curvature,
-                 "wall_time_s": self.wall_time_s},
-                {"M0": self.init[0], "Q0": self.init[1],
-                 **{name: getattr(self, name) for name in self._ARRAYS}})
-
-    @classmethod
-    def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> DMFTSolution:
-        return cls(FullBatchGD.from_dict(header["spec"]), (arrays["M0"], arrays["Q0"]),
-                   *(arrays[name] for name in cls._ARRAYS), samples=header["samples"],
-                   blocks=header["blocks"], sampler=header["sampler"], seed=header["seed"],
-                   curvature=header["curvature"], wall_time_s=header["wall_time_s"])
 
 
 def solve_dmft(spec: FullBatchGD, steps: int, *, init=None, samples: int = 2**16,

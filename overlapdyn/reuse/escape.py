@@ -45,13 +45,18 @@ from ..errors import ConfigError, OverlapdynError
 from ..limits.generative import predict_scaling_with_reuse
 from ..model.checks import check_integer, check_real, check_seeds
 from ..model.spec import Model
-from ..ode.events import OverlapCrosses
-from ..ode.integrator import SaveAt, Solver
+from ..ode.integrator import Solver
 from ..ode.trajectory import Outcome
 from ..progress import progress_bar
-from ..scaling.escape import EscapeTimes, crossing_time, escape_time, learned_overlaps, model_at
+from ..scaling.escape import (
+    EscapeTimes,
+    crossing_time,
+    escape_runs_ode,
+    escape_time,
+    learned_overlaps,
+    model_at,
+)
 from ..scaling.prediction import ScalingPrediction
-from ..scaling.start import escape_start
 from ..storage.results import Result
 from .online import OnlineReuse, ReuseDrift, ReuseQuadrature, integrate_reuse
 from .online_simulation import simulate_reuse
@@ -156,34 +161,27 @@ def measure_reuse_escape_ode(
     quadrature = ESCAPE_QUADRATURE if quadrature is None else quadrature
     solver = ESCAPE_SOLVER if solver is None else solver
     model = spec.model
-    times = np.full((len(ds), len(starts)), np.nan)
-    event = OverlapCrosses(threshold, r=direction, normalized=True, P=model.target.gram)
-    etas, runs, horizons, rule = [], [], [], None
-    drift = None
-    for i, d in enumerate(progress_bar(progress, ds, desc="reuse ODE escape")):
+    drifts: list[ReuseDrift] = []
+
+    def runner(d: int):
         spec_d = spec_at(spec, d, prediction) if scale_eta else spec
-        if drift is None or drift.spec != spec_d:
-            drift = ReuseDrift(spec_d, quadrature)   # η changes the composite of "repeat"
-        rule = drift.label
-        horizon = float(t_max) if t_max is not None else _default_t_max(
-            prediction, model.protocol.eta, d)
-        row = []
-        for s, seed in enumerate(starts):
-            M0, Q0, _ = escape_start(model, d, seed=seed)
-            save = SaveAt(horizon, n_points=n_points, log=True,
-                          t_first=min(1e-2, horizon / 1e6))
-            run = integrate_reuse(spec_d, (M0, Q0), save, drift=drift, solver=solver,
-                                  events=(event,), max_evaluations=max_evaluations)
-            fired = run.trajectory.events.get(event.name, ())
-            times[i, s] = fired[0] if fired else math.nan
-            row.append(run.trajectory)
-        etas.append(spec_d.model.protocol.eta)
-        horizons.append(horizon)
-        runs.append(tuple(row))
-    return EscapeTimes("ode", model, ds, tuple(etas), times, threshold, prediction,
-                       tuple(runs), t_max=tuple(horizons), direction=direction,
-                       scale_eta=scale_eta, seeds=None if seeds is None else starts,
-                       method=solver.method, reuse=_reuse_fields(spec, rule))
+        if not drifts or drifts[-1].spec != spec_d:
+            drifts.append(ReuseDrift(spec_d, quadrature))  # η changes the composite of "repeat"
+        drift = drifts[-1]
+        return spec_d.model, lambda init, save, events: integrate_reuse(
+            spec_d, init[:2], save, drift=drift, solver=solver, events=events,
+            max_evaluations=max_evaluations).trajectory
+
+    etas, times, runs, horizons = escape_runs_ode(
+        model, ds, starts, runner,
+        lambda d: float(t_max) if t_max is not None else _default_t_max(
+            prediction, model.protocol.eta, d),
+        threshold=threshold, direction=direction, n_points=n_points, t_first=1e-2,
+        desc="reuse ODE escape", progress=progress)
+    return EscapeTimes("ode", model, ds, etas, times, threshold, prediction, runs,
+                       t_max=horizons, direction=direction, scale_eta=scale_eta,
+                       seeds=None if seeds is None else starts, method=solver.method,
+                       reuse=_reuse_fields(spec, drifts[-1].label if drifts else None))
 
 
 def measure_reuse_escape_simulated(

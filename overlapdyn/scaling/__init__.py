@@ -4,6 +4,7 @@ times against d and saddle-to-saddle analysis.
 
 from .escape import (
     EscapeTimes,
+    escape_runs_ode,
     escape_time,
     learned_overlaps,
     measure_escape_ode,
@@ -36,6 +37,7 @@ from .start import (
 __all__ = [
     "critical_learning_rate",
     "CriticalLearningRate",
+    "escape_runs_ode",
     "escape_start",
     "escaping_learning_rate",
     "escape_time",

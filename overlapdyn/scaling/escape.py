@@ -50,6 +50,7 @@ __all__ = [
     "EscapeTimes",
     "escape_time",
     "learned_overlaps",
+    "escape_runs_ode",
     "measure_escape_ode",
     "measure_escape_simulated",
     "model_at",
@@ -322,28 +323,66 @@ def measure_escape_ode(
     prediction = predict_scaling(model) if prediction is None else prediction
     ds = tuple(int(d) for d in ds)
     starts = (None,) if seeds is None else tuple(int(s) for s in seeds)
-    times = np.full((len(ds), len(starts)), np.nan)
-    etas, runs, horizons = [], [], []
-    event = OverlapCrosses(threshold, r=direction, normalized=True, P=model.target.gram)
-    for i, d in enumerate(progress_bar(progress, ds, desc="ODE escape")):
+
+    def runner(d: int):
         model_d = model_at(model, d, prediction) if scale_eta else model
         compiled_d = CompiledModel(model_d, derivation)  # the generated module loads once
         _warn_if_held(model_d, d, compiled_d, model.protocol.eta)
-        horizon = t_max or _default_t_max(prediction, model.protocol.eta, d)
+        return model_d, lambda init, save, events: integrate(compiled_d, init, save,
+                                                             events=events, solver=solver)
+
+    etas, times, runs, horizons = escape_runs_ode(
+        model, ds, starts, runner,
+        lambda d: t_max or _default_t_max(prediction, model.protocol.eta, d),
+        threshold=threshold, direction=direction, n_points=n_points, t_first=1e-3,
+        desc="ODE escape", progress=progress)
+    return EscapeTimes("ode", model, ds, etas, times, threshold, prediction, runs,
+                       t_max=horizons, direction=direction, scale_eta=scale_eta,
+                       seeds=None if seeds is None else starts, method=solver.method)
+
+
+def escape_runs_ode(model: Model, ds: tuple[int, ...], starts: tuple, runner, horizon,
+                    *, threshold: float, direction: int | None, n_points: int,
+                    t_first: float, desc: str, progress: bool = False):
+    """The ODE route's loop over d and starts, shared by one-pass SGD
+    (:func:`measure_escape_ode`) and SGD with reuse
+    (:func:`~overlapdyn.reuse.measure_reuse_escape_ode`).
+
+    Args:
+        model: the model (η₀ is its learning rate; the starts are drawn for it).
+        ds: the dimensions; starts: ``(None,)`` for :func:`escape_start`'s default, or seeds.
+        runner: ``runner(d)`` returns ``(model_d, run)``: the model at d (its η gives the
+            row's learning rate) and ``run(init, save, events)`` → a
+            :class:`~overlapdyn.ode.trajectory.Trajectory`.
+        horizon: ``horizon(d)``, the longest time integrated at d.
+        threshold, direction: the :class:`~overlapdyn.ode.events.OverlapCrosses` event that
+            marks the escape (the cosine overlap, normalised by P).
+        n_points, t_first: the log-spaced saved times of each run.
+        desc, progress: the progress bar over d.
+
+    Returns:
+        ``(etas, times, runs, horizons)``: η at each d, escape times (D, S) (nan: no escape
+        by the horizon), the trajectories (D tuples of S), the horizons (:class:`EscapeTimes`'
+        ``etas``, ``times``, ``trajectories`` and ``t_max``).
+    """
+    times = np.full((len(ds), len(starts)), np.nan)
+    etas, runs, horizons = [], [], []
+    event = OverlapCrosses(threshold, r=direction, normalized=True, P=model.target.gram)
+    for i, d in enumerate(progress_bar(progress, ds, desc=desc)):
+        model_d, run = runner(d)
+        end = horizon(d)
         row = []
         for s, seed in enumerate(starts):
             init = escape_start(model_d, d, seed=seed)
-            save = SaveAt(horizon, n_points=n_points, log=True, t_first=min(1e-3, horizon / 1e6))
-            trajectory = integrate(compiled_d, init, save, events=(event,), solver=solver)
+            save = SaveAt(end, n_points=n_points, log=True, t_first=min(t_first, end / 1e6))
+            trajectory = run(init, save, (event,))
             fired = trajectory.events.get(event.name, ())
             times[i, s] = fired[0] if fired else math.nan
             row.append(trajectory)
         etas.append(model_d.protocol.eta)
-        horizons.append(horizon)
+        horizons.append(end)
         runs.append(tuple(row))
-    return EscapeTimes("ode", model, ds, tuple(etas), times, threshold, prediction, tuple(runs),
-                       t_max=tuple(horizons), direction=direction, scale_eta=scale_eta,
-                       seeds=None if seeds is None else starts, method=solver.method)
+    return tuple(etas), times, tuple(runs), tuple(horizons)
 
 
 def measure_escape_simulated(
