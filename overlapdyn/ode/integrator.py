@@ -483,6 +483,7 @@ def _solve_budgeted(rhs, t_end: float, y0: np.ndarray, t_eval: np.ndarray, solve
     event = budget.event
     before = event(0.0, y0)
     ts, ys, index = [], [], 0
+    times, count = t_eval.tolist(), len(t_eval)
     t_events, y_events = [[]], [[]]
     status, message = None, None
     while status is None:
@@ -503,7 +504,9 @@ def _solve_budgeted(rhs, t_end: float, y0: np.ndarray, t_eval: np.ndarray, solve
             y_events[0].append(dense(root))
             status, t = 1, root
         before = after
-        new_index = int(np.searchsorted(t_eval, t, side="right"))
+        new_index = index   # searchsorted(t_eval, t, side="right"): t never decreases
+        while new_index < count and times[new_index] <= t:
+            new_index += 1
         if new_index > index:
             if dense is None:
                 dense = ode.dense_output()
