@@ -482,7 +482,7 @@ def _solve_budgeted(rhs, t_end: float, y0: np.ndarray, t_eval: np.ndarray, solve
                  **jacobian)
     event = budget.event
     before = event(0.0, y0)
-    ts, ys, index = [], [], 0
+    saved, index = np.empty((y0.size, len(t_eval))), 0
     times, count = t_eval.tolist(), len(t_eval)
     t_events, y_events = [[]], [[]]
     status, message = None, None
@@ -510,13 +510,10 @@ def _solve_budgeted(rhs, t_end: float, y0: np.ndarray, t_eval: np.ndarray, solve
         if new_index > index:
             if dense is None:
                 dense = ode.dense_output()
-            step_times = t_eval[index:new_index]
-            ts.append(step_times)
-            ys.append(dense(step_times))
+            saved[:, index:new_index] = dense(t_eval[index:new_index])
             index = new_index
     return scipy.optimize.OptimizeResult(
-        t=np.hstack(ts) if ts else np.zeros(0),
-        y=np.hstack(ys) if ys else np.zeros((y0.size, 0)),
+        t=t_eval[:index].copy(), y=saved[:, :index],
         t_events=[np.asarray(t_events[0])], y_events=[np.asarray(y_events[0])],
         nfev=ode.nfev, njev=ode.njev, nlu=ode.nlu, status=status,
         message={0: _SOLVED, 1: _TERMINATED}.get(status, message), success=status >= 0)
