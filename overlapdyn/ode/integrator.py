@@ -229,6 +229,10 @@ class Solver:
             ``"auto"`` — exact for BDF and Radau (which evaluate it at every step they
             refactor), the solver's for LSODA (which needs it only in stiff stretches, where
             the one-time derivation seldom pays off) and the explicit methods (no Jacobian).
+            For many runs of one large model pass ``"exact"`` with LSODA too: each of its
+            finite-difference Jacobians costs n drift evaluations (an erf committee
+            K = M = 8, n = 128: 1536 of a curve's 2006 evaluations; with the exact one 471,
+            the curve ≈ 3× faster, ``benchmarks/bench_speed.py``).
 
     Raises:
         ConfigError: an unknown method or Jacobian choice, a tolerance that is not a finite
