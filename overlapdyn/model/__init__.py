@@ -23,6 +23,7 @@ from .formula import (
 )
 from .spec import (
     Model,
+    check_drift_cost,
     Protocol,
     Student,
     Target,
@@ -40,6 +41,7 @@ __all__ = [
     "Activation",
     "activation",
     "check_covariance",
+    "check_drift_cost",
     "check_finite",
     "check_flag",
     "check_floats",
