@@ -23,10 +23,10 @@ from .formula import (
 )
 from .spec import (
     Model,
-    check_drift_cost,
     Protocol,
     Student,
     Target,
+    check_drift_cost,
     model_from_dict,
     section_dict,
     target_from_dict,

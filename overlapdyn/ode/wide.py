@@ -83,7 +83,7 @@ import scipy.integrate
 
 from ..compile.cache import source_key
 from ..compile.compiled import CompiledModel
-from ..compile.linking import compile_quietly, function_addresses, load_shared_module
+from ..compile.linking import function_addresses, load_shared_module
 from ..compile.render import template_digest
 from ..derive.methods import Derivation
 from ..errors import OverlapdynError, ReductionError
@@ -97,6 +97,8 @@ __all__ = ["OrthogonalReduction", "SymmetricReduction", "WideTrajectory"]
 # bump when wide_loops.py's assembly changes beyond what its text hashes
 WIDE_VERSION = 1
 SYMMETRIC_NAMES = ("R", "S", "Q_d", "C_s", "C_d")
+#: the reductions' default solver: explicit (they have no exact Jacobian here), tight
+DEFAULT_SOLVER = Solver("DOP853", rtol=1e-8, atol=1e-10)
 
 
 def _wide_module() -> ModuleType:
@@ -227,8 +229,8 @@ class _Reduction:
     def closure(self, y: np.ndarray) -> float:
         return 0.0
 
-    def integrate(self, y0: np.ndarray, save: SaveAt | float, solver: Solver = Solver(
-            "DOP853", rtol=1e-8, atol=1e-10)) -> WideTrajectory:
+    def integrate(self, y0: np.ndarray, save: SaveAt | float, solver: Solver = DEFAULT_SOLVER
+                  ) -> WideTrajectory:
         """Integrate the reduced ODE from the reduced state ``y0`` (:meth:`state`).
 
         Args:
