@@ -296,7 +296,7 @@ class Model:
 
 def check_drift_cost(model: Model) -> None:
     """Refuse the full overlap drift of a model too wide for it (p²(p+k)² above
-    :data:`MAX_DRIFT_COST`); checked where the drift is built
+    ``MAX_DRIFT_COST`` = 1e11); checked where the drift is built
     (:class:`~overlapdyn.compile.CompiledModel`), not by :class:`Model` itself, which the
     reduced states of wide networks (:mod:`overlapdyn.ode.wide`) take at any width.
 
