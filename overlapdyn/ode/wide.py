@@ -140,7 +140,8 @@ class WideTrajectory(Result):
         risk: population risk, shape (T,).
         groups: G of the symmetric ansatz (0 for the orthogonal reduction).
         closure: the orthogonal reduction's neglected rate at each saved time, shape (T,)
-            (see the module docstring; zeros for the symmetric ansatz, exact by symmetry).
+            (see the module docstring; NaN where not computed; zeros for the symmetric
+            ansatz, exact by symmetry).
         wall_time_s: the solver's wall time.
         evaluations: drift evaluations.
     """
@@ -180,7 +181,7 @@ class WideTrajectory(Result):
                 f"{self.model.k}): {len(self.t)} times to t = {self.t[-1]:.4g}, risk "
                 f"{self.risk[0]:.4g} → {self.risk[-1]:.4g}, {self.evaluations} drift "
                 f"evaluations in {self.wall_time_s:.3g} s; largest closure rate "
-                f"{float(np.max(self.closure)):.3g}")
+                f"{float(np.nanmax(self.closure)):.3g}")
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         fields = {"model": self.model.to_dict(), "reduction": self.reduction,
@@ -229,8 +230,8 @@ class _Reduction:
     def closure(self, y: np.ndarray) -> float:
         return 0.0
 
-    def integrate(self, y0: np.ndarray, save: SaveAt | float, solver: Solver = DEFAULT_SOLVER
-                  ) -> WideTrajectory:
+    def integrate(self, y0: np.ndarray, save: SaveAt | float, solver: Solver = DEFAULT_SOLVER,
+                  closure: bool = True) -> WideTrajectory:
         """Integrate the reduced ODE from the reduced state ``y0`` (:meth:`state`).
 
         Args:
@@ -238,6 +239,8 @@ class _Reduction:
             save: a :class:`~overlapdyn.ode.SaveAt` or ``t_end`` (200 log-spaced times).
             solver: ``solve_ivp``'s method and tolerances (default DOP853: the reduced drift
                 has no exact Jacobian here, and plateaus of wide networks are mild).
+            closure: record the closure rate at every saved time (O(p²) kernel calls each
+                for the orthogonal reduction, like the risk); else at the start and the end.
 
         Raises:
             IntegrationError-like :class:`~overlapdyn.errors.OverlapdynError`: the solver
@@ -259,7 +262,8 @@ class _Reduction:
         states = solution.y.T
         return WideTrajectory(self.model, self.reduction, solution.t, states,
                               np.array([self.risk(y) for y in states]), self.groups,
-                              np.array([self.closure(y) for y in states]), wall,
+                              np.array([self.closure(y) if closure or i in (0, len(states) - 1)
+                                        else np.nan for i, y in enumerate(states)]), wall,
                               int(solution.nfev))
 
 
