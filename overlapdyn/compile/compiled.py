@@ -54,7 +54,7 @@ from ..derive.methods import (
     truncation_errors,
 )
 from ..errors import OverlapdynError
-from ..model.spec import Model
+from ..model.spec import Model, check_drift_cost
 from ..model.terms import TERM_NAMES
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
@@ -284,6 +284,7 @@ class CompiledModel:
     """
 
     def __init__(self, model: Model, derivation: Derivation | None = None) -> None:
+        check_drift_cost(model)   # before any work: the drift's loops are O(p⁴)
         derivation = check_derivation(derivation)
         self.model = model
         self.derivation = derivation

@@ -1,5 +1,6 @@
 """The overlap ODEs: initial overlaps, integration (SciPy) and large-batch state
-evolution, the learning curve they produce (:class:`Trajectory`), fixed points.
+evolution, the learning curve they produce (:class:`Trajectory`), fixed points, and reduced
+states of wide networks (:mod:`overlapdyn.ode.wide`).
 """
 
 from .analysis import (
@@ -39,6 +40,11 @@ from .trajectory import (
     State,
     Trajectory,
 )
+from .wide import (
+    OrthogonalReduction,
+    SymmetricReduction,
+    WideTrajectory,
+)
 
 __all__ = [
     "check_overlaps",
@@ -52,6 +58,7 @@ __all__ = [
     "IntegrateConfig",
     "jacobian",
     "Outcome",
+    "OrthogonalReduction",
     "overlap_cosines",
     "overlap_covariance",
     "OverlapCrosses",
@@ -63,5 +70,7 @@ __all__ = [
     "SolverStats",
     "stability",
     "State",
+    "SymmetricReduction",
     "Trajectory",
+    "WideTrajectory",
 ]
