@@ -237,7 +237,7 @@ class MultiIndexChannel:
         by powers of ``2^(1/4)`` until it is at most ``√λ``, λ the smallest eigenvalue of
         V (a trapezoid rule on a Gaussian of standard deviation h errs by ``e^{−2π²}``),
         over the points inside the ellipse where the estimate's law is above ``e^{−20}``
-        of its peak (compiled, threaded over samples:
+        of its peak (compiled, one thread:
         ``compile/templates/two_field_output.py``).
 
         Args:

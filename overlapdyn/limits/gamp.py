@@ -765,8 +765,9 @@ def _squared_cosines(M: np.ndarray, N: np.ndarray, T: np.ndarray) -> np.ndarray:
     if not (np.all(np.isfinite(M)) and np.all(np.isfinite(N))):
         return np.full(M.shape[0], math.nan)
     values, vectors = np.linalg.eigh((N + N.T) / 2)
-    scale = np.where(values > _COLLAPSED * max(values.max(), 0.0) + 1e-300,
-                     1.0 / np.sqrt(np.abs(values)), 0.0)
+    spanned = values > _COLLAPSED * max(values.max(), 0.0) + 1e-300
+    scale = np.zeros_like(values)
+    scale[spanned] = 1.0 / np.sqrt(values[spanned])
     root_n = (vectors * scale) @ vectors.T
     values, vectors = np.linalg.eigh((T + T.T) / 2)
     root_t = (vectors / np.sqrt(values)) @ vectors.T
