@@ -1,4 +1,5 @@
-r"""A finite-d GAMP for a single-index channel, against its Bayes-optimal state evolution.
+r"""A finite-d GAMP for a single-index channel and for a two-field (committee-type) one,
+against their Bayes-optimal state evolutions.
 
 The data are SPEC's: ``n = round(α d)`` samples ``x_μ ~ N(0, I_d)``, a teacher
 ``w* ~ N(0, I_d)`` (the Gaussian prior), fields ``z_μ = w*·x_μ/√d`` and labels
@@ -53,6 +54,52 @@ the state evolution's ``q ≥ 0`` predicts for every link.
 Finite size. :func:`gamp_sweep` runs GAMP at several α, d and seeds, and fits the gap
 ``|q_GAMP(d) − q_SE| ∝ d^(−γ)`` (the mean per-seed gap against d, log–log, one line per α:
 :func:`overlapdyn.fits.line_fit`, the fit the ODE validation uses).
+
+**Two fields** (:func:`run_multi_index_gamp`; Aubin et al. 2018's committee-machine AMP with
+a Gaussian prior). The teacher ``W*`` (d, k) has i.i.d. N(0, 1) entries (its rows ``w*_i``
+drawn from the prior N(0, I_k)), ``z_μ = W*ᵀ x_μ/√d ∈ R^k`` and ``y_μ = g(z_μ) + √Δ ξ_μ``.
+Every quantity of the iteration above becomes a k-vector or a k×k matrix: per sample
+``ω_μ ∈ R^k``, ``g_μ = g_out(y_μ, ω_μ, V) ∈ R^k`` and ``∂g_μ = ∂_ω g_out ∈ R^{k×k}``; per
+coordinate ``ŵ_i ∈ R^k`` and ``A_i, v_i ∈ R^{k×k}``:
+
+.. math::
+
+    V &= \textstyle\sum_i \bar c_i v_i, \qquad \bar c_i = \frac1n \sum_\mu F_{\mu i}^2,
+    \qquad \omega_\mu = \sum_i F_{\mu i} \hat w_i - V g_\mu^{\mathrm{prev}}, \\
+    A_i &= -\textstyle\sum_\mu F_{\mu i}^2\, \partial g_\mu, \qquad
+    B_i = \sum_\mu F_{\mu i}\, g_\mu + A_i \hat w_i, \qquad
+    \hat w_i \leftarrow (I + A_i)^{-1} B_i, \quad v_i \leftarrow (I + A_i)^{-1},
+
+the last two the posterior mean and covariance of ``w_i ~ N(0, I_k)`` given
+``B_i = A_i w_i + A_i^{1/2} ζ``; each ``A_i`` is symmetrised and its eigenvalues clipped at
+0 (as k = 1's). ``g_out(y, ω, V) = V⁻¹ E[z − ω | y, ω, V]`` and
+``∂_ω g_out = V⁻¹ Cov[z | y, ω, V] V⁻¹ − V⁻¹`` come from
+:meth:`MultiIndexChannel.output <overlapdyn.limits.MultiIndexChannel.output>`: the channel
+of the k = 2 state evolution (:mod:`overlapdyn.limits.bayes_multi`), the posterior of the two
+fields summed over a grid sample by sample in compiled code.
+
+The averaged V. GAMP's ``V_μ = Σ_i F_μi² v_i`` is replaced by its mean over the samples
+(a standard simplification): then one covariance serves every sample, and the output
+function is one compiled call at a fixed V per iteration. It is exact at large d: the
+``F_μi²`` have mean ``1/d`` and fluctuations O(1/d) independent of ``v_i`` (to leading
+order), so ``V_μ = V + O(d^{−1/2})`` for every μ, and the state evolution depends on V only
+through its limit ``I − Q``; the price at finite d is an O(1/√d) error in each ``ω_μ``, of
+the order of the fluctuations GAMP has anyway.
+
+Reading the result. ``M = Ŵᵀ W*/d`` (k×k) is recorded per iteration
+(:attr:`MultiIndexGampRun.overlaps`), with ``N = ŴᵀŴ/d`` and the mean ``v``. A link has
+symmetries (``z1*z2``: swapping the fields, flipping both signs; ``z1 + z2**2``: flipping z2),
+and GAMP lands on any of the teachers they map ``W*`` to, so M tends to ``Q S`` with S
+orthogonal, not to Q. The comparison with the state evolution's overlaps per direction (the
+eigenvalues of Q, :meth:`MultiIndexCurve.overlaps
+<overlapdyn.limits.MultiIndexCurve.overlaps>`) therefore uses invariants, each sorted
+descending: the singular values of M, the squared cosines of the principal angles between Ŵ
+and W* (the singular values of ``N^{+1/2} M (W*ᵀW*/d)^{−1/2}``, squared: k = 1's ``cos²``,
+free of the spread of the teacher's own Gram matrix) and the eigenvalues of N (Nishimori).
+Where Q has a repeated eigenvalue (``z1*z2``: ``Q = qI``), sorting turns the O(1/√d)
+fluctuations of the two into a spread of the sorted pair, which shrinks with d like them.
+:func:`multi_index_gamp_sweep` fits each direction's gap like :func:`gamp_sweep`, with the
+same line fits.
 """
 
 from __future__ import annotations
