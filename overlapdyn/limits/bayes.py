@@ -59,6 +59,8 @@ Q_MAX = 1.0 - 1e-3
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _REACH = 9.0            # z is integrated over [−REACH, REACH] (mass outside < 1e-18)
 _MOMENTS_VERSION = 1    # bump when the module of output_moments is assembled differently
+_XI_STEP = 0.5          # the largest ξ spacing of the trapezoid rule in ξ (level 1)
+_XI_REACH = 6.5         # ξ is integrated over [−6.5, 6.5] (mass outside 8e-11)
 
 
 @dataclass(frozen=True)
@@ -202,25 +204,41 @@ def output_channel(link, *, noise: float | None = None, v_min: float = 1.0 - Q_M
                          np.ascontiguousarray(g(z), dtype=float), float(v_min))
 
 
+def _xi_rule(q: float, noise: float, level: float,
+             xi_nodes: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes and weights in ξ ~ N(0, 1) at overlap q: Gauss–Hermite with ``xi_nodes``
+    nodes, or (None) the trapezoid rule at a fixed spacing in ``ω = √q ξ``,
+    ``min(0.15, 0.7√Δ)/level`` (ξ spacing that over √q, at most 0.5/level), on
+    ``|ξ| ≤ 6.5``, its weights ``e^{−ξ²/2}`` normalised (one node at q = 0)."""
+    if xi_nodes is not None:
+        return gauss_hermite_rule(xi_nodes)
+    if q <= 0.0:
+        return np.zeros(1), np.ones(1)
+    step = min(_XI_STEP / level, min(0.15, 0.7 * math.sqrt(noise)) / (level * math.sqrt(q)))
+    xi = np.arange(-int(_XI_REACH / step), int(_XI_REACH / step) + 1) * step
+    weights = np.exp(-0.5 * xi * xi)
+    return xi, weights / weights.sum()
+
+
 def _information(channel: OutputChannel, q: np.ndarray, level: float,
-                 xi_nodes: int) -> np.ndarray:
+                 xi_nodes: int | None) -> np.ndarray:
     """``f`` at each overlap in ``q`` (module docstring): ``Z`` and ``∂_ω Z`` as sums over the
     channel's z grid of the channel density times the law of z given ω, then
-    ``∫ (∂_ω Z)²/Z dy`` by the trapezoid rule in y (spacing √Δ/(3·level)) and Gauss–Hermite
-    in ξ."""
+    ``∫ (∂_ω Z)²/Z dy`` by the trapezoid rule in y (spacing √Δ/(3·level)) and the rule of
+    :func:`_xi_rule` in ξ."""
     sd = math.sqrt(channel.noise)
     z, y_of_z = channel.z, channel.g
     dz = z[1] - z[0]
     count = z.size
     step = sd / (3.0 * level)
     t = np.arange(y_of_z.min() - 10 * sd, y_of_z.max() + 10 * sd + step, step)
-    xi, xi_w = gauss_hermite_rule(xi_nodes)
     values = np.zeros(q.size)
     rows = max(1, 10_000_000 // count)
     for start in range(0, t.size, rows):   # the channel density is the same for every q
         kernel = np.exp(-0.5 * ((t[start:start + rows, None] - y_of_z) / sd) ** 2) / (
             sd * _SQRT_2PI)                                            # (T, Z)
         for i, qi in enumerate(q):
+            xi, xi_w = _xi_rule(qi, channel.noise, level, xi_nodes)
             V = 1.0 - qi
             centred = z[:, None] - math.sqrt(qi) * xi                  # z − ω, (Z, X)
             prior = np.exp(-0.5 * centred ** 2 / V) * (dz / math.sqrt(2 * math.pi * V))
@@ -233,7 +251,7 @@ def _information(channel: OutputChannel, q: np.ndarray, level: float,
 
 
 def channel_information(link, *, noise: float | None = None, points: int = 80,
-                        xi_nodes: int = 48) -> ChannelInformation:
+                        xi_nodes: int | None = None) -> ChannelInformation:
     """``f(q) = E[g_out(y, √q ξ, 1 − q)²]`` of a single-index channel on ``points + 1``
     overlaps in ``[0, Q_MAX]`` (module docstring for the formula), on the z grid of
     :func:`output_channel`.

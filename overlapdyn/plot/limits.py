@@ -69,7 +69,7 @@ def _gap_panel(axes, ds, gaps, line, fitted, labels) -> None:
     ds = np.asarray(ds)
     x = ds.astype(float)
     for row, label in enumerate(labels):
-        positive = gaps[row] > 0
+        positive = gaps[row] > 1e-12   # a gap of round-off: GAMP on the SE's value
         if not positive.any():
             continue
         axes.plot(x[positive], gaps[row][positive], "o", color=f"C{row}", ms=4,
