@@ -1164,7 +1164,8 @@ def _radial_curve(channel: MultiIndexChannel, fine: MultiIndexChannel, alphas: n
     finds them, from the same two starts)."""
     table, table_fine = _overlap_table(channel), _overlap_table(fine)
     error_f = float(np.abs(table.f - table_fine.f).max())
-    table = ChannelInformation(table.link, table.noise, table.q, table.f, error_f)
+    table = ChannelInformation(table.link, table.noise, table.q, table.f, error_f,
+                               np.abs(table.f - table_fine.f))
     curve = bayes_optimal_overlap(None, alphas, table=table)
     curve_fine = bayes_optimal_overlap(None, alphas[:1], table=table_fine)
     k, A = channel.k, alphas.size
