@@ -32,7 +32,18 @@ from .bayes_multi import (
 )
 from .conditional import ConditionalGram, conditional_gram
 from .features import HermiteFeatures, hermite_features
-from .gamp import GampRun, GampSweep, gamp_data, gamp_sweep, run_gamp
+from .gamp import (
+    GampRun,
+    GampSweep,
+    MultiIndexGampRun,
+    MultiIndexGampSweep,
+    gamp_data,
+    gamp_sweep,
+    multi_index_gamp_data,
+    multi_index_gamp_sweep,
+    run_gamp,
+    run_multi_index_gamp,
+)
 from .generative import (
     GenerativeExponent,
     generative_exponent,
@@ -67,6 +78,8 @@ __all__ = [
     "FixedPoint",
     "GampRun",
     "GampSweep",
+    "MultiIndexGampRun",
+    "MultiIndexGampSweep",
     "GenerativeExponent",
     "HermiteFeatures",
     "LearnabilityProfile",
@@ -96,6 +109,8 @@ __all__ = [
     "moment_tensor_order",
     "multi_index_channel",
     "multi_index_data",
+    "multi_index_gamp_data",
+    "multi_index_gamp_sweep",
     "multi_index_overlap",
     "operator_F",
     "se_fixed_point",
@@ -106,5 +121,6 @@ __all__ = [
     "output_channel",
     "predict_scaling_with_reuse",
     "run_gamp",
+    "run_multi_index_gamp",
     "weak_recovery_thresholds",
 ]

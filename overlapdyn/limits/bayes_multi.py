@@ -104,6 +104,16 @@ def _kernel_module():
     return module
 
 
+@functools.cache
+def _output_module():
+    """The compiled ``posterior_moments`` (``compile/templates/two_field_output.py``)."""
+    key = source_key(__version__, _KERNEL_VERSION, template_digest(), "two-field output")
+    module, _ = load_module(key, lambda: module_source(
+        "the Bayes-optimal output function of a two-field channel, sample by sample",
+        [template_body("two_field_output")]), required=("posterior_moments",))
+    return module
+
+
 def _symmetric(Q, k: int, what: str = "Q") -> np.ndarray:
     Q = np.array(Q, dtype=float)
     if Q.ndim == 0:
@@ -154,6 +164,8 @@ class MultiIndexChannel:
     label_spacing: float
     source: Link = field(repr=False, compare=False)
     _numeric: object = field(repr=False, compare=False)
+    # the link on the unrotated square grids of output(), by their number of points
+    _tables: dict = field(default_factory=dict, repr=False, compare=False)
 
     def refined(self, factor: float = _REFINE) -> MultiIndexChannel:
         """The same channel with every spacing divided by ``factor`` (the second resolution
@@ -201,6 +213,93 @@ class MultiIndexChannel:
         hat = alpha * self.information(Q)
         Q_next = np.linalg.solve(np.eye(self.k) + hat, hat)   # (I + Q̂)⁻¹Q̂ = Q̂(I + Q̂)⁻¹
         return _clip((Q_next + Q_next.T) / 2)
+
+    # ------------------------------------------------------------- sample by sample
+    def output(self, y, omega, V) -> tuple[np.ndarray, np.ndarray]:
+        r"""The Bayes-optimal output function and its Jacobian at each sample, for one
+        covariance V shared by all samples (the two-field GAMP,
+        :func:`~overlapdyn.limits.run_multi_index_gamp`):
+
+        .. math::
+
+            g_\mathrm{out}(y, \omega, V) = V^{-1}\,\mathbb E[z - \omega \mid y, \omega, V],
+            \qquad
+            \partial_\omega g_\mathrm{out} = V^{-1}\,\mathrm{Cov}[z \mid y, \omega, V]\,V^{-1}
+            - V^{-1},
+
+        under the posterior ``∝ P(y | z) N(z; ω, V)`` of the two fields — the ``g_out`` whose
+        second moment is :meth:`information`'s F. The posterior's moments are sums over a
+        uniform square grid of ``|z_r| ≤ 7`` whose spacing is the state evolution's rule
+        for the label kernel (:func:`~overlapdyn.limits.multi_index_channel`) without its
+        margin 1.6 (which the state evolution's integral over y earns: the trapezoid error
+        at one label is then ``≈ 10⁻⁶``) and without its cap 0.1 (there for the smallest V
+        the state evolution resolves; or the channel's spacing if coarser), divided
+        by powers of ``2^(1/4)`` until it is at most ``√λ``, λ the smallest eigenvalue of
+        V (a trapezoid rule on a Gaussian of standard deviation h errs by ``e^{−2π²}``),
+        over the points inside the ellipse where the estimate's law is above ``e^{−20}``
+        of its peak (compiled, one thread:
+        ``compile/templates/two_field_output.py``).
+
+        Args:
+            y: (N,) labels; omega: (N, 2) the estimates ω of the fields.
+            V: (2, 2) symmetric positive-definite covariance of the estimates.
+
+        Returns:
+            ``g_out`` (N, 2) and ``∂_ω g_out`` (N, 2, 2).
+
+        Raises:
+            ConfigError: a channel of k ≠ 2 fields or not on the grid, shapes that do not
+                match, V not symmetric positive definite, or a V so small that the grid
+                would need more than 2001 points per axis.
+        """
+        if self.k != 2 or self.method != "grid":
+            raise ConfigError(f"the sample-by-sample output function is for a two-field "
+                              f"channel on the grid; this one has k = {self.k} "
+                              f"({self.method})")
+        y = np.require(y, dtype=float, requirements=["C", "W"])
+        omega = np.require(omega, dtype=float, requirements=["C", "W"])
+        if y.ndim != 1 or omega.shape != (y.size, 2):
+            raise ConfigError(f"y must have shape (N,) and ω (N, 2), got {y.shape} and "
+                              f"{omega.shape}")
+        V = _symmetric(V, 2, "V")
+        smallest = float(np.linalg.eigvalsh(V)[0])
+        if not smallest > 0:
+            raise ConfigError(f"V must be positive definite, got eigenvalues "
+                              f"{np.linalg.eigvalsh(V).round(6).tolist()}")
+        # the grid rule's spacing for the label kernel without the state evolution's cap
+        # √(1 − q_max), which is for V's sake, and without its margin 1.6, which the y
+        # integral earns (here each label stands alone); or the channel's own if coarser
+        # (points given); then divided by 2^(1/4) until it is at most √λ: few distinct
+        # grids along a run
+        label = self._tables.get("label")
+        if label is None:
+            label = self._tables["label"] = max(
+                _grid_spacing(self._numeric, self.noise) / (_GRID_MARGIN * self.level),
+                self.spacing)
+        steps = max(0, math.ceil(4 * math.log2(label / math.sqrt(smallest))))
+        spacing = label * 2.0 ** (-steps / 4)
+        count = 2 * int(math.ceil(_REACH / spacing)) + 1
+        if count > 2001:
+            raise ConfigError(f"V's smallest eigenvalue {smallest:.3g} would need a grid of "
+                              f"{count} points per axis: the overlap is beyond what the "
+                              "channel resolves; stop at a smaller α")
+        table = self._tables.get(count)
+        if table is None:
+            z = np.linspace(-_REACH, _REACH, count)
+            Z1, Z2 = np.meshgrid(z, z, indexing="ij")
+            values = self._numeric(np.vstack((Z1.ravel(), Z2.ravel())))
+            if not np.all(np.isfinite(values)):
+                raise ConfigError(f"link {self.link!r} is not finite on the z grid")
+            table = self._tables[count] = (z, np.ascontiguousarray(
+                values.reshape(count, count), dtype=float))
+        z, G = table
+        P = np.linalg.inv(V)
+        P = (P + P.T) / 2
+        mean, cov = np.empty((y.size, 2)), np.empty((y.size, 2, 2))
+        with quietly():
+            _output_module().posterior_moments(y, omega, P, V, float(z[0]),
+                                               float(z[1] - z[0]), G, self.noise, mean, cov)
+        return mean @ P, P @ cov @ P - P
 
     # -------------------------------------------------------------------- two fields
     def _two_field(self, Q: np.ndarray) -> np.ndarray:
@@ -1065,7 +1164,8 @@ def _radial_curve(channel: MultiIndexChannel, fine: MultiIndexChannel, alphas: n
     finds them, from the same two starts)."""
     table, table_fine = _overlap_table(channel), _overlap_table(fine)
     error_f = float(np.abs(table.f - table_fine.f).max())
-    table = ChannelInformation(table.link, table.noise, table.q, table.f, error_f)
+    table = ChannelInformation(table.link, table.noise, table.q, table.f, error_f,
+                               np.abs(table.f - table_fine.f))
     curve = bayes_optimal_overlap(None, alphas, table=table)
     curve_fine = bayes_optimal_overlap(None, alphas[:1], table=table_fine)
     k, A = channel.k, alphas.size

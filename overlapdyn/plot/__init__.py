@@ -19,6 +19,7 @@ from .depth import (
 )
 from .limits import (
     plot_gamp,
+    plot_multi_index_gamp,
     plot_multi_index_overlap,
 )
 from .readout import (
@@ -76,6 +77,7 @@ __all__ = [
     "plot_escape_curves",
     "plot_escape_scaling",
     "plot_gamp",
+    "plot_multi_index_gamp",
     "plot_multi_index_overlap",
     "plot_gap_scaling",
     "plot_learning_curve",

@@ -16,7 +16,7 @@ from ..depth.experiment import DepthResult
 from ..depth.first_layer import Stage1Validation
 from ..errors import OverlapdynError
 from ..limits.bayes_multi import MultiIndexCurve
-from ..limits.gamp import GampSweep
+from ..limits.gamp import GampSweep, MultiIndexGampSweep
 from ..limits.spectral import AsymmetricSpectrum, SpectralOverlaps
 from ..ode.trajectory import Trajectory
 from ..readout.features import FeatureSpectrum
@@ -28,7 +28,7 @@ from ..sgd.simulator import Simulation
 from ..sgd.validation import ValidationReport
 from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
-from .limits import plot_gamp, plot_multi_index_overlap
+from .limits import plot_gamp, plot_multi_index_gamp, plot_multi_index_overlap
 from .readout import plot_feature_spectrum, plot_readout_curve, plot_staircase
 from .reuse import plot_dmft
 from .scaling import plot_escape_scaling
@@ -63,6 +63,7 @@ FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
     AsymmetricSpectrum: lambda spectrum: {"asymmetric_spectrum":
                                           plot_asymmetric_spectrum(spectrum)},
     GampSweep: lambda sweep: {"gamp": plot_gamp(sweep)},
+    MultiIndexGampSweep: lambda sweep: {"multi_index_gamp": plot_multi_index_gamp(sweep)},
     MultiIndexCurve: lambda curve: {"multi_index_overlap": plot_multi_index_overlap(curve)},
     ReadoutRisk: lambda risk: {"readout_curve": plot_readout_curve(risk)},
     FeatureSpectrum: lambda spectrum: {"feature_spectrum": plot_feature_spectrum(spectrum)},

@@ -30,13 +30,18 @@ functions by address:
   (:class:`~overlapdyn.reuse.ReuseDrift`);
 * ``output_channel.py`` — the Bayes-optimal output function ``g_out`` of a single-index
   channel and its derivative, sample by sample (:class:`~overlapdyn.limits.OutputChannel`);
-* ``gamp_products.py`` — the products with the data matrix of one GAMP iteration
-  (:func:`overlapdyn.limits.run_gamp`);
+* ``gamp_products.py`` — the products with the data matrix of one GAMP iteration, for k
+  fields at once (:func:`overlapdyn.limits.run_gamp`,
+  :func:`overlapdyn.limits.run_multi_index_gamp`);
 * ``two_field_channel.py`` — the output Fisher information ``E[g_out g_outᵀ]`` of a
   two-field channel, label by label, for the multi-index state evolution
   (:class:`~overlapdyn.limits.MultiIndexChannel`);
 * ``wide_loops.py`` — the drift, risk and closure rate of the orthogonal-diagonal reduction
   of a wide network, on a model's kernels (:class:`~overlapdyn.ode.wide.OrthogonalReduction`);
+* ``two_field_output.py`` — the posterior mean and covariance of two fields given a label
+  and a Gaussian estimate, sample by sample: the output function ``g_out`` and its Jacobian
+  of the two-field GAMP (:meth:`MultiIndexChannel.output
+  <overlapdyn.limits.MultiIndexChannel.output>`);
 * ``state_evolution.py`` — the large-batch state evolution's map, whole runs in one loop
   (:func:`overlapdyn.ode.evolve`);
 * ``committee_target_gradient.py``, ``gradient_table.py``, ``drift_jacobian.py`` — the exact
