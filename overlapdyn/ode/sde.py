@@ -454,7 +454,8 @@ def integrate_sde(
         init: ``"random"`` (SPEC's random start at d, a fresh draw per path:
             :func:`random_start_states`) or ``(M, Q)`` / ``(M, Q, a)`` for every path.
         seed: seeds the starts and the noise (path i's stream depends on (seed, i) only).
-        n_saves: saved times, evenly spaced on whole steps from 0 to ``t_end``.
+        n_saves: saved times ``linspace(0, t_end, n_saves)``; dt is shortened so that a whole
+            number of steps separates them.
         threshold: the cosine whose first crossing is each path's escape time.
         stop_at_escape: stop each path at its escape (its later saves are NaN).
         nodes: Gauss–Hermite nodes per field direction (default :func:`diffusion_nodes`).
@@ -497,8 +498,11 @@ def integrate_sde(
                            f"dt·ρ(∂b/∂X) = {dt * rho:.3g} > {DT_LIMIT} at the start (ρ = "
                            f"{rho:.3g}); use dt ≤ {DT_LIMIT / rho:.3g} (the default "
                            f"{DT_FRACTION}/ρ = {DT_FRACTION / rho:.3g})")
-    total = max(int(math.ceil(t_end / dt - 1e-9)), 1)
-    save_steps = np.unique(np.round(np.linspace(0, total, n_saves)).astype(np.int64))
+    # whole steps between the saved times: dt is shortened to t_end / total
+    per_save = max(int(math.ceil(t_end / dt / (n_saves - 1) - 1e-9)), 1)
+    total = per_save * (n_saves - 1)
+    dt = t_end / total
+    save_steps = np.arange(n_saves, dtype=np.int64) * per_save
     streams = np.random.SeedSequence([seed, d, 7]).generate_state(paths, dtype=np.uint64)
     saved = np.full((paths, save_steps.size, N), np.nan)
     escape = np.full(paths, np.nan)

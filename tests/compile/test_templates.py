@@ -10,9 +10,9 @@ import pytest
 
 from overlapdyn.compile import render
 from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.compile.pointwise import model_functions
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model.spec import Model, Protocol, Student, Target
-from overlapdyn.compile.pointwise import model_functions
 from overlapdyn.sgd.simulator import _sgd_loop
 
 FOLDER = Path(render.__file__).parent / "templates"

@@ -1,0 +1,146 @@
+"""The overlap SDE (overlapdyn.ode.sde) against independent computations: a Monte Carlo of
+the per-sample step vector, single SGD steps drawn with NumPy at fixed weights, and the
+finite-d simulator (escape times from a random start, the spread around the ODE ∝ 1/d).
+
+Cold compile of the shared SDE loop (templates/sde_loop.py): about 10 s once per cache
+folder; warm, the module loads in well under a second.
+"""
+
+import numpy as np
+import pytest
+from scipy.stats import ks_2samp
+
+from overlapdyn.errors import ConfigError, SDEStepError
+from overlapdyn.model.spec import Model, Protocol, Student, Target
+from overlapdyn.ode.integrator import SaveAt, integrate
+from overlapdyn.ode.sde import SDEPaths, diffusion, diffusion_nodes, integrate_sde
+from overlapdyn.scaling.escape import escape_time
+from overlapdyn.sgd.simulator import simulate, warm_start_weights
+
+
+def he2(x):
+    return x * x - 1.0
+
+
+def _model(loss="mse", eta=0.1, n_b=1, noise=0.0):
+    return Model(Target(k=1, activation="He2", noise=noise), Student(p=1, activation="He2"),
+                 Protocol(eta=eta, n_b=n_b, loss=loss))
+
+
+def _psi(fields_lam, z, e, eta, n_b):
+    """Ψ = (η G z, 2η G λ + (η²/n_b) G²) of one He2 neuron, c_p = a = 1 (module docstring)."""
+    G = 2.0 * fields_lam * e
+    return np.stack([eta * G * z, 2.0 * eta * G * fields_lam + eta ** 2 / n_b * G * G])
+
+
+def _batch_se(samples, batches=20):
+    """The covariance of ``samples`` (n, N) and the standard error of each entry, from the
+    spread of the covariances of ``batches`` equal parts (heavy tails: no normal theory)."""
+    parts = np.array([np.cov(part) for part in np.array_split(samples, batches, axis=1)])
+    return np.cov(samples), parts.std(axis=0, ddof=1) / np.sqrt(batches)
+
+
+@pytest.mark.parametrize("loss, n_b, eta, noise", [("mse", 2, 0.5, 0.0),
+                                                    ("correlation", 1, 0.3, 0.25)])
+def test_the_cubature_is_the_covariance_of_the_step_vector(loss, n_b, eta, noise):
+    model = _model(loss, eta, n_b, noise)
+    M, Q = 0.4, 0.8
+    D = diffusion(model, [[M]], [[Q]])
+    assert D.labels == ("M11", "Q11") and D.nodes == diffusion_nodes(model) == 7
+    rng = np.random.default_rng(3)
+    n = 200_000
+    z = rng.normal(size=n)
+    lam = M * z + np.sqrt(Q - M * M) * rng.normal(size=n)
+    y = he2(z) + np.sqrt(noise) * rng.normal(size=n)
+    psi = _psi(lam, z, y - he2(lam) if loss == "mse" else y, eta, n_b)
+    C, se = _batch_se(psi)
+    assert np.all(np.abs(D.C - C / n_b) < 5 * se / n_b + 1e-12)
+    assert np.allclose(D.drift, psi.mean(axis=1), rtol=0.02, atol=3e-3)
+    # the polynomial rule is exact: one node more changes nothing
+    assert np.allclose(diffusion(model, [[M]], [[Q]], nodes=12).C, D.C, rtol=1e-11)
+
+
+def test_single_sgd_steps_have_the_derived_mean_and_covariance():
+    """n SGD steps from one fixed W (d = 1000), drawn with NumPy: per sample, d·ΔX equals
+    the mean over the batch of Ψ up to O(d^-1/2); its covariance is C (to its standard error)
+    and not C without the (η²/n_b) G G part of Ψ."""
+    eta, n_b, d, n = 0.5, 2, 1000, 6_000
+    model = _model("mse", eta, n_b)
+    M, Q = np.array([[0.4]]), np.array([[0.8]])
+    D = diffusion(model, M, Q)
+    rng = np.random.default_rng(5)
+    W = warm_start_weights(M, Q, np.eye(1), d, rng)[0]
+    x = rng.normal(size=(n, n_b, d))
+    lam, z = x @ W / np.sqrt(d), x[..., 0]
+    G = 2.0 * lam * (he2(z) - he2(lam))
+    dW = eta / (np.sqrt(d) * n_b) * np.einsum("nb,nbi->ni", G, x)
+    steps = d * np.stack([dW[:, 0] / np.sqrt(d), ((W + dW) ** 2).sum(axis=1) / d - W @ W / d])
+    predicted = _psi(lam, z, he2(z) - he2(lam), eta, n_b).mean(axis=2)   # batch means
+    gap = np.abs(steps - predicted)
+    assert gap.mean(axis=1).max() < 0.05 * np.abs(predicted).mean(axis=1).max()
+    C, se = _batch_se(steps)
+    assert np.all(np.abs(C - D.C) < 4 * se), (C, D.C, se)
+    assert np.allclose(steps.mean(axis=1), D.drift, atol=4 * np.sqrt(np.diag(C) / n))
+    # the (η²/n_b) G G part of Ψ is needed: without it the per-sample gap is not small
+    without = _psi(lam, z, he2(z) - he2(lam), eta, 1e12).mean(axis=2)
+    assert np.abs(steps - without).mean(axis=1).max() > 4 * gap.mean(axis=1).max()
+
+
+def test_sde_escape_times_from_a_random_start_match_sgd():
+    """He2, mse, η = 0.1, d = 250: the SDE's escape times (cosine ½) against 64 SGD seeds."""
+    model, d = _model(), 250
+    sde = integrate_sde(model, 40.0, d=d, paths=400, seed=2, stop_at_escape=True)
+    sim = simulate(model, d, np.geomspace(1 / d, 40.0, 120), seeds=64, stop_overlap=0.5)
+    sgd = np.array([escape_time(tr, 0.5) for tr in sim.trajectories])
+    assert np.isfinite(sgd).mean() > 0.95 and sde.escaped > 0.95
+    late = [np.where(np.isfinite(x), x, np.inf) for x in (sde.escape_times, sgd)]
+    assert ks_2samp(*late).statistic < 0.25
+    assert abs(np.median(late[0]) / np.median(late[1]) - 1) < 0.15
+    # from M₀ = 0 the ODE stays; the SDE leaves, by noise alone
+    still = integrate(model, ([[0.0]], [[1.0]]), SaveAt(40.0, n_points=5))
+    assert np.all(still.M == 0.0)
+    zero = integrate_sde(model, 40.0, d=d, paths=64, init=([[0.0]], [[1.0]]), seed=1,
+                         stop_at_escape=True)
+    assert zero.escaped > 0.9
+
+
+def test_the_spread_around_the_ode_is_that_of_sgd_and_scales_as_one_over_d():
+    """A learning curve from M₀ = 0.3: Var M(t) over SDE paths ∝ 1/d, and at d = 250 equal
+    to the variance over 128 SGD seeds (χ² standard error ≈ 13 %)."""
+    model = _model()
+    start = (np.array([[0.3]]), np.array([[1.0]]))
+    times = np.linspace(0.0, 3.0, 7)
+    var = {}
+    for d in (250, 1000):
+        paths = integrate_sde(model, 3.0, d=d, paths=1000, init=start, seed=4, n_saves=7)
+        assert np.allclose(paths.t, times)
+        var[d] = paths.variance("M")[1:, 0, 0]
+    assert np.all(np.abs(var[250] / var[1000] / 4 - 1) < 0.2)
+    sim = simulate(model, 250, times, seeds=128, init=start)
+    sgd = sim.stack("M")[:, 1:, 0, 0].var(axis=0, ddof=1)
+    assert np.all(np.abs(sgd / var[250] - 1) < 0.4), sgd / var[250]
+    # the mean follows the ODE (its O(1/d) corrections are below the paths' error here)
+    ode = integrate(model, start, SaveAt.at(times)).M[:, 0, 0]
+    error = np.sqrt(paths.variance("M")[:, 0, 0] / paths.paths)
+    assert np.all(np.abs(paths.mean("M")[:, 0, 0] - ode) < 4 * error + 1e-12)
+
+
+def test_a_run_is_reproducible_saved_and_loaded(tmp_path):
+    model = _model()
+    first = integrate_sde(model, 1.0, d=500, paths=8, seed=9, n_saves=5)
+    again = integrate_sde(model, 1.0, d=500, paths=8, seed=9, n_saves=5)
+    assert np.array_equal(first.states, again.states)
+    loaded = SDEPaths.load(first.save(tmp_path / "paths.npz"))
+    assert np.array_equal(loaded.states, first.states) and loaded.model == model
+    assert loaded.dt == first.dt and "8 SDE path(s) at d = 500" in loaded.describe()
+
+
+def test_bad_input_is_named():
+    model = _model()
+    with pytest.raises(SDEStepError, match="use dt ≤"):
+        integrate_sde(model, 10.0, d=500, paths=2, dt=5.0, init=([[0.5]], [[1.0]]))
+    spherical = Model(model.target, model.student, Protocol(eta=0.3, spherical=True))
+    with pytest.raises(ConfigError, match="spherical"):
+        integrate_sde(spherical, 1.0, d=500)
+    with pytest.raises(ConfigError, match="init"):
+        integrate_sde(model, 1.0, d=500, init="zero")
