@@ -1,5 +1,6 @@
 """The overlap ODEs: initial overlaps, integration (SciPy) and large-batch state
-evolution, the learning curve they produce (:class:`Trajectory`), fixed points.
+evolution, the learning curve they produce (:class:`Trajectory`), fixed points; the overlap
+SDE of finite-d SGD (:func:`integrate_sde`).
 """
 
 from .analysis import (
@@ -22,6 +23,12 @@ from .integrator import (
     Solver,
     integrate,
 )
+from .sde import (
+    Diffusion,
+    SDEPaths,
+    diffusion,
+    integrate_sde,
+)
 from .state import (
     check_overlaps,
     initial_overlaps,
@@ -42,6 +49,8 @@ from .trajectory import (
 
 __all__ = [
     "check_overlaps",
+    "Diffusion",
+    "diffusion",
     "Event",
     "EventLike",
     "evolve",
@@ -49,6 +58,7 @@ __all__ = [
     "FixedPoint",
     "initial_overlaps",
     "integrate",
+    "integrate_sde",
     "IntegrateConfig",
     "jacobian",
     "Outcome",
@@ -58,6 +68,7 @@ __all__ = [
     "random_rows",
     "RiskBelow",
     "SaveAt",
+    "SDEPaths",
     "SgdRun",
     "Solver",
     "SolverStats",

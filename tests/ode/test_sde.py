@@ -55,7 +55,7 @@ def test_the_cubature_is_the_covariance_of_the_step_vector(loss, n_b, eta, noise
     psi = _psi(lam, z, y - he2(lam) if loss == "mse" else y, eta, n_b)
     C, se = _batch_se(psi)
     assert np.all(np.abs(D.C - C / n_b) < 5 * se / n_b + 1e-12)
-    assert np.allclose(D.drift, psi.mean(axis=1), rtol=0.02, atol=3e-3)
+    assert np.all(np.abs(D.drift - psi.mean(axis=1)) < 5 * np.sqrt(np.diag(C) / n))
     # the polynomial rule is exact: one node more changes nothing
     assert np.allclose(diffusion(model, [[M]], [[Q]], nodes=12).C, D.C, rtol=1e-11)
 
@@ -144,3 +144,18 @@ def test_bad_input_is_named():
         integrate_sde(spherical, 1.0, d=500)
     with pytest.raises(ConfigError, match="init"):
         integrate_sde(model, 1.0, d=500, init="zero")
+
+
+def test_the_sde_route_of_the_escape_measurements_compares_with_simulation():
+    from overlapdyn.scaling import compare_escape_times, measure_escape_sde
+    from overlapdyn.scaling.escape import EscapeTimes, measure_escape_simulated
+
+    model = _model()
+    sde = measure_escape_sde(model, [250], paths=200, seed=3, t_max=40.0)
+    sim = measure_escape_simulated(model, [250], seeds=32, t_max=40.0, n_saves=100)
+    comparison = compare_escape_times(sde, sim)
+    assert sde.route == "sde" and sde.times.shape == (1, 200) and sde.escaped[0] > 0.95
+    assert comparison.ks[0] < 0.3 and "KS" in comparison.describe()
+    assert abs(comparison.quartiles[0, 0, 1] / comparison.quartiles[1, 0, 1] - 1) < 0.2
+    assert "sde route" in sde.describe()
+    assert EscapeTimes.from_archive(*sde.archive()).route == "sde"
