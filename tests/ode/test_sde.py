@@ -159,3 +159,15 @@ def test_the_sde_route_of_the_escape_measurements_compares_with_simulation():
     assert abs(comparison.quartiles[0, 0, 1] / comparison.quartiles[1, 0, 1] - 1) < 0.2
     assert "sde route" in sde.describe()
     assert EscapeTimes.from_archive(*sde.archive()).route == "sde"
+
+
+def test_the_figures_draw_paths_bands_and_escape_ecdfs():
+    from overlapdyn.plot import plot_escape_ecdf, plot_sde_bands
+    from overlapdyn.scaling import measure_escape_sde
+
+    model = _model()
+    paths = integrate_sde(model, 2.0, d=500, paths=16, seed=1, n_saves=11)
+    figure = plot_sde_bands(paths, "M", entry=(0, 0))
+    assert len(figure.axes[0].lines) == 6   # 5 paths and the mean
+    escape = measure_escape_sde(model, [250, 500], paths=16, t_max=30.0)
+    assert len(plot_escape_ecdf(escape).axes[0].lines) == 2
