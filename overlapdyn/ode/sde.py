@@ -41,7 +41,15 @@ a target of information exponent ≥ 2, a committee's saddle) the ODE stays, whi
 by this noise. Its first-order (linear-noise) content is that of Ben Arous, Gheissari &
 Jagannath (2022), "effective dynamics" with a diffusive correction; Arnaboldi, Krzakala,
 Loureiro & Stephan (2023) write the same O(1/√d) noise for the overlaps of two-layer
-networks. Spherical SGD (the renormalisation adds Itô terms) is not covered.
+networks.
+
+**Spherical SGD.** The step is followed by ``w_j ← √d w_j/‖w_j‖``; with ``Q_jj = 1``,
+``‖w_j‖²/d = 1 + (2A_j + B_j)/d`` where ``A_j = η(1/n_b)Σ_μ G_jμ λ_jμ`` and
+``B_j = (η²/n_b²)Σ_μ G_jμ²``, so at the same order the renormalisation subtracts
+``M_jr s_j`` from ``Ψ_{M_jr}`` and ``Q_jl (s_j + s_l)`` from ``Ψ_{Q_jl}`` (j < l), with the
+per-sample share ``s_j = η G_j λ_j + (η²/2n_b) G_j²``; its mean gives SPEC's spherical
+ODE. ``Q_jj`` has no noise and no coordinate. Terms of the renormalisation of second order
+in the step (``A_j²/d²``) shift the drift by O(1/d) and are neglected like the others.
 
 **The diffusion, numerically.** C is computed by a compiled tensor Gauss–Hermite cubature
 over the p + k standard fields (``(λ, z) = A ζ``, ``A Aᵀ = Ω`` a semi-definite Cholesky
@@ -64,8 +72,17 @@ error ``O(dt)`` is controlled by ``dt·‖∂b/∂X‖`` like the drift's own Eu
 drift corrections the SDE neglects. Paths run in parallel threads (``prange``), each with
 its own splitmix64 stream seeded from ``(seed, path)``: results do not depend on the thread
 count. The step is refused (:class:`~overlapdyn.errors.SDEStepError`) when ``dt·ρ(∂b/∂X)``
-at the start exceeds :data:`DT_LIMIT`, and a path whose overlaps turn non-finite or leave
-the Gram-matrix set stops the run with the same error.
+at the start exceeds :data:`DT_LIMIT`, and a path whose overlaps turn non-finite stops the
+run with the same error.
+
+**The boundary.** Overlaps of real weights keep ``Ω ⪰ 0``, i.e. ``S = Q − M P⁻¹ Mᵀ ⪰ 0``;
+where the noise vanishes on that boundary (a perfectly learned neuron, ``λ = z``, ``e = 0``)
+an Euler step can overshoot it, the square-root-diffusion problem of the CIR process. As the
+"full truncation" scheme for CIR (Lord, Koekkoek & van Dijk 2010) does, a step that leaves
+the set by less than :data:`LEAVE_LIMIT` (relative) has the negative eigenvalues of S set to
+0 (``Q`` moves, ``M`` stays) — a change of the size of the overshoot, so of the scheme's
+own error — and is counted (:attr:`SDEPaths.projections`); a larger crossing is a step too
+large for the drift (:class:`~overlapdyn.errors.SDEStepError`).
 """
 
 from __future__ import annotations
@@ -103,6 +120,10 @@ DT_FRACTION = 0.02
 #: a state whose Ω has a pivot below −this × its largest diagonal entry has left the set
 #: of Gram matrices (EM's Gaussian increments can cross the boundary by rounding-size amounts)
 ADMISSIBLE = 1e-6
+#: a step that takes the Schur complement ``Q − M P⁻¹ Mᵀ`` below −this × max Q_jj has left
+#: the Gram-matrix set by more than the scheme's overshoot: the step is too large; smaller
+#: crossings are projected back (full truncation)
+LEAVE_LIMIT = 1e-2
 #: Gauss–Hermite nodes per field direction for a non-polynomial σ or g, by p + k
 NONPOLYNOMIAL_NODES = {1: 40, 2: 24, 3: 12, 4: 8}
 
@@ -118,10 +139,6 @@ def _sde_module():
 
 
 def _check_model(model: Model) -> None:
-    if model.protocol.spherical:
-        raise ConfigError(f"{model.name}: the overlap SDE covers plain SGD; spherical SGD's "
-                          "renormalisation adds Itô terms not derived here — set "
-                          "Protocol(spherical=False) or compare with the simulator")
     if not model.protocol.terms.full:
         raise ConfigError(f"the SDE's noise is that of SGD's whole step, but {model.name} "
                           f"keeps only {list(model.protocol.terms.names)} of the drift "
@@ -130,10 +147,11 @@ def _check_model(model: Model) -> None:
 
 def reduced_labels(model: Model) -> tuple[str, ...]:
     """Names of the SDE's coordinates, in the order of :attr:`Diffusion.C`: ``M{j}{r}`` row
-    by row, ``Q{j}{l}`` for j ≤ l, ``a{j}`` when the readout is trained (1-based)."""
-    p, k = model.p, model.k
+    by row, ``Q{j}{l}`` for j ≤ l (j < l for spherical SGD, which keeps Q_jj = 1),
+    ``a{j}`` when the readout is trained (1-based)."""
+    p, k, first = model.p, model.k, int(model.protocol.spherical)
     labels = [f"M{j + 1}{r + 1}" for j in range(p) for r in range(k)]
-    labels += [f"Q{j + 1}{l + 1}" for j in range(p) for l in range(j, p)]
+    labels += [f"Q{j + 1}{l + 1}" for j in range(p) for l in range(j + first, p)]
     if model.student.train_readout:
         labels += [f"a{j + 1}" for j in range(p)]
     return tuple(labels)
@@ -141,8 +159,9 @@ def reduced_labels(model: Model) -> tuple[str, ...]:
 
 def _reduced_index(model: Model) -> np.ndarray:
     """Where each reduced coordinate sits in the packed state ``[M.ravel(), Q.ravel(), a]``."""
-    p, k = model.p, model.k
-    index = list(range(p * k)) + [p * k + j * p + l for j in range(p) for l in range(j, p)]
+    p, k, first = model.p, model.k, int(model.protocol.spherical)
+    index = list(range(p * k)) + [p * k + j * p + l for j in range(p)
+                                  for l in range(j + first, p)]
     if model.student.train_readout:
         index += list(range(p * k + p * p, p * k + p * p + p))
     return np.array(index, dtype=np.int64)
@@ -227,11 +246,13 @@ class _Loop:
         self.noise_std = math.sqrt(target.noise)
 
     def covariance(self, y: np.ndarray) -> tuple[np.ndarray, float]:
-        p, k, c_p, _, P, _, mse, eta, inv_nb, _, _, train_a, eta_a, a_fixed, _ = self.drift[2]
+        (p, k, c_p, _, P, _, mse, eta, inv_nb, _, spherical, train_a, eta_a, a_fixed,
+         _) = self.drift[2]
         with quietly():
             return self.module.covariance_at(
                 self.addresses, np.ascontiguousarray(y, float), p, k, c_p, P, self.noise_std,
-                mse, eta, inv_nb, train_a, eta_a, a_fixed, *self.rule, *self.noise_rule)
+                mse, eta, inv_nb, spherical, train_a, eta_a, a_fixed, *self.rule,
+                *self.noise_rule)
 
 
 def diffusion(model: Model, M, Q, a=None, *, nodes: int | None = None,
@@ -265,7 +286,8 @@ def random_start_states(model: Model, d: int, paths: int, rng: np.random.Generat
     Rows of W i.i.d. N(0, I_d), teacher ``U = √d [L 0]`` (``P = LLᵀ``): the teacher block
     ``G = W_{:, :k}`` (p×k) is Gaussian and the rest ``R`` independent, so
     ``M = G Lᵀ/√d``, ``Q = (G Gᵀ + R Rᵀ)/d`` with ``R Rᵀ ~ Wishart_p(d − k, I)``, drawn by
-    Bartlett's decomposition. The readout starts at the spec's ``a``.
+    Bartlett's decomposition; spherical SGD's rows are then normalised (``Q_jj = 1``). The
+    readout starts at the spec's ``a``.
     """
     check_dimension(d, model.p, model.k)
     p, k = model.p, model.k
@@ -278,6 +300,11 @@ def random_start_states(model: Model, d: int, paths: int, rng: np.random.Generat
         A[:, i, i] = np.sqrt(rng.chisquare(d - k - i, size=paths))
     M = G @ L.T / math.sqrt(d)
     Q = (G @ np.swapaxes(G, 1, 2) + A @ np.swapaxes(A, 1, 2)) / d
+    if model.protocol.spherical:   # rows normalised to ‖w_j‖² = d
+        norms = np.sqrt(np.diagonal(Q, axis1=1, axis2=2))
+        M = M / norms[:, :, None]
+        Q = Q / (norms[:, :, None] * norms[:, None, :])
+        Q[:, np.arange(p), np.arange(p)] = 1.0
     parts = [M.reshape(paths, -1), Q.reshape(paths, -1)]
     if model.student.train_readout:
         parts.append(np.tile(np.asarray(model.student.a, float), (paths, 1)))
@@ -304,6 +331,9 @@ class SDEPaths(Result):
         nodes: the Gauss–Hermite nodes per field direction of the diffusion.
         failed_at: per path, the step where it failed (−1: none), shape (paths,).
         wall_time_s: the compiled loop's wall time.
+        projections: per path, how many steps crossed the boundary of the Gram-matrix set
+            (by less than :data:`LEAVE_LIMIT`) and were projected back onto it, shape
+            (paths,).
     """
 
     FORMAT = "overlapdyn.SDEPaths"
@@ -321,6 +351,7 @@ class SDEPaths(Result):
     nodes: int
     failed_at: np.ndarray
     wall_time_s: float = 0.0
+    projections: np.ndarray | None = None
 
     @property
     def paths(self) -> int:
@@ -393,14 +424,16 @@ class SDEPaths(Result):
                  "threshold": self.threshold, "seed": self.seed, "start": self.start,
                  "nodes": self.nodes, "wall_time_s": self.wall_time_s},
                 {"t": self.t, "states": self.states, "escape_times": self.escape_times,
-                 "failed_at": self.failed_at})
+                 "failed_at": self.failed_at,
+                 "projections": (np.zeros(self.paths, dtype=np.int64)
+                                 if self.projections is None else self.projections)})
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> SDEPaths:
         return cls(model_from_dict(header["model"]), header["d"], header["dt"], arrays["t"],
                    arrays["states"], arrays["escape_times"], header["threshold"],
                    header["seed"], header["start"], header["nodes"], arrays["failed_at"],
-                   header["wall_time_s"])
+                   header["wall_time_s"], arrays["projections"])
 
 
 def _spectral_radius(loop: _Loop, y: np.ndarray) -> float:
@@ -408,7 +441,7 @@ def _spectral_radius(loop: _Loop, y: np.ndarray) -> float:
     index = _reduced_index(loop.model)
     p, k = loop.model.p, loop.model.k
 
-    def rhs(x):
+    def rhs(x):  # the diagonal of a spherical Q stays as in y
         full = y.copy()
         full[index] = x
         for j in range(p):
@@ -437,6 +470,7 @@ def integrate_sde(
     init: tuple | str = "random",
     seed: int = 0,
     n_saves: int = 101,
+    times=None,
     threshold: float = 0.5,
     stop_at_escape: bool = False,
     nodes: int | None = None,
@@ -456,6 +490,9 @@ def integrate_sde(
         seed: seeds the starts and the noise (path i's stream depends on (seed, i) only).
         n_saves: saved times ``linspace(0, t_end, n_saves)``; dt is shortened so that a whole
             number of steps separates them.
+        times: instead, the saved times (increasing, ending at ``t_end``): each is rounded
+            to a whole step (the result's ``t`` holds the step times), dt shortened to their
+            smallest spacing if it is larger.
         threshold: the cosine whose first crossing is each path's escape time.
         stop_at_escape: stop each path at its escape (its later saves are NaN).
         nodes: Gauss–Hermite nodes per field direction (default :func:`diffusion_nodes`).
@@ -469,6 +506,13 @@ def integrate_sde(
     loop = _Loop(model, compiled, nodes)
     d = check_dimension(d, model.p, model.k)
     paths = check_integer(paths, "paths", 1)
+    if times is not None:
+        times = np.asarray(times, dtype=float)
+        if (times.ndim != 1 or not np.all(np.isfinite(times)) or times[0] < 0
+                or np.any(np.diff(times) <= 0) or abs(times[-1] - t_end) > 1e-12 * t_end):
+            raise ConfigError(f"times must increase strictly from t ≥ 0 to t_end = {t_end}, "
+                              f"got {np.array2string(times, threshold=8)}")
+        n_saves = times.size
     n_saves = check_integer(n_saves, "n_saves", 2)
     if not (math.isfinite(t_end) and t_end > 0):
         raise ConfigError(f"t_end must be a positive time, got {t_end}")
@@ -498,16 +542,22 @@ def integrate_sde(
                            f"dt·ρ(∂b/∂X) = {dt * rho:.3g} > {DT_LIMIT} at the start (ρ = "
                            f"{rho:.3g}); use dt ≤ {DT_LIMIT / rho:.3g} (the default "
                            f"{DT_FRACTION}/ρ = {DT_FRACTION / rho:.3g})")
-    # whole steps between the saved times: dt is shortened to t_end / total
-    per_save = max(int(math.ceil(t_end / dt / (n_saves - 1) - 1e-9)), 1)
-    total = per_save * (n_saves - 1)
-    dt = t_end / total
-    save_steps = np.arange(n_saves, dtype=np.int64) * per_save
+    if times is None:
+        # whole steps between the saved times: dt is shortened to t_end / total
+        per_save = max(int(math.ceil(t_end / dt / (n_saves - 1) - 1e-9)), 1)
+        dt = t_end / (per_save * (n_saves - 1))
+        save_steps = np.arange(n_saves, dtype=np.int64) * per_save
+    else:
+        # no coarser than the grid: consecutive times then round to different steps
+        dt = min(dt, float(np.diff(times).min()) if times.size > 1 else dt)
+        save_steps = np.round(times / dt).astype(np.int64)
     streams = np.random.SeedSequence([seed, d, 7]).generate_state(paths, dtype=np.uint64)
     saved = np.full((paths, save_steps.size, N), np.nan)
     escape = np.full(paths, np.nan)
     failed_at = np.full(paths, -1, dtype=np.int64)
     pivots = np.zeros(paths)
+    projections = np.zeros(paths, dtype=np.int64)
+    P_inv = np.ascontiguousarray(np.linalg.inv(model.target.gram), dtype=float)
     address, kernels, arguments = loop.drift
     (p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed,
      parts) = arguments
@@ -515,12 +565,12 @@ def integrate_sde(
     with quietly():
         loop.module.run(loop.addresses, np.int64(address), kernels, Y0, streams, dt,
                         float(d), save_steps, float(threshold), bool(stop_at_escape),
-                        ADMISSIBLE, p, k, c_p, v, P, noise, loop.noise_std, mse, eta, inv_nb,
-                        omega, spherical, train_a, eta_a, a_fixed, parts, *loop.rule,
-                        *loop.noise_rule, saved, escape, failed_at, pivots)
+                        ADMISSIBLE, P_inv, LEAVE_LIMIT, p, k, c_p, v, P, noise, loop.noise_std,
+                        mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed, parts,
+                        *loop.rule, *loop.noise_rule, saved, escape, failed_at, pivots, projections)
     wall = time.perf_counter() - begin
     result = SDEPaths(model, d, dt, save_steps * dt, saved, escape, float(threshold),
-                      int(seed), start, loop.nodes, failed_at, wall)
+                      int(seed), start, loop.nodes, failed_at, wall, projections)
     failed = np.flatnonzero(failed_at >= 0)
     if failed.size:
         first = failed[np.argmin(failed_at[failed])]
@@ -528,5 +578,6 @@ def integrate_sde(
             f"{failed.size} of {paths} SDE path(s) of {model.name} failed, the first (path "
             f"{first}) at t = {failed_at[first] * dt:.4g}: its overlaps turned non-finite or "
             f"left the set of Gram matrices (Ω's pivot {pivots[first]:.2g}); the step dt = "
-            f"{dt:.3g} is too large for the drift there — halve dt (or lower η)", result)
+            f"{dt:.3g} is too large for the drift there — halve dt; if the ODE itself blows up "
+            f"from this start, η = {model.protocol.eta:g} is too large for SGD", result)
     return result

@@ -86,22 +86,20 @@ def test_single_sgd_steps_have_the_derived_mean_and_covariance():
     assert np.abs(steps - without).mean(axis=1).max() > 4 * gap.mean(axis=1).max()
 
 
-def test_sde_escape_times_from_a_random_start_match_sgd():
-    """He2, mse, η = 0.1, d = 250: the SDE's escape times (cosine ½) against 64 SGD seeds."""
-    model, d = _model(), 250
-    sde = integrate_sde(model, 40.0, d=d, paths=400, seed=2, stop_at_escape=True)
-    sim = simulate(model, d, np.geomspace(1 / d, 40.0, 120), seeds=64, stop_overlap=0.5)
-    sgd = np.array([escape_time(tr, 0.5) for tr in sim.trajectories])
-    assert np.isfinite(sgd).mean() > 0.95 and sde.escaped > 0.95
-    late = [np.where(np.isfinite(x), x, np.inf) for x in (sde.escape_times, sgd)]
-    assert ks_2samp(*late).statistic < 0.25
-    assert abs(np.median(late[0]) / np.median(late[1]) - 1) < 0.15
-    # from M₀ = 0 the ODE stays; the SDE leaves, by noise alone
-    still = integrate(model, ([[0.0]], [[1.0]]), SaveAt(40.0, n_points=5))
+def test_from_the_symmetric_start_the_ode_stays_and_the_sde_leaves():
+    """He2 from M₀ = 0 (Q₀ = 1): the ODE never moves, the SDE's paths escape by noise alone,
+    at the times SGD's runs from the same start do (d = 250, 24 seeds, KS distance)."""
+    model, d, zero = _model(), 250, ([[0.0]], [[1.0]])
+    still = integrate(model, zero, SaveAt(40.0, n_points=5))
     assert np.all(still.M == 0.0)
-    zero = integrate_sde(model, 40.0, d=d, paths=64, init=([[0.0]], [[1.0]]), seed=1,
-                         stop_at_escape=True)
-    assert zero.escaped > 0.9
+    paths = integrate_sde(model, 40.0, d=d, paths=200, init=zero, seed=1, stop_at_escape=True,
+                          n_saves=2)
+    sim = simulate(model, d, np.geomspace(1 / d, 40.0, 100), seeds=24, init=zero,
+                   stop_overlap=0.5)
+    sgd = np.array([escape_time(tr, 0.5) for tr in sim.trajectories])
+    assert paths.escaped > 0.9 and np.isfinite(sgd).mean() > 0.9
+    late = [np.where(np.isfinite(x), x, np.inf) for x in (paths.escape_times, sgd)]
+    assert ks_2samp(*late).pvalue > 0.01
 
 
 def test_the_spread_around_the_ode_is_that_of_sgd_and_scales_as_one_over_d():
@@ -139,9 +137,9 @@ def test_bad_input_is_named():
     model = _model()
     with pytest.raises(SDEStepError, match="use dt ≤"):
         integrate_sde(model, 10.0, d=500, paths=2, dt=5.0, init=([[0.5]], [[1.0]]))
-    spherical = Model(model.target, model.student, Protocol(eta=0.3, spherical=True))
-    with pytest.raises(ConfigError, match="spherical"):
-        integrate_sde(spherical, 1.0, d=500)
+    switched = Model(model.target, model.student, Protocol(eta=0.1, terms="gradient"))
+    with pytest.raises(ConfigError, match="protocol.terms"):
+        integrate_sde(switched, 1.0, d=500)
     with pytest.raises(ConfigError, match="init"):
         integrate_sde(model, 1.0, d=500, init="zero")
 
@@ -152,11 +150,11 @@ def test_the_sde_route_of_the_escape_measurements_compares_with_simulation():
 
     model = _model()
     sde = measure_escape_sde(model, [250], paths=200, seed=3, t_max=40.0)
-    sim = measure_escape_simulated(model, [250], seeds=32, t_max=40.0, n_saves=100)
+    sim = measure_escape_simulated(model, [250], seeds=24, t_max=40.0, n_saves=100)
     comparison = compare_escape_times(sde, sim)
     assert sde.route == "sde" and sde.times.shape == (1, 200) and sde.escaped[0] > 0.95
-    assert comparison.ks[0] < 0.3 and "KS" in comparison.describe()
-    assert abs(comparison.quartiles[0, 0, 1] / comparison.quartiles[1, 0, 1] - 1) < 0.2
+    assert comparison.p_values[0] > 0.01 and "KS" in comparison.describe()
+    assert abs(comparison.quartiles[0, 0, 1] / comparison.quartiles[1, 0, 1] - 1) < 0.25
     assert "sde route" in sde.describe()
     assert EscapeTimes.from_archive(*sde.archive()).route == "sde"
 
@@ -166,8 +164,92 @@ def test_the_figures_draw_paths_bands_and_escape_ecdfs():
     from overlapdyn.scaling import measure_escape_sde
 
     model = _model()
-    paths = integrate_sde(model, 2.0, d=500, paths=16, seed=1, n_saves=11)
+    paths = integrate_sde(model, 2.0, d=500, paths=8, seed=1, n_saves=11)
     figure = plot_sde_bands(paths, "M", entry=(0, 0))
     assert len(figure.axes[0].lines) == 6   # 5 paths and the mean
-    escape = measure_escape_sde(model, [250, 500], paths=16, t_max=30.0)
-    assert len(plot_escape_ecdf(escape).axes[0].lines) == 2
+    escape = measure_escape_sde(model, [250], paths=16, t_max=30.0)
+    assert len(plot_escape_ecdf(escape).axes[0].lines) == 1
+
+
+def test_validate_has_an_sde_route_for_a_noise_driven_escape():
+    """He2 from a random start, d = 250: the ODE route's gap does not shrink; the SDE route
+    compares the escape-time distributions and the mean curves and passes."""
+    from overlapdyn.sgd import SDEValidationReport, validate
+
+    times = np.linspace(0.0, 30.0, 16)
+    report = validate(_model(), [250], times, seeds=32, paths=200, route="sde")
+    assert isinstance(report, SDEValidationReport)
+    assert report.passed, report.describe()
+    assert report.escape_sgd.shape == (1, 32) and report.escape_sde.shape == (1, 200)
+    assert report.ks[0] < 0.3 and "verdict: PASS" in report.describe()
+    assert SDEValidationReport.from_archive(*report.archive()).passed
+    # the test can fail: the SDE's escape times at d = 4000 are told apart from SGD's at 250
+    far = integrate_sde(_model(), 30.0, d=4000, paths=200, seed=0, stop_at_escape=True,
+                        n_saves=2)
+    late = np.where(np.isfinite(far.escape_times), far.escape_times, np.inf)
+    assert ks_2samp(report.escape_sgd[0], late).pvalue < report.level
+
+
+def _psi_committee(model, M, Q, n, rng):
+    """Ψ on the reduced coordinates of a He2 committee (any p, k; plain or spherical) at n
+    Monte Carlo samples of the fields: (n_coordinates, n), written from the module docstring
+    of overlapdyn.ode.sde without its code."""
+    p, k = M.shape
+    eta, n_b = model.protocol.eta, model.protocol.n_b
+    omega = np.block([[Q, M], [M.T, np.eye(k)]])
+    fields = np.linalg.cholesky(omega) @ rng.normal(size=(p + k, n))
+    lam, z = fields[:p], fields[p:]
+    y = model.target.c_k * he2(z).sum(axis=0)
+    u = model.student.c_p * np.asarray(model.student.a)[:, None]
+    e = y - (u * he2(lam)).sum(axis=0) if model.protocol.loss == "mse" else y
+    G = u * e * 2.0 * lam
+    s = eta * G * lam + 0.5 * eta ** 2 / n_b * G * G
+    spherical = model.protocol.spherical
+    rows = [eta * G[j] * z[r] - (M[j, r] * s[j] if spherical else 0.0)
+            for j in range(p) for r in range(k)]
+    rows += [eta * (G[j] * lam[l] + G[l] * lam[j]) + eta ** 2 / n_b * G[j] * G[l]
+             - (Q[j, l] * (s[j] + s[l]) if spherical else 0.0)
+             for j in range(p) for l in range(j + int(spherical), p)]
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("spherical", [False, True])
+def test_a_committee_p_k_2_diffusion_is_the_covariance_of_its_step_vector(spherical):
+    """The He2 committee of the validation table (p = k = 2, correlation loss, n_b = 8),
+    plain and spherical: the 4-field cubature against a Monte Carlo of Ψ."""
+    model = Model(Target(k=2, activation="He2"), Student(p=2, activation="He2"),
+                  Protocol(eta=0.2, n_b=8, loss="correlation", spherical=spherical))
+    M = np.array([[0.3, 0.05], [0.1, -0.2]])
+    Q = np.array([[1.0, 0.2], [0.2, 1.0]]) if spherical else np.array([[1.2, 0.2], [0.2, 0.9]])
+    D = diffusion(model, M, Q)
+    psi = _psi_committee(model, M, Q, 200_000, np.random.default_rng(11))
+    assert D.C.shape == (len(psi),) * 2 and len(D.labels) == (5 if spherical else 7)
+    C, se = _batch_se(psi)
+    n_b = model.protocol.n_b
+    assert np.all(np.abs(D.C - C / n_b) < 5 * se / n_b + 1e-12)
+    assert np.all(np.abs(D.drift - psi.mean(axis=1)) < 5 * np.sqrt(np.diag(C) / psi.shape[1]))
+
+
+def test_a_spherical_sgd_step_has_the_derived_increments():
+    """Single spherical SGD steps (renormalised) from one fixed W, d = 2000: per sample,
+    d·ΔM equals Ψ_M − M s (s the renormalisation's share) up to O(d^-1/2), and not Ψ_M."""
+    eta, d, n = 0.5, 2000, 2000
+    model = Model(Target(k=1, activation="He2"), Student(p=1, activation="He2"),
+                  Protocol(eta=eta, n_b=1, spherical=True))
+    M = np.array([[0.4]])
+    rng = np.random.default_rng(2)
+    W = warm_start_weights(M, np.eye(1), np.eye(1), d, rng)[0]
+    x = rng.normal(size=(n, d))
+    lam, z = x @ W / np.sqrt(d), x[:, 0]
+    G = 2.0 * lam * (he2(z) - he2(lam))
+    W_new = W + eta / np.sqrt(d) * G[:, None] * x
+    W_new *= np.sqrt(d) / np.linalg.norm(W_new, axis=1, keepdims=True)
+    steps = d * (W_new[:, 0] / np.sqrt(d) - M[0, 0])
+    s = eta * G * lam + 0.5 * eta ** 2 * G * G
+    predicted = eta * G * z - M[0, 0] * s
+    # the median relative gap (the mean is ruled by rare large G, where the step's
+    # second-order terms show): 0.0037, 0.0020, 0.00097 at d = 500, 2000, 8000 — d^(-1/2)
+    relative = np.abs(steps - predicted) / np.abs(predicted)
+    assert np.median(relative) < 0.005
+    assert np.median(np.abs(steps - eta * G * z) / np.abs(predicted)) > 0.2
+    assert diffusion(model, M, np.eye(1)).labels == ("M11",)

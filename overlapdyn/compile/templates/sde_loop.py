@@ -8,16 +8,19 @@ One step of SPEC's plain one-pass SGD moves the packed overlaps by ``(1/d)(b(X) 
     Ψ_{Q_jl} = η (G_j λ_l + G_l λ_j) + (η²/n_b) G_j G_l          (j ≤ l),
     Ψ_{a_j}  = η_a c_p e σ(λ_j)                                    (trained readout)
 
-(see :mod:`overlapdyn.ode.sde`). ``diffusion`` computes C on the *reduced* coordinates (M
-row by row, the upper triangle of Q, a) by a tensor Gauss–Hermite rule over the p + k
-standard fields ``ζ`` with ``(λ, z) = A ζ``, ``A Aᵀ = Ω = [[Q, M], [Mᵀ, P]]``
-(``semidefinite_cholesky``), and over the label noise ξ (3 nodes: Ψ is of degree ≤ 2 in ξ,
-so ΨΨᵀ of degree ≤ 4, integrated exactly). ``run`` integrates
-``dX = b(X) dt + √(C(X)/d) dW`` by Euler–Maruyama for many paths, one ``prange`` iteration
-per path, each with its own splitmix64 stream (so results do not depend on the thread
-count); the drift ``b`` is the compiled ``rhs`` of ``drift_loops.py``, called by address
-(``DRIFT``), and σ, σ', g are the model's functions of the simulator's module
-(``FUNCTION_NAMES``, by address as in ``sgd_loop.py``).
+and, for spherical SGD (``Q_jj = 1``, no diagonal coordinates, ``s_j = η G_j λ_j +
+(η²/2n_b) G_j²`` the renormalisation's share), ``Ψ_{M_jr} − M_jr s_j`` and
+``Ψ_{Q_jl} − Q_jl (s_j + s_l)`` for j < l (see :mod:`overlapdyn.ode.sde`). ``diffusion``
+computes C on the *reduced* coordinates (M row by row, the upper triangle of Q, a) by a
+tensor Gauss–Hermite rule over the p + k standard fields ``ζ`` with ``(λ, z) = A ζ``,
+``A Aᵀ = Ω = [[Q, M], [Mᵀ, P]]`` (``semidefinite_cholesky``), and over the label noise ξ
+(3 nodes: Ψ is of degree ≤ 2 in ξ, so ΨΨᵀ of degree ≤ 4, integrated exactly). ``project``
+puts a state that an Euler step took just outside the Gram-matrix set back onto it (full
+truncation). ``run`` integrates ``dX = b(X) dt + √(C(X)/d) dW`` by Euler–Maruyama for many
+paths, one ``prange`` iteration per path, each with its own splitmix64 stream (so results do
+not depend on the thread count); the drift ``b`` is the compiled ``rhs`` of
+``drift_loops.py``, called by address (``DRIFT``), and σ, σ', g are the model's functions
+of the simulator's module (``FUNCTION_NAMES``, by address as in ``sgd_loop.py``).
 """
 
 import math
@@ -77,13 +80,13 @@ def semidefinite_cholesky(A, L):
 
 
 @njit(**LOOP)
-def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, train_a, eta_a,
-              a_fixed, nodes, weights, noise_nodes, noise_weights, C):
+def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, spherical,
+              train_a, eta_a, a_fixed, nodes, weights, noise_nodes, noise_weights, C):
     # C (n, n) ← (1/n_b) Cov Ψ on the reduced coordinates (see the module docstring); returns
     # the most negative relative pivot of Ω's factor (< 0: Ω is not a Gram matrix)
     D = p + k
-    n_q = p * (p + 1) // 2
-    n = p * k + n_q + (p if train_a else 0)
+    first = 1 if spherical else 0   # spherical SGD keeps Q_jj = 1: no diagonal coordinates
+    n = p * k + p * (p + 1) // 2 - first * p + (p if train_a else 0)
     a = y[p * k + p * p:] if train_a else a_fixed
     omega = np.empty((D, D))
     for j in range(p):
@@ -102,6 +105,7 @@ def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, t
     lam = np.empty(p)
     z = np.empty(k)
     G = np.empty(p)
+    shrink = np.zeros(p)
     psi = np.empty(n)
     S1 = np.zeros(n)
     S2 = np.zeros((n, n))
@@ -136,14 +140,22 @@ def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, t
             e = label - y_hat if mse else label
             for j in range(p):
                 G[j] = c_p * a[j] * e * dsig(lam[j])
+            if spherical:
+                # the renormalisation's share per sample: η G_j λ_j + (η²/2n_b) G_j²
+                for j in range(p):
+                    shrink[j] = eta * G[j] * lam[j] + 0.5 * second * G[j] * G[j]
             at = 0
             for j in range(p):
                 for r in range(k):
                     psi[at] = eta * G[j] * z[r]
+                    if spherical:
+                        psi[at] -= y[j * k + r] * shrink[j]
                     at += 1
             for j in range(p):
-                for l in range(j, p):
+                for l in range(j + first, p):
                     psi[at] = eta * (G[j] * lam[l] + G[l] * lam[j]) + second * G[j] * G[l]
+                    if spherical:
+                        psi[at] -= y[p * k + j * p + l] * (shrink[j] + shrink[l])
                     at += 1
             if train_a:
                 for j in range(p):
@@ -186,35 +198,80 @@ def normals(state, out):
 
 
 @njit(**LOOP)
-def covariance_at(addresses, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, train_a, eta_a,
-                  a_fixed, nodes, weights, noise_nodes, noise_weights):
+def covariance_at(addresses, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, spherical, train_a,
+                  eta_a, a_fixed, nodes, weights, noise_nodes, noise_weights):
     # C at one packed state, called from Python: (C, the worst pivot of Ω's factor)
     sig = function_at(addresses[0], ACTIVATION)
     dsig = function_at(addresses[1], ACTIVATION)
     target = function_at(addresses[2], TARGET)
-    n = p * k + p * (p + 1) // 2 + (p if train_a else 0)
+    n = p * k + p * (p + 1) // 2 - (p if spherical else 0) + (p if train_a else 0)
     C = np.empty((n, n))
-    worst = diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, train_a,
-                      eta_a, a_fixed, nodes, weights, noise_nodes, noise_weights, C)
+    worst = diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb,
+                      spherical, train_a, eta_a, a_fixed, nodes, weights, noise_nodes,
+                      noise_weights, C)
     return C, worst
+
+
+@njit(**LOOP)
+def project(y, p, k, P_inv, limit, spherical):
+    # full truncation onto the Gram-matrix set: the Schur complement S = Q − M P⁻¹ Mᵀ of the
+    # packed state y gets its negative eigenvalues set to 0 (Q moves, M stays). Returns −1
+    # when S ⪰ 0 already, 1 when it projected, 0 when an eigenvalue was below −limit·max Q_jj
+    # (the state left the set by more than a step's rounding: the step is too large)
+    S = np.empty((p, p))
+    F = np.empty((p, p))   # M P⁻¹ Mᵀ
+    largest = 0.0
+    for j in range(p):
+        largest = max(largest, abs(y[p * k + j * p + j]))
+        for l in range(p):
+            acc = 0.0
+            for r in range(k):
+                for c in range(k):
+                    acc += y[j * k + r] * P_inv[r, c] * y[l * k + c]
+            F[j, l] = acc
+            S[j, l] = 0.5 * (y[p * k + j * p + l] + y[p * k + l * p + j]) - acc
+    values, vectors = np.linalg.eigh(S)
+    if values[0] >= 0.0:
+        return -1
+    if values[0] < -limit * max(largest, 1e-300):
+        return 0
+    if spherical:
+        # Q_jj = 1 is kept: a row of M whose (M P⁻¹ Mᵀ)_jj passed 1 is scaled back to 1 (an
+        # off-diagonal crossing, p > 1, is left as it is, within the limit)
+        for j in range(p):
+            if F[j, j] > 1.0:
+                scale = 1.0 / math.sqrt(F[j, j])
+                for r in range(k):
+                    y[j * k + r] *= scale
+        return 1
+    for j in range(p):
+        for l in range(p):
+            acc = F[j, l]
+            for i in range(p):
+                acc += vectors[j, i] * max(values[i], 0.0) * vectors[l, i]
+            y[p * k + j * p + l] = acc
+    return 1
 
 
 @njit(**SGD_PARALLEL)
 def run(addresses, drift_address, kernels, Y0, streams, dt, d, save_steps, threshold, stop,
-        admissible, p, k, c_p, v, P, noise, noise_std, mse, eta, inv_nb, omega, spherical,
-        train_a, eta_a, a_fixed, parts, nodes, weights, noise_nodes, noise_weights,
-        saved, escape, failed_at, worst_pivot):
+        admissible, P_inv, leave_limit, p, k, c_p, v, P, noise, noise_std, mse, eta, inv_nb,
+        omega, spherical, train_a, eta_a, a_fixed, parts, nodes, weights, noise_nodes,
+        noise_weights, saved, escape, failed_at, worst_pivot, projections):
     # Euler–Maruyama for every path (Y0 (paths, N) packed states, streams (paths,) uint64):
     # steps 1 … save_steps[-1] of size dt; saved (paths, S, N) gets the states at save_steps
     # (NaN after a path stopped), escape (paths,) the first time its cosine
     # max |M_jr|/√(Q_jj P_rr) reached threshold (NaN: never), failed_at (paths,) the step
-    # where its state turned non-finite or left the admissible set (−1: none)
+    # where its state turned non-finite or left the admissible set (−1: none), projections
+    # (paths,) how many steps crossed the boundary of the Gram-matrix set by less than
+    # leave_limit and were projected back onto it (``project``)
     sig = function_at(addresses[0], ACTIVATION)
     dsig = function_at(addresses[1], ACTIVATION)
     target = function_at(addresses[2], TARGET)
     drift = function_at(drift_address, DRIFT)
     n_paths, N = Y0.shape
-    n = p * k + p * (p + 1) // 2 + (p if train_a else 0)
+    first = 1 if spherical else 0
+    n = p * k + p * (p + 1) // 2 - first * p + (p if train_a else 0)
     total = save_steps[-1]
     scale = math.sqrt(dt / d)
     for s in prange(n_paths):
@@ -248,7 +305,7 @@ def run(addresses, drift_address, kernels, Y0, streams, dt, d, save_steps, thres
             b = drift(kernels, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical,
                       train_a, eta_a, a_fixed, parts)
             worst = diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb,
-                              train_a, eta_a, a_fixed, nodes, weights, noise_nodes,
+                              spherical, train_a, eta_a, a_fixed, nodes, weights, noise_nodes,
                               noise_weights, C)
             worst_pivot[s] = min(worst_pivot[s], worst)
             if worst < -admissible:
@@ -270,7 +327,7 @@ def run(addresses, drift_address, kernels, Y0, streams, dt, d, save_steps, thres
                     y[j * k + r] += kick[at]
                     at += 1
             for j in range(p):
-                for l in range(j, p):
+                for l in range(j + first, p):
                     y[p * k + j * p + l] += kick[at]
                     if l != j:
                         y[p * k + l * p + j] += kick[at]
@@ -285,3 +342,9 @@ def run(addresses, drift_address, kernels, Y0, streams, dt, d, save_steps, thres
             if not finite:
                 failed_at[s] = step + 1
                 break
+            moved = project(y, p, k, P_inv, leave_limit, spherical)
+            if moved == 0:
+                failed_at[s] = step + 1
+                break
+            if moved == 1:
+                projections[s] += 1
