@@ -109,7 +109,8 @@ from ..storage.results import Result
 from ..storage.versions import __version__
 from .state import check_overlaps, overlap_cosines
 
-__all__ = ["DT_LIMIT", "Diffusion", "SDEPaths", "diffusion", "diffusion_nodes",
+__all__ = ["ADMISSIBLE", "DT_FRACTION", "DT_LIMIT", "Diffusion", "LEAVE_LIMIT",
+           "NONPOLYNOMIAL_NODES", "SDEPaths", "diffusion", "diffusion_nodes",
            "integrate_sde", "random_start_states", "reduced_labels"]
 
 #: the largest ``dt·ρ(∂b/∂X)`` (ρ the spectral radius of the drift's Jacobian at the start)
@@ -359,19 +360,20 @@ class SDEPaths(Result):
 
     @property
     def M(self) -> np.ndarray:
-        """(paths, S, p, k)."""
+        """M per path and saved time, shape (paths, S, p, k)."""
         p, k = self.model.p, self.model.k
         return self.states[:, :, :p * k].reshape(self.paths, -1, p, k)
 
     @property
     def Q(self) -> np.ndarray:
-        """(paths, S, p, p)."""
+        """Q per path and saved time, shape (paths, S, p, p)."""
         p, k = self.model.p, self.model.k
         return self.states[:, :, p * k:p * k + p * p].reshape(self.paths, -1, p, p)
 
     @property
     def a(self) -> np.ndarray:
-        """(paths, S, p): the trained readout, or the fixed one broadcast."""
+        """The readout per path and saved time, shape (paths, S, p) (the fixed one
+        broadcast when it is not trained)."""
         p, k = self.model.p, self.model.k
         if self.model.student.train_readout:
             return self.states[:, :, p * k + p * p:]
