@@ -161,14 +161,16 @@ def test_the_sde_route_of_the_escape_measurements_compares_with_simulation():
 
 def test_the_figures_draw_paths_bands_and_escape_ecdfs():
     from overlapdyn.plot import plot_escape_ecdf, plot_sde_bands
-    from overlapdyn.scaling import measure_escape_sde
+    from overlapdyn.scaling import predict_scaling
+    from overlapdyn.scaling.escape import EscapeTimes
 
     model = _model()
-    paths = integrate_sde(model, 2.0, d=500, paths=8, seed=1, n_saves=11)
+    paths = integrate_sde(model, 2.0, d=500, paths=8, seed=1, n_saves=11, threshold=0.1)
     figure = plot_sde_bands(paths, "M", entry=(0, 0))
     assert len(figure.axes[0].lines) == 6   # 5 paths and the mean
-    escape = measure_escape_sde(model, [250], paths=16, t_max=30.0)
-    assert len(plot_escape_ecdf(escape).axes[0].lines) == 1
+    escape = EscapeTimes("sde", model, (500,), (0.1,), paths.escape_times[None, :], 0.1,
+                         predict_scaling(model))
+    assert len(plot_escape_ecdf([escape, escape]).axes[0].lines) == 2
 
 
 def test_validate_has_an_sde_route_for_a_noise_driven_escape():
