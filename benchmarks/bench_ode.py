@@ -65,7 +65,7 @@ from overlapdyn.derive.kernels import derive_kernels
 from overlapdyn.fits import loglog_slope
 from overlapdyn.model.spec import Model, Protocol, Student, Target
 from overlapdyn.ode.integrator import SaveAt, integrate
-from overlapdyn.ode.state import BLOWUP_NORM, initial_overlaps
+from overlapdyn.ode.state import initial_overlaps
 
 FULL_SIZES = ((1, 1), (2, 2), (4, 4), (8, 4), (16, 4), (32, 4))
 QUICK_SIZES = ((1, 1), (4, 4), (8, 4), (16, 4))
@@ -432,45 +432,39 @@ print(json.dumps({"import": imported - start, "build": built - imported,
 """
 
 
-def guard_cost(compiled: CompiledModel, y: np.ndarray, repeats: int) -> float:
-    """Cost of integrate()'s finiteness/blow-up guard around each rhs call, rhs excluded."""
-    dy = compiled.rhs(0.0, y)
-
-    def guard() -> np.ndarray:
-        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > BLOWUP_NORM:
-            return np.zeros_like(y)
-        return dy if np.all(np.isfinite(dy)) else np.zeros_like(y)
-
-    return per_call(guard, repeats)
-
-
 def instrumented(compiled: CompiledModel, init: tuple, save: SaveAt) -> dict[str, float]:
-    """One integrate() with CompiledModel.rhs and .risk timed (instance attributes shadow
-    the methods for the duration of the call)."""
+    """One integrate() with the guarded drift (``CompiledModel.guarded_rhs``: the checks run
+    inside the compiled call) and the batched risk timed (instance attributes shadow the
+    methods for the duration of the call)."""
     spent = {"rhs": 0.0, "rhs_calls": 0, "risk": 0.0, "risk_calls": 0}
-    rhs, risk = compiled.rhs, compiled.risk
+    guarded_rhs, risks = compiled.guarded_rhs, compiled.risks
 
-    def timed_rhs(t, y):
-        start = time.perf_counter()
-        out = rhs(t, y)
-        spent["rhs"] += time.perf_counter() - start
-        spent["rhs_calls"] += 1
-        return out
+    def timed_guarded_rhs(blowup):
+        drift = guarded_rhs(blowup)
 
-    def timed_risk(*args):
+        def timed(y):
+            start = time.perf_counter()
+            out = drift(y)
+            spent["rhs"] += time.perf_counter() - start
+            spent["rhs_calls"] += 1
+            return out
+
+        return timed
+
+    def timed_risks(states):
         start = time.perf_counter()
-        out = risk(*args)
+        out = risks(states)
         spent["risk"] += time.perf_counter() - start
-        spent["risk_calls"] += 1
+        spent["risk_calls"] += len(out)
         return out
 
-    compiled.rhs, compiled.risk = timed_rhs, timed_risk
+    compiled.guarded_rhs, compiled.risks = timed_guarded_rhs, timed_risks
     try:
         start = time.perf_counter()
         trajectory = integrate(compiled, init, save)
         spent["total"] = time.perf_counter() - start
     finally:
-        del compiled.rhs, compiled.risk
+        del compiled.guarded_rhs, compiled.risks
     spent["solver"] = trajectory.wall_time_s
     spent["nfev"] = trajectory.solver.nfev
     return spent
@@ -510,9 +504,8 @@ def bench_curves(repeats: int, load_repeats: int) -> None:
             ]
         )
         parts = instrumented(compiled, (M, Q), save)
-        guard = parts["nfev"] * guard_cost(compiled, compiled.pack(M, Q), 7)
         total = parts["total"]
-        rest = parts["solver"] - parts["rhs"] - guard
+        rest = parts["solver"] - parts["rhs"]
         after = total - parts["solver"]
 
         def cell(seconds: float, total: float = total) -> str:
@@ -525,7 +518,6 @@ def bench_curves(repeats: int, load_repeats: int) -> None:
                 us(parts["rhs"] / parts["rhs_calls"]),
                 f"{1e3 * total:.1f}",
                 cell(parts["rhs"]),
-                cell(guard),
                 cell(rest),
                 cell(parts["risk"]),
                 cell(after - parts["risk"]),
@@ -550,20 +542,19 @@ def bench_curves(repeats: int, load_repeats: int) -> None:
         rows,
     )
     print_table(
-        "3'. where a warm integrate() goes (one instrumented run): rhs calls (timed), the "
-        "finiteness guard around them (nfev x its cost),\n    the rest of solve_ivp (LSODA "
-        "steps and Jacobians, t_eval interpolation, Python per step), then after solve_ivp: "
-        "risk() per saved point,\n    and the rest (per saved point: Ω = [[Q, M], [Mᵀ, P]] "
-        "built and eigvalsh'd for the health check, unpack, stacking)",
+        "3'. where a warm integrate() goes (one instrumented run): the guarded rhs calls "
+        "(timed; the finiteness and blow-up checks inside the compiled call),\n    the rest "
+        "of the solver loop (LSODA steps and Jacobians, t_eval interpolation, Python per "
+        "step), then after it: the batched risk of the saved points,\n    and the rest (one "
+        "batched eigvalsh of the saved Ω = [[Q, M], [Mᵀ, P]] for the health check, unpack)",
         [
             "model",
             "nfev",
             "rhs [us/call]",
             "total [ms]",
             "rhs [ms]",
-            "guard [ms]",
-            "solve_ivp rest [ms]",
-            "risk() [ms]",
+            "solver rest [ms]",
+            "risks [ms]",
             "other after [ms]",
         ],
         split,

@@ -22,6 +22,7 @@ __all__ = [
     "OutputError",
     "OverlapdynError",
     "QuadratureError",
+    "ReductionError",
     "ResourceError",
     "RoughKernelWarning",
     "RunawayWarning",
@@ -102,6 +103,12 @@ class RoughKernelWarning(UserWarning):
 
 class ConfigError(OverlapdynError):
     """A malformed model or run config: unknown, missing or ill-typed key or value."""
+
+
+class ReductionError(ConfigError):
+    """A reduced state for wide networks (:mod:`overlapdyn.ode.wide`) was asked for a model
+    or a start outside the set where it is exact; the message names the assumption broken
+    and the fix."""
 
 
 class UnknownTermError(ConfigError):

@@ -55,6 +55,7 @@ SHARED_BUILDS = {
     "tests/jobs/test_scaling_job.py": "compile and scaling",
     "tests/ode/test_state_evolution.py": "compile and scaling",
     "tests/ode/test_integrate.py": "compile and scaling",
+    "tests/ode/test_fast_paths.py": "compile and scaling",
     "tests/ode/test_fixed_points.py": "compile and scaling",
     "tests/jobs/test_cli.py": "compile and scaling",
     "tests/jobs/test_derivation_option.py": "compile and scaling",

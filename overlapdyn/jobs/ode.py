@@ -13,6 +13,7 @@ from pathlib import Path
 from ..derive.methods import Derivation
 from ..errors import IntegrationError
 from ..io.toml import load_run
+from ..model.spec import check_drift_cost
 from ..ode.config import IntegrateConfig
 from ..ode.integrator import integrate
 from ..ode.trajectory import Trajectory
@@ -74,6 +75,7 @@ def run_ode(path: str | Path, out_dir: str | Path, *, t_end: float | None = None
             other outputs have been written.
     """
     model, config = load_run(path, overrides)
+    check_drift_cost(model)   # before drawing a start of p vectors in R^d
     derivation = derivation if derivation is not None else chosen_derivation(None, path)
     if t_end is not None:
         config = IntegrateConfig.from_dict({**config.to_dict(), "t_end": t_end})

@@ -29,7 +29,10 @@ recorded with an error estimate (the change between two resolutions):
     z1, coefficient 1 + z2); at most three fields.
 ``"noisy"``
     Δ > 0: Bayes' formula, the smooth density ``N_h(t) = E_z[h(z) 𝒩(t; g(z), Δ)]`` on a
-    uniform grid in t (trapezoid, spacing √Δ/6) over split Gauss–Legendre nodes in z.
+    uniform grid in t (trapezoid, spacing √Δ/6) over split Gauss–Legendre nodes in z. With
+    several fields (~10⁶ nodes) the nodes are first deposited on a label grid 64 times finer
+    than t's by linear weights, then convolved with the Gaussian narrowed by their h²/6: z1·z2
+    with Δ = 0.1 in 3.6 s instead of 100 s, α_c unchanged to 1e-9.
 
 A noiseless link of several fields that is none of these (``tanh(z1 + z2**3)``) is refused
 with the fix: give it label noise Δ > 0 (the noisy engine then applies).
@@ -52,6 +55,7 @@ import scipy.interpolate
 import scipy.optimize
 import scipy.stats
 import sympy
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..derive.hermite import gauss_hermite_rule
 from ..errors import ConfigError, HeavyTailError, QuadratureError
@@ -811,16 +815,52 @@ def _noisy(channel: _Channel, features: HermiteFeatures, a: np.ndarray, level: i
     high = y[order][min(np.searchsorted(cumulative, 1 - 1e-15), y.size - 1)]
     t_all = np.arange(low - 10 * sd, high + 10 * sd, sd / (3.0 * level))
     dt = sd / (3.0 * level)
-    values = features.values(z) * w
-    size = len(features)
-    gram, mass = np.zeros((size, size)), 0.0
+    values = np.vstack([w[None], features.values(z) * w])
+    densities = (_densities_binned if channel.k_free > 1 else _densities)(y, values, t_all, sd)
+    N1, N = densities[0], densities[1:].T                  # (T,), (T, A)
+    used = N1 > 1e-300
+    gram = (N[used] / N1[used, None]).T @ N[used] * dt
+    return 0.5 * (gram + gram.T), float(N1.sum() * dt)
+
+
+def _densities(y: np.ndarray, values: np.ndarray, t: np.ndarray, sd: float) -> np.ndarray:
+    """``Σ_i values[:, i] 𝒩(t; y_i, sd²)`` at each t, summed exactly: (rows, T)."""
+    out = np.empty((values.shape[0], t.size))
     chunk = max(1, 4_000_000 // y.size)
-    for start in range(0, t_all.size, chunk):
-        t = t_all[start:start + chunk, None]
-        kernel = np.exp(-0.5 * ((t - y[None]) / sd) ** 2) / (sd * _SQRT_2PI)
-        N = kernel @ values.T                       # (T, A)
-        N1 = kernel @ w
-        used = N1 > 1e-300
-        gram += (N[used] / N1[used, None]).T @ N[used] * dt
-        mass += float(N1.sum() * dt)
-    return 0.5 * (gram + gram.T), mass
+    for start in range(0, t.size, chunk):
+        part = t[start:start + chunk, None]
+        kernel = np.exp(-0.5 * ((part - y[None]) / sd) ** 2) / (sd * _SQRT_2PI)
+        out[:, start:start + chunk] = values @ kernel.T
+    return out
+
+
+def _densities_binned(y: np.ndarray, values: np.ndarray, t: np.ndarray, sd: float,
+                      sub: int = 64) -> np.ndarray:
+    """:func:`_densities` for many nodes (a grid in several fields has ~10⁶): each node's
+    values are deposited on a label grid ``sub`` times finer than t's by linear weights, and
+    the grid convolved with the Gaussian of variance ``sd² − h²/6`` (h the bin width).
+    Linear deposit smooths like a tent of variance h²/6, which the narrower Gaussian makes up
+    for; what remains is ~1e-9 of the densities (against the exact sums, on z1·z2 and
+    z1² + z2), for O(N + T·(20 sd/h)) work instead of O(N·T)."""
+    h = (t[1] - t[0]) / sub
+    half = int(math.ceil(10.0 * sd / h))
+    origin = t[0] - half * h
+    bins = (t.size - 1) * sub + 2 * half + 1
+    position = (y - origin) / h
+    left = np.floor(position).astype(np.int64)
+    # nodes beyond t's range ± 10 sd: below 1e-15 of the mass, out of every kernel's reach
+    inside = (left >= 0) & (left < bins - 1)
+    left, theta = left[inside], position[inside] - left[inside]
+    deposit = np.empty((values.shape[0], bins))
+    for row, v in enumerate(values[:, inside]):
+        deposit[row] = (np.bincount(left, v * (1.0 - theta), bins)
+                        + np.bincount(left + 1, v * theta, bins))
+    variance = sd * sd - h * h / 6.0
+    offsets = np.arange(-half, half + 1) * h
+    kernel = np.exp(-0.5 * offsets ** 2 / variance) / math.sqrt(2.0 * math.pi * variance)
+    windows = sliding_window_view(deposit, kernel.size, axis=1)[:, ::sub]   # (rows, T, W)
+    out = np.empty((values.shape[0], t.size))
+    chunk = max(1, 4_000_000 // (values.shape[0] * kernel.size))   # bounds a product's copy
+    for start in range(0, t.size, chunk):
+        out[:, start:start + chunk] = windows[:, start:start + chunk] @ kernel
+    return out

@@ -65,8 +65,8 @@ from .checks import (
 from .formula import parse_formula
 from .terms import Terms
 
-__all__ = ["Model", "Protocol", "Student", "Target", "model_from_dict", "section_dict",
-           "target_from_dict"]
+__all__ = ["Model", "Protocol", "Student", "Target", "check_drift_cost", "model_from_dict",
+           "section_dict", "target_from_dict"]
 
 LOSSES = ("mse", "correlation")
 
@@ -273,13 +273,6 @@ class Model:
                               f"does not have (label noise Δ = {self.target.noise:g}, weight "
                               f"decay ω = {self.protocol.weight_decay:g}): the overlaps would "
                               f"not move; keep 'gradient' or 'variance' too")
-        cost = float(self.p) ** 2 * float(self.p + self.k) ** 2
-        if cost > MAX_DRIFT_COST:
-            raise ResourceError(f"the overlap drift of p = {self.p} student and k = {self.k} "
-                                f"teacher neurons costs about p²(p+k)² = {cost:.3g} operations "
-                                f"per evaluation (limit {MAX_DRIFT_COST:.0e}), and the ODE "
-                                f"needs thousands: lower p (a wide network needs a mean-field "
-                                f"reduction, not these overlaps)")
 
     @property
     def p(self) -> int:
@@ -299,6 +292,25 @@ class Model:
         payload = self.to_dict()
         payload.pop("name")
         return json_digest(payload)
+
+
+def check_drift_cost(model: Model) -> None:
+    """Refuse the full overlap drift of a model too wide for it (p²(p+k)² above
+    ``MAX_DRIFT_COST`` = 1e11); checked where the drift is built
+    (:class:`~overlapdyn.compile.CompiledModel`), not by :class:`Model` itself, which the
+    reduced states of wide networks (:mod:`overlapdyn.ode.wide`) take at any width.
+
+    Raises:
+        ResourceError: the cost, and the reductions to use instead.
+    """
+    cost = float(model.p) ** 2 * float(model.p + model.k) ** 2
+    if cost > MAX_DRIFT_COST:
+        raise ResourceError(f"the overlap drift of p = {model.p} student and k = {model.k} "
+                            f"teacher neurons costs about p²(p+k)² = {cost:.3g} operations "
+                            f"per evaluation (limit {MAX_DRIFT_COST:.0e}), and the ODE "
+                            f"needs thousands: lower p, or use a reduced state of a wide "
+                            f"network (overlapdyn.ode.wide: OrthogonalReduction, "
+                            f"SymmetricReduction)")
 
 
 def section_dict(spec: Target | Student | Protocol) -> dict:

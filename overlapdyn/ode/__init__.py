@@ -1,6 +1,7 @@
 """The overlap ODEs: initial overlaps, integration (SciPy) and large-batch state
-evolution, the learning curve they produce (:class:`Trajectory`), fixed points; the overlap
-SDE of finite-d SGD (:func:`integrate_sde`).
+evolution, the learning curve they produce (:class:`Trajectory`), fixed points, reduced
+states of wide networks (:mod:`overlapdyn.ode.wide`), and the overlap SDE of finite-d SGD
+(:func:`integrate_sde`).
 """
 
 from .analysis import (
@@ -46,6 +47,11 @@ from .trajectory import (
     State,
     Trajectory,
 )
+from .wide import (
+    OrthogonalReduction,
+    SymmetricReduction,
+    WideTrajectory,
+)
 
 __all__ = [
     "check_overlaps",
@@ -62,6 +68,7 @@ __all__ = [
     "IntegrateConfig",
     "jacobian",
     "Outcome",
+    "OrthogonalReduction",
     "overlap_cosines",
     "overlap_covariance",
     "OverlapCrosses",
@@ -74,5 +81,7 @@ __all__ = [
     "SolverStats",
     "stability",
     "State",
+    "SymmetricReduction",
     "Trajectory",
+    "WideTrajectory",
 ]

@@ -43,7 +43,7 @@ import scipy.optimize
 from ..compile.compiled import CompiledModel
 from ..derive.methods import Derivation, ModelFunctions
 from ..errors import ConfigError, IntegrationError, OverlapdynError, RoughKernelWarning
-from ..model.checks import check_integer, check_real, smallest_eigenvalue
+from ..model.checks import check_integer, check_real
 from ..model.spec import Model
 from ..progress import progress_bar
 from .events import Event, EventLike, OverlapCrosses, RiskBelow, check_events  # noqa: F401
@@ -229,6 +229,10 @@ class Solver:
             ``"auto"`` — exact for BDF and Radau (which evaluate it at every step they
             refactor), the solver's for LSODA (which needs it only in stiff stretches, where
             the one-time derivation seldom pays off) and the explicit methods (no Jacobian).
+            For many runs of one large model pass ``"exact"`` with LSODA too: each of its
+            finite-difference Jacobians costs n drift evaluations (an erf committee
+            K = M = 8, n = 128: 1536 of a curve's 2006 evaluations; with the exact one 471,
+            the curve ≈ 3× faster, ``benchmarks/bench_speed.py``).
 
     Raises:
         ConfigError: an unknown method or Jacobian choice, a tolerance that is not a finite
@@ -354,19 +358,21 @@ def _out_of_budget_message(spec: Model, budget: _Budget, ts: np.ndarray, ys: np.
 def _guarded_rhs(compiled: CompiledModel, blowup_norm: float, budget: _Budget):
     """The drift, abandoning the run past the blow-up norm or twice the evaluation budget,
     and frozen where not finite."""
+    # Past the blow-up norm the run is abandoned (and redone to just before, by _solve):
+    # LSODA shrinking its step towards a finite-time singularity (dQ/dt ∝ Q², a learning
+    # rate too large) can loop forever inside its Fortran code. Where the state or the drift
+    # is not finite (closed forms outside the PSD cone) the state is frozen instead (zeros),
+    # so that a rejected trial stage is harmless; saved points past a failure are cut
+    # afterwards. The checks run inside the compiled call (CompiledModel.guarded_rhs).
+    drift = compiled.guarded_rhs(blowup_norm)
+    spend = budget.spend
+
     def rhs(t, y):
-        budget.spend(t)
-        # Past the blow-up norm the run is abandoned (and redone to just before, by _solve):
-        # LSODA shrinking its step towards a finite-time singularity (dQ/dt ∝ Q², a learning
-        # rate too large) can loop forever inside its Fortran code. Where the drift is not
-        # finite (closed forms outside the PSD cone) the state is frozen instead, so that a
-        # rejected trial stage is harmless; saved points past a failure are cut afterwards.
-        if not np.all(np.isfinite(y)):
-            return np.zeros_like(y)
-        if np.max(np.abs(y)) > blowup_norm:
+        spend(t)
+        dy = drift(np.ascontiguousarray(y, dtype=float))
+        if not dy.size:
             raise _BlowUp(t)
-        dy = compiled.rhs(t, y)
-        return dy if np.all(np.isfinite(dy)) else np.zeros_like(y)
+        return dy
 
     return rhs
 
@@ -435,11 +441,15 @@ def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt,
     grid, t_end, blown_at = save.grid(), save.t_end, None
     for attempt in range(_BLOWUP_RETRIES):
         try:
-            solution = scipy.integrate.solve_ivp(
-                rhs, (0.0, t_end), y0, method=solver.method, t_eval=grid[grid <= t_end],
-                events=[*(_state_event(compiled, e) for e in events),
-                        budget.solve_ivp_event()],
-                rtol=solver.rtol, atol=solver.atol, **jacobian)
+            t_eval = grid[grid <= t_end]
+            if events:
+                solution = scipy.integrate.solve_ivp(
+                    rhs, (0.0, t_end), y0, method=solver.method, t_eval=t_eval,
+                    events=[*(_state_event(compiled, e) for e in events),
+                            budget.solve_ivp_event()],
+                    rtol=solver.rtol, atol=solver.atol, **jacobian)
+            else:
+                solution = _solve_budgeted(rhs, t_end, y0, t_eval, solver, budget, jacobian)
             break
         except _OutOfBudget as stopped:
             budget.cut = stopped.t
@@ -454,6 +464,66 @@ def _solve(compiled: CompiledModel, y0: np.ndarray, save: SaveAt,
                 solution = _initial_only(y0)
                 break
     return solution, blown_at
+
+
+# solve_ivp's messages for its statuses 0 and 1 (a failed step keeps the solver's own)
+_SOLVED = "The solver successfully reached the end of the integration interval."
+_TERMINATED = "A termination event occurred."
+
+
+def _solve_budgeted(rhs, t_end: float, y0: np.ndarray, t_eval: np.ndarray, solver: Solver,
+                    budget: _Budget, jacobian: dict):
+    """What ``solve_ivp(rhs, (0, t_end), y0, t_eval=t_eval, events=[budget's event])``
+    returns, step for step, driving SciPy's solver object (``scipy.integrate.LSODA`` …)
+    directly: the budget's event, a function of t alone (+1, then −1 from the first accepted
+    time once the budget is spent; terminal, direction −1), is evaluated in plain Python at
+    each step, and its root found by the same ``brentq`` call (xtol = rtol = 4ε) only when
+    it changes sign. This skips solve_ivp's per-step event machinery (≈ 20 µs a step:
+    arrays of the event values, the search for active ones), a fifth of a warm K = 2 curve.
+    """
+    method = getattr(scipy.integrate, solver.method)
+    ode = method(rhs, 0.0, y0, t_end, vectorized=False, rtol=solver.rtol, atol=solver.atol,
+                 **jacobian)
+    event = budget.event
+    before = event(0.0, y0)
+    saved, index = np.empty((y0.size, len(t_eval))), 0
+    times, count = t_eval.tolist(), len(t_eval)
+    t_events, y_events = [[]], [[]]
+    status, message = None, None
+    while status is None:
+        message = ode.step()
+        if ode.status == "finished":
+            status = 0
+        elif ode.status == "failed":
+            status = -1
+            break
+        t_old, t = ode.t_old, ode.t
+        dense = None
+        after = event(t, ode.y)
+        if before >= 0 >= after:     # the event's crossing: the budget is spent
+            dense = ode.dense_output()
+            root = scipy.optimize.brentq(lambda s, dense=dense: event(s, dense(s)), t_old,
+                                         t, xtol=4 * _EPS, rtol=4 * _EPS)
+            t_events[0].append(root)
+            y_events[0].append(dense(root))
+            status, t = 1, root
+        before = after
+        new_index = index   # searchsorted(t_eval, t, side="right"): t never decreases
+        while new_index < count and times[new_index] <= t:
+            new_index += 1
+        if new_index > index:
+            if dense is None:
+                dense = ode.dense_output()
+            saved[:, index:new_index] = dense(t_eval[index:new_index])
+            index = new_index
+    return scipy.optimize.OptimizeResult(
+        t=t_eval[:index].copy(), y=saved[:, :index],
+        t_events=[np.asarray(t_events[0])], y_events=[np.asarray(y_events[0])],
+        nfev=ode.nfev, njev=ode.njev, nlu=ode.nlu, status=status,
+        message={0: _SOLVED, 1: _TERMINATED}.get(status, message), success=status >= 0)
+
+
+_EPS = np.finfo(float).eps
 
 
 def _saved_states(solution) -> tuple[np.ndarray, np.ndarray]:
@@ -473,8 +543,7 @@ def _diagnose(compiled: CompiledModel, ts: np.ndarray, ys: np.ndarray, solution,
     """``(ts, ys, failure)``: the saved states cut before the first unhealthy one, and the
     failure's message (None when the run is sound)."""
     spec = compiled.model
-    healthy = np.array([_healthy(compiled, ys[:, i], scale, blowup_norm)
-                        for i in range(ts.size)], dtype=bool)
+    healthy = _healthy(compiled, ys, scale, blowup_norm)
     if not healthy.all():
         bad = int(np.argmin(healthy))
         finite_bad = np.all(np.isfinite(ys[:, bad])) and np.abs(ys[:, bad]).max() <= (
@@ -495,10 +564,25 @@ def _diagnose(compiled: CompiledModel, ts: np.ndarray, ys: np.ndarray, solution,
     return ts, ys, None
 
 
-def _healthy(compiled: CompiledModel, y: np.ndarray, scale: float, blowup_norm: float) -> bool:
-    """Finite, below half the blow-up norm, and Ω positive semi-definite (to 10⁻⁸·scale)."""
-    if not np.all(np.isfinite(y)) or np.abs(y).max() > 0.5 * blowup_norm:
-        return False
-    M, Q, _ = compiled.unpack(y)
-    return smallest_eigenvalue(overlap_covariance(M, Q, compiled.model.target.gram)) > (
-        -1e-8 * scale)
+def _healthy(compiled: CompiledModel, ys: np.ndarray, scale: float, blowup_norm: float
+             ) -> np.ndarray:
+    """For each saved state (a column of ``ys``, (n, T)): finite, below half the blow-up
+    norm, and Ω positive semi-definite (smallest eigenvalue above −10⁻⁸·scale); bool (T,).
+
+    One batched ``eigvalsh`` over the stack of the sound states' Ω (the same LAPACK call per
+    matrix as one at a time, so the same eigenvalues, without a NumPy dispatch and an
+    ``np.block`` per saved point)."""
+    spec = compiled.model
+    p, k, T = spec.p, spec.k, ys.shape[1]
+    healthy = np.isfinite(ys).all(axis=0)
+    healthy[healthy] = np.abs(ys[:, healthy]).max(axis=0, initial=0.0) <= 0.5 * blowup_norm
+    sound = np.flatnonzero(healthy)
+    if sound.size:
+        omega = np.empty((sound.size, p + k, p + k))
+        omega[:, :p, :p] = ys[p * k:p * k + p * p, sound].T.reshape(-1, p, p)
+        M = ys[:p * k, sound].T.reshape(-1, p, k)
+        omega[:, :p, p:] = M
+        omega[:, p:, :p] = M.transpose(0, 2, 1)
+        omega[:, p:, p:] = spec.target.gram
+        healthy[sound] = np.linalg.eigvalsh(omega)[:, 0] > -1e-8 * scale
+    return healthy[:T]

@@ -160,9 +160,9 @@ def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarra
                            risk: np.ndarray | None = None, **fields) -> Trajectory:
     """The :class:`Trajectory` of the packed states ``ys`` (state size, T) at times ``t`` (T,),
     with their risk (``risk``, shape (T,), when the caller has it — the state evolution's
-    compiled loop records it — else evaluated at each state), the compiled kernels'
-    provenance (method, truncation errors), the library versions and ``fields`` (outcome,
-    message, events, solver …).
+    compiled loop records it — else evaluated at each state, in one compiled call), the
+    compiled kernels' provenance (method, truncation errors), the library versions and
+    ``fields`` (outcome, message, events, solver …).
 
     Raises:
         IntegrationError: no state at all (the run failed before its first saved time).
@@ -176,7 +176,7 @@ def trajectory_from_states(compiled: CompiledModel, t: np.ndarray, ys: np.ndarra
     a = (ys[p * k + p * p:].T if spec.student.train_readout
          else np.broadcast_to(np.asarray(spec.student.a, dtype=float), (T, p)))
     if risk is None:
-        risk = np.array([compiled.risk(M[i], Q[i], a[i]) for i in range(T)])
+        risk = compiled.risks(ys.T)
     return Trajectory(t=np.asarray(t, dtype=float), M=M, Q=Q, a=a, risk=risk, model=spec,
                       kernels=compiled.method, truncation_errors=compiled.truncation_errors,
                       versions=library_versions(), **fields)

@@ -20,7 +20,7 @@ TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_tab
              "gradient_table", "drift_loops", "sgd_loop", "kinked", "committee_target_gradient",
              "drift_jacobian", "state_evolution", "ranked_cubature", "reuse_gd",
              "reuse_dmft", "reuse_online", "output_channel", "gamp_products",
-             "two_field_channel", "sde_loop")
+             "two_field_channel", "wide_loops", "sde_loop")
 
 
 def _kernel_names() -> set[str]:

@@ -38,6 +38,8 @@ shared by every model, compiled once, which call a model's functions by address:
 * ``two_field_channel.py`` — the output Fisher information ``E[g_out g_outᵀ]`` of a
   two-field channel, label by label, for the multi-index state evolution
   (:class:`~overlapdyn.limits.MultiIndexChannel`);
+* ``wide_loops.py`` — the drift, risk and closure rate of the orthogonal-diagonal reduction
+  of a wide network, on a model's kernels (:class:`~overlapdyn.ode.wide.OrthogonalReduction`);
 * ``state_evolution.py`` — the large-batch state evolution's map, whole runs in one loop
   (:func:`overlapdyn.ode.evolve`);
 * ``committee_target_gradient.py``, ``gradient_table.py``, ``drift_jacobian.py`` — the exact

@@ -14,7 +14,12 @@ With ``u_j = c_p a_j``, ``G_j = u_j e σ'(λ_j)`` and ``e = y − ŷ`` (mse) or 
   (``overlapdyn.model.terms``) multiplied by its factor in ``parts`` = [gradient, noise,
   variance, decay] (1 or 0: run-time numbers, so switching parts compiles nothing; at all
   ones every product is by 1.0, exact, and the numbers are those of the drift without them);
-* ``risk(addresses, …)``, ``terms(addresses, …)``: R and the four arrays, called from Python.
+* ``risk(addresses, …)``, ``terms(addresses, …)``: R and the four arrays, called from Python;
+* ``guarded_rhs(addresses, y, …, parts, blowup)``: ``rhs`` with the ODE solver's guards —
+  zeros where ``y`` or the drift is not finite, an empty array where ``max |y_i| > blowup``;
+* ``risk_path(addresses, states, …)``: R of every packed state (row) of ``states`` (T, n);
+* ``drift_moments``, ``risk_from``: the expectations with the S2, TS2 they are built from,
+  and R from those (the state evolution's step gets each state's risk without kernel calls).
 
 These loops are compiled once for every model. A model's kernels (``I2ss``, ``J2s``,
 ``I3ss``, ``I4sss``, printed from SymPy) and its target's sums (``Tg1`` … ``Eg2``, from
@@ -22,6 +27,8 @@ These loops are compiled once for every model. A model's kernels (``I2ss``, ``J2
 of first-class functions that ``kernel_table`` (``kernel_table.py``) makes of their
 addresses; see :mod:`overlapdyn.compile.compiled` for the formulas.
 """
+
+import math
 
 import numpy as np
 from numba import njit
@@ -36,6 +43,9 @@ RHS_TYPE = ROW(ADDRESSES, ROW, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR, FLAG, 
 RISK_TYPE = SCALAR(ADDRESSES, MATRIX, MATRIX, ROW, SCALAR, ROW, MATRIX, SCALAR)
 TERMS_TYPE = TUPLE((MATRIX, MATRIX, MATRIX, ROW))(ADDRESSES, MATRIX, MATRIX, ROW, SCALAR, ROW,
                                                   MATRIX, SCALAR, FLAG, SCALAR)
+GUARDED_RHS_TYPE = ROW(ADDRESSES, ROW, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR, FLAG, SCALAR,
+                       SCALAR, SCALAR, FLAG, FLAG, SCALAR, ROW, ROW, SCALAR)
+RISK_PATH_TYPE = ROW(ADDRESSES, MATRIX, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR, FLAG, ROW)
 
 
 @njit(**LOOP)
@@ -52,20 +62,34 @@ def student_pairs(kernels, Q):
 
 
 @njit(**LOOP)
-def population_risk(kernels, Q, M, a, c_p, v, P, noise):
-    Tg1, Eg2 = kernels[4], kernels[9]
-    p = Q.shape[0]
-    S2, J = student_pairs(kernels, Q)
-    risk = noise + Eg2(v, P)
+def risk_from(S2, TS2, a, c_p, constant):
+    # R from S2 = E[σ_j σ_l], TS2_j = E[g σ_j] and constant = Δ + E[g²]: the arithmetic of
+    # population_risk, so that a loop which has these values already (the state evolution's
+    # step) gets the same number without calling the kernels again
+    p = S2.shape[0]
+    risk = constant
     for j in range(p):
-        risk -= 2.0 * c_p * a[j] * Tg1(Q[j, j], M[j], v, P)
+        risk -= 2.0 * c_p * a[j] * TS2[j]
         for l in range(p):
             risk += c_p * c_p * a[j] * a[l] * S2[j, l]
     return 0.5 * risk
 
 
 @njit(**LOOP)
-def expectations(kernels, Q, M, a, c_p, v, P, noise, mse, variance):
+def population_risk(kernels, Q, M, a, c_p, v, P, noise):
+    Tg1, Eg2 = kernels[4], kernels[9]
+    p = Q.shape[0]
+    S2, J = student_pairs(kernels, Q)
+    TS2 = np.empty(p)
+    for j in range(p):
+        TS2[j] = Tg1(Q[j, j], M[j], v, P)
+    return risk_from(S2, TS2, a, c_p, noise + Eg2(v, P))
+
+
+@njit(**LOOP)
+def drift_moments(kernels, Q, M, a, c_p, v, P, noise, mse, variance):
+    # expectations' four arrays, and the S2 = E[σ_j σ_l] (p, p), TS2_j = E[g σ_j] (p,) they
+    # are built from (with them the risk at the same state costs no kernel call: risk_from)
     I3ss, I4sss, Tg1, Tgz, Tgl, Tgg, Tgs = kernels[2:9]
     p, k = M.shape
     u = c_p * a
@@ -117,6 +141,12 @@ def expectations(kernels, Q, M, a, c_p, v, P, noise, mse, variance):
         if mse:
             for l in range(p):
                 D[j] -= u[l] * S2[j, l]
+    return Az, Al, B, D, S2, TS2
+
+
+@njit(**LOOP)
+def expectations(kernels, Q, M, a, c_p, v, P, noise, mse, variance):
+    Az, Al, B, D, S2, TS2 = drift_moments(kernels, Q, M, a, c_p, v, P, noise, mse, variance)
     return Az, Al, B, D
 
 
@@ -167,3 +197,39 @@ def risk(addresses, Q, M, a, c_p, v, P, noise):
 @njit(TERMS_TYPE, **LOOP)
 def terms(addresses, Q, M, a, c_p, v, P, noise, mse, variance):
     return expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise, mse, variance)
+
+
+@njit(GUARDED_RHS_TYPE, **LOOP)
+def guarded_rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical,
+                train_a, eta_a, a_fixed, parts, blowup):
+    # rhs as the ODE solver needs it, with the checks that guard it done here rather than as
+    # three NumPy reductions per call: zeros where y is not finite (a rejected trial stage
+    # stays harmless), an empty array where max |y_i| > blowup (the caller abandons the run),
+    # zeros where the drift is not finite
+    n = y.shape[0]
+    for i in range(n):
+        if not math.isfinite(y[i]):
+            return np.zeros(n)
+    for i in range(n):
+        if abs(y[i]) > blowup:
+            return np.empty(0)
+    out = rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical,
+              train_a, eta_a, a_fixed, parts)
+    for i in range(n):
+        if not math.isfinite(out[i]):
+            return np.zeros(n)
+    return out
+
+
+@njit(RISK_PATH_TYPE, **LOOP)
+def risk_path(addresses, states, p, k, c_p, v, P, noise, train_a, a_fixed):
+    # the risk of each row y = [M.ravel(), Q.ravel(), a] of states (T, n), as risk() gives it
+    kernels = kernel_table(addresses)
+    out = np.empty(states.shape[0])
+    for t in range(states.shape[0]):
+        y = states[t]
+        M = y[:p * k].copy().reshape((p, k))
+        Q = y[p * k:p * k + p * p].copy().reshape((p, p))
+        a = y[p * k + p * p:].copy() if train_a else a_fixed
+        out[t] = population_risk(kernels, Q, M, a, c_p, v, P, noise)
+    return out
