@@ -27,6 +27,7 @@ __all__ = [
     "RoughKernelWarning",
     "RunawayWarning",
     "SchedulerError",
+    "SDEStepError",
     "UnknownActivationError",
     "UnknownTermError",
 ]
@@ -126,6 +127,15 @@ class IntegrationError(OverlapdynError):
     def __init__(self, message: str, trajectory=None) -> None:
         super().__init__(message)
         self.trajectory = trajectory
+
+
+class SDEStepError(IntegrationError):
+    """The overlap SDE's Euler–Maruyama step is too large for its drift
+    (:mod:`overlapdyn.ode.sde`): ``dt`` times the drift's largest Jacobian eigenvalue is
+    above the scheme's limit, or a path's overlaps turned non-finite or left the set of Gram
+    matrices (Ω = [[Q, M], [Mᵀ, P]] not positive semi-definite). The message gives the
+    largest ``dt`` that passes the check, or the time and path of the first failure; the fix
+    is a smaller ``dt``. ``trajectory`` holds the paths' result when the run finished."""
 
 
 class FixedPointError(OverlapdynError):

@@ -419,6 +419,18 @@ class CompiledModel:
         return self._loops.rhs(self._addresses, np.ascontiguousarray(y, dtype=float),
                                *self._args)
 
+    def drift_call(self) -> tuple[int, np.ndarray, tuple]:
+        """What compiled code needs to evaluate this drift itself (the overlap SDE's paths,
+        :mod:`overlapdyn.ode.sde`): ``(address, kernels, arguments)``, the address of the
+        compiled ``rhs`` of the shared loops (``templates/drift_loops.py``, of type
+        ``RHS_TYPE``), the model's kernel addresses (int64) and the arguments that follow
+        the state, so that ``rhs(kernels, y, *arguments)`` is :meth:`rhs` at ``y``."""
+        from numba import types  # numba: only when compiled code asks for it
+
+        kind = types.FunctionType(self._loops.RHS_TYPE)
+        address = function_addresses(self._loops, ("rhs",), (kind,))[0]
+        return int(address), self._addresses, self._args
+
     def guarded_rhs(self, blowup: float):
         """The drift as an ODE solver calls it, guarded, in one compiled call per evaluation:
         a function of the packed state ``y`` (C-contiguous float64, shape (n,)) returning

@@ -70,7 +70,9 @@ def function_addresses(module: ModuleType, names: Sequence[str], kinds: Sequence
     for index, (name, kind) in enumerate(zip(names, kinds, strict=True)):
         function = getattr(module, name)
         arguments = kind.signature.args
-        function.compile(arguments)
+        if arguments not in function.overloads:
+            # (a function compiled on import for its declared type has compiling disabled)
+            function.compile(arguments)
         result = function.overloads[arguments]
         addresses[index] = result.library.get_pointer_to_function(result.fndesc.llvm_func_name)
         if not addresses[index]:

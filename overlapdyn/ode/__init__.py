@@ -1,6 +1,7 @@
 """The overlap ODEs: initial overlaps, integration (SciPy) and large-batch state
-evolution, the learning curve they produce (:class:`Trajectory`), fixed points, and reduced
-states of wide networks (:mod:`overlapdyn.ode.wide`).
+evolution, the learning curve they produce (:class:`Trajectory`), fixed points, reduced
+states of wide networks (:mod:`overlapdyn.ode.wide`), and the overlap SDE of finite-d SGD
+(:func:`integrate_sde`).
 """
 
 from .analysis import (
@@ -22,6 +23,12 @@ from .integrator import (
     SaveAt,
     Solver,
     integrate,
+)
+from .sde import (
+    Diffusion,
+    SDEPaths,
+    diffusion,
+    integrate_sde,
 )
 from .state import (
     check_overlaps,
@@ -48,6 +55,8 @@ from .wide import (
 
 __all__ = [
     "check_overlaps",
+    "Diffusion",
+    "diffusion",
     "Event",
     "EventLike",
     "evolve",
@@ -55,6 +64,7 @@ __all__ = [
     "FixedPoint",
     "initial_overlaps",
     "integrate",
+    "integrate_sde",
     "IntegrateConfig",
     "jacobian",
     "Outcome",
@@ -65,6 +75,7 @@ __all__ = [
     "random_rows",
     "RiskBelow",
     "SaveAt",
+    "SDEPaths",
     "SgdRun",
     "Solver",
     "SolverStats",

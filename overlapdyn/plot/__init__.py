@@ -1,6 +1,6 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
 nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout,
-limits (GAMP, the multi-index state evolution), spectral, reuse; what they share (new
+limits (GAMP, the multi-index state evolution), spectral, reuse, sde; what they share (new
 figures and axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`, and
 :mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
@@ -42,6 +42,10 @@ from .scaling import (
     plot_escape_scaling,
     plot_saddles,
 )
+from .sde import (
+    plot_escape_ecdf,
+    plot_sde_bands,
+)
 from .spectral import (
     plot_asymmetric_spectrum,
     plot_spectral_overlaps,
@@ -75,6 +79,7 @@ __all__ = [
     "plot_dmft",
     "plot_direction_learning",
     "plot_escape_curves",
+    "plot_escape_ecdf",
     "plot_escape_scaling",
     "plot_gamp",
     "plot_multi_index_gamp",
@@ -89,6 +94,7 @@ __all__ = [
     "trajectory_figures",
     "plot_asymmetric_spectrum",
     "plot_saddles",
+    "plot_sde_bands",
     "plot_spectral_overlaps",
     "plot_staircase",
     "plot_stage1",

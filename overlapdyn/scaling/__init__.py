@@ -3,11 +3,14 @@ times against d and saddle-to-saddle analysis.
 """
 
 from .escape import (
+    EscapeComparison,
     EscapeTimes,
+    compare_escape_times,
     escape_runs_ode,
     escape_time,
     learned_overlaps,
     measure_escape_ode,
+    measure_escape_sde,
     measure_escape_simulated,
     model_at,
 )
@@ -35,6 +38,7 @@ from .start import (
 )
 
 __all__ = [
+    "compare_escape_times",
     "critical_learning_rate",
     "CriticalLearningRate",
     "escape_runs_ode",
@@ -42,6 +46,7 @@ __all__ = [
     "escaping_learning_rate",
     "escape_time",
     "learned_overlaps",
+    "EscapeComparison",
     "EscapeTimes",
     "ExponentFit",
     "fit_exponent",
@@ -49,6 +54,7 @@ __all__ = [
     "Leap",
     "leap",
     "measure_escape_ode",
+    "measure_escape_sde",
     "measure_escape_simulated",
     "model_at",
     "Plateau",

@@ -5,7 +5,7 @@ The *escape time* is the first time the cosine overlap with a target direction,
     ``m(t) = max_{j, r} |M_jr| / √(Q_jj P_rr)``    (r fixed when ``direction`` is given),
 
 reaches a threshold (default ½). It is reported as a sample count ``n = t·d·n_b``
-(SPEC: ``t = steps/d``, ``n = steps·n_b``). Two routes:
+(SPEC: ``t = steps/d``, ``n = steps·n_b``). Three routes:
 
 * **ODE** — the overlap ODEs started from ``M₀ = d^{-1/2} Z`` (Z = 1 for one neuron, else
   Gaussian with a seed; see :func:`escape_start`), ``Q₀ = I``: the high-dimensional limit
@@ -14,6 +14,11 @@ reaches a threshold (default ½). It is reported as a sample count ``n = t·d·n
 * **simulation** — :func:`~overlapdyn.sgd.simulator.simulate` from the SPEC's random init at
   dimension d, many seeds, each stopped at its escape; the escape time is interpolated
   (in log t) between saved times.
+* **SDE** — :func:`~overlapdyn.ode.sde.integrate_sde`, the overlap SDE at dimension d (the
+  ODE plus SGD's O(1/d) diffusion) from the SPEC's random init at d, many paths, each
+  stopped at its escape (the crossing interpolated within the Euler–Maruyama step): the
+  distribution of escape times where the escape is noise-driven, at the cost of the
+  overlaps, not of the weights.
 
 In both, the learning rate is ``η(d) = η₀ d^{−(ℓ−2)/2}`` for ℓ ≥ 3 (η₀ = the model's η; see
 :mod:`overlapdyn.scaling.prediction`) unless ``scale_eta=False``. :meth:`EscapeTimes.fit` fits the
@@ -36,6 +41,7 @@ from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
 from ..ode.events import OverlapCrosses
 from ..ode.integrator import SaveAt, Solver, integrate
+from ..ode.sde import integrate_sde
 from ..ode.state import overlap_cosines
 from ..ode.trajectory import Trajectory
 from ..progress import progress_bar
@@ -47,11 +53,14 @@ from .start import critical_learning_rate, escape_start
 
 __all__ = [
     "ESCAPE_SOLVER",
+    "EscapeComparison",
     "EscapeTimes",
+    "compare_escape_times",
     "escape_time",
     "learned_overlaps",
     "escape_runs_ode",
     "measure_escape_ode",
+    "measure_escape_sde",
     "measure_escape_simulated",
     "model_at",
 ]
@@ -101,12 +110,12 @@ class EscapeTimes(Result):
     """Escape times over a grid of dimensions.
 
     Attributes:
-        route: ``"ode"`` or ``"simulation"``.
+        route: ``"ode"``, ``"simulation"`` or ``"sde"``.
         model: the base model (η₀ = ``model.protocol.eta``).
         ds: the dimensions, length D.
         etas: the learning rate used at each d.
-        times: escape times ``t`` (D, S): S starts (ODE) or seeds (simulation); ``nan``: no
-            escape before ``t_max``.
+        times: escape times ``t`` (D, S): S starts (ODE), seeds (simulation) or paths (SDE);
+            ``nan``: no escape before ``t_max``.
         threshold: the cosine overlap that counts as escaped.
         prediction: the :class:`~overlapdyn.scaling.prediction.ScalingPrediction` of the target.
         trajectories: the runs (D × S), for plots.
@@ -114,8 +123,9 @@ class EscapeTimes(Result):
         direction: the latent direction r measured (0-based), or None for the best of all.
         scale_eta: whether η was scaled as ``η₀ d^{−(ℓ−2)/2}``.
         seeds: ODE route: the seeds of the starts' Z (None: the default start of
-            :func:`escape_start`); simulation route: the SGD seeds.
-        method: the ODE route's integrator.
+            :func:`escape_start`); simulation route: the SGD seeds; SDE route: the one seed
+            of the paths.
+        method: the ODE route's integrator; the SDE route's ``"euler-maruyama dt=…"``.
         n_saves: saved times per simulated run.
         wall_time_s: the simulation route's wall time of the compiled loop, per d.
         reuse: None for one-pass SGD; for online SGD with data reuse
@@ -464,3 +474,125 @@ def measure_escape_simulated(
                        tuple(runs), t_max=tuple(horizons), direction=direction,
                        scale_eta=scale_eta, seeds=seeds, n_saves=n_saves,
                        wall_time_s=tuple(walls))
+
+
+def measure_escape_sde(
+    model: Model,
+    ds,
+    *,
+    paths: int = 400,
+    seed: int = 0,
+    threshold: float = 0.5,
+    scale_eta: bool = True,
+    t_max: float | None = None,
+    horizon_factor: float = 6.0,
+    dt: float | None = None,
+    progress: bool = False,
+    prediction: ScalingPrediction | None = None,
+    reference: np.ndarray | None = None,
+    derivation: Derivation | None = None,
+) -> EscapeTimes:
+    """Escape times of the overlap SDE (:mod:`overlapdyn.ode.sde`) from the SPEC's random
+    init at dimension d, one per path, per d: the same :class:`EscapeTimes` as
+    :func:`measure_escape_simulated`, to be compared with it (``times`` row by row).
+
+    Args:
+        model, threshold, scale_eta: as :func:`measure_escape_ode` (the escape is the best
+            direction's: the SDE's loop stops each path at ``max_jr`` cosine ≥ threshold).
+        paths: paths per d; seed: their seed (each d draws its own starts and noise).
+        t_max, horizon_factor, reference: the horizon, as :func:`measure_escape_simulated`.
+        dt: the Euler–Maruyama step (default: :func:`~overlapdyn.ode.sde.integrate_sde`'s).
+        progress: show a progress bar over d.
+        prediction: ``predict_scaling(model)``, if already computed.
+        derivation: how the drift's kernels are derived (default: the automatic choice).
+    """
+    prediction = predict_scaling(model) if prediction is None else prediction
+    ds = tuple(int(d) for d in ds)
+    if t_max is None:
+        if reference is None:
+            reference = measure_escape_ode(model, ds, threshold=threshold, scale_eta=scale_eta,
+                                           n_points=50, prediction=prediction,
+                                           derivation=derivation).times[:, 0]
+        reference = np.asarray(reference, dtype=float)
+        if reference.shape != (len(ds),) or not np.isfinite(reference).all():
+            raise OverlapdynError(f"the horizon needs one finite ODE escape time per d, got "
+                                  f"{reference}: give t_max, or lower η₀ (the model's η)")
+    times = np.full((len(ds), paths), np.nan)
+    etas, horizons, walls, steps = [], [], [], []
+    for i, d in enumerate(progress_bar(progress, ds, desc="SDE escape")):
+        model_d = model_at(model, d, prediction) if scale_eta else model
+        compiled_d = CompiledModel(model_d, derivation)
+        _warn_if_held(model_d, d, compiled_d, model.protocol.eta)
+        horizon = t_max if t_max is not None else horizon_factor * reference[i]
+        run = integrate_sde(model_d, horizon, d=d, paths=paths, dt=dt, seed=seed,
+                            threshold=threshold, stop_at_escape=True, n_saves=2,
+                            compiled=compiled_d)
+        times[i] = run.escape_times
+        etas.append(model_d.protocol.eta)
+        horizons.append(float(horizon))
+        walls.append(run.wall_time_s)
+        steps.append(run.dt)
+    return EscapeTimes("sde", model, ds, tuple(etas), times, threshold, prediction, (),
+                       t_max=tuple(horizons), scale_eta=scale_eta, seeds=(int(seed),),
+                       method="euler-maruyama dt=" + ",".join(f"{h:.3g}" for h in steps),
+                       wall_time_s=tuple(walls))
+
+
+@dataclass(frozen=True)
+class EscapeComparison:
+    """Two routes' escape-time distributions side by side, per d.
+
+    Attributes:
+        routes: the two routes compared (e.g. ``("sde", "simulation")``).
+        ds: the dimensions, length D.
+        ks: the two-sample Kolmogorov–Smirnov distance per d (D,); runs that did not
+            escape count as escaping after every run that did (censored at the horizon).
+        p_values: its p-value (D,).
+        quartiles: the 25/50/75 % quantiles of the escape times, shape (2, D, 3) (``inf``
+            where a quantile falls among the runs that did not escape).
+    """
+
+    routes: tuple[str, str]
+    ds: tuple[int, ...]
+    ks: np.ndarray
+    p_values: np.ndarray
+    quartiles: np.ndarray
+
+    def describe(self) -> str:
+        a, b = self.routes
+        lines = [f"escape times, {a} vs {b}: KS distance, median and quartiles of t",
+                 f"{'d':>7} {'KS':>6} {'p':>7}  {a + ' q25/50/75':>26}  {b + ' q25/50/75':>26}"]
+        for i, d in enumerate(self.ds):
+            first, second = ("/".join(f"{q:.3g}" for q in self.quartiles[r, i]) for r in (0, 1))
+            lines.append(f"{d:>7} {self.ks[i]:>6.3f} {self.p_values[i]:>7.3f}  {first:>26}  "
+                         f"{second:>26}")
+        return "\n".join(lines)
+
+
+def compare_escape_times(first: EscapeTimes, second: EscapeTimes) -> EscapeComparison:
+    """The KS distance, medians and quartiles of two measurements' escape times at their
+    common dimensions (e.g. :func:`measure_escape_sde` against
+    :func:`measure_escape_simulated`).
+
+    Raises:
+        OverlapdynError: no dimension in common, or different thresholds.
+    """
+    from scipy.stats import ks_2samp  # scipy.stats: only when comparing
+
+    if first.threshold != second.threshold:
+        raise OverlapdynError(f"the thresholds differ ({first.threshold} and "
+                              f"{second.threshold}): measure both at the same cosine")
+    ds = tuple(d for d in first.ds if d in second.ds)
+    if not ds:
+        raise OverlapdynError(f"no dimension in common: {first.ds} and {second.ds}")
+    ks, p_values, quartiles = [], [], np.empty((2, len(ds), 3))
+    for i, d in enumerate(ds):
+        rows = [np.where(np.isfinite(m.times[m.ds.index(d)]), m.times[m.ds.index(d)], np.inf)
+                for m in (first, second)]
+        test = ks_2samp(*rows)
+        ks.append(float(test.statistic))
+        p_values.append(float(test.pvalue))
+        for r, row in enumerate(rows):
+            quartiles[r, i] = np.quantile(row, [0.25, 0.5, 0.75], method="inverted_cdf")
+    return EscapeComparison((first.route, second.route), ds, np.array(ks), np.array(p_values),
+                            quartiles)

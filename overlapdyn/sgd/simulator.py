@@ -25,16 +25,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 
-from ..compile.cache import load_module, source_key
+from ..compile.cache import source_key
 from ..compile.compiled import CompiledModel
 from ..compile.linking import function_addresses, load_shared_module, quietly
-from ..compile.printer import expression_source, kernel_source
-from ..compile.render import module_source, template_digest
+from ..compile.pointwise import model_functions
+from ..compile.render import template_digest
 from ..errors import ConfigError, OverlapdynError
-from ..model.activations import X
-from ..model.activations import activation as resolve_activation
 from ..model.checks import check_dimension, check_memory, check_seeds
 from ..model.spec import Model
 from ..ode.state import BLOWUP_NORM, check_overlaps, random_weights
@@ -62,30 +59,6 @@ def _sgd_loop():
     key = source_key(__version__, _SIMULATION_VERSION, template_digest(), "simulate loop")
     return load_shared_module(key, "finite-d SGD, for every model", ("sgd_loop",),
                               required=("FUNCTION_NAMES", "FUNCTION_TYPES", "run"))
-
-
-def _module(model: Model):
-    """The generated functions of ``model`` that the SGD loop calls: σ, σ' and g in Numba."""
-    sigma = resolve_activation(model.student.activation).expr
-    if sigma is None:
-        raise OverlapdynError("the simulator needs a symbolic student activation")
-    g = model.target.function()
-    z = sympy.symbols(model.target.latent_names)
-    vector = sympy.IndexedBase("zv")
-    g_of_vector = g.xreplace({zr: vector[r] for r, zr in enumerate(z)})
-
-    def piecewise(expr):
-        return expr.rewrite(sympy.Piecewise) if expr.has(sympy.Heaviside, sympy.sign) else expr
-
-    def source() -> str:
-        return module_source("σ, σ' and g of one model, for the simulator", [
-            kernel_source("sig", ("x",), piecewise(sigma)),
-            kernel_source("dsig", ("x",), piecewise(sympy.diff(sigma, X))),
-            expression_source("target", "zv", g_of_vector)])
-
-    key = source_key(__version__, _SIMULATION_VERSION, template_digest(), "simulate",
-                     model.student.activation, str(g))
-    return load_module(key, source, required=("sig", "dsig", "target"))[0]
 
 
 def warm_start_weights(M: np.ndarray, Q: np.ndarray, P: np.ndarray, d: int,
@@ -320,7 +293,7 @@ def _run(model: Model, W0: np.ndarray, d: int, steps: np.ndarray, seeds: tuple[i
     A0 = np.tile(np.array(student.a, dtype=float), (len(seeds), 1))   # per seed, advanced
     L = np.linalg.cholesky(target.gram)
     stopped = np.zeros(len(seeds), dtype=np.bool_)
-    loop, functions = _sgd_loop(), _module(model)   # both held while their code runs
+    loop, functions = _sgd_loop(), model_functions(model)   # both held while their code runs
     addresses = function_addresses(functions, loop.FUNCTION_NAMES, loop.FUNCTION_TYPES)
     spare = np.random.default_rng(0)   # fills a short batch's tuple; never drawn from
     options = (float(student.c_p), float(protocol.eta), float(student.eta_a),

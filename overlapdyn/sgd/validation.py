@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compile.compiled import CompiledModel
-from ..errors import OverlapdynError
+from ..errors import ConfigError, OverlapdynError
 from ..fits import line_fit, loglog_slope
 from ..model.checks import check_seeds
 from ..model.spec import Model
@@ -65,6 +65,7 @@ from ..storage.results import Result, archive_parts, restore_parts
 from ..storage.store import open_manifest
 from ..storage.versions import library_versions
 from .simulator import Simulation, recorded_steps, simulate
+from .statistical import SDEValidationReport, validate_sde
 
 __all__ = ["MIN_COMPARED_TIMES", "Compared", "ValidationReport", "Verdict", "summary_curves",
            "validate"]
@@ -315,8 +316,15 @@ def validate(
     store: str | os.PathLike | None = None,
     progress: bool = False,
     compiled: CompiledModel | None = None,
-) -> ValidationReport:
-    """Simulate ``model`` at each d and compare with its ODE (see the module docstring).
+    route: str = "ode",
+    paths: int = 1000,
+    threshold: float = 0.5,
+    level: float = 0.01,
+) -> ValidationReport | SDEValidationReport:
+    """Simulate ``model`` at each d and compare with its ODE (see the module docstring), or
+    with ``route="sde"`` with the overlap SDE, statistically
+    (:func:`~overlapdyn.sgd.statistical.validate_sde`: escape-time distributions and mean
+    curves, for a start that SGD leaves by noise).
 
     Args:
         model: the model.
@@ -330,11 +338,25 @@ def validate(
         progress: show a tqdm progress bar over the (d, seed) runs.
         compiled: ``model``'s compiled drift, to use another derivation than the automatic
             choice (built with it if None).
+        route: ``"ode"`` (the sup-norm gaps and their exponent in d: a
+            :class:`ValidationReport`) or ``"sde"`` (an
+            :class:`~overlapdyn.sgd.statistical.SDEValidationReport`; ``seeds`` SGD runs
+            against ``paths`` SDE paths per d, escape at cosine ``threshold``, verdict at
+            significance ``level``; one d is enough).
+        paths, threshold, level: the ``sde`` route's.
 
     Raises:
         OverlapdynError: ``store`` holds runs of another model, time grid, warm start or
             ``n_test``.
     """
+    if route == "sde":
+        if store is not None or n_test:
+            raise ConfigError("the sde route keeps no store and no test risk: drop store "
+                              "and n_test")
+        return validate_sde(model, ds, times, seeds=seeds, paths=paths, threshold=threshold,
+                            level=level, init=init, compiled=compiled)
+    if route != "ode":
+        raise ConfigError(f"route must be 'ode' or 'sde', got {route!r}")
     ds = tuple(int(d) for d in ds)
     if len(set(ds)) < 2:
         raise OverlapdynError(f"validation needs at least two different dimensions to fit an "

@@ -10,16 +10,17 @@ import pytest
 
 from overlapdyn.compile import render
 from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.compile.pointwise import model_functions
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model.spec import Model, Protocol, Student, Target
-from overlapdyn.sgd.simulator import _module, _sgd_loop
+from overlapdyn.sgd.simulator import _sgd_loop
 
 FOLDER = Path(render.__file__).parent / "templates"
 TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_table",
              "gradient_table", "drift_loops", "sgd_loop", "kinked", "committee_target_gradient",
              "drift_jacobian", "state_evolution", "ranked_cubature", "reuse_gd",
              "reuse_dmft", "reuse_online", "output_channel", "gamp_products",
-             "two_field_channel", "two_field_output", "wide_loops")
+             "two_field_channel", "two_field_output", "wide_loops", "sde_loop")
 
 
 def _kernel_names() -> set[str]:
@@ -123,7 +124,7 @@ def test_the_stand_ins_are_what_the_generated_modules_define():
     simulator = Path(_sgd_loop().__file__).read_text()   # one loop for every model
     assert _stand_ins("sgd_loop") <= _defined(simulator)
     assert render.template_body("sgd_loop") in simulator
-    functions = _defined(Path(_module(committee.model).__file__).read_text())
+    functions = _defined(Path(model_functions(committee.model).__file__).read_text())
     assert {"sig", "dsig", "target"} <= functions and "run" not in functions
 
 

@@ -2,10 +2,10 @@
 
 A generated module (:mod:`overlapdyn.compile.render`) is ``prelude.py`` followed by code
 printed from SymPy (:mod:`overlapdyn.compile.printer`) and by the other templates here. A
-model's module holds its kernels and its target's sums (and, for the simulator, σ, σ' and g);
-the loops (``drift_loops.py`` with ``state_evolution.py``, ``drift_jacobian.py``,
-``sgd_loop.py``) are modules shared by every model, compiled once, which call a model's
-functions by address:
+model's module holds its kernels and its target's sums (and, for the simulator and the SDE,
+σ, σ' and g: :mod:`overlapdyn.compile.pointwise`); the loops (``drift_loops.py`` with
+``state_evolution.py``, ``drift_jacobian.py``, ``sgd_loop.py``, ``sde_loop.py``) are modules
+shared by every model, compiled once, which call a model's functions by address:
 
 * ``prelude.py`` — the imports, Numba's options (:mod:`overlapdyn.compile.policy`) and
   ``NO_INDEX`` (an accumulator's index of an argument that is no state entry);
@@ -20,6 +20,9 @@ functions by address:
   first-class functions made of their addresses, through which the loops below call them;
 * ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
+* ``sde_loop.py`` — the overlap SDE: its diffusion by a Gauss–Hermite cubature over the
+  fields, the projection onto the Gram-matrix set, and Euler–Maruyama paths in parallel
+  (:func:`overlapdyn.ode.integrate_sde`), calling the drift's ``rhs`` by address;
 * ``reuse_gd.py`` — labels, errors and gradients of a whole batch, for full-batch gradient
   descent on reused data (:mod:`overlapdyn.reuse`);
 * ``reuse_dmft.py`` — one step of the DMFT's effective training sample of full-batch GD
