@@ -265,15 +265,10 @@ def _noisy_pointwise(channel: _Channel, features: HermiteFeatures, a: np.ndarray
     y = channel.g(z, a)
     step = sd / 3.0
     grid = np.arange(t.min() - 4 * step, t.max() + 4.5 * step, step)
-    values = features.values(z) * w
-    conditional = np.zeros((grid.size, len(features)))
-    chunk = max(1, 4_000_000 // y.size)
-    for start in range(0, grid.size, chunk):
-        part = grid[start:start + chunk, None]
-        kernel = np.exp(-0.5 * ((part - y[None]) / sd) ** 2)      # the normalisation cancels
-        total = kernel @ w
-        with np.errstate(divide="ignore", invalid="ignore"):
-            conditional[start:start + chunk] = (kernel @ values.T) / total[:, None]
+    values = np.vstack([w[None], features.values(z) * w])
+    densities = (_densities_binned if channel.k_free > 1 else _densities)(y, values, grid, sd)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conditional = (densities[1:] / densities[0]).T
     return scipy.interpolate.CubicSpline(grid, conditional, axis=0)(t).T
 
 
