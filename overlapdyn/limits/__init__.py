@@ -66,7 +66,13 @@ from .spectral import (
     subspace_overlap,
     symmetric_estimator,
 )
-from .thresholds import RecoveryThresholds, StaircaseStep, operator_F, weak_recovery_thresholds
+from .thresholds import (
+    RecoveryThresholds,
+    StaircaseStep,
+    operator_F,
+    symmetric_basis,
+    weak_recovery_thresholds,
+)
 
 __all__ = [
     "FIRST_ORDER_GAP",
@@ -117,6 +123,7 @@ __all__ = [
     "se_linearisation",
     "spectral_overlaps",
     "subspace_overlap",
+    "symmetric_basis",
     "symmetric_estimator",
     "output_channel",
     "predict_scaling_with_reuse",

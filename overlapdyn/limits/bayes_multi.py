@@ -74,6 +74,7 @@ from ..storage.results import Result
 from ..storage.versions import __version__
 from .bayes import ChannelInformation, bayes_optimal_overlap
 from .links import Link, as_link
+from .thresholds import symmetric_basis
 
 __all__ = ["FIRST_ORDER_GAP", "OVERLAP_MAX", "FixedPoint", "MultiIndexChannel", "MultiIndexCurve",
            "SELinearisation", "multi_index_channel", "multi_index_overlap",
@@ -853,17 +854,6 @@ class SELinearisation:
 _TRIVIAL = 1e-10
 
 
-def _basis(k: int) -> list[np.ndarray]:
-    """The orthonormal basis of symmetric k×k matrices of ``operator_F``."""
-    basis = []
-    for i in range(k):
-        for j in range(i, k):
-            B = np.zeros((k, k))
-            B[i, j] = B[j, i] = 1.0 if i == j else 1.0 / math.sqrt(2.0)
-            basis.append(B)
-    return basis
-
-
 def se_linearisation(channel: MultiIndexChannel, epsilon: float = 1e-6) -> SELinearisation:
     """The trivial part ``F(0)`` and the linear operator L of the map at ``Q = 0``.
 
@@ -894,7 +884,7 @@ def se_linearisation(channel: MultiIndexChannel, epsilon: float = 1e-6) -> SELin
             E[i, i] = 1.0
             diagonal[i] = L(E) if i in used else np.zeros((k, k))
         images = []
-        for B in _basis(k):
+        for B in symmetric_basis(k):
             i, j = np.argwhere(B != 0)[0]
             if i == j:
                 images.append(diagonal[i])
@@ -906,11 +896,11 @@ def se_linearisation(channel: MultiIndexChannel, epsilon: float = 1e-6) -> SELin
                 images.append((L(np.outer(e, e)) - diagonal[i] - diagonal[j]) / math.sqrt(2))
             else:
                 images.append(np.zeros((k, k)))
-        basis = _basis(k)
+        basis = symmetric_basis(k)
         operator = np.array([[float(np.sum(P * image)) for image in images] for P in basis])
         operator = (operator + operator.T) / 2      # L is self-adjoint (E_y[G M G])
     values, vectors = np.linalg.eigh(operator)
-    top = sum(c * B for c, B in zip(vectors[:, -1], _basis(k), strict=True))
+    top = sum(c * B for c, B in zip(vectors[:, -1], symmetric_basis(k), strict=True))
     alpha_c = 1.0 / values[-1] if values[-1] > _TRIVIAL else math.inf
     return SELinearisation(trivial, operator, values[::-1].copy(), top, float(alpha_c),
                            float(epsilon))

@@ -464,6 +464,17 @@ def _pooled_exponent(ds: np.ndarray, gaps: np.ndarray) -> tuple[float, float]:
     return -float(line.slope), float(line.stderr)
 
 
+def _exponent_summary(sweep) -> dict:
+    """Per quantity of a GAMP sweep, its fitted and pooled finite-size exponents (for
+    ``to_dict``)."""
+    summary = {}
+    for quantity in sweep.QUANTITIES:
+        gamma, error = sweep.pooled_exponent(quantity)
+        summary[quantity] = {"exponents": sweep.exponents(quantity).tolist(),
+                             "pooled_exponent": gamma, "pooled_exponent_error": error}
+    return summary
+
+
 @dataclass(frozen=True)
 class GampSweep(Result):
     """GAMP's overlaps against α, d and seeds, beside the state evolution.
@@ -581,11 +592,7 @@ class GampSweep(Result):
                "ds": self.ds.tolist(), "seeds": self.seeds.tolist(),
                "overlaps": self.overlaps.tolist(), "cosines": self.cosines.tolist(),
                "se": self.se.tolist(), "converged": self.converged.tolist()}
-        for quantity in self.QUANTITIES:
-            gamma, error = self.pooled_exponent(quantity)
-            out[quantity] = {"exponents": self.exponents(quantity).tolist(),
-                             "pooled_exponent": gamma, "pooled_exponent_error": error}
-        return out
+        return out | _exponent_summary(self)
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         curve_header, curve_arrays = archive_part(self.curve, "curve")
@@ -1037,11 +1044,7 @@ class MultiIndexGampSweep(Result):
                "overlaps": self.overlaps.tolist(), "cosines": self.cosines.tolist(),
                "norms": self.norms.tolist(), "se": self.se.tolist(),
                "converged": self.converged.tolist()}
-        for quantity in self.QUANTITIES:
-            gamma, error = self.pooled_exponent(quantity)
-            out[quantity] = {"exponents": self.exponents(quantity).tolist(),
-                             "pooled_exponent": gamma, "pooled_exponent_error": error}
-        return out
+        return out | _exponent_summary(self)
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         curve_header, curve_arrays = archive_part(self.curve, "curve")

@@ -39,7 +39,7 @@ from .features import hermite_features
 from .links import Link, as_link
 
 __all__ = ["G_covariance", "RecoveryThresholds", "StaircaseStep", "operator_F",
-           "weak_recovery_thresholds"]
+           "symmetric_basis", "weak_recovery_thresholds"]
 
 
 @dataclass(frozen=True)
@@ -154,17 +154,24 @@ def G_covariance(gram2: np.ndarray, k: int) -> np.ndarray:
     return np.einsum("ija,ab,lmb->ijlm", C, gram2, C)
 
 
-def operator_F(gram2: np.ndarray, k: int) -> np.ndarray:
-    """The matrix of ``F(M) = E_y[G M G]`` on the orthonormal basis of symmetric k×k matrices
-    (``E_ii``, then ``(E_ij + E_ji)/√2`` for i < j), from the Gram matrix of the order-2
-    features ``h_ν`` (order of :func:`~overlapdyn.limits.features.hermite_features`)."""
-    K = G_covariance(gram2, k)
+def symmetric_basis(k: int) -> list[np.ndarray]:
+    """The orthonormal basis of symmetric k×k matrices (Frobenius product) in which
+    :func:`operator_F` is written: ``E_ii``, then ``(E_ij + E_ji)/√2`` for i < j."""
     basis = []
     for i in range(k):
         for j in range(i, k):
             B = np.zeros((k, k))
             B[i, j] = B[j, i] = 1.0 if i == j else 1.0 / math.sqrt(2.0)
             basis.append(B)
+    return basis
+
+
+def operator_F(gram2: np.ndarray, k: int) -> np.ndarray:
+    """The matrix of ``F(M) = E_y[G M G]`` on the orthonormal basis of symmetric k×k matrices
+    (``E_ii``, then ``(E_ij + E_ji)/√2`` for i < j), from the Gram matrix of the order-2
+    features ``h_ν`` (order of :func:`~overlapdyn.limits.features.hermite_features`)."""
+    K = G_covariance(gram2, k)
+    basis = symmetric_basis(k)
     # ⟨B_p, F(B_q)⟩ = Σ B_p[i,j] E[G_il G_mj] B_q[l,m]
     return np.array([[np.einsum("ij,ilmj,lm->", P, K, Q) for Q in basis] for P in basis])
 

@@ -221,6 +221,15 @@ class _Reduction:
         self.variance = float(terms.variance)
         self.spherical = protocol.spherical
 
+    def _overlaps(self, M, Q) -> tuple[np.ndarray, np.ndarray]:
+        """M (p, k) and Q (p, p) as float arrays, their shapes checked."""
+        p, k = self.model.p, self.model.k
+        M, Q = np.asarray(M, dtype=float), np.asarray(Q, dtype=float)
+        if M.shape != (p, k) or Q.shape != (p, p):
+            raise ReductionError(f"M and Q must have shapes {(p, k)} and {(p, p)}, got "
+                                 f"{M.shape} and {Q.shape}")
+        return M, Q
+
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:   # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -319,12 +328,8 @@ class OrthogonalReduction(_Reduction):
         Raises:
             ReductionError: shapes, or an off-diagonal ``Q⊥`` above ``tolerance``.
         """
-        p, k = self.model.p, self.model.k
-        M = np.asarray(M, dtype=float)
-        Q = np.asarray(Q, dtype=float)
-        if M.shape != (p, k) or Q.shape != (p, p):
-            raise ReductionError(f"M and Q must have shapes {(p, k)} and {(p, p)}, got "
-                                 f"{M.shape} and {Q.shape}")
+        p = self.model.p
+        M, Q = self._overlaps(M, Q)
         perp = Q - M @ self.Pinv @ M.T
         off = perp - np.diag(np.diag(perp))
         worst = float(np.abs(off).max()) if p > 1 else 0.0
@@ -450,11 +455,7 @@ class SymmetricReduction(_Reduction):
             ReductionError: shapes, or an entry off the set by more than ``tolerance``.
         """
         p, k = self.model.p, self.model.k
-        M = np.asarray(M, dtype=float)
-        Q = np.asarray(Q, dtype=float)
-        if M.shape != (p, k) or Q.shape != (p, p):
-            raise ReductionError(f"M and Q must have shapes {(p, k)} and {(p, p)}, got "
-                                 f"{M.shape} and {Q.shape}")
+        M, Q = self._overlaps(M, Q)
         group = np.arange(p) // self.n
         own = (np.arange(k)[None, :] == group[:, None]) if self.groups > 1 else np.ones(
             (p, k), bool)

@@ -51,6 +51,7 @@ from ..progress import progress_bar
 from ..scaling.escape import (
     EscapeTimes,
     crossing_time,
+    escape_horizon,
     escape_runs_ode,
     escape_time,
     learned_overlaps,
@@ -104,11 +105,6 @@ def _prediction(spec: OnlineReuse, prediction: ScalingPrediction | None) -> Scal
     if not isinstance(prediction, ScalingPrediction):
         raise ConfigError(f"prediction must be a ScalingPrediction, got {prediction!r}")
     return prediction
-
-
-def _default_t_max(prediction: ScalingPrediction, eta0: float, d: int) -> float:
-    # generous: the terminal event stops each run at its escape
-    return 2e3 / eta0 * float(d) ** prediction.time_exponent * math.log(d)
 
 
 def measure_reuse_escape_ode(
@@ -174,8 +170,8 @@ def measure_reuse_escape_ode(
 
     etas, times, runs, horizons = escape_runs_ode(
         model, ds, starts, runner,
-        lambda d: float(t_max) if t_max is not None else _default_t_max(
-            prediction, model.protocol.eta, d),
+        lambda d: float(t_max) if t_max is not None else escape_horizon(
+            prediction, model.protocol.eta, d, factor=2e3),
         threshold=threshold, direction=direction, n_points=n_points, t_first=1e-2,
         desc="reuse ODE escape", progress=progress)
     return EscapeTimes("ode", model, ds, etas, times, threshold, prediction, runs,

@@ -56,6 +56,7 @@ __all__ = [
     "EscapeComparison",
     "EscapeTimes",
     "compare_escape_times",
+    "escape_horizon",
     "escape_time",
     "learned_overlaps",
     "escape_runs_ode",
@@ -293,9 +294,12 @@ def _warn_if_held(model_d: Model, d: int, compiled_d: CompiledModel, eta0: float
 ESCAPE_SOLVER = Solver(atol=1e-12)
 
 
-def _default_t_max(prediction: ScalingPrediction, eta0: float, d: int) -> float:
-    # generous: a terminal event stops each run at its escape
-    return 1e3 / eta0 * float(d) ** prediction.time_exponent * math.log(d)
+def escape_horizon(prediction: ScalingPrediction, eta0: float, d: int,
+                   factor: float = 1e3) -> float:
+    """The default horizon of an escape run at dimension d: ``factor/η₀ ·
+    d^time_exponent · log d`` — generous, since a terminal event stops each run at its
+    escape (the reuse routes pass their own ``factor``)."""
+    return factor / eta0 * float(d) ** prediction.time_exponent * math.log(d)
 
 
 def measure_escape_ode(
@@ -343,7 +347,7 @@ def measure_escape_ode(
 
     etas, times, runs, horizons = escape_runs_ode(
         model, ds, starts, runner,
-        lambda d: t_max or _default_t_max(prediction, model.protocol.eta, d),
+        lambda d: t_max or escape_horizon(prediction, model.protocol.eta, d),
         threshold=threshold, direction=direction, n_points=n_points, t_first=1e-3,
         desc="ODE escape", progress=progress)
     return EscapeTimes("ode", model, ds, etas, times, threshold, prediction, runs,
