@@ -109,9 +109,9 @@ from ..storage.results import Result
 from ..storage.versions import __version__
 from .state import check_overlaps, overlap_cosines
 
-__all__ = ["ADMISSIBLE", "DT_FRACTION", "DT_LIMIT", "Diffusion", "LEAVE_LIMIT",
-           "NONPOLYNOMIAL_NODES", "SDEPaths", "diffusion", "diffusion_nodes",
-           "integrate_sde", "random_start_states", "reduced_labels"]
+__all__ = ["ADMISSIBLE", "DT_FRACTION", "DT_LIMIT", "Diffusion", "LEAVE_LIMIT", "NOISES",
+           "NONPOLYNOMIAL_NODES", "SAMPLES", "SDEPaths", "diffusion", "diffusion_nodes",
+           "integrate_sde", "random_start_states", "reduced_labels", "sampled_noise"]
 
 #: the largest ``dt·ρ(∂b/∂X)`` (ρ the spectral radius of the drift's Jacobian at the start)
 #: accepted: Euler's weak error per unit time is then a few per cent of the drift's rate
@@ -127,8 +127,13 @@ ADMISSIBLE = 1e-6
 LEAVE_LIMIT = 1e-2
 #: Gauss–Hermite nodes per field direction for a non-polynomial σ or g, by p + k
 NONPOLYNOMIAL_NODES = {1: 40, 2: 24, 3: 12, 4: 8}
+#: the noise schemes of :func:`integrate_sde`: ``"sampled"`` (m fresh samples of the fields
+#: per path and step, the default) and ``"cubature"`` (C by the Gauss–Hermite rule, factored)
+NOISES = ("sampled", "cubature")
+#: the default number m of field samples per path and step of the sampled noise
+SAMPLES = 8
 
-_SDE_VERSION = 1
+_SDE_VERSION = 2
 
 
 def _sde_module():
@@ -136,7 +141,7 @@ def _sde_module():
     key = source_key(__version__, _SDE_VERSION, template_digest(), "sde loop")
     return load_shared_module(key, "the overlap SDE, for every model", ("sde_loop",),
                               required=("FUNCTION_NAMES", "FUNCTION_TYPES", "run",
-                                        "covariance_at", "DRIFT_SIGNATURE"))
+                                        "covariance_at", "noise_at", "DRIFT_SIGNATURE"))
 
 
 def _check_model(model: Model) -> None:
@@ -255,6 +260,16 @@ class _Loop:
                 mse, eta, inv_nb, spherical, train_a, eta_a, a_fixed, *self.rule,
                 *self.noise_rule)
 
+    def noise_draws(self, y: np.ndarray, samples: int, stream: int, count: int) -> np.ndarray:
+        (p, k, c_p, _, P, _, mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed,
+         _) = self.drift[2]
+        b = np.ascontiguousarray(self.compiled.rhs(0.0, y), float)
+        with quietly():
+            return self.module.noise_at(
+                self.addresses, np.ascontiguousarray(y, float), b, p, k, c_p, P,
+                self.noise_std, mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed,
+                samples, np.uint64(stream), count)
+
 
 def diffusion(model: Model, M, Q, a=None, *, nodes: int | None = None,
               compiled: CompiledModel | None = None) -> Diffusion:
@@ -277,6 +292,40 @@ def diffusion(model: Model, M, Q, a=None, *, nodes: int | None = None,
     C, pivot = loop.covariance(y)
     drift = loop.compiled.rhs(0.0, y)[_reduced_index(model)]
     return Diffusion(reduced_labels(model), drift, C, loop.nodes, float(pivot))
+
+
+def _check_samples(samples) -> int:
+    return check_integer(samples, "samples", 1)
+
+
+def sampled_noise(model: Model, M, Q, a=None, *, draws: int, samples: int = SAMPLES,
+                  seed: int = 0, compiled: CompiledModel | None = None) -> np.ndarray:
+    """Independent draws of the sampled noise at ``(M, Q[, a])``: what one Euler–Maruyama
+    step of ``integrate_sde(..., noise="sampled")`` adds, divided by ``√(dt/d)``.
+
+    Each draw is ``(n_b m)^(−1/2) Σ_{i ≤ m} (Ψ(φ_i) − E Ψ)`` with ``φ_i`` i.i.d. fields (and
+    label noise) and ``E Ψ`` the drift plus its weight decay (the module docstring): its mean
+    is 0 and its covariance :attr:`Diffusion.C`, exactly.
+
+    Args:
+        model: a plain-SGD or spherical model with every drift term kept.
+        M, Q, a: the state, as :func:`diffusion`.
+        draws: how many independent draws.
+        samples: m, the field samples per draw.
+        seed: the draws' stream.
+        compiled: the model's compiled drift, if built.
+
+    Returns:
+        shape (draws, n), n the reduced coordinates (:func:`reduced_labels`).
+    """
+    loop = _Loop(model, compiled, None)
+    samples = _check_samples(samples)
+    draws = check_integer(draws, "draws", 1)
+    check_overlaps(np.asarray(M, float), np.asarray(Q, float), model.target.gram,
+                   what="the state (M, Q)")
+    y = loop.compiled.pack(M, Q, a)
+    stream = int(np.random.SeedSequence([seed, 11]).generate_state(1, dtype=np.uint64)[0])
+    return loop.noise_draws(y, samples, stream, draws)
 
 
 def random_start_states(model: Model, d: int, paths: int, rng: np.random.Generator
@@ -335,6 +384,8 @@ class SDEPaths(Result):
         projections: per path, how many steps crossed the boundary of the Gram-matrix set
             (by less than :data:`LEAVE_LIMIT`) and were projected back onto it, shape
             (paths,).
+        noise: the noise scheme, ``"sampled"`` or ``"cubature"`` (:data:`NOISES`).
+        samples: the field samples m per path and step of the sampled noise (0: cubature).
     """
 
     FORMAT = "overlapdyn.SDEPaths"
@@ -353,6 +404,8 @@ class SDEPaths(Result):
     failed_at: np.ndarray
     wall_time_s: float = 0.0
     projections: np.ndarray | None = None
+    noise: str = "cubature"
+    samples: int = 0
 
     @property
     def paths(self) -> int:
@@ -412,9 +465,11 @@ class SDEPaths(Result):
 
     def describe(self) -> str:
         times = self.escape_times[np.isfinite(self.escape_times)]
+        scheme = (f"sampled noise, {self.samples} samples per step" if self.noise == "sampled"
+                  else f"{self.nodes} nodes per field")
         line = (f"{self.model.name}: {self.paths} SDE path(s) at d = {self.d}, dt = "
-                f"{self.dt:.3g} to t = {self.t[-1]:.4g} ({self.start} start, {self.nodes} "
-                f"nodes per field), {self.wall_time_s:.2f} s")
+                f"{self.dt:.3g} to t = {self.t[-1]:.4g} ({self.start} start, {scheme}), "
+                f"{self.wall_time_s:.2f} s")
         if times.size:
             q1, q2, q3 = np.quantile(times, [0.25, 0.5, 0.75])
             line += (f"\n  escape (cosine {self.threshold:g}): {self.escaped:.0%} of paths, "
@@ -424,7 +479,8 @@ class SDEPaths(Result):
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         return ({"model": self.model.to_dict(), "d": self.d, "dt": self.dt,
                  "threshold": self.threshold, "seed": self.seed, "start": self.start,
-                 "nodes": self.nodes, "wall_time_s": self.wall_time_s},
+                 "nodes": self.nodes, "wall_time_s": self.wall_time_s,
+                 "noise": self.noise, "samples": self.samples},
                 {"t": self.t, "states": self.states, "escape_times": self.escape_times,
                  "failed_at": self.failed_at,
                  "projections": (np.zeros(self.paths, dtype=np.int64)
@@ -435,7 +491,8 @@ class SDEPaths(Result):
         return cls(model_from_dict(header["model"]), header["d"], header["dt"], arrays["t"],
                    arrays["states"], arrays["escape_times"], header["threshold"],
                    header["seed"], header["start"], header["nodes"], arrays["failed_at"],
-                   header["wall_time_s"], arrays["projections"])
+                   header["wall_time_s"], arrays["projections"],
+                   header.get("noise", "cubature"), int(header.get("samples", 0)))
 
 
 def _spectral_radius(loop: _Loop, y: np.ndarray) -> float:
@@ -476,6 +533,8 @@ def integrate_sde(
     threshold: float = 0.5,
     stop_at_escape: bool = False,
     nodes: int | None = None,
+    noise: str = "sampled",
+    samples: int = SAMPLES,
     compiled: CompiledModel | None = None,
 ) -> SDEPaths:
     """Integrate ``dX = b dt + √(C/d) dW`` by Euler–Maruyama for many paths in compiled code.
@@ -497,7 +556,12 @@ def integrate_sde(
             smallest spacing if it is larger.
         threshold: the cosine whose first crossing is each path's escape time.
         stop_at_escape: stop each path at its escape (its later saves are NaN).
-        nodes: Gauss–Hermite nodes per field direction (default :func:`diffusion_nodes`).
+        nodes: the cubature's Gauss–Hermite nodes per field direction (default
+            :func:`diffusion_nodes`).
+        noise: ``"sampled"`` (default: m fresh field samples per path and step, increment
+            covariance C exactly, cost ∝ m) or ``"cubature"`` (C by the tensor rule,
+            ``nodes^(p+k)`` integrand calls per path and step); see the module docstring.
+        samples: m of the sampled noise (ignored by the cubature).
         compiled: the model's compiled drift, if built.
 
     Raises:
@@ -508,6 +572,9 @@ def integrate_sde(
     loop = _Loop(model, compiled, nodes)
     d = check_dimension(d, model.p, model.k)
     paths = check_integer(paths, "paths", 1)
+    if noise not in NOISES:
+        raise ConfigError(f"noise must be one of {NOISES}, got {noise!r}")
+    samples = _check_samples(samples) if noise == "sampled" else 0
     if times is not None:
         times = np.asarray(times, dtype=float)
         if (times.ndim != 1 or not np.all(np.isfinite(times)) or times[0] < 0
@@ -561,18 +628,21 @@ def integrate_sde(
     projections = np.zeros(paths, dtype=np.int64)
     P_inv = np.ascontiguousarray(np.linalg.inv(model.target.gram), dtype=float)
     address, kernels, arguments = loop.drift
-    (p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed,
-     parts) = arguments
+    (p, k, c_p, v, P, label_noise, mse, eta, inv_nb, omega, spherical, train_a, eta_a,
+     a_fixed, parts) = arguments
     begin = time.perf_counter()
     with quietly():
         loop.module.run(loop.addresses, np.int64(address), kernels, Y0, streams, dt,
                         float(d), save_steps, float(threshold), bool(stop_at_escape),
-                        ADMISSIBLE, P_inv, LEAVE_LIMIT, p, k, c_p, v, P, noise, loop.noise_std,
+                        ADMISSIBLE, P_inv, LEAVE_LIMIT, p, k, c_p, v, P, label_noise,
+                        loop.noise_std,
                         mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed, parts,
-                        *loop.rule, *loop.noise_rule, saved, escape, failed_at, pivots, projections)
+                        *loop.rule, *loop.noise_rule, samples, saved, escape, failed_at, pivots,
+                        projections)
     wall = time.perf_counter() - begin
     result = SDEPaths(model, d, dt, save_steps * dt, saved, escape, float(threshold),
-                      int(seed), start, loop.nodes, failed_at, wall, projections)
+                      int(seed), start, loop.nodes, failed_at, wall, projections, noise,
+                      samples)
     failed = np.flatnonzero(failed_at >= 0)
     if failed.size:
         first = failed[np.argmin(failed_at[failed])]
