@@ -29,6 +29,7 @@ from .sde import (
     SDEPaths,
     diffusion,
     integrate_sde,
+    sampled_noise,
 )
 from .state import (
     check_overlaps,
@@ -73,6 +74,7 @@ __all__ = [
     "overlap_covariance",
     "OverlapCrosses",
     "random_rows",
+    "sampled_noise",
     "RiskBelow",
     "SaveAt",
     "SDEPaths",

@@ -645,11 +645,16 @@ def integrate_sde(
                       samples)
     failed = np.flatnonzero(failed_at >= 0)
     if failed.size:
+        weight = math.sqrt(d * dt * model.protocol.n_b / max(samples, 1))
+        hint = ("" if noise == "cubature" else
+                f" or raise samples = {samples} (one sample weighs {weight:.2g} × an SGD "
+                f"sample, its rare large values throw a path that far; ≤ 1 from samples ≥ "
+                f"d·dt·n_b = {d * dt * model.protocol.n_b:.3g}) or use noise='cubature'")
         first = failed[np.argmin(failed_at[failed])]
         raise SDEStepError(
             f"{failed.size} of {paths} SDE path(s) of {model.name} failed, the first (path "
             f"{first}) at t = {failed_at[first] * dt:.4g}: its overlaps turned non-finite or "
             f"left the set of Gram matrices (Ω's pivot {pivots[first]:.2g}); the step dt = "
-            f"{dt:.3g} is too large for the drift there — halve dt; if the ODE itself blows up "
-            f"from this start, η = {model.protocol.eta:g} is too large for SGD", result)
+            f"{dt:.3g} is too large for the drift there — halve dt{hint}; if the ODE itself "
+            f"blows up from this start, η = {model.protocol.eta:g} is too large for SGD", result)
     return result

@@ -30,7 +30,7 @@ from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
 from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
-from ..ode.sde import integrate_sde
+from ..ode.sde import SAMPLES, integrate_sde
 from ..ode.state import overlap_cosines
 from ..ode.trajectory import Outcome
 from ..storage.encoding import jsonable
@@ -216,6 +216,8 @@ def validate_sde(
     init: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int = 0,
     dt: float | None = None,
+    noise: str = "sampled",
+    samples: int = SAMPLES,
     compiled: CompiledModel | None = None,
 ) -> SDEValidationReport:
     """SGD at each d against the overlap SDE at that d (see the module docstring); the route
@@ -230,6 +232,8 @@ def validate_sde(
         init: a warm start ``(M, Q)`` for every run and path, else SPEC's random start
             (drawn independently by each side).
         seed: the SDE paths' seed; dt: their step (default :func:`integrate_sde`'s).
+        noise, samples: the SDE's noise scheme and its samples per step
+            (:func:`integrate_sde`).
         compiled: the model's compiled drift, if built.
     """
     from scipy.stats import ks_2samp  # scipy.stats: only when validating
@@ -264,7 +268,8 @@ def validate_sde(
             curves_sgd["Q"].append(_self_overlap(run.Q)[at])
         sde = integrate_sde(model, float(steps[-1] / d), d=d, paths=paths, dt=dt,
                             init="random" if init is None else init, seed=seed,
-                            times=steps / d, threshold=threshold, compiled=compiled)
+                            times=steps / d, threshold=threshold, noise=noise,
+                            samples=samples, compiled=compiled)
         escape_sde[i] = sde.escape_times
         curves_sde = {"cosine": _cosine(sde.M, sde.Q, P), "Q": _self_overlap(sde.Q)}
         for name in CURVES:
