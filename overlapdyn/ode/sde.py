@@ -64,6 +64,50 @@ tests against the empirical covariance of single SGD steps at fixed weights. Its
 ``nodes^(p+k)`` integrand calls per evaluation: cheap for p = k = 1 (7² nodes for He2), heavy
 beyond p + k = 4.
 
+**The sampled noise (the default).** The cubature's ``nodes^(p+k)`` integrand calls per
+path and step (2401 for a He2 committee p = k = 2, 4096 for an erf one) are replaced by
+m fresh samples ``φ_i = (λ, z, ξ)_i`` (``(λ, z) = A ζ_i``, ζ_i, ξ_i standard normal from
+the path's own stream) and the Euler–Maruyama step::
+
+    X ← X + b dt + √(dt/d) · (n_b m)^(−1/2) Σ_{i ≤ m} (Ψ(φ_i) − E Ψ),
+
+with ``E Ψ`` the drift's own expectation (``b`` plus the weight decay ``ηω M``,
+``2ηω Q_jl``, which is no part of Ψ; spherical SGD has none). Given X the increment's mean is
+``b dt`` and its covariance ``(dt/d)(1/n_b) Cov Ψ = C dt/d``, exactly, for every m ≥ 1 and
+every σ, g (erf, relu: no cubature error either); only its higher cumulants differ from
+the Gaussian step's, by O(1/m) relative to them (the third is ``κ₃(Ψ)(dt/(d n_b))^{3/2}/√m``).
+This is enough for Euler–Maruyama's weak order 1: its weak error theorem (Kloeden & Platen,
+Thm 14.5.2; Milstein's moment conditions) asks that the increment's first two moments match
+the Itô–Taylor ones to ``O(dt²)`` and that its higher moments be ``O(dt^{3/2})`` — the
+third here is ``O(dt^{3/2} d^{−3/2})`` and enters the weak error at
+``O(dt^{1/2} d^{−3/2} m^{−1/2})`` per unit time, below the O(1/d) drift corrections the SDE
+neglects (the noise itself is O(d^{−1/2})); the fourth is ``O(dt² d^{−2})`` with a
+constant ``3 + κ₄/m``. Over many steps the sum of increments is Gaussian by the central
+limit theorem whatever m is.
+
+Why the drift's ``E Ψ`` and not the samples' mean: ``Σ_i (Ψ_i − Ψ̄)`` vanishes identically,
+so a sample-centred increment needs random multipliers, ``Σ_i g_i (Ψ_i − Ψ̄)/√(m − 1)``
+(mean 0, covariance Cov Ψ as well, third moment 0); but then a rare large sample enters with
+either sign, and the part ``(η²/n_b) G_j²`` of ``Ψ_{Q_jj}`` that keeps ``Q − M P⁻¹ Mᵀ ⪰ 0``
+(the Itô correction of ``(ΔM)²``) can be turned negative. With unit weights each sample moves
+X in the direction an SGD sample does, by ``√(d·dt·n_b/m)`` times as much (no more than one
+SGD sample once ``m ≥ d·dt·n_b``), and the third cumulant is SGD's times that factor. The
+price: the increment's mean is exact only as far as the compiled drift is ``E Ψ`` (exact
+kernels: polynomial, erf, relu closed forms); a drift error ε would leave a mean
+``ε √(m dt/(d n_b))`` per step.
+
+The tails: a sample of Ψ is heavy-tailed (a polynomial of the fields), so, like SGD's own
+samples and unlike the cubature's Gaussian kicks, a rare one throws a path far (a He2
+neuron: ``Ψ_Q ≈ 200`` at ``|λ| ≈ 4``, a jump of Q by ≈ 0.8 at d = 250); where that lands the
+path in the region where the drift diverges, the run stops with
+:class:`~overlapdyn.errors.SDEStepError` (its message names ``samples`` and ``d·dt·n_b``).
+Measured for the He2 neuron (mse, η = 0.1) from M₀ = 0.3 at d = 250 to t = 3, dt = 0.029
+(``d·dt·n_b`` = 7.4), 20000 paths per m: 4 such paths at m = 2, 2 at m = 8, 1 at m = 16,
+0 of 6000 with the cubature. Whether SGD at that d blows up at a comparable rate after the
+same kind of sample was not measured. The cost is m integrand calls per path and step plus
+the drift: about 3 µs per path-step at m = 8 for the He2 committee p = k = 2 (against
+450–850 µs for its cubature).
+
 **The scheme.** Euler–Maruyama: ``X ← X + b dt + √(dt/d) B ξ``, ``B Bᵀ = C``. It has weak order
 1 and strong order ½ (the noise is multiplicative). What is compared with SGD is a
 distribution (escape times, means and bands), so the weak order is what matters, and its

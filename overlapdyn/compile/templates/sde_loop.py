@@ -16,11 +16,15 @@ tensor Gauss–Hermite rule over the p + k standard fields ``ζ`` with ``(λ, z)
 ``A Aᵀ = Ω = [[Q, M], [Mᵀ, P]]`` (``semidefinite_cholesky``), and over the label noise ξ
 (3 nodes: Ψ is of degree ≤ 2 in ξ, so ΨΨᵀ of degree ≤ 4, integrated exactly). ``project``
 puts a state that an Euler step took just outside the Gram-matrix set back onto it (full
-truncation). ``run`` integrates ``dX = b(X) dt + √(C(X)/d) dW`` by Euler–Maruyama for many
-paths, one ``prange`` iteration per path, each with its own splitmix64 stream (so results do
-not depend on the thread count); the drift ``b`` is the compiled ``rhs`` of
-``drift_loops.py``, called by address (``DRIFT``), and σ, σ', g are the model's functions
-of the simulator's module (``FUNCTION_NAMES``, by address as in ``sgd_loop.py``).
+truncation; a Cholesky factorisation first, LAPACK's eigh only when it fails).
+``sampled_noise`` is the cheaper noise: ``(n_b m)^(−1/2) Σ_i (Ψ(φ_i) − E Ψ)`` over m fresh
+samples φ_i of the fields, with ``E Ψ`` from the drift (``sampled_mean``), of covariance C
+exactly; ``run`` uses it when ``samples > 0``. ``run`` integrates ``dX = b(X) dt + √(C(X)/d)
+dW`` by Euler–Maruyama for many paths, one ``prange`` iteration per path, each with its own
+splitmix64 stream (so results do not depend on the thread count); the drift ``b`` is the
+compiled ``rhs`` of ``drift_loops.py``, called by address (``DRIFT``), and σ, σ', g are the
+model's functions of the simulator's module (``FUNCTION_NAMES``, by address as in
+``sgd_loop.py``).
 """
 
 import math
