@@ -12,7 +12,7 @@ One He2 neuron learning a He2 single-index target (mse, n_b = 1, η = 0.1, plain
    ``validate(..., route="sde")`` report at one d.
 
     .venv/bin/python examples/sde_escape.py [--ds 250 1000 4000] [--paths 1000] [--seeds 200]
-        [--parts 1 2 3 4] [--figure sde_escape.png]
+        [--parts 1 2 3 4] [--noise sampled|cubature] [--figure sde_escape.png]
 
 Part 1 is SGD's cost: 200 seeds at d = 4000 to their escape take most of an hour on a
 loaded 2-core machine (the SDE: 13 s for all three d).
@@ -37,6 +37,8 @@ parser.add_argument("--t-max", type=float, default=40.0)
 parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4])
 parser.add_argument("--committee-d", type=int, default=1000)
 parser.add_argument("--committee-paths", type=int, default=200)
+parser.add_argument("--noise", default="sampled", choices=["sampled", "cubature"],
+                    help="the SDE's noise (the numbers in docs/guide/sde.md: cubature)")
 parser.add_argument("--figure", default=None, help="save the escape ECDFs and bands here")
 args = parser.parse_args()
 
@@ -46,7 +48,8 @@ model = Model(Target(k=1, activation="He2"), Student(p=1, activation="He2"),
 if 1 in args.parts:
     print("1. escape from the random start")
     started = time.perf_counter()
-    sde = measure_escape_sde(model, args.ds, paths=args.paths, seed=0, t_max=args.t_max)
+    sde = measure_escape_sde(model, args.ds, paths=args.paths, seed=0, t_max=args.t_max,
+                             noise=args.noise)
     sde_wall = time.perf_counter() - started
     started = time.perf_counter()
     sim = measure_escape_simulated(model, args.ds, seeds=args.seeds, t_max=args.t_max,
@@ -65,7 +68,7 @@ def symmetric_start():
     ode = integrate(model, zero, SaveAt(args.t_max, n_points=5))
     print(f"ODE: M(t_max) = {ode.M[-1, 0, 0]:g} (it never leaves)")
     paths = integrate_sde(model, args.t_max, d=d0, paths=args.paths, init=zero, seed=1,
-                          stop_at_escape=True, n_saves=2)
+                          stop_at_escape=True, n_saves=2, noise=args.noise)
     runs = simulate(model, d0, np.geomspace(1 / d0, args.t_max, 400), seeds=args.seeds,
                     init=zero, stop_overlap=0.5)
     sgd_times = np.array([escape_time(tr, 0.5) for tr in runs.trajectories])
@@ -85,7 +88,7 @@ def learning_curve():
     bands = {}
     for d in args.ds:
         sde_paths = integrate_sde(model, times[-1], d=d, paths=args.paths, init=start, seed=2,
-                                  n_saves=times.size)
+                                  n_saves=times.size, noise=args.noise)
         sgd = simulate(model, d, times, seeds=args.seeds, init=start).stack("M")[:, :, 0, 0]
         ratio = d * sde_paths.variance("M")[1:, 0, 0], d * sgd[:, 1:].var(axis=0, ddof=1)
         print(f"{d:>6}" + "".join(f"{a:>8.3f}/{b:<7.3f}" for a, b in zip(*ratio, strict=True)))
@@ -102,7 +105,7 @@ def committee():
                   name="He2 committee p = k = 2, spherical, correlation, n_b = 8")
     started = time.perf_counter()
     report = validate(model, [args.committee_d], np.linspace(0.0, 30.0, 16), seeds=64,
-                      paths=args.committee_paths, route="sde")
+                      paths=args.committee_paths, route="sde", noise=args.noise)
     print(report.describe())
     print(f"({time.perf_counter() - started:.0f} s)")
 
