@@ -92,6 +92,8 @@ class SDEValidationReport(Result):
             standard errors combined, same shapes.
         init: the warm start ``(M, Q)`` or None (SPEC's random start).
         failures: the seeds whose run failed, as text.
+        noise, samples: the SDE's noise scheme and its samples per step
+            (:func:`~overlapdyn.ode.sde.integrate_sde`; samples 0 for the cubature).
     """
 
     FORMAT = "overlapdyn.SDEValidationReport"
@@ -113,6 +115,8 @@ class SDEValidationReport(Result):
     errors: dict
     init: tuple | None = None
     failures: tuple[str, ...] = ()
+    noise: str = "cubature"
+    samples: int = 0
 
     @property
     def z_scores(self) -> dict[str, np.ndarray]:
@@ -156,7 +160,10 @@ class SDEValidationReport(Result):
 
     def describe(self) -> str:
         lines = [f"{self.model.name}: SGD ({len(self.seeds)} seeds) against the overlap SDE "
-                 f"({self.paths} paths), escape at cosine {self.threshold:g}",
+                 f"({self.paths} paths, "
+                 + (f"sampled noise m = {self.samples}" if self.noise == "sampled"
+                    else "cubature noise")
+                 + f"), escape at cosine {self.threshold:g}",
                  f"{'d':>7} {'KS':>6} {'p':>7} {'SGD q25/50/75':>22} {'SDE q25/50/75':>22} "
                  + " ".join(f"{'z ' + name:>9}" for name in CURVES)]
         sgd, sde, z = self.quartiles("sgd"), self.quartiles("sde"), self.z_scores
@@ -177,7 +184,8 @@ class SDEValidationReport(Result):
                          "quartiles": {"sgd": self.quartiles("sgd"),
                                        "sde": self.quartiles("sde")},
                          "z_scores": self.z_scores, "verdict": self.verdict.value,
-                         "failures": list(self.failures)}, "the SDE validation report")
+                         "failures": list(self.failures), "noise": self.noise,
+                         "samples": self.samples}, "the SDE validation report")
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         arrays = {"times": self.times, "escape_sgd": self.escape_sgd,
@@ -190,7 +198,8 @@ class SDEValidationReport(Result):
             arrays["init/M"], arrays["init/Q"] = (np.asarray(x, float) for x in self.init)
         return ({"model": self.model.to_dict(), "ds": self.ds, "seeds": self.seeds,
                  "paths": self.paths, "threshold": self.threshold, "level": self.level,
-                 "failures": self.failures, "warm": self.init is not None}, arrays)
+                 "failures": self.failures, "warm": self.init is not None,
+                 "noise": self.noise, "samples": self.samples}, arrays)
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> SDEValidationReport:
@@ -201,7 +210,8 @@ class SDEValidationReport(Result):
                    tuple(header["seeds"]), header["paths"], header["threshold"],
                    header["level"], arrays["escape_sgd"], arrays["escape_sde"], arrays["ks"],
                    arrays["p_values"], curves["means_sgd"], curves["means_sde"],
-                   curves["errors"], init, tuple(header["failures"]))
+                   curves["errors"], init, tuple(header["failures"]),
+                   header.get("noise", "cubature"), int(header.get("samples", 0)))
 
 
 def validate_sde(
@@ -285,4 +295,4 @@ def validate_sde(
         model, ds, times, seeds, int(paths), float(threshold), float(level), escape_sgd,
         escape_sde, ks, p_values, means["sgd"], means["sde"], errors,
         None if init is None else (np.asarray(init[0], float), np.asarray(init[1], float)),
-        tuple(failures))
+        tuple(failures), noise, int(samples) if noise == "sampled" else 0)
