@@ -13,7 +13,7 @@ At each d: SDE paths (sampled noise, the default) against SGD seeds from the sam
 (:func:`~overlapdyn.sgd.simulate` draws weights with them): KS distance, p-value, quartiles.
 
     .venv/bin/python examples/sde_saad_solla.py [--ds 250 1000 4000] [--paths 2000]
-        [--seeds 400 200 48] [--t-max 250] [--save saad_solla_escape.npz]
+        [--seeds 400 200 144] [--t-max 250] [--save saad_solla_escape.npz]
 
 SGD dominates the cost: one seed at d = 4000 to its escape (≈ 4·10⁵ steps) takes about
 20 s of one core; the SDE's 2000 paths per d take one to two minutes.
@@ -25,7 +25,8 @@ import time
 import numpy as np
 
 from overlapdyn import Model, Protocol, Student, Target
-from overlapdyn.ode import SaveAt, integrate, integrate_sde
+from overlapdyn.compile.compiled import CompiledModel
+from overlapdyn.ode import SaveAt, find_fixed_point, integrate, integrate_sde
 from overlapdyn.scaling import compare_escape_times, predict_scaling
 from overlapdyn.scaling.escape import EscapeTimes, escape_time
 from overlapdyn.sgd import simulate
@@ -33,7 +34,7 @@ from overlapdyn.sgd import simulate
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--ds", type=int, nargs="+", default=[250, 1000, 4000])
 parser.add_argument("--paths", type=int, default=2000)
-parser.add_argument("--seeds", type=int, nargs="+", default=[400, 200, 48],
+parser.add_argument("--seeds", type=int, nargs="+", default=[400, 200, 144],
                     help="SGD seeds per d (one number: the same at every d)")
 parser.add_argument("--eta", type=float, default=1.0)
 parser.add_argument("--t-max", type=float, default=250.0)
@@ -54,6 +55,14 @@ print(f"{model.name}; ODE from M0 = 0, Q0 = I/4: M(t) = "
       f"{np.array2string(ode.M[:, 0, 0], precision=3)}, largest cosine "
       f"{np.array2string(cosine.max(axis=(1, 2)), precision=3)} at t = "
       f"{np.array2string(ode.t, precision=3)} (the symmetric plateau: it never escapes)")
+
+# the plateau's unstable rate λ: an escape driven by O(d^-1/2) noise takes ≈ ln(d)/(2λ) + c,
+# so the median escape time should move by ln(4)/(2λ) per factor 4 in d
+plateau = find_fixed_point(CompiledModel(model), ode.M[-1], ode.Q[-1])
+rate = float(np.max(np.real(plateau.eigenvalues)))
+print(f"plateau: M_jr = {plateau.M[0, 0]:.4f}, Q = {plateau.Q[0, 0]:.4f}/{plateau.Q[0, 1]:.4f}, "
+      f"risk {plateau.risk:.4f}; unstable rate λ = {rate:.4f}: the median escape time "
+      f"should grow by ln 4/(2λ) = {np.log(4) / (2 * rate):.2f} per factor 4 in d")
 
 kept = {}
 prediction = predict_scaling(model)
