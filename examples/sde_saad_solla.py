@@ -16,7 +16,7 @@ At each d: SDE paths (sampled noise, the default) against SGD seeds from the sam
         [--seeds 400 200 144] [--t-max 250] [--save saad_solla_escape.npz]
 
 SGD dominates the cost: one seed at d = 4000 to its escape (≈ 4·10⁵ steps) takes about
-20 s of one core; the SDE's 2000 paths per d take one to two minutes.
+20 s of one core; the SDE's 2000 paths per d take two to four minutes (2 shared cores).
 """
 
 import argparse
