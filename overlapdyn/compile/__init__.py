@@ -14,25 +14,30 @@ the options of :mod:`~overlapdyn.compile.policy`, and :class:`CompiledModel` eva
 building it.
 """
 
-from .cache import (
-    cache_dir,
-    is_cached,
-    load_module,
-    source_key,
-)
-from .compiled import (
-    BuildPlan,
-    CompiledModel,
-    DriftTerms,
-    plan_build,
-)
-from .printer import (
-    cubature_kernel_source,
-    kernel_source,
-)
-from .render import (
-    cubature_prelude,
-)
+import importlib
+
+# Each name is imported from its module on first use (PEP 562): a CompiledModel loaded from
+# the cache imports neither the printer (SymPy) nor the derivation's modules.
+_HOMES = {
+    "cache": ("cache_dir", "is_cached", "load_module", "source_key"),
+    "compiled": ("BuildPlan", "CompiledModel", "DriftTerms", "plan_build"),
+    "printer": ("cubature_kernel_source", "kernel_source"),
+    "render": ("cubature_prelude",),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _HOME_OF:
+        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
+        globals()[name] = value   # the next lookup is a plain attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "BuildPlan",

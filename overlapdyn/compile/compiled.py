@@ -41,11 +41,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..derive.equations import drift_equations
-from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
 from ..derive.methods import (
     Choice,
     Derivation,
@@ -58,18 +57,8 @@ from ..model.spec import Model, check_drift_cost
 from ..model.terms import TERM_NAMES
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
-from .estimate import BuildEstimate, estimate_build
+from .choices import remembered_choice
 from .linking import compile_quietly, function_addresses, load_shared_module
-from .printer import (
-    basis_kernel_source,
-    cubature_kernel_source,
-    kernel_accumulator_source,
-    kernel_source,
-    ranked_cubature_source,
-    ranked_target_wrappers_source,
-    target_accumulators_source,
-    target_wrappers_source,
-)
 from .render import (
     cubature_prelude,
     kinked_prelude,
@@ -78,6 +67,14 @@ from .render import (
     template_body,
     template_digest,
 )
+
+if TYPE_CHECKING:
+    from ..derive.kernels import Kernel, KernelSet
+    from .estimate import BuildEstimate
+
+# What only building a module needs (the derivation of the kernels, the printer: SymPy) is
+# imported where a module is built: a model loaded from the cache imports neither
+# (overlapdyn.compile.choices remembers its method and key).
 
 __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 
@@ -98,6 +95,8 @@ KINKED_NODES = 8
 
 def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     """The sources of one model's kernels and the target's sums."""
+    from .printer import basis_kernel_source, kernel_source, target_wrappers_source
+
     if kernels.method == "quadrature" and not kernels.committee:
         return _ranked_cubature_parts(kernels, k)
     parts = []
@@ -124,6 +123,8 @@ def _scalar_name(kernel: Kernel, kernels: KernelSet) -> str:
 def _cubature_parts(kernels: KernelSet) -> list[str]:
     """A committee's quadrature kernels: the rules, σ, σ', σ* printed from SymPy, and the
     cubature over each kernel's few fields."""
+    from .printer import cubature_kernel_source, kernel_source
+
     parts = [cubature_prelude(kernels.quadrature_nodes)]
     parts += [kernel_source(name, ("x",), expr) for name, expr in kernels.functions.items()]
     return parts + [cubature_kernel_source(kernel.name, kernel.integrand)
@@ -134,6 +135,8 @@ def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
     """A multi-index target's quadrature kernels and sums: the rules by rank, σ, σ' and
     ``g_target(z1..zk)`` printed from SymPy, the kernels over their whole blocks, E[g²] (a
     number) and the target's sums calling the shared kernels."""
+    from .printer import kernel_source, ranked_cubature_source, ranked_target_wrappers_source
+
     # fields: up to 3 students (Tgs) and the k latent ones
     parts = [ranked_cubature_prelude(kernels.quadrature_nodes, 3 + k,
                                      kernels.latent_covariance)]
@@ -155,6 +158,8 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
     ``jacobian`` their gradients for the drift's exact Jacobian: every kernel's partial
     derivatives (printed from SymPy as accumulators) and the target's (the loops that chain
     them are one module for every model, :func:`_jacobian_loops_module`)."""
+    from .printer import kernel_accumulator_source, target_accumulators_source
+
     parts = _drift_parts(kernels, k)
     if jacobian:
         for kernel in kernels.kernels:
@@ -234,6 +239,8 @@ def _jacobian_loops_module() -> ModuleType:
 
 def _module_key(model: Model, method: Derivation) -> str:
     """The cache key of the module of ``model``'s kernels derived by ``method``."""
+    from ..derive.kernels import kernel_identity
+
     return source_key(__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
                       method.label, method.resolution, KINKED_NODES)
 
@@ -244,13 +251,32 @@ def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
     multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto` makes
     anyway), the cache key, and whether that module is already cached. Derives nothing.
     """
-    choice = check_derivation(derivation).choose(model)
+    from .estimate import estimate_build
+
+    choice, key = _choice_and_key(model, check_derivation(derivation))
     method = choice.method
-    key = _module_key(model, method)
     errors = dict(choice.truncation_errors)
     if not errors and isinstance(method, HermiteTruncation):
         errors = truncation_errors(model, method.order)
     return BuildPlan(model, choice, key, is_cached(key), errors, estimate_build(model, method))
+
+
+def _choice_and_key(model: Model, derivation: Derivation) -> tuple[Choice, str]:
+    """``derivation``'s :class:`~overlapdyn.derive.methods.Choice` for ``model`` and the
+    cache key of the module of the kernels it derives, remembered on disk
+    (:mod:`overlapdyn.compile.choices`: a model seen before needs no SymPy here)."""
+    def compute() -> tuple[Choice, str]:
+        choice = derivation.choose(model)
+        return choice, _module_key(model, choice.method)
+
+    return remembered_choice(model, derivation, compute)
+
+
+def _kernels_source(model: Model, method: Derivation, jacobian: bool = False) -> str:
+    """The generated source of ``model``'s kernels by ``method`` (derived now: SymPy)."""
+    from ..derive.kernels import derive_kernels
+
+    return _module_source(derive_kernels(model, method), model.k, jacobian=jacobian)
 
 
 @dataclass(frozen=True)
@@ -288,13 +314,12 @@ class CompiledModel:
         derivation = check_derivation(derivation)
         self.model = model
         self.derivation = derivation
-        self.choice = derivation.choose(model)
+        self.choice, key = _choice_and_key(model, derivation)
         method = self.choice.method
         target = model.target
-        key = _module_key(model, method)
         self._loops = _loops_module()
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, method), model.k),
+            key, lambda: _kernels_source(model, method),
             required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
                       *self._loops.KERNEL_NAMES))
         self._addresses = function_addresses(self.module, self._loops.KERNEL_NAMES,
@@ -328,9 +353,8 @@ class CompiledModel:
     def _jacobian_parts(self) -> tuple[ModuleType, ModuleType, np.ndarray]:
         # built on first use: the gradients double the SymPy and Numba work of a model
         loops = _jacobian_loops_module()
-        module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True),
-            required=loops.GRADIENT_NAMES)
+        module, _ = load_module(f"{self._key}-jacobian", lambda: _kernels_source(
+            self.model, self._resolved, jacobian=True), required=loops.GRADIENT_NAMES)
         return loops, module, function_addresses(module, loops.GRADIENT_NAMES,
                                                  loops.GRADIENT_TYPES)
 
@@ -363,6 +387,8 @@ class CompiledModel:
                 reproduces :meth:`drift` from the formulas alone.
             kernels: include the kernels' formulas in the text.
         """
+        from ..derive.equations import drift_equations  # SymPy
+
         equations = drift_equations(self.model, self._resolved)
         return equations if format == "sympy" else equations.text(format, kernels=kernels)
 

@@ -31,35 +31,47 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import sympy
 
 from ..errors import ConfigError, NotPolynomialError, OverlapdynError
-from ..model.activations import activation as resolve_activation
 from ..model.checks import check_finite, check_integer, check_section
 from ..model.spec import Model
 from ..storage.memo import memoised
-from .hermite import hermite_expansion
-from .kinked import kinked_basis
-from .multihermite import multivariate_hermite
 
-__all__ = ["KINKS", "Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
+if TYPE_CHECKING:
+    import sympy
+
+# SymPy, SciPy and the activation registry are imported where a choice is computed, not at
+# module level: a warm CompiledModel needs only the classes below (overlapdyn.compile.plans)
+
+__all__ = ["kinks", "Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
            "HermiteTruncation", "ModelFunctions", "Quadrature", "check_derivation",
            "derivation_from_config", "derivation_from_dict", "parse_derivation",
            "truncation_errors"]
 
 
-#: The SymPy functions that put a kink into an activation or a target.
-KINKS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise)
+def kinks() -> tuple:
+    """The SymPy functions that put a kink into an activation or a target (also the
+    module's ``KINKS``, made on first use: this module is imported without SymPy)."""
+    import sympy
+
+    return (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise)
+
+
+def __getattr__(name: str):
+    # KINKS, the tuple of kinks(), on first use (PEP 562)
+    if name == "KINKS":
+        return kinks()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
 class ModelFunctions:
     """What the choice of a method reads off a model: is everything polynomial, is it the
     erf/erf pair or a kinked pair (:mod:`overlapdyn.derive.kinked`) of the closed forms, is
-    the target a committee, does any function have a kink (:data:`KINKS`)."""
+    the target a committee, does any function have a kink (:func:`kinks`)."""
 
     polynomial: bool
     erf_pair: bool
@@ -69,6 +81,11 @@ class ModelFunctions:
 
     @classmethod
     def of(cls, model: Model) -> ModelFunctions:
+        import sympy
+
+        from ..model.activations import activation as resolve_activation
+        from .kinked import kinked_basis
+
         sigma = resolve_activation(model.student.activation)
         target = model.target
         if sigma.expr is None:
@@ -87,7 +104,7 @@ class ModelFunctions:
                            and teacher_basis is not None)
         functions = [sigma.expr] + ([teacher.expr] if teacher is not None
                                     else [target.function()])
-        kinked = any(f is not None and f.has(*KINKS) for f in functions)
+        kinked = any(f is not None and f.has(*kinks()) for f in functions)
         return cls(polynomial, erf_pair, teacher is not None, kinked_pair, kinked)
 
 
@@ -334,6 +351,12 @@ def truncation_errors(model: Model, order: int) -> dict[str, float]:
 @memoised(maxsize=64)
 def _truncation_errors(student: str, teacher: str | None, g: sympy.Expr | None,
                        P: tuple | None, k: int, order: int) -> dict[str, float]:
+    import sympy
+
+    from ..model.activations import activation as resolve_activation
+    from .hermite import hermite_expansion
+    from .multihermite import multivariate_hermite
+
     errors = {}
     for key, name in ((f"σ = {student}", student), (f"σ* = {teacher}", teacher)):
         if name is not None and not resolve_activation(name).is_polynomial:
