@@ -347,9 +347,10 @@ class CacheInfo:
 
 
 def _cache_files(folder: Path) -> Iterator[Path]:
-    """The cache's files in ``folder``: the modules, temporaries of interrupted writes,
-    and (in ``__pycache__``) Numba's index and machine code and Python's bytecode."""
-    for pattern in (f"{_FILE_PREFIX}*.py", f".{_FILE_PREFIX}*.tmp",
+    """The cache's files in ``folder``: the modules, the remembered derivation choices
+    (:mod:`overlapdyn.compile.choices`), temporaries of interrupted writes, and (in
+    ``__pycache__``) Numba's index and machine code and Python's bytecode."""
+    for pattern in (f"{_FILE_PREFIX}*.py", f"{_FILE_PREFIX}*.json", f".{_FILE_PREFIX}*.tmp",
                     f"__pycache__/{_FILE_PREFIX}*"):
         yield from (path for path in folder.glob(pattern) if path.is_file())
 
@@ -367,7 +368,9 @@ def info() -> CacheInfo:
 
 
 def clear() -> None:
-    """Remove the generated modules and Numba's cache files for them from the cache folder,
+    """Remove the generated modules, the remembered derivation choices
+    (:mod:`overlapdyn.compile.choices`) and Numba's cache files for the modules from the
+    cache folder,
     and empty every in-memory cache (the loaded modules are forgotten by :data:`sys.modules`;
     objects already built, e.g. a :class:`~overlapdyn.compile.CompiledModel`, keep working).
 

@@ -58,7 +58,7 @@ from ..model.terms import TERM_NAMES
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
 from .choices import remembered_choice
-from .linking import compile_quietly, function_addresses, load_shared_module
+from .linking import compile_quietly, compile_typed, function_addresses, load_shared_module
 from .render import (
     cubature_prelude,
     kinked_prelude,
@@ -81,6 +81,11 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
 TEMPLATE_VERSION = 10
+
+# The entries of the drift's loops called from here, and the names of their types
+# (templates/drift_loops.py): each compiled, or loaded from Numba's cache, on first use
+LOOP_ENTRIES = {"rhs": "RHS_TYPE", "risk": "RISK_TYPE", "terms": "TERMS_TYPE",
+                "guarded_rhs": "GUARDED_RHS_TYPE", "risk_path": "RISK_PATH_TYPE"}
 
 # The templates of the drift's loops and of its Jacobian's: one module each for every model
 # (see _loops_module, _jacobian_loops_module)
@@ -223,8 +228,8 @@ def _loops_module() -> ModuleType:
     (``templates/kernel_table.py``), so the loops are compiled once per cache folder."""
     key = source_key(__version__, TEMPLATE_VERSION, template_digest(), "drift loops")
     return load_shared_module(key, "the drift's loops, for every model", LOOP_TEMPLATES,
-                              required=("KERNEL_NAMES", "KERNEL_TYPES", "rhs", "risk", "terms",
-                                        "evolve_steps", "guarded_rhs", "risk_path"))
+                              required=("KERNEL_NAMES", "KERNEL_TYPES", "evolve_steps",
+                                        *LOOP_ENTRIES, *LOOP_ENTRIES.values()))
 
 
 def _jacobian_loops_module() -> ModuleType:
@@ -318,6 +323,7 @@ class CompiledModel:
         method = self.choice.method
         target = model.target
         self._loops = _loops_module()
+        self._entries: dict = {}   # the loops' entries compiled for their types (_entry)
         self.module, self.from_cache = load_module(
             key, lambda: _kernels_source(model, method),
             required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
@@ -341,6 +347,16 @@ class CompiledModel:
                       bool(protocol.spherical), bool(student.train_readout),
                       float(student.eta_a), np.array(student.a, dtype=float),
                       protocol.terms.coefficients)
+
+    def _entry(self, name: str):
+        """The loops' entry ``name`` (a key of :data:`LOOP_ENTRIES`), compiled for its type
+        or loaded from Numba's cache on first use (a fresh process that integrates loads
+        ``guarded_rhs`` and ``risk_path`` only)."""
+        entry = self._entries.get(name)
+        if entry is None:
+            entry = self._entries[name] = compile_typed(
+                getattr(self._loops, name), getattr(self._loops, LOOP_ENTRIES[name]))
+        return entry
 
     @property
     def has_exact_jacobian(self) -> bool:
@@ -442,7 +458,7 @@ class CompiledModel:
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
         """``dy/dt`` at ``y`` (SPEC's ODEs, the parts ``protocol.terms`` keeps; ``t`` unused:
         the system is autonomous)."""
-        return self._loops.rhs(self._addresses, np.ascontiguousarray(y, dtype=float),
+        return self._entry("rhs")(self._addresses, np.ascontiguousarray(y, dtype=float),
                                *self._args)
 
     def drift_call(self) -> tuple[int, np.ndarray, tuple]:
@@ -454,6 +470,7 @@ class CompiledModel:
         from numba import types  # numba: only when compiled code asks for it
 
         kind = types.FunctionType(self._loops.RHS_TYPE)
+        self._entry("rhs")   # compiled for its type, then its address
         address = function_addresses(self._loops, ("rhs",), (kind,))[0]
         return int(address), self._addresses, self._args
 
@@ -464,7 +481,7 @@ class CompiledModel:
         empty array (shape (0,)) where ``max |y_i| > blowup``, for the caller to abandon
         the run. The checks cost nothing next to the drift (they were three NumPy
         reductions per call, ≈ 12 µs, three times a K = 2 committee's drift)."""
-        guarded, addresses, args = self._loops.guarded_rhs, self._addresses, self._args
+        guarded, addresses, args = self._entry("guarded_rhs"), self._addresses, self._args
         blowup = float(blowup)
 
         def drift(y: np.ndarray) -> np.ndarray:
@@ -481,7 +498,7 @@ class CompiledModel:
         if states.ndim != 2 or states.shape[1] != self.state_size:
             raise OverlapdynError(f"states must have shape (T, {self.state_size}), got "
                                   f"{states.shape}")
-        return self._loops.risk_path(self._addresses, states, p, k, c_p, v, P, noise,
+        return self._entry("risk_path")(self._addresses, states, p, k, c_p, v, P, noise,
                                      bool(self.model.student.train_readout), self._args[13])
 
     def drift(self, M, Q, a=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -501,7 +518,7 @@ class CompiledModel:
         for index, name in enumerate(TERM_NAMES):
             alone = np.zeros(len(TERM_NAMES))
             alone[index] = 1.0
-            dy = self._loops.rhs(self._addresses, y, *self._args[:-1], alone)
+            dy = self._entry("rhs")(self._addresses, y, *self._args[:-1], alone)
             dM, dQ, da = self.unpack(dy)
             parts[name] = (dM, dQ, da if self.model.student.train_readout else None)
         return parts
@@ -511,7 +528,7 @@ class CompiledModel:
         whole of ``E[G Gᵀ]``, label noise and I4 part, whatever ``protocol.terms`` keeps)."""
         M, Q, a = self.unpack(self.pack(M, Q, a))
         p, k, c_p, v, P, noise, mse = self._args[:7]
-        return DriftTerms(*self._loops.terms(self._addresses, np.ascontiguousarray(Q),
+        return DriftTerms(*self._entry("terms")(self._addresses, np.ascontiguousarray(Q),
                                              np.ascontiguousarray(M), np.ascontiguousarray(a),
                                              c_p, v, P, noise, mse, 1.0))
 
@@ -551,6 +568,6 @@ class CompiledModel:
         """Population risk ``R = ½ E[(y − ŷ)²]`` at the given overlaps (SPEC)."""
         M, Q, a = self.unpack(self.pack(M, Q, a))
         _, _, c_p, v, P, noise = self._args[:6]
-        return float(self._loops.risk(self._addresses, np.ascontiguousarray(Q),
+        return float(self._entry("risk")(self._addresses, np.ascontiguousarray(Q),
                                        np.ascontiguousarray(M), np.ascontiguousarray(a),
                                        c_p, v, P, noise))
