@@ -35,6 +35,11 @@ under the limit — never a module this process has loaded, nor the one just wri
 module removed under another process that uses it costs that process a rebuild, never an
 error (it heals as above).
 
+Beside the modules, the folder holds the derivation choice and module key of each model
+built (``overlapdyn_choice_*.json``, :mod:`overlapdyn.compile.choices`), which let a warm
+process skip SymPy; they are small, not counted against the limit, and removed by
+:func:`clear`.
+
 :func:`info` reports the folder, what is on disk and every in-memory cache of the package
 (the registry of :mod:`overlapdyn.storage.memo`: derive's moments, expectations, rules and
 kernel sets, and the modules loaded here); :func:`clear` empties all of them.

@@ -57,16 +57,17 @@ from .cache import cache_dir, source_key
 
 __all__ = ["choice_inputs", "choice_path", "remembered_choice", "source_digest"]
 
-#: the subpackages whose source decides a choice and a key (with the templates)
+# the subpackages whose source decides a choice and a key (with the templates)
 SOURCES = ("model", "derive", "compile")
-#: the libraries whose versions may change a choice
+# the libraries whose versions may change a choice
 LIBRARIES = ("sympy", "scipy", "numpy")
 
 _DIGEST: list[str] = []
 
 
 def source_digest() -> str:
-    """A hash of the text of every ``.py`` file of :data:`SOURCES` (templates included);
+    """A hash of the text of every ``.py`` file of the subpackages ``model``, ``derive`` and
+    ``compile`` (``SOURCES``; templates included);
     computed once per process (≈ 1 ms)."""
     if not _DIGEST:
         root = Path(__file__).resolve().parent.parent

@@ -190,7 +190,7 @@ class BuildPlan:
         choice: the method chosen and why (:class:`~overlapdyn.derive.methods.Choice`).
         key: the generated module's cache key.
         cached: whether the module is already built (imported in this process or on disk):
-            then building skips SymPy; else SymPy derives the kernels now.
+            then building derives nothing; else SymPy derives the kernels now.
         truncation_errors: ``{function: relative L²(γ) error}`` of the Hermite truncation
             (the kernels' own for ``hermite``; what ``Auto`` measured when it chose); else
             empty.
@@ -306,9 +306,14 @@ class CompiledModel:
 
     The generated module is rendered from the kernels and the templates
     (:mod:`overlapdyn.compile.render`) and cached on disk (:mod:`overlapdyn.compile.cache`);
-    ``from_cache`` tells whether this instance skipped SymPy. ``source`` is the generated
-    code; ``derivation`` is the method given, ``choice`` what it chose and why
-    (:class:`~overlapdyn.derive.methods.Choice`), ``method`` the label of the method used.
+    ``from_cache`` tells whether this instance loaded it rather than deriving the kernels.
+    The method chosen and the module's key are remembered on disk too
+    (:mod:`overlapdyn.compile.choices`), so a model built before, of named activations, is
+    loaded without importing SymPy; the loops' entries (``rhs``, ``risk``, ``terms``,
+    ``guarded_rhs``, ``risk_path``) are loaded from Numba's cache on first use, each alone.
+    ``source`` is the generated code; ``derivation`` is the method given, ``choice`` what it
+    chose and why (:class:`~overlapdyn.derive.methods.Choice`), ``method`` the label of the
+    method used.
     ``truncation_errors`` (``{function: relative L²(γ) error}``) are those of the Hermite
     truncation: the kernels' own with ``hermite``; with ``quadrature`` chosen by ``Auto``
     for a multi-index target, those that truncation would have had — why it was not chosen.

@@ -18,8 +18,8 @@ import re
 
 __all__ = ["ACTIVATION_NAMES", "check_activation", "is_activation_name"]
 
-#: The named activations (lower case) of :data:`overlapdyn.model.activations.NAMED`, in its
-#: order; ``He<n>`` (any n ≥ 0) is matched by pattern.
+#: The named activations (lower case), in the order of the registry
+#: (``overlapdyn.model.activations.NAMED``); ``He<n>`` (any n ≥ 0) is matched by pattern.
 ACTIVATION_NAMES = ("linear", "square", "relu", "abs", "sign", "step", "erf", "tanh",
                     "sigmoid", "softplus")
 
