@@ -53,12 +53,46 @@ print(json.dumps([b - a for a, b in zip([start, *marks], marks)] + [marks[-1] - 
 """
 
 
+# The floor under any warm curve: a process that imports what one needs (NumPy, Numba,
+# scipy.integrate for LSODA) and loads one small function from Numba's cache (the first
+# load installs Numba's registries, which import scipy.linalg), nothing of overlapdyn.
+FLOOR_MODULE = """
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def double(y):
+    out = np.zeros_like(y)
+    for i in range(y.shape[0]):
+        out[i] = 2.0 * y[i]
+    return out
+"""
+FLOOR = """
+import sys
+import numpy as np, numba, scipy.integrate
+sys.path.insert(0, sys.argv[1])
+import floor_module
+floor_module.double(np.ones(3))
+"""
+
+
+def floor(folder: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of the floor process (see FLOOR)."""
+    cpu, start = _child_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR, str(folder)], check=True, cwd=folder,
+                   env=dict(os.environ, PYTHONPATH=""))
+    return time.perf_counter() - start, _child_cpu() - cpu
+
+
 def _child_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 def _environment(checkout: Path, folder: Path) -> dict:
+    # (the processes run in ``folder``: ``python -c`` puts its working folder first on the
+    # path, which would shadow PYTHONPATH from inside a checkout)
     return dict(os.environ, PYTHONPATH=str(checkout), OVERLAPDYN_CACHE_DIR=str(folder / "cache"))
 
 
@@ -67,7 +101,7 @@ def fresh_curve(folder: Path, checkout: Path = HERE) -> list[float]:
     time, last)."""
     cpu, start = _child_cpu(), time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CURVE, str(folder / "curve.npz")],
-                          capture_output=True, text=True, check=True,
+                          capture_output=True, text=True, check=True, cwd=folder,
                           env=_environment(checkout, folder))
     wall = time.perf_counter() - start
     return [*json.loads(done.stdout.strip().splitlines()[-1])[:-1], wall, _child_cpu() - cpu]
@@ -76,7 +110,7 @@ def fresh_curve(folder: Path, checkout: Path = HERE) -> list[float]:
 def fresh_help(folder: Path, checkout: Path = HERE) -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "overlapdyn.cli", "--help"], capture_output=True,
-                   check=True, env=_environment(checkout, folder))
+                   check=True, cwd=folder, env=_environment(checkout, folder))
     return time.perf_counter() - start
 
 
@@ -94,17 +128,25 @@ def main() -> None:
         folder = Path(folder)
         times = {name: [] for name in checkouts}
         helps = {name: [] for name in checkouts}
+        (folder / "floor_module.py").write_text(FLOOR_MODULE)
+        floor(folder)                              # fills Numba's cache of the floor
         for checkout in checkouts.values():
             fresh_curve(folder, checkout)          # fills the code cache if it is cold
+        floors = []
         for _ in range(runs):                      # the checkouts alternate: same load
             for name, checkout in checkouts.items():
                 times[name].append(fresh_curve(folder, checkout))
                 helps[name].append(fresh_help(folder, checkout))
+            floors.append(floor(folder))
     medians = {name: np.median(np.array(rows), axis=0) for name, rows in times.items()}
     print_table(f"K = 2 erf curve to t = 1000 in a new process (median of {runs}; total = the "
                 "process's wall time, interpreter start included), seconds",
                 ["phase", *checkouts], [[phase, *(f"{medians[name][i]:.2f}" for name in checkouts)]
                                         for i, phase in enumerate(PHASES)])
+    wall, cpu = np.median(np.array(floors), axis=0)
+    print_table(f"The floor: a new process importing NumPy, Numba and scipy.integrate and "
+                f"loading one cached Numba function, no overlapdyn (median of {runs}), seconds",
+                ["", "seconds"], [["wall", f"{wall:.2f}"], ["CPU (user + sys)", f"{cpu:.2f}"]])
     print_table("overlapdyn --help in a new process (median), seconds", ["command", *checkouts],
                 [["python -m overlapdyn.cli --help",
                   *(f"{np.median(helps[name]):.2f}" for name in checkouts)]])
