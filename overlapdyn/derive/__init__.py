@@ -44,6 +44,7 @@ from .methods import (
     HermiteTruncation,
     Quadrature,
     derivation_from_dict,
+    kink_errors,
 )
 from .multihermite import (
     MultivariateHermite,
@@ -73,6 +74,7 @@ __all__ = [
     "HermiteTruncation",
     "information_exponent",
     "kernel_identity",
+    "kink_errors",
     "integrand_factors",
     "Kernel",
     "KernelSet",
