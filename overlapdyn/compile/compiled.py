@@ -78,8 +78,10 @@ from .render import (
     template_body,
     template_digest,
 )
+from .tables import TABLE_EXPANSION, kernel_table, table_kernel_source
 
-__all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
+__all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "table_evaluator",
+           "uses_tables"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
@@ -96,8 +98,10 @@ JACOBIAN_TEMPLATES = ("kernel_table", "gradient_table", "drift_jacobian")
 KINKED_NODES = 8
 
 
-def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
-    """The sources of one model's kernels and the target's sums."""
+def _drift_parts(kernels: KernelSet, k: int, tables: bool = False) -> list[str]:
+    """The sources of one model's kernels and the target's sums; with ``tables``, each
+    polynomial kernel as its coefficient table and a wrapper of the one evaluator
+    (:mod:`overlapdyn.compile.tables`) instead of its printed formula."""
     if kernels.method == "quadrature" and not kernels.committee:
         return _ranked_cubature_parts(kernels, k)
     parts = []
@@ -106,10 +110,17 @@ def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     else:
         if any(kernel.basis for kernel in kernels.kernels):
             parts.append(kinked_prelude(KINKED_NODES))
+        if tables:
+            parts.append(template_body("table_kernels", TABLE_SYMBOL=repr(_table_symbol())))
         for kernel in kernels.kernels:
-            parts.append(basis_kernel_source(kernel.name, kernel.args, *kernel.basis)
-                         if kernel.basis else
-                         kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
+            name = _scalar_name(kernel, kernels)
+            table = kernel_table(kernel.args, kernel.expr) if tables else None
+            if kernel.basis:
+                parts.append(basis_kernel_source(kernel.name, kernel.args, *kernel.basis))
+            elif table is not None:
+                parts.append(table_kernel_source(name, table))
+            else:
+                parts.append(kernel_source(name, kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
                  else target_wrappers_source(k))
     return parts
@@ -150,12 +161,13 @@ def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
     return [*parts, ranked_target_wrappers_source(k, calls)]
 
 
-def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
+def _module_source(kernels: KernelSet, k: int, jacobian: bool = False,
+                   tables: bool = False) -> str:
     """The generated module of one model: its kernels and the target's sums, and with
     ``jacobian`` their gradients for the drift's exact Jacobian: every kernel's partial
     derivatives (printed from SymPy as accumulators) and the target's (the loops that chain
     them are one module for every model, :func:`_jacobian_loops_module`)."""
-    parts = _drift_parts(kernels, k)
+    parts = _drift_parts(kernels, k, tables)
     if jacobian:
         for kernel in kernels.kernels:
             if kernel.args:
@@ -232,10 +244,42 @@ def _jacobian_loops_module() -> ModuleType:
                               required=("GRADIENT_NAMES", "GRADIENT_TYPES", "drift_jacobian"))
 
 
-def _module_key(model: Model, method: Derivation) -> str:
-    """The cache key of the module of ``model``'s kernels derived by ``method``."""
-    return source_key(__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
-                      method.label, method.resolution, KINKED_NODES)
+def _table_key() -> str:
+    return source_key(__version__, TEMPLATE_VERSION, template_digest(), "table evaluator")
+
+
+def _table_symbol() -> str:
+    # the evaluator's name in the process, tied to its text (a model's module calls it by
+    # this name, and is keyed on the same templates)
+    return f"overlapdyn_evaluate_table_{_table_key()}"
+
+
+def table_evaluator() -> str:
+    """Compile (once per cache folder) or load the evaluator of polynomial kernel tables
+    (``templates/polynomial_table.py``), register its address in this process under its
+    symbol name, and return that name; a model whose kernels are tables
+    (``templates/table_kernels.py``) calls it by that name, so this must run before such a
+    model's module is compiled or loaded (:class:`CompiledModel` does)."""
+    import llvmlite.binding as llvm  # numba's: only when compiling or loading
+
+    symbol = _table_symbol()
+    if symbol not in _REGISTERED:
+        module = load_shared_module(_table_key(), "the evaluator of kernel tables",
+                                    ("polynomial_table",), required=("evaluate_table",))
+        llvm.add_symbol(symbol, module.evaluate_table.address)
+        _REGISTERED.add(symbol)
+    return symbol
+
+
+_REGISTERED: set[str] = set()
+
+
+def _module_key(model: Model, method: Derivation, tables: bool = False) -> str:
+    """The cache key of the module of ``model``'s kernels derived by ``method`` (with
+    ``tables``, the polynomial kernels as tables: another module)."""
+    parts = (__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
+             method.label, method.resolution, KINKED_NODES)
+    return source_key(*parts, "tables") if tables else source_key(*parts)
 
 
 def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
@@ -251,6 +295,17 @@ def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
     if not errors and isinstance(method, HermiteTruncation):
         errors = truncation_errors(model, method.order)
     return BuildPlan(model, choice, key, is_cached(key), errors, estimate_build(model, method))
+
+
+def uses_tables(model: Model, method: Derivation) -> bool:
+    """Whether :class:`CompiledModel` stores ``model``'s kernels derived by ``method`` (not
+    :class:`~overlapdyn.derive.methods.Auto`) as coefficient tables when not told: on the
+    routes whose kernels are polynomials (``exact``, ``hermite``) when the expansion size
+    (:func:`~overlapdyn.compile.estimate.estimate_build`) is at least
+    :data:`~overlapdyn.compile.tables.TABLE_EXPANSION` — where printed formulas take Numba
+    longer than the tables' run-time price is worth (a He4 committee and above)."""
+    return (method.label in ("exact", "hermite")
+            and estimate_build(model, method).expansion >= TABLE_EXPANSION)
 
 
 @dataclass(frozen=True)
@@ -283,7 +338,8 @@ class CompiledModel:
     for a multi-index target, those that truncation would have had — why it was not chosen.
     """
 
-    def __init__(self, model: Model, derivation: Derivation | None = None) -> None:
+    def __init__(self, model: Model, derivation: Derivation | None = None,
+                 tables: bool | None = None) -> None:
         check_drift_cost(model)   # before any work: the drift's loops are O(p⁴)
         derivation = check_derivation(derivation)
         self.model = model
@@ -291,10 +347,14 @@ class CompiledModel:
         self.choice = derivation.choose(model)
         method = self.choice.method
         target = model.target
-        key = _module_key(model, method)
+        self.tables: bool = uses_tables(model, method) if tables is None else bool(tables)
+        key = _module_key(model, method, self.tables)
         self._loops = _loops_module()
+        if self.tables:
+            table_evaluator()
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, method), model.k),
+            key, lambda: _module_source(derive_kernels(model, method), model.k,
+                                        tables=self.tables),
             required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
                       *self._loops.KERNEL_NAMES))
         self._addresses = function_addresses(self.module, self._loops.KERNEL_NAMES,
@@ -329,7 +389,8 @@ class CompiledModel:
         # built on first use: the gradients double the SymPy and Numba work of a model
         loops = _jacobian_loops_module()
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True),
+            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True,
+            tables=self.tables),
             required=loops.GRADIENT_NAMES)
         return loops, module, function_addresses(module, loops.GRADIENT_NAMES,
                                                  loops.GRADIENT_TYPES)

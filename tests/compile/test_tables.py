@@ -1,0 +1,115 @@
+"""Polynomial kernels as coefficient tables (overlapdyn.compile.tables) against the printed
+formulas, SymPy, and NumPy; and sweeps that compile nothing after the first model.
+
+The tables' module of the He2 committee (p = k = 2) is the one cold build here (≈ 3 s); the
+printed formulas of that model are the suite's (tests/compile/test_compiled.py builds them).
+"""
+
+import numpy as np
+import pytest
+import sympy
+from configs import MODELS
+from numba.core import event
+from reference import random_overlaps
+
+from overlapdyn.compile.compiled import CompiledModel, uses_tables
+from overlapdyn.compile.tables import (
+    TABLE_EXPANSION,
+    evaluate_polynomial,
+    is_polynomial_kernel,
+    polynomial_table,
+    split_table,
+)
+from overlapdyn.derive.kernels import derive_kernels
+from overlapdyn.derive.methods import ClosedForm, Exact, HermiteTruncation
+from overlapdyn.errors import OverlapdynError
+from overlapdyn.model.spec import Model, Protocol, Student, Target
+
+HE2 = MODELS["He2 committee p=k=2"]
+
+
+def test_a_table_is_the_polynomial_and_its_split_sums_to_it():
+    x, y, z = sympy.symbols("x y z")
+    expr = (sympy.Rational(3, 7) * x**3 * y - 2 * y**2 * z**4 + x * y * z
+            + sympy.Rational(1, 3) * z**5 - 5 + x**2)
+    table = polynomial_table(("x", "y", "z"), expr)
+    assert table.terms == 6 and table.top == 5
+    rng = np.random.default_rng(0)
+    for point in rng.normal(size=(5, 3)):
+        exact = float(expr.subs(dict(zip((x, y, z), point, strict=True))))
+        assert evaluate_polynomial(table, point) == pytest.approx(exact, rel=1e-13)
+        # the evaluator's arrays, summed in NumPy: Σ_t c_t a_group[t] b_index[t]
+        split = split_table(table)
+        powers = point[None, :] ** np.arange(table.top + 1)[:, None]   # (top+1, n)
+        a = np.prod(powers[split.A, np.arange(split.h)], axis=1)
+        b = np.prod(powers[split.B, split.h + np.arange(3 - split.h)], axis=1)
+        assert np.sum(split.c * a[split.group] * b[split.index]) == pytest.approx(exact,
+                                                                                  rel=1e-13)
+
+
+def test_only_polynomials_in_the_arguments_make_tables():
+    x, y = sympy.symbols("x y")
+    assert is_polynomial_kernel(("x", "y"), x * y**2)
+    assert not is_polynomial_kernel(("x", "y"), sympy.asin(x * y))
+    assert not is_polynomial_kernel(("x",), x * y)        # another symbol
+    assert not is_polynomial_kernel((), sympy.Float(2.0))  # a constant: printed as it is
+    with pytest.raises(OverlapdynError, match="not a polynomial"):
+        polynomial_table(("x",), sympy.sqrt(x))
+
+
+def test_auto_uses_tables_from_the_expansion_size_on_the_polynomial_routes():
+    he4 = MODELS["He4 committee p=4 k=2"]            # expansion size 1371
+    assert uses_tables(he4, Exact()) and TABLE_EXPANSION <= 1371
+    assert not uses_tables(HE2, Exact())             # 163: printed formulas
+    erf = Model(Target(k=2, activation="erf"), Student(p=2, activation="erf"), Protocol(eta=0.5))
+    assert not uses_tables(erf, ClosedForm())
+    tanh = Model(Target(k=1, activation="tanh"), Student(p=2, activation="tanh"),
+                 Protocol(eta=0.5))
+    assert uses_tables(tanh, HermiteTruncation(5)) and not uses_tables(tanh, HermiteTruncation(2))
+
+
+@pytest.fixture(scope="module")
+def both():
+    return CompiledModel(HE2, Exact(), tables=False), CompiledModel(HE2, Exact(), tables=True)
+
+
+def test_tables_give_the_printed_formulas_drift_risk_and_kernels(both):
+    formulas, tables = both
+    assert tables.tables and not formulas.tables and "evaluate_table" in tables.source
+    for seed in range(4):
+        M, Q = random_overlaps(HE2, seed)
+        y = formulas.pack(M, Q)
+        mine, theirs = tables.rhs(0.0, y), formulas.rhs(0.0, y)
+        assert np.max(np.abs(mine - theirs)) <= 1e-12 * np.max(np.abs(theirs))
+        assert tables.risk(M, Q) == pytest.approx(formulas.risk(M, Q), rel=1e-12)
+        for got, expected in zip(vars(tables.terms(M, Q)).values(),
+                                 vars(formulas.terms(M, Q)).values(), strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-12,
+                                       atol=1e-12 * np.max(np.abs(expected)))
+    # each compiled kernel against its table in NumPy and the SymPy formula
+    rng = np.random.default_rng(1)
+    for kernel in derive_kernels(HE2, Exact()).kernels:
+        point = rng.uniform(-1.0, 1.0, size=len(kernel.args))
+        exact = float(kernel.expr.subs(dict(zip(sympy.symbols(kernel.args), point,
+                                                strict=True))))
+        table = polynomial_table(kernel.args, kernel.expr)
+        assert evaluate_polynomial(table, point) == pytest.approx(exact, rel=1e-13, abs=1e-14)
+        assert getattr(tables.module, kernel.name)(*point) == pytest.approx(exact, rel=1e-13,
+                                                                             abs=1e-14)
+
+
+def test_sweeping_P_c_p_and_noise_compiles_nothing_after_the_first(both):
+    _, first = both
+    M, Q = random_overlaps(HE2, 0)
+    values = []
+    with event.install_recorder("numba:compile") as compiles:
+        for rho, c_p, noise in ((0.0, 0.5, 0.0), (0.3, 0.5, 0.0), (-0.4, 1.0, 0.2),
+                                (0.6, 0.25, 1.0)):
+            model = Model(Target(k=2, activation="He2", noise=noise,
+                                 P=((1.0, rho), (rho, 1.0))),
+                          Student(p=2, activation="He2", c_p=c_p), HE2.protocol)
+            compiled = CompiledModel(model, Exact(), tables=True)
+            assert compiled.module is first.module       # one module for every value
+            values.append(compiled.rhs(0.0, compiled.pack(M, Q)))
+    assert sum(1 for _, e in compiles.buffer if e.is_start) == 0
+    assert not np.allclose(values[0], values[1])         # P reached the drift
