@@ -34,6 +34,24 @@ compiles its kernels only (a He3 committee p = k = 2, cold: 6.6 s to drift and r
 of 11.1 s), for one indirect call per kernel value (the kernels are not inlined into the
 loops). The exact Jacobian is built the same way (``templates/gradient_table.py``,
 ``drift_jacobian.py``).
+
+A polynomial model's kernels (routes ``exact`` and ``hermite``) can be compiled two ways:
+their formulas printed as straight-line code, or stored as coefficient tables
+(:mod:`overlapdyn.compile.tables`) that one evaluator, compiled once for every model and
+called by its symbol name, sums at run time; the model's module then holds small wrappers
+whose compile time does not grow with the degree. Measured on the 2-core development
+machine (``benchmarks/bench_tables.py``: committees σ = σ* = He_n, p = k = 2, the drift's
+loops already in the cache; under a load of 2–3, so ±30 %): the printed formulas take 3 s
+(He2), 5 s (He3), 15–35 s (He4), 45 s (He5), 180 s (He6) to a first drift, the tables 3–6 s
+at every degree; the drift then costs 4–7× more per call with tables (He4 33 → 99 µs, He6
+109 → 470 µs), and the two agree to ≤ 2e-14 relative. Where a model is built once and
+integrated briefly — a new activation or target, a sweep over models — tables pay; where
+one model is integrated for long, the formulas do once built. ``CompiledModel`` therefore
+uses tables by default from an expansion size of :data:`~overlapdyn.compile.tables.
+TABLE_EXPANSION` (1000: a He4 committee and above, where the formulas take over 10 s;
+:func:`uses_tables`), and ``tables=True``/``False`` forces either. P, c_p, the committee's
+b and c_k, and Δ are run-time arguments of the loops on both routes: a sweep over them
+compiles nothing after its first model.
 """
 
 from __future__ import annotations
@@ -282,19 +300,23 @@ def _module_key(model: Model, method: Derivation, tables: bool = False) -> str:
     return source_key(*parts, "tables") if tables else source_key(*parts)
 
 
-def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
-    """What ``CompiledModel(model, derivation)`` will build, without building it: the method
-    chosen (its choice is cheap: at most a few one-dimensional Hermite expansions, and the
-    multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto` makes
-    anyway), the cache key, and whether that module is already cached. Derives nothing.
+def plan_build(model: Model, derivation: Derivation | None = None,
+               tables: bool | None = None) -> BuildPlan:
+    """What ``CompiledModel(model, derivation, tables)`` will build, without building it:
+    the method chosen (its choice is cheap: at most a few one-dimensional Hermite expansions,
+    and the multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto`
+    makes anyway), whether the kernels will be tables (:func:`uses_tables`), the cache key,
+    and whether that module is already cached. Derives nothing.
     """
     choice = check_derivation(derivation).choose(model)
     method = choice.method
-    key = _module_key(model, method)
+    tables = uses_tables(model, method) if tables is None else bool(tables)
+    key = _module_key(model, method, tables)
     errors = dict(choice.truncation_errors)
     if not errors and isinstance(method, HermiteTruncation):
         errors = truncation_errors(model, method.order)
-    return BuildPlan(model, choice, key, is_cached(key), errors, estimate_build(model, method))
+    return BuildPlan(model, choice, key, is_cached(key), errors,
+                     estimate_build(model, method, tables))
 
 
 def uses_tables(model: Model, method: Derivation) -> bool:
@@ -327,6 +349,11 @@ class CompiledModel:
             :mod:`overlapdyn.derive.methods` (default
             :class:`~overlapdyn.derive.methods.Auto`: exact, closed form, quadrature or
             Hermite truncation, whichever applies first).
+        tables: store the polynomial kernels (routes ``exact``, ``hermite``) as coefficient
+            tables evaluated by one shared evaluator (:mod:`overlapdyn.compile.tables`;
+            compiles in seconds at any degree, 4–7× slower per drift call) rather than print
+            their formulas; None (default) decides by the size (:func:`uses_tables`). The
+            attribute ``tables`` says which was built. Ignored by the other routes.
 
     The generated module is rendered from the kernels and the templates
     (:mod:`overlapdyn.compile.render`) and cached on disk (:mod:`overlapdyn.compile.cache`);

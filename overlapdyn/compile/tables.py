@@ -15,8 +15,9 @@ at a run-time price (the numbers, and when :class:`~overlapdyn.compile.CompiledM
 chooses tables, in :data:`TABLE_EXPANSION`).
 
 :func:`polynomial_table` makes a table from a SymPy formula; :func:`evaluate_polynomial`
-evaluates one in NumPy (a reference for the tests); :func:`split_table` makes the arrays the
-evaluator reads; :func:`table_kernel_source` prints a kernel's wrapper with them.
+evaluates one in NumPy (a reference for the tests); :func:`split_table` makes the arrays
+the evaluator reads (:class:`SplitTable`); :func:`table_kernel_source` prints a kernel's
+wrapper with them.
 """
 
 from __future__ import annotations
@@ -68,28 +69,35 @@ class PolynomialTable:
 
 @dataclass(frozen=True, eq=False)
 class SplitTable:
-    """A table as ``evaluate_table`` reads it: split at column ``h`` into the distinct
-    monomials of the first h variables ``A`` (nA, h) and of the others ``B`` (nB, n − h),
-    int64 rows in lexicographic order, with how many leading entries each row shares with
-    the row before (``A_shared`` (nA,), ``B_shared`` (nB,)); per term t its A row
-    ``group[t]``, B row ``index[t]`` and coefficient ``c[t]`` (T,), so that
-    ``K = Σ_t c_t a_group[t] b_index[t]`` with ``a``, ``b`` the monomials' values."""
+    """A table as ``evaluate_table`` reads it: the variables split at column ``h``, each
+    term's monomial is the product of a monomial of the first h variables and one of the
+    others, and every monomial a term needs is built by a chain of multiplications:
+
+    * part A: ``A_parent``, ``A_var`` (nA,): monomial m > 0 is monomial ``A_parent[m]`` (<
+      m) times ``x[A_var[m]]``; monomial 0 is 1; the monomials by degree;
+    * part B: ``B_parent``, ``B_var`` (nB,), the same for the other variables (``B_var``
+      indexes x itself, h…n−1);
+    * per term t (T,): its A monomial ``group[t]``, its B monomial ``index[t]``, its
+      coefficient ``c[t]``;
+
+    so that ``K = Σ_t c_t a_group[t] b_index[t]``: nA + nB − 2 + 2T multiplications, no
+    powers and no branch on the data. A part's monomials are those the terms need and the
+    ones their chains pass through (the monomial with its last nonzero exponent lowered by
+    one, down to 1)."""
 
     h: int
-    A: np.ndarray
-    A_shared: np.ndarray
-    B: np.ndarray
-    B_shared: np.ndarray
+    A_parent: np.ndarray
+    A_var: np.ndarray
+    B_parent: np.ndarray
+    B_var: np.ndarray
     group: np.ndarray
     index: np.ndarray
     c: np.ndarray
 
     @property
     def multiplications(self) -> int:
-        """Multiplications per evaluation beyond the powers: the monomials' (one per entry
-        a row does not share with the row before) and two per term."""
-        return _new_entries(self.A, self.A_shared) + _new_entries(self.B, self.B_shared) \
-            + 2 * len(self.c)
+        """Multiplications per evaluation: the monomials' chains and two per term."""
+        return len(self.A_parent) + len(self.B_parent) - 2 + 2 * len(self.c)
 
 
 def is_polynomial_kernel(args: tuple[str, ...], expr: sympy.Expr | None) -> bool:
@@ -170,46 +178,46 @@ def evaluate_polynomial(table: PolynomialTable, x) -> float:
     return float(np.sum(table.coefficients * np.prod(x ** table.exponents, axis=1)))
 
 
-def _shared(rows: np.ndarray) -> np.ndarray:
-    """How many leading entries each row of ``rows`` (lexicographic order) shares with the
-    row before (0 for the first)."""
-    shared = np.zeros(len(rows), dtype=np.int64)
-    if len(rows) > 1:
-        differ = rows[1:] != rows[:-1]
-        shared[1:] = np.where(differ.any(axis=1), differ.argmax(axis=1), rows.shape[1])
-    return shared
+def _chains(block: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The monomials of ``block`` (rows of exponents) with their chains: ``(parent, var,
+    which)`` — monomial m > 0 is ``parent[m]`` times ``x[offset + var]``, monomial 0 is 1,
+    and row i of ``block`` is monomial ``which[i]``."""
+    nodes = {(0,) * block.shape[1]: 0}
+    parent, var = [0], [0]
 
+    def node(monomial: tuple) -> int:
+        found = nodes.get(monomial)
+        if found is not None:
+            return found
+        last = max(i for i, e in enumerate(monomial) if e)
+        lower = monomial[:last] + (monomial[last] - 1,) + monomial[last + 1:]
+        up = node(lower)
+        nodes[monomial] = len(parent)
+        parent.append(up)
+        var.append(offset + last)
+        return nodes[monomial]
 
-def _new_entries(rows: np.ndarray, shared: np.ndarray) -> int:
-    return int(rows.shape[1] * len(rows) - shared.sum())
-
-
-def _unique_rows(block: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of ``block`` (entries in 0..base−1) in lexicographic order, and the
-    row of each: by the rows' numbers in base ``base`` where they fit 62 bits (a 1-D unique,
-    far faster), else row by row."""
-    width = block.shape[1]
-    if base ** width < 2 ** 62:
-        weights = base ** np.arange(width - 1, -1, -1, dtype=np.int64)
-        _, first, which = np.unique(block @ weights, return_index=True,
-                                          return_inverse=True)
-        return block[first], which.ravel()
-    rows, which = np.unique(block, axis=0, return_inverse=True)
-    return rows.reshape(len(rows), width), which.ravel()
+    which = np.array([node(tuple(int(e) for e in row)) for row in block], dtype=np.int64)
+    # by degree: a monomial's parent comes a degree earlier, so consecutive monomials do not
+    # wait on each other (the processor overlaps their multiplications; in the order made,
+    # each often waits on the one before)
+    degree = np.array([sum(monomial) for monomial in nodes], dtype=np.int64)
+    order = np.argsort(degree, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    parent = rank[np.array(parent, dtype=np.int64)[order]]
+    return parent, np.array(var, dtype=np.int64)[order], rank[which]
 
 
 def split_table(table: PolynomialTable) -> SplitTable:
     """The split of ``table`` with the fewest multiplications (over every column h)."""
     exponents = table.exponents.astype(np.int64)
-    n = exponents.shape[1]
     best = None
-    for h in range(n + 1):
-        parts = []
-        for block in (exponents[:, :h], exponents[:, h:]):
-            rows, which = _unique_rows(block, table.top + 1)
-            parts.append((rows, _shared(rows), which))
-        (A, A_shared, group), (B, B_shared, index) = parts
-        split = SplitTable(h, A, A_shared, B, B_shared, group, index, table.coefficients)
+    for h in range(exponents.shape[1] + 1):
+        A_parent, A_var, group = _chains(exponents[:, :h], 0)
+        B_parent, B_var, index = _chains(exponents[:, h:], h)
+        split = SplitTable(h, A_parent, A_var, B_parent, B_var, group, index,
+                           table.coefficients)
         if best is None or split.multiplications < best.multiplications:
             best = split
     return best
@@ -222,19 +230,20 @@ def _array_source(array: np.ndarray, dtype: str) -> str:
 
 def table_kernel_source(name: str, table: PolynomialTable) -> str:
     """Source of a kernel as its table (``templates/table_kernels.py``): the arrays of its
-    :class:`SplitTable` as module constants ``name_A``, ``name_A_shared``, …, decoded on
+    :class:`SplitTable` as module constants ``name_A_parent``, ``name_A_var``, …, decoded on
     import from exact base64 text, and ``@njit(**LOOP) def name(*args)`` returning the
     shared evaluator's value at ``args`` (``templates/polynomial_table.py``)."""
     split = split_table(table)
-    arrays = {"A": (split.A, "<i8"), "A_shared": (split.A_shared, "<i8"),
-              "B": (split.B, "<i8"), "B_shared": (split.B_shared, "<i8"),
-              "group": (split.group, "<i8"), "index": (split.index, "<i8"),
+    # int32 indices: less memory to stream per call (a He6 I4 table: 93 kB, not 139 kB)
+    arrays = {"A_parent": (split.A_parent, "<i4"), "A_var": (split.A_var, "<i4"),
+              "B_parent": (split.B_parent, "<i4"), "B_var": (split.B_var, "<i4"),
+              "group": (split.group, "<i4"), "index": (split.index, "<i4"),
               "c": (split.c, "<f8")}
     lines = [f"{name}_{part} = {_array_source(array, dtype)}"
              for part, (array, dtype) in arrays.items()]
     args = ", ".join(table.args)
     addresses = ", ".join(f"{name}_{part}.ctypes.data" for part in arrays)
-    sizes = (f"{len(split.A)}, {split.h}, {len(split.B)}, {table.terms}, {table.top}, "
+    sizes = (f"{len(split.A_parent)}, {len(split.B_parent)}, {table.terms}, "
              f"stack_address(({args},)), {len(table.args)}")
     lines += ["", "", "@njit(**LOOP)", f"def {name}({args}):",
               f"    return evaluate_table({addresses},", f"                          {sizes})"]

@@ -38,13 +38,17 @@ def test_a_table_is_the_polynomial_and_its_split_sums_to_it():
     for point in rng.normal(size=(5, 3)):
         exact = float(expr.subs(dict(zip((x, y, z), point, strict=True))))
         assert evaluate_polynomial(table, point) == pytest.approx(exact, rel=1e-13)
-        # the evaluator's arrays, summed in NumPy: Σ_t c_t a_group[t] b_index[t]
+        # the evaluator's arrays, followed in NumPy: chains, then Σ_t c_t a_group[t] b_index[t]
         split = split_table(table)
-        powers = point[None, :] ** np.arange(table.top + 1)[:, None]   # (top+1, n)
-        a = np.prod(powers[split.A, np.arange(split.h)], axis=1)
-        b = np.prod(powers[split.B, split.h + np.arange(3 - split.h)], axis=1)
+        a, b = np.ones(len(split.A_parent)), np.ones(len(split.B_parent))
+        for values, parent, var in ((a, split.A_parent, split.A_var),
+                                    (b, split.B_parent, split.B_var)):
+            for m in range(1, len(values)):
+                assert parent[m] < m
+                values[m] = values[parent[m]] * point[var[m]]
         assert np.sum(split.c * a[split.group] * b[split.index]) == pytest.approx(exact,
                                                                                   rel=1e-13)
+        assert split.multiplications <= 3 * 2 * table.terms
 
 
 def test_only_polynomials_in_the_arguments_make_tables():

@@ -6,7 +6,7 @@ base64 text (``decoded``), which Numba freezes into the machine code — and a w
 
     @njit(**LOOP)
     def I4sss(c_11, …, c_44):
-        return evaluate_table(I4sss_A.ctypes.data, …, nA, h, nB, T, top,
+        return evaluate_table(I4sss_A_parent.ctypes.data, …, nA, nB, T,
                               stack_address((c_11, …, c_44)), 10)
 
 ``evaluate_table`` is the C function of ``polynomial_table.py`` (one module for every
@@ -22,7 +22,7 @@ from generated import base64, cgutils, intrinsic, ir, types
 
 # ------------------------------------------------------------------------ rendered from here
 TABLE_SYMBOL = "overlapdyn_evaluate_table"
-evaluate_table = types.ExternalFunction(TABLE_SYMBOL, types.float64(*(types.int64,) * 14))
+evaluate_table = types.ExternalFunction(TABLE_SYMBOL, types.float64(*(types.int64,) * 12))
 
 
 def decoded(text, dtype, shape):
