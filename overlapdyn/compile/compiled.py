@@ -63,7 +63,13 @@ from types import ModuleType
 import numpy as np
 
 from ..derive.equations import drift_equations
-from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
+from ..derive.kernels import (
+    Kernel,
+    KernelSet,
+    derive_kernels,
+    has_symbolic_P,
+    kernel_identity,
+)
 from ..derive.methods import (
     Choice,
     Derivation,
@@ -103,7 +109,7 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "table_eval
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
 # options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 10
+TEMPLATE_VERSION = 11
 
 # The templates of the drift's loops and of its Jacobian's: one module each for every model
 # (see _loops_module, _jacobian_loops_module)
@@ -140,7 +146,7 @@ def _drift_parts(kernels: KernelSet, k: int, tables: bool = False) -> list[str]:
             else:
                 parts.append(kernel_source(name, kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
-                 else target_wrappers_source(k))
+                 else target_wrappers_source(k, kernels.symbolic_P))
     return parts
 
 
@@ -192,7 +198,7 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False,
                 parts.append(kernel_accumulator_source(_scalar_name(kernel, kernels),
                                                        kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
-                     else target_accumulators_source(k))
+                     else target_accumulators_source(k, kernels.symbolic_P))
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}
     title = "kernels and their gradients" if jacobian else "kernels"
     return module_source(f"{title} of one model", parts, METHOD=kernels.method,
@@ -292,12 +298,20 @@ def table_evaluator() -> str:
 _REGISTERED: set[str] = set()
 
 
+def _symbolic_P(model: Model, method: Derivation, tables: bool) -> bool:
+    # tables keep a polynomial multi-index target's P symbolic: its entries are arguments of
+    # the target kernels, the loops' run-time P (formulas would grow with them for nothing)
+    return tables and has_symbolic_P(model, method)
+
+
 def _module_key(model: Model, method: Derivation, tables: bool = False) -> str:
     """The cache key of the module of ``model``'s kernels derived by ``method`` (with
-    ``tables``, the polynomial kernels as tables: another module)."""
-    parts = (__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
+    ``tables``, the polynomial kernels as tables: another module, and one for every P of a
+    polynomial multi-index target)."""
+    symbolic = _symbolic_P(model, method, tables)
+    parts = (__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model, symbolic),
              method.label, method.resolution, KINKED_NODES)
-    return source_key(*parts, "tables") if tables else source_key(*parts)
+    return source_key(*parts, "tables", symbolic) if tables else source_key(*parts)
 
 
 def plan_build(model: Model, derivation: Derivation | None = None,
@@ -379,8 +393,9 @@ class CompiledModel:
         self._loops = _loops_module()
         if self.tables:
             table_evaluator()
+        symbolic = _symbolic_P(model, method, self.tables)
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, method), model.k,
+            key, lambda: _module_source(derive_kernels(model, method, symbolic), model.k,
                                         tables=self.tables),
             required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
                       *self._loops.KERNEL_NAMES))
@@ -416,8 +431,9 @@ class CompiledModel:
         # built on first use: the gradients double the SymPy and Numba work of a model
         loops = _jacobian_loops_module()
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True,
-            tables=self.tables),
+            derive_kernels(self.model, self._resolved,
+                           _symbolic_P(self.model, self._resolved, self.tables)),
+            self.model.k, jacobian=True, tables=self.tables),
             required=loops.GRADIENT_NAMES)
         return loops, module, function_addresses(module, loops.GRADIENT_NAMES,
                                                  loops.GRADIENT_TYPES)

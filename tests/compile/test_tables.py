@@ -1,8 +1,12 @@
 """Polynomial kernels as coefficient tables (overlapdyn.compile.tables) against the printed
-formulas, SymPy, and NumPy; and sweeps that compile nothing after the first model.
+formulas, SymPy, NumPy and SPEC's expectations by cubature; and sweeps that compile nothing
+after the first model.
 
-The tables' module of the He2 committee (p = k = 2) is the one cold build here (≈ 3 s); the
-printed formulas of that model are the suite's (tests/compile/test_compiled.py builds them).
+The tables' module of the suite's multi-index model ("trained readout + weight decay") is
+the one cold build here (≈ 3 s; the tables' evaluator ≈ 1 s once per cache folder); its
+printed formulas and the He2 committee are the suite's (tests/compile/test_compiled.py).
+The He4 committee's kernels are tables by default: test_compiled.py checks them against
+cubature.
 """
 
 import numpy as np
@@ -10,7 +14,7 @@ import pytest
 import sympy
 from configs import MODELS
 from numba.core import event
-from reference import random_overlaps
+from reference import random_overlaps, reference_drift
 
 from overlapdyn.compile.compiled import CompiledModel, uses_tables
 from overlapdyn.compile.tables import (
@@ -72,16 +76,56 @@ def test_auto_uses_tables_from_the_expansion_size_on_the_polynomial_routes():
     assert uses_tables(tanh, HermiteTruncation(5)) and not uses_tables(tanh, HermiteTruncation(2))
 
 
+def _sweep(make, values, M, Q):
+    """Build ``make(value)`` for each value and evaluate its drift; the drifts, the modules
+    and the number of Numba compilations after the first model."""
+    first = make(values[0])
+    drifts, modules = [first.rhs(0.0, first.pack(M, Q))], [first.module]
+    with event.install_recorder("numba:compile") as compiles:
+        for value in values[1:]:
+            compiled = make(value)
+            drifts.append(compiled.rhs(0.0, compiled.pack(M, Q)))
+            modules.append(compiled.module)
+    return drifts, modules, sum(1 for _, e in compiles.buffer if e.is_start)
+
+
+def test_a_committee_sweep_over_P_c_p_and_noise_compiles_nothing_after_the_first():
+    # a committee's kernels never held P, c_p, b, c_k or Δ: one module serves them all
+    M, Q = random_overlaps(HE2, 0)
+    settings = [(0.0, 0.5, 0.0), (0.3, 0.5, 0.0), (-0.4, 1.0, 0.2), (0.6, 0.25, 1.0)]
+
+    def make(setting):
+        rho, c_p, noise = setting
+        return CompiledModel(Model(Target(k=2, activation="He2", noise=noise,
+                                          P=((1.0, rho), (rho, 1.0))),
+                                   Student(p=2, activation="He2", c_p=c_p), HE2.protocol))
+
+    drifts, modules, compiles = _sweep(make, settings, M, Q)
+    assert compiles == 0 and all(module is modules[0] for module in modules)
+    assert not np.allclose(drifts[0], drifts[1])           # P reached the drift
+
+
+MULTI = MODELS["trained readout + weight decay"]           # g = He2(z1) z2 + z2, p = 3
+
+
+def _with_P(rho: float) -> Model:
+    target = MULTI.target
+    return Model(Target(k=2, expression=target.expression, noise=target.noise,
+                        P=((1.0, rho), (rho, 1.0))), MULTI.student, MULTI.protocol)
+
+
 @pytest.fixture(scope="module")
-def both():
-    return CompiledModel(HE2, Exact(), tables=False), CompiledModel(HE2, Exact(), tables=True)
+def multi_tables():
+    # the one cold build of this file (≈ 3 s): the multi-index target's kernels as tables,
+    # P's entries among their arguments
+    return CompiledModel(MULTI, Exact(), tables=True)
 
 
-def test_tables_give_the_printed_formulas_drift_risk_and_kernels(both):
-    formulas, tables = both
+def test_tables_give_the_printed_formulas_drift_risk_and_kernels(multi_tables):
+    formulas, tables = CompiledModel(MULTI), multi_tables   # the suite's printed formulas
     assert tables.tables and not formulas.tables and "evaluate_table" in tables.source
     for seed in range(4):
-        M, Q = random_overlaps(HE2, seed)
+        M, Q = random_overlaps(MULTI, seed)
         y = formulas.pack(M, Q)
         mine, theirs = tables.rhs(0.0, y), formulas.rhs(0.0, y)
         assert np.max(np.abs(mine - theirs)) <= 1e-12 * np.max(np.abs(theirs))
@@ -90,30 +134,31 @@ def test_tables_give_the_printed_formulas_drift_risk_and_kernels(both):
                                  vars(formulas.terms(M, Q)).values(), strict=True):
             np.testing.assert_allclose(got, expected, rtol=1e-12,
                                        atol=1e-12 * np.max(np.abs(expected)))
-    # each compiled kernel against its table in NumPy and the SymPy formula
+    # each compiled kernel against its table in NumPy and its SymPy formula
     rng = np.random.default_rng(1)
-    for kernel in derive_kernels(HE2, Exact()).kernels:
+    kernels = derive_kernels(MULTI, Exact(), symbolic_P=True)
+    assert kernels.symbolic_P and kernels["Eg2"].args == ("p_1_1", "p_1_2", "p_2_2")
+    for kernel in kernels.kernels:
         point = rng.uniform(-1.0, 1.0, size=len(kernel.args))
         exact = float(kernel.expr.subs(dict(zip(sympy.symbols(kernel.args), point,
                                                 strict=True))))
         table = polynomial_table(kernel.args, kernel.expr)
         assert evaluate_polynomial(table, point) == pytest.approx(exact, rel=1e-13, abs=1e-14)
-        assert getattr(tables.module, kernel.name)(*point) == pytest.approx(exact, rel=1e-13,
-                                                                             abs=1e-14)
+        name = kernel.name if kernel.name in ("I2ss", "J2s", "I3ss", "I4sss") \
+            else f"{kernel.name}_k"
+        assert getattr(tables.module, name)(*point) == pytest.approx(exact, rel=1e-13,
+                                                                      abs=1e-14)
 
 
-def test_sweeping_P_c_p_and_noise_compiles_nothing_after_the_first(both):
-    _, first = both
-    M, Q = random_overlaps(HE2, 0)
-    values = []
-    with event.install_recorder("numba:compile") as compiles:
-        for rho, c_p, noise in ((0.0, 0.5, 0.0), (0.3, 0.5, 0.0), (-0.4, 1.0, 0.2),
-                                (0.6, 0.25, 1.0)):
-            model = Model(Target(k=2, activation="He2", noise=noise,
-                                 P=((1.0, rho), (rho, 1.0))),
-                          Student(p=2, activation="He2", c_p=c_p), HE2.protocol)
-            compiled = CompiledModel(model, Exact(), tables=True)
-            assert compiled.module is first.module       # one module for every value
-            values.append(compiled.rhs(0.0, compiled.pack(M, Q)))
-    assert sum(1 for _, e in compiles.buffer if e.is_start) == 0
-    assert not np.allclose(values[0], values[1])         # P reached the drift
+def test_a_multi_index_sweep_over_P_compiles_nothing_after_the_first(multi_tables):
+    M, Q = random_overlaps(MULTI, 2)
+    drifts, modules, compiles = _sweep(lambda rho: CompiledModel(_with_P(rho), Exact(),
+                                                                 tables=True),
+                                       [0.0, 0.35, -0.5], M, Q)
+    assert compiles == 0 and all(module is multi_tables.module for module in modules)
+    # the run-time P against SPEC's expectations over the full Ω by cubature
+    model = _with_P(-0.5)
+    M, Q = random_overlaps(model, 3)
+    compiled = CompiledModel(model, Exact(), tables=True)
+    for mine, theirs in zip(compiled.drift(M, Q), reference_drift(model, M, Q), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-9 * np.max(np.abs(theirs)))
