@@ -16,7 +16,8 @@ from configs import MODELS
 from numba.core import event
 from reference import random_overlaps, reference_drift
 
-from overlapdyn.compile.compiled import CompiledModel, uses_tables
+from overlapdyn.compile.compiled import CompiledModel, plan_build, uses_tables
+from overlapdyn.compile.estimate import estimate_build
 from overlapdyn.compile.tables import (
     TABLE_EXPANSION,
     evaluate_polynomial,
@@ -74,6 +75,12 @@ def test_auto_uses_tables_from_the_expansion_size_on_the_polynomial_routes():
     tanh = Model(Target(k=1, activation="tanh"), Student(p=2, activation="tanh"),
                  Protocol(eta=0.5))
     assert uses_tables(tanh, HermiteTruncation(5)) and not uses_tables(tanh, HermiteTruncation(2))
+    # the estimate of a build by tables does not grow like the printed formulas' code
+    he6 = Model(Target(k=2, activation="He6"), Student(p=2, activation="He6"), Protocol(eta=0.3))
+    formulas, tables = estimate_build(he6, Exact()), estimate_build(he6, Exact(), tables=True)
+    assert tables.route == "exact (tables)" and tables.expansion == formulas.expansion == 5643
+    assert tables.seconds < 15.0 < 100.0 < formulas.seconds
+    assert plan_build(he6, Exact()).estimate == tables
 
 
 def _sweep(make, values, M, Q):
