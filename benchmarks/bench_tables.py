@@ -9,10 +9,10 @@ For each degree n, the committee ``σ = σ* = He_n``, p = k = 2, built both ways
 temporary OVERLAPDYN_CACHE_DIR per run in which the drift's loops (the same for every model)
 are compiled first, so the time is the model's own build — SymPy, rendering and Numba
 compiling its module at the first drift evaluation — as a user with a used cache meets a
-new model. Then, in the process that built both: the drift's cost per call (CPU time, the
-least of 7 runs of 200 calls at one state: the machine is shared) and the largest normwise relative difference
-``max_i |Δ_i| / max_i |rhs_i|`` of the two drifts over 20 random states (W ~ N(0, 1),
-d = 8, P = I), and of the risks.
+new model. Then, in the process that built both: the drift's cost per call (CPU time,
+the least of 7 runs of 200 calls at one state: the machine is shared) and the largest
+normwise relative difference ``max_i |Δ_i| / max_i |rhs_i|`` of the two drifts over 20
+random states (W ~ N(0, 1), d = 8, P = I), and of the risks.
 """
 
 from __future__ import annotations

@@ -41,17 +41,19 @@ their formulas printed as straight-line code, or stored as coefficient tables
 called by its symbol name, sums at run time; the model's module then holds small wrappers
 whose compile time does not grow with the degree. Measured on the 2-core development
 machine (``benchmarks/bench_tables.py``: committees σ = σ* = He_n, p = k = 2, the drift's
-loops already in the cache; under a load of 2–3, so ±30 %): the printed formulas take 3 s
-(He2), 5 s (He3), 15–35 s (He4), 45 s (He5), 180 s (He6) to a first drift, the tables 3–6 s
-at every degree; the drift then costs 4–7× more per call with tables (He4 33 → 99 µs, He6
-109 → 470 µs), and the two agree to ≤ 2e-14 relative. Where a model is built once and
-integrated briefly — a new activation or target, a sweep over models — tables pay; where
-one model is integrated for long, the formulas do once built. ``CompiledModel`` therefore
-uses tables by default from an expansion size of :data:`~overlapdyn.compile.tables.
-TABLE_EXPANSION` (1000: a He4 committee and above, where the formulas take over 10 s;
-:func:`uses_tables`), and ``tables=True``/``False`` forces either. P, c_p, the committee's
-b and c_k, and Δ are run-time arguments of the loops on both routes: a sweep over them
-compiles nothing after its first model.
+loops already in the cache; under a load of 3–9 from other jobs, so ±50 %): the printed
+formulas take 4.8 s (He2), 8 s (He3), 26 s (He4), 45–224 s (He5), 180 s (He6) to a first
+drift, the tables 4–13 s at every degree (3.4 s for He2, 5.7 s for He6 at a load of 1); the
+drift then costs 1.3–5.6× more CPU per call with tables (He4 8.7 → 27 µs, He5 24 → 135 µs),
+and the two agree to ≤ 5e-14 relative. Where a model is built once and integrated briefly —
+a new activation or target, a sweep over models — tables pay; where one model is integrated
+for long, the formulas do once built. ``CompiledModel`` therefore uses tables by default
+from an expansion size of :data:`~overlapdyn.compile.tables.TABLE_EXPANSION` (1000: a He4
+committee and above, where the formulas take over 10 s; :func:`uses_tables`), and
+``tables=True``/``False`` forces either. P, c_p, the committee's b and c_k, and Δ are
+run-time arguments of the loops on both routes, and with tables so is the P of a polynomial
+multi-index target (its entries are arguments of the target kernels, ``derive_kernels(…,
+symbolic_P=True)``): a sweep over them compiles nothing after its first model.
 """
 
 from __future__ import annotations
@@ -365,7 +367,7 @@ class CompiledModel:
             Hermite truncation, whichever applies first).
         tables: store the polynomial kernels (routes ``exact``, ``hermite``) as coefficient
             tables evaluated by one shared evaluator (:mod:`overlapdyn.compile.tables`;
-            compiles in seconds at any degree, 4–7× slower per drift call) rather than print
+            compiles in seconds at any degree, 1.3–6× slower per drift call) rather than print
             their formulas; None (default) decides by the size (:func:`uses_tables`). The
             attribute ``tables`` says which was built. Ignored by the other routes.
 

@@ -59,13 +59,13 @@ PER_FIELD_S = 0.05
 PER_EXPANSION_S = 3.5e-4
 #: the range stated around the prediction (×/÷)
 SPREAD = 2.0
-#: seconds of a build whose polynomial kernels are coefficient tables
-#: (:mod:`overlapdyn.compile.tables`), beside BASE_S: the tables' evaluator (compiled once
-#: per cache folder, ≈ 1 s) and the model's module of small wrappers (≈ 2–3 s, whatever the
-#: degree; ``benchmarks/bench_tables.py``)
+#: the seconds, beside BASE_S, of a build whose polynomial kernels are coefficient tables
+#: (:mod:`overlapdyn.compile.tables`): the tables' evaluator (compiled once per cache
+#: folder, ≈ 1 s) and the model's module of small wrappers (≈ 2–3 s, whatever the degree;
+#: ``benchmarks/bench_tables.py``)
 TABLE_S = 3.0
-#: seconds per unit of expansion size of a build by tables: SymPy's derivation and the
-#: tables' making, which still grow with the degree (He6 committee, size 5643: ≈ 1.6 s)
+#: the seconds per unit of expansion size of a build by tables (SymPy's derivation and the
+#: tables' making still grow with the degree; He6 committee, size 5643: ≈ 1.6 s)
 PER_TABLE_EXPANSION_S = 3e-4
 
 

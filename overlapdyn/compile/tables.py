@@ -37,7 +37,7 @@ __all__ = ["TABLE_EXPANSION", "PolynomialTable", "SplitTable", "evaluate_polynom
 
 #: The expansion size (:mod:`overlapdyn.compile.estimate`) from which
 #: :class:`~overlapdyn.compile.CompiledModel` stores a model's polynomial kernels as tables
-#: by default (see the measurements in ``docs/guide/performance.rst``).
+#: by default (the measurements: ``benchmarks/README.md``, ``bench_tables.py``).
 TABLE_EXPANSION = 1000
 
 
@@ -96,7 +96,8 @@ class SplitTable:
 
     @property
     def multiplications(self) -> int:
-        """Multiplications per evaluation: the monomials' chains and two per term."""
+        """The number of multiplications per evaluation (the monomials' chains, two per
+        term)."""
         return len(self.A_parent) + len(self.B_parent) - 2 + 2 * len(self.c)
 
 
