@@ -293,11 +293,13 @@ def table_evaluator() -> str:
         module = load_shared_module(_table_key(), "the evaluator of kernel tables",
                                     ("polynomial_table",), required=("evaluate_table",))
         llvm.add_symbol(symbol, module.evaluate_table.address)
-        _REGISTERED.add(symbol)
+        _REGISTERED[symbol] = module
     return symbol
 
 
-_REGISTERED: set[str] = set()
+# the evaluators registered in this process, held for its lifetime: their machine code must
+# outlive every module that calls it by name (cache.clear() forgets imported modules)
+_REGISTERED: dict[str, ModuleType] = {}
 
 
 def _symbolic_P(model: Model, method: Derivation, tables: bool) -> bool:
