@@ -23,7 +23,10 @@ These are Saad & Solla's I2, I3, I4 and J2 in generic form: the drift calls them
 matching block of Ω (e.g. ``I3ss(Q_jj, M_jr, Q_jl, P_rr, M_lr, Q_ll)`` for the fields
 ``(λ_j, z_r, λ_l)``); coincident fields (j = l) simply give a singular block, which every
 formula below handles. For a multi-index target g(z1..zk) the teacher kernels involve the
-whole latent block, with P fixed numerically at derivation time:
+whole latent block, with P fixed numerically at derivation time — or, for a polynomial g
+(``derive_kernels(…, symbolic_P=True)``, which the coefficient tables of
+:mod:`overlapdyn.compile.tables` use), with P's entries ``p_r_t`` as further arguments, so
+that one derivation serves every P:
 
 =========  =========================  ======================  ===========
 kernel     expectation                args                    role
