@@ -104,7 +104,12 @@ from .render import (
     template_body,
     template_digest,
 )
-from .tables import TABLE_EXPANSION, kernel_table, table_kernel_source
+from .tables import (
+    TABLE_EXPANSION,
+    kernel_table,
+    table_accumulator_source,
+    table_kernel_source,
+)
 
 __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "table_evaluator",
            "uses_tables"]
@@ -191,14 +196,17 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False,
                    tables: bool = False) -> str:
     """The generated module of one model: its kernels and the target's sums, and with
     ``jacobian`` their gradients for the drift's exact Jacobian: every kernel's partial
-    derivatives (printed from SymPy as accumulators) and the target's (the loops that chain
-    them are one module for every model, :func:`_jacobian_loops_module`)."""
+    derivatives (printed from SymPy as accumulators, or with ``tables`` their tables) and
+    the target's (the loops that chain them are one module for every model,
+    :func:`_jacobian_loops_module`)."""
     parts = _drift_parts(kernels, k, tables)
     if jacobian:
         for kernel in kernels.kernels:
             if kernel.args:
-                parts.append(kernel_accumulator_source(_scalar_name(kernel, kernels),
-                                                       kernel.args, kernel.expr))
+                name = _scalar_name(kernel, kernels)
+                table = kernel_table(kernel.args, kernel.expr) if tables else None
+                parts.append(table_accumulator_source(name, table) if table is not None
+                             else kernel_accumulator_source(name, kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
                      else target_accumulators_source(k, kernels.symbolic_P))
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}

@@ -31,9 +31,9 @@ import sympy
 from ..errors import OverlapdynError
 from ..model.formula import as_expression
 
-__all__ = ["TABLE_EXPANSION", "PolynomialTable", "SplitTable", "evaluate_polynomial",
-           "is_polynomial_kernel", "kernel_table", "polynomial_table", "split_table",
-           "table_kernel_source"]
+__all__ = ["TABLE_EXPANSION", "PolynomialTable", "SplitTable", "derivative_table",
+           "evaluate_polynomial", "is_polynomial_kernel", "kernel_table", "polynomial_table",
+           "split_table", "table_accumulator_source", "table_kernel_source"]
 
 #: The expansion size (:mod:`overlapdyn.compile.estimate`) from which
 #: :class:`~overlapdyn.compile.CompiledModel` stores a model's polynomial kernels as tables
@@ -229,23 +229,61 @@ def _array_source(array: np.ndarray, dtype: str) -> str:
     return f'decoded("{text}", "{dtype}", {tuple(array.shape)!r})'
 
 
-def table_kernel_source(name: str, table: PolynomialTable) -> str:
-    """Source of a kernel as its table (``templates/table_kernels.py``): the arrays of its
-    :class:`SplitTable` as module constants ``name_A_parent``, ``name_A_var``, …, decoded on
-    import from exact base64 text, and ``@njit(**LOOP) def name(*args)`` returning the
-    shared evaluator's value at ``args`` (``templates/polynomial_table.py``)."""
+def derivative_table(table: PolynomialTable, i: int) -> PolynomialTable:
+    """The table of ``∂K/∂x_i`` (no term where K does not depend on x_i)."""
+    keep = table.exponents[:, i] > 0
+    exponents = table.exponents[keep].astype(np.int64)
+    coefficients = table.coefficients[keep] * exponents[:, i]
+    exponents[:, i] -= 1
+    order = np.lexsort(exponents.T[::-1])
+    return PolynomialTable(table.args, exponents[order].astype(np.int8), coefficients[order])
+
+
+def _table_call(prefix: str, table: PolynomialTable, values: str) -> tuple[list[str], str]:
+    """The module constants of ``table``'s :class:`SplitTable` (``prefix_A_parent``, …) and
+    the call of the shared evaluator on them at the address ``values``."""
     split = split_table(table)
     # int32 indices: less memory to stream per call (a He6 I4 table: 93 kB, not 139 kB)
     arrays = {"A_parent": (split.A_parent, "<i4"), "A_var": (split.A_var, "<i4"),
               "B_parent": (split.B_parent, "<i4"), "B_var": (split.B_var, "<i4"),
               "group": (split.group, "<i4"), "index": (split.index, "<i4"),
               "c": (split.c, "<f8")}
-    lines = [f"{name}_{part} = {_array_source(array, dtype)}"
+    lines = [f"{prefix}_{part} = {_array_source(array, dtype)}"
              for part, (array, dtype) in arrays.items()]
+    addresses = ", ".join(f"{prefix}_{part}.ctypes.data" for part in arrays)
+    call = (f"evaluate_table({addresses}, {len(split.A_parent)}, {len(split.B_parent)}, "
+            f"{table.terms}, {values}, {len(table.args)})")
+    return lines, call
+
+
+def table_kernel_source(name: str, table: PolynomialTable) -> str:
+    """Source of a kernel as its table (``templates/table_kernels.py``): the arrays of its
+    :class:`SplitTable` as module constants ``name_A_parent``, ``name_A_var``, …, decoded on
+    import from exact base64 text, and ``@njit(**LOOP) def name(*args)`` returning the
+    shared evaluator's value at ``args`` (``templates/polynomial_table.py``)."""
     args = ", ".join(table.args)
-    addresses = ", ".join(f"{name}_{part}.ctypes.data" for part in arrays)
-    sizes = (f"{len(split.A_parent)}, {len(split.B_parent)}, {table.terms}, "
-             f"stack_address(({args},)), {len(table.args)}")
-    lines += ["", "", "@njit(**LOOP)", f"def {name}({args}):",
-              f"    return evaluate_table({addresses},", f"                          {sizes})"]
+    lines, call = _table_call(name, table, f"stack_address(({args},))")
+    lines += ["", "", "@njit(**LOOP)", f"def {name}({args}):", f"    return {call}"]
+    return "\n".join(lines) + "\n"
+
+
+def table_accumulator_source(name: str, table: PolynomialTable) -> str:
+    """Source of ``name_acc(*args, coef, out, *indices)`` by tables, as
+    :func:`~overlapdyn.compile.printer.kernel_accumulator_source` prints it from formulas:
+    adds ``coef · ∂K/∂args[i]`` to ``out[indices[i]]`` for every argument whose index is
+    ≥ 0, each partial derivative a table (:func:`derivative_table`) summed by the shared
+    evaluator — the drift's exact Jacobian of a model of tables, built as fast."""
+    args = ", ".join(table.args)
+    indices = [f"i_{arg}" for arg in table.args]
+    lines, body = [], []
+    for i, arg in enumerate(table.args):
+        derivative = derivative_table(table, i)
+        if derivative.terms == 0:
+            continue
+        constants, call = _table_call(f"{name}_d{i}", derivative, "values_at")
+        lines += constants
+        body += [f"    if i_{arg} >= 0:", f"        out[i_{arg}] += coef * {call}"]
+    head = [f"def {name}_acc({', '.join([*table.args, 'coef', 'out', *indices])}):",
+            f"    values_at = stack_address(({args},))"]
+    lines += ["", "", "@njit(**LOOP)", *head, *(body or ["    return"])]
     return "\n".join(lines) + "\n"

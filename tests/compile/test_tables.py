@@ -20,6 +20,7 @@ from overlapdyn.compile.compiled import CompiledModel, plan_build, uses_tables
 from overlapdyn.compile.estimate import estimate_build
 from overlapdyn.compile.tables import (
     TABLE_EXPANSION,
+    derivative_table,
     evaluate_polynomial,
     is_polynomial_kernel,
     polynomial_table,
@@ -54,6 +55,11 @@ def test_a_table_is_the_polynomial_and_its_split_sums_to_it():
         assert np.sum(split.c * a[split.group] * b[split.index]) == pytest.approx(exact,
                                                                                   rel=1e-13)
         assert split.multiplications <= 3 * 2 * table.terms
+        for i, symbol in enumerate((x, y, z)):   # ∂K/∂x_i by tables, as the Jacobian uses
+            exact_derivative = float(sympy.diff(expr, symbol).subs(
+                dict(zip((x, y, z), point, strict=True))))
+            assert evaluate_polynomial(derivative_table(table, i), point) == pytest.approx(
+                exact_derivative, rel=1e-13)
 
 
 def test_only_polynomials_in_the_arguments_make_tables():
@@ -155,6 +161,17 @@ def test_tables_give_the_printed_formulas_drift_risk_and_kernels(multi_tables):
             else f"{kernel.name}_k"
         assert getattr(tables.module, name)(*point) == pytest.approx(exact, rel=1e-13,
                                                                       abs=1e-14)
+
+
+def test_the_exact_jacobian_by_tables_is_the_printed_formulas(multi_tables):
+    # the formulas' Jacobian is tests/compile/test_jacobian.py's (this model, same unit)
+    formulas = CompiledModel(MULTI)
+    for seed in (0, 1):
+        M, Q = random_overlaps(MULTI, seed)
+        y = formulas.pack(M, Q)
+        mine, theirs = multi_tables.jacobian(0.0, y), formulas.jacobian(0.0, y)
+        assert np.max(np.abs(mine - theirs)) <= 1e-12 * np.max(np.abs(theirs))
+    assert multi_tables.has_exact_jacobian
 
 
 def test_a_multi_index_sweep_over_P_compiles_nothing_after_the_first(multi_tables):
