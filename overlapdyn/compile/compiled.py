@@ -53,7 +53,9 @@ committee and above, where the formulas take over 10 s; :func:`uses_tables`), an
 ``tables=True``/``False`` forces either. P, c_p, the committee's b and c_k, and Δ are
 run-time arguments of the loops on both routes, and with tables so is the P of a polynomial
 multi-index target (its entries are arguments of the target kernels, ``derive_kernels(…,
-symbolic_P=True)``): a sweep over them compiles nothing after its first model.
+symbolic_P=True)``): a sweep over them compiles nothing after its first model. The exact
+Jacobian of a model of tables takes its kernels' partial derivatives as tables too (He6
+committee: 13 s cold, within 3e-10 of central differences), not printed from SymPy.
 """
 
 from __future__ import annotations
