@@ -117,8 +117,9 @@ __all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "table_eval
            "uses_tables"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
-# options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 11
+# options): bump it when the printer, the tables (tables.py) or the assembly below change the
+# modules they write.
+TEMPLATE_VERSION = 12
 
 # The templates of the drift's loops and of its Jacobian's: one module each for every model
 # (see _loops_module, _jacobian_loops_module)
