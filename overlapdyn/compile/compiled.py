@@ -43,7 +43,7 @@ whose compile time does not grow with the degree. Measured on the 2-core develop
 machine (``benchmarks/bench_tables.py``: committees σ = σ* = He_n, p = k = 2, the drift's
 loops already in the cache; under a load of 3–9 from other jobs, so ±50 %): the printed
 formulas take 4.8 s (He2), 8 s (He3), 26 s (He4), 45–224 s (He5), 180 s (He6) to a first
-drift, the tables 4–13 s at every degree (3.4 s for He2, 5.7 s for He6 at a load of 1); the
+drift, the tables 4–13 s at every degree (3.4 s for He2 at a load of 1, 3.8 s for He6 at 4); the
 drift then costs 1.3–5.6× more CPU per call with tables (He4 8.7 → 27 µs, He5 24 → 135 µs),
 and the two agree to ≤ 5e-14 relative. Where a model is built once and integrated briefly —
 a new activation or target, a sweep over models — tables pay; where one model is integrated
@@ -55,7 +55,7 @@ run-time arguments of the loops on both routes, and with tables so is the P of a
 multi-index target (its entries are arguments of the target kernels, ``derive_kernels(…,
 symbolic_P=True)``): a sweep over them compiles nothing after its first model. The exact
 Jacobian of a model of tables takes its kernels' partial derivatives as tables too (He6
-committee: 13 s cold, within 3e-10 of central differences), not printed from SymPy.
+committee: 7.4 s cold, within 3e-10 of central differences), not printed from SymPy.
 """
 
 from __future__ import annotations
