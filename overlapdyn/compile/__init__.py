@@ -11,7 +11,9 @@ the options of :mod:`~overlapdyn.compile.policy`, and :class:`CompiledModel` eva
 :mod:`~overlapdyn.compile.linking` passes a model's compiled kernels by address
 (``CompiledModel.loops_source``). :func:`plan_build` says what a
 ``CompiledModel`` would build — the method, why, and whether it is cached — without
-building it.
+building it. Polynomial kernels of high degree are stored as coefficient tables, summed by
+one evaluator compiled for every model (:mod:`~overlapdyn.compile.tables`,
+:func:`uses_tables`).
 """
 
 from .cache import (
@@ -25,6 +27,7 @@ from .compiled import (
     CompiledModel,
     DriftTerms,
     plan_build,
+    uses_tables,
 )
 from .printer import (
     cubature_kernel_source,
@@ -46,4 +49,5 @@ __all__ = [
     "load_module",
     "plan_build",
     "source_key",
+    "uses_tables",
 ]

@@ -34,6 +34,28 @@ compiles its kernels only (a He3 committee p = k = 2, cold: 6.6 s to drift and r
 of 11.1 s), for one indirect call per kernel value (the kernels are not inlined into the
 loops). The exact Jacobian is built the same way (``templates/gradient_table.py``,
 ``drift_jacobian.py``).
+
+A polynomial model's kernels (routes ``exact`` and ``hermite``) can be compiled two ways:
+their formulas printed as straight-line code, or stored as coefficient tables
+(:mod:`overlapdyn.compile.tables`) that one evaluator, compiled once for every model and
+called by its symbol name, sums at run time; the model's module then holds small wrappers
+whose compile time does not grow with the degree. Measured on the 2-core development
+machine (``benchmarks/bench_tables.py``: committees σ = σ* = He_n, p = k = 2, the drift's
+loops already in the cache; under a load of 3–9 from other jobs, so ±50 %): the printed
+formulas take 4.8 s (He2), 8 s (He3), 26 s (He4), 45–224 s (He5), 180 s (He6) to a first
+drift, the tables 4–13 s at every degree (3.4 s for He2 at a load of 1, 3.8 s for He6 at 4); the
+drift then costs 1.3–5.6× more CPU per call with tables (He4 8.7 → 27 µs, He5 24 → 135 µs),
+and the two agree to ≤ 5e-14 relative. Where a model is built once and integrated briefly —
+a new activation or target, a sweep over models — tables pay; where one model is integrated
+for long, the formulas do once built. ``CompiledModel`` therefore uses tables by default
+from an expansion size of :data:`~overlapdyn.compile.tables.TABLE_EXPANSION` (1000: a He4
+committee and above, where the formulas take over 10 s; :func:`uses_tables`), and
+``tables=True``/``False`` forces either. P, c_p, the committee's b and c_k, and Δ are
+run-time arguments of the loops on both routes, and with tables so is the P of a polynomial
+multi-index target (its entries are arguments of the target kernels, ``derive_kernels(…,
+symbolic_P=True)``): a sweep over them compiles nothing after its first model. The exact
+Jacobian of a model of tables takes its kernels' partial derivatives as tables too (He6
+committee: 7.4 s cold, within 3e-10 of central differences), not printed from SymPy.
 """
 
 from __future__ import annotations
@@ -45,7 +67,13 @@ from types import ModuleType
 import numpy as np
 
 from ..derive.equations import drift_equations
-from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
+from ..derive.kernels import (
+    Kernel,
+    KernelSet,
+    derive_kernels,
+    has_symbolic_P,
+    kernel_identity,
+)
 from ..derive.methods import (
     Choice,
     Derivation,
@@ -78,12 +106,20 @@ from .render import (
     template_body,
     template_digest,
 )
+from .tables import (
+    TABLE_EXPANSION,
+    kernel_table,
+    table_accumulator_source,
+    table_kernel_source,
+)
 
-__all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
+__all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "table_evaluator",
+           "uses_tables"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
-# options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 10
+# options): bump it when the printer, the tables (tables.py) or the assembly below change the
+# modules they write.
+TEMPLATE_VERSION = 12
 
 # The templates of the drift's loops and of its Jacobian's: one module each for every model
 # (see _loops_module, _jacobian_loops_module)
@@ -96,8 +132,10 @@ JACOBIAN_TEMPLATES = ("kernel_table", "gradient_table", "drift_jacobian")
 KINKED_NODES = 8
 
 
-def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
-    """The sources of one model's kernels and the target's sums."""
+def _drift_parts(kernels: KernelSet, k: int, tables: bool = False) -> list[str]:
+    """The sources of one model's kernels and the target's sums; with ``tables``, each
+    polynomial kernel as its coefficient table and a wrapper of the one evaluator
+    (:mod:`overlapdyn.compile.tables`) instead of its printed formula."""
     if kernels.method == "quadrature" and not kernels.committee:
         return _ranked_cubature_parts(kernels, k)
     parts = []
@@ -106,12 +144,19 @@ def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     else:
         if any(kernel.basis for kernel in kernels.kernels):
             parts.append(kinked_prelude(KINKED_NODES))
+        if tables:
+            parts.append(template_body("table_kernels", TABLE_SYMBOL=repr(_table_symbol())))
         for kernel in kernels.kernels:
-            parts.append(basis_kernel_source(kernel.name, kernel.args, *kernel.basis)
-                         if kernel.basis else
-                         kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
+            name = _scalar_name(kernel, kernels)
+            table = kernel_table(kernel.args, kernel.expr) if tables else None
+            if kernel.basis:
+                parts.append(basis_kernel_source(kernel.name, kernel.args, *kernel.basis))
+            elif table is not None:
+                parts.append(table_kernel_source(name, table))
+            else:
+                parts.append(kernel_source(name, kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
-                 else target_wrappers_source(k))
+                 else target_wrappers_source(k, kernels.symbolic_P))
     return parts
 
 
@@ -150,19 +195,23 @@ def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
     return [*parts, ranked_target_wrappers_source(k, calls)]
 
 
-def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
+def _module_source(kernels: KernelSet, k: int, jacobian: bool = False,
+                   tables: bool = False) -> str:
     """The generated module of one model: its kernels and the target's sums, and with
     ``jacobian`` their gradients for the drift's exact Jacobian: every kernel's partial
-    derivatives (printed from SymPy as accumulators) and the target's (the loops that chain
-    them are one module for every model, :func:`_jacobian_loops_module`)."""
-    parts = _drift_parts(kernels, k)
+    derivatives (printed from SymPy as accumulators, or with ``tables`` their tables) and
+    the target's (the loops that chain them are one module for every model,
+    :func:`_jacobian_loops_module`)."""
+    parts = _drift_parts(kernels, k, tables)
     if jacobian:
         for kernel in kernels.kernels:
             if kernel.args:
-                parts.append(kernel_accumulator_source(_scalar_name(kernel, kernels),
-                                                       kernel.args, kernel.expr))
+                name = _scalar_name(kernel, kernels)
+                table = kernel_table(kernel.args, kernel.expr) if tables else None
+                parts.append(table_accumulator_source(name, table) if table is not None
+                             else kernel_accumulator_source(name, kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
-                     else target_accumulators_source(k))
+                     else target_accumulators_source(k, kernels.symbolic_P))
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}
     title = "kernels and their gradients" if jacobian else "kernels"
     return module_source(f"{title} of one model", parts, METHOD=kernels.method,
@@ -232,25 +281,82 @@ def _jacobian_loops_module() -> ModuleType:
                               required=("GRADIENT_NAMES", "GRADIENT_TYPES", "drift_jacobian"))
 
 
-def _module_key(model: Model, method: Derivation) -> str:
-    """The cache key of the module of ``model``'s kernels derived by ``method``."""
-    return source_key(__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
-                      method.label, method.resolution, KINKED_NODES)
+def _table_key() -> str:
+    return source_key(__version__, TEMPLATE_VERSION, template_digest(), "table evaluator")
 
 
-def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
-    """What ``CompiledModel(model, derivation)`` will build, without building it: the method
-    chosen (its choice is cheap: at most a few one-dimensional Hermite expansions, and the
-    multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto` makes
-    anyway), the cache key, and whether that module is already cached. Derives nothing.
+def _table_symbol() -> str:
+    # the evaluator's name in the process, tied to its text (a model's module calls it by
+    # this name, and is keyed on the same templates)
+    return f"overlapdyn_evaluate_table_{_table_key()}"
+
+
+def table_evaluator() -> str:
+    """Compile (once per cache folder) or load the evaluator of polynomial kernel tables
+    (``templates/polynomial_table.py``), register its address in this process under its
+    symbol name, and return that name; a model whose kernels are tables
+    (``templates/table_kernels.py``) calls it by that name, so this must run before such a
+    model's module is compiled or loaded (:class:`CompiledModel` does)."""
+    import llvmlite.binding as llvm  # numba's: only when compiling or loading
+
+    symbol = _table_symbol()
+    if symbol not in _REGISTERED:
+        module = load_shared_module(_table_key(), "the evaluator of kernel tables",
+                                    ("polynomial_table",), required=("evaluate_table",))
+        llvm.add_symbol(symbol, module.evaluate_table.address)
+        _REGISTERED[symbol] = module
+    return symbol
+
+
+# the evaluators registered in this process, held for its lifetime: their machine code must
+# outlive every module that calls it by name (cache.clear() forgets imported modules)
+_REGISTERED: dict[str, ModuleType] = {}
+
+
+def _symbolic_P(model: Model, method: Derivation, tables: bool) -> bool:
+    # tables keep a polynomial multi-index target's P symbolic: its entries are arguments of
+    # the target kernels, the loops' run-time P (formulas would grow with them for nothing)
+    return tables and has_symbolic_P(model, method)
+
+
+def _module_key(model: Model, method: Derivation, tables: bool = False) -> str:
+    """The cache key of the module of ``model``'s kernels derived by ``method`` (with
+    ``tables``, the polynomial kernels as tables: another module, and one for every P of a
+    polynomial multi-index target)."""
+    symbolic = _symbolic_P(model, method, tables)
+    parts = (__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model, symbolic),
+             method.label, method.resolution, KINKED_NODES)
+    return source_key(*parts, "tables", symbolic) if tables else source_key(*parts)
+
+
+def plan_build(model: Model, derivation: Derivation | None = None,
+               tables: bool | None = None) -> BuildPlan:
+    """What ``CompiledModel(model, derivation, tables)`` will build, without building it:
+    the method chosen (its choice is cheap: at most a few one-dimensional Hermite expansions,
+    and the multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto`
+    makes anyway), whether the kernels will be tables (:func:`uses_tables`), the cache key,
+    and whether that module is already cached. Derives nothing.
     """
     choice = check_derivation(derivation).choose(model)
     method = choice.method
-    key = _module_key(model, method)
+    tables = uses_tables(model, method) if tables is None else bool(tables)
+    key = _module_key(model, method, tables)
     errors = dict(choice.truncation_errors)
     if not errors and isinstance(method, HermiteTruncation):
         errors = truncation_errors(model, method.order)
-    return BuildPlan(model, choice, key, is_cached(key), errors, estimate_build(model, method))
+    return BuildPlan(model, choice, key, is_cached(key), errors,
+                     estimate_build(model, method, tables))
+
+
+def uses_tables(model: Model, method: Derivation) -> bool:
+    """Whether :class:`CompiledModel` stores ``model``'s kernels derived by ``method`` (not
+    :class:`~overlapdyn.derive.methods.Auto`) as coefficient tables when not told: on the
+    routes whose kernels are polynomials (``exact``, ``hermite``) when the expansion size
+    (:func:`~overlapdyn.compile.estimate.estimate_build`) is at least
+    :data:`~overlapdyn.compile.tables.TABLE_EXPANSION` — where printed formulas take Numba
+    longer than the tables' run-time price is worth (a He4 committee and above)."""
+    return (method.label in ("exact", "hermite")
+            and estimate_build(model, method).expansion >= TABLE_EXPANSION)
 
 
 @dataclass(frozen=True)
@@ -272,6 +378,11 @@ class CompiledModel:
             :mod:`overlapdyn.derive.methods` (default
             :class:`~overlapdyn.derive.methods.Auto`: exact, closed form, quadrature or
             Hermite truncation, whichever applies first).
+        tables: store the polynomial kernels (routes ``exact``, ``hermite``) as coefficient
+            tables evaluated by one shared evaluator (:mod:`overlapdyn.compile.tables`;
+            compiles in seconds at any degree, 1.3–6× slower per drift call) rather than print
+            their formulas; None (default) decides by the size (:func:`uses_tables`). The
+            attribute ``tables`` says which was built. Ignored by the other routes.
 
     The generated module is rendered from the kernels and the templates
     (:mod:`overlapdyn.compile.render`) and cached on disk (:mod:`overlapdyn.compile.cache`);
@@ -283,7 +394,8 @@ class CompiledModel:
     for a multi-index target, those that truncation would have had — why it was not chosen.
     """
 
-    def __init__(self, model: Model, derivation: Derivation | None = None) -> None:
+    def __init__(self, model: Model, derivation: Derivation | None = None,
+                 tables: bool | None = None) -> None:
         check_drift_cost(model)   # before any work: the drift's loops are O(p⁴)
         derivation = check_derivation(derivation)
         self.model = model
@@ -291,10 +403,15 @@ class CompiledModel:
         self.choice = derivation.choose(model)
         method = self.choice.method
         target = model.target
-        key = _module_key(model, method)
+        self.tables: bool = uses_tables(model, method) if tables is None else bool(tables)
+        key = _module_key(model, method, self.tables)
         self._loops = _loops_module()
+        if self.tables:
+            table_evaluator()
+        symbolic = _symbolic_P(model, method, self.tables)
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, method), model.k),
+            key, lambda: _module_source(derive_kernels(model, method, symbolic), model.k,
+                                        tables=self.tables),
             required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
                       *self._loops.KERNEL_NAMES))
         self._addresses = function_addresses(self.module, self._loops.KERNEL_NAMES,
@@ -329,7 +446,9 @@ class CompiledModel:
         # built on first use: the gradients double the SymPy and Numba work of a model
         loops = _jacobian_loops_module()
         module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True),
+            derive_kernels(self.model, self._resolved,
+                           _symbolic_P(self.model, self._resolved, self.tables)),
+            self.model.k, jacobian=True, tables=self.tables),
             required=loops.GRADIENT_NAMES)
         return loops, module, function_addresses(module, loops.GRADIENT_NAMES,
                                                  loops.GRADIENT_TYPES)

@@ -34,6 +34,7 @@ from .kernels import (
     Kernel,
     KernelSet,
     derive_kernels,
+    has_symbolic_P,
     kernel_identity,
 )
 from .methods import (
@@ -59,6 +60,7 @@ __all__ = [
     "Derivation",
     "derivation_from_dict",
     "derive_kernels",
+    "has_symbolic_P",
     "drift_equations",
     "Equations",
     "Exact",

@@ -151,7 +151,16 @@ class Derivation:
 
 @dataclass(frozen=True)
 class Exact(Derivation):
-    """Exact Gaussian moments (:mod:`overlapdyn.derive.gaussian`): polynomial σ, σ* and g."""
+    """Exact Gaussian moments (:mod:`overlapdyn.derive.gaussian`): polynomial σ, σ* and g.
+
+    The kernels are polynomials in the covariance entries. The compile stage prints them as
+    formulas, or from an expansion size of 1000 (a He4 committee and above, whose formulas
+    take Numba 26 s to minutes: He6 180 s) stores them as coefficient tables summed by one
+    shared evaluator: 4–13 s to a first drift at any degree ≤ 6, each drift call 1.3–6× slower
+    (:mod:`overlapdyn.compile.tables`; ``CompiledModel(model, Exact(), tables=…)`` forces
+    either). The same holds for :class:`HermiteTruncation`, whose kernels are polynomials
+    too.
+    """
 
     label: ClassVar[str] = "exact"
 
