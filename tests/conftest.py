@@ -45,6 +45,7 @@ SHARED_BUILDS = {
     # erf committee's); the tanh quadrature modules serve the Jacobian's and the templates'
     # tests too
     "tests/compile/test_compiled.py": "compile and scaling",
+    "tests/compile/test_tables.py": "compile and scaling",
     "tests/compile/test_templates.py": "compile and scaling",
     "tests/compile/test_estimate.py": "compile and scaling",
     "tests/compile/test_cache.py": "compile and scaling",

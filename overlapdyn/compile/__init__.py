@@ -11,7 +11,9 @@ the options of :mod:`~overlapdyn.compile.policy`, and :class:`CompiledModel` eva
 :mod:`~overlapdyn.compile.linking` passes a model's compiled kernels by address
 (``CompiledModel.loops_source``). :func:`plan_build` says what a
 ``CompiledModel`` would build — the method, why, and whether it is cached — without
-building it.
+building it. Polynomial kernels of high degree are stored as coefficient tables, summed by
+one evaluator compiled for every model (:mod:`~overlapdyn.compile.tables`,
+:func:`uses_tables`).
 """
 
 import importlib
@@ -20,7 +22,7 @@ import importlib
 # the cache imports neither the printer (SymPy) nor the derivation's modules.
 _HOMES = {
     "cache": ("cache_dir", "is_cached", "load_module", "source_key"),
-    "compiled": ("BuildPlan", "CompiledModel", "DriftTerms", "plan_build"),
+    "compiled": ("BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "uses_tables"),
     "printer": ("cubature_kernel_source", "kernel_source"),
     "render": ("cubature_prelude",),
 }
@@ -51,4 +53,5 @@ __all__ = [
     "load_module",
     "plan_build",
     "source_key",
+    "uses_tables",
 ]

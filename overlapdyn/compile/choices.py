@@ -1,16 +1,18 @@
 """The choice of a model's derivation method and its module's cache key, remembered on disk.
 
-Loading a compiled model from the code cache needs two things before the module itself: the
-method that derives its kernels (:meth:`Derivation.choose
-<overlapdyn.derive.methods.Derivation.choose>`, which reads the model's functions with SymPy)
-and the module's cache key (which, for a multi-index target, holds the target's SymPy
-formula). Both are pure functions of what the user wrote and of the code that computes them,
-so each is computed once and written to the cache folder as a small JSON file, keyed by a
-hash of a canonical text of (:func:`choice_inputs`):
+Loading a compiled model from the code cache needs, before the module itself: the method
+that derives its kernels (:meth:`Derivation.choose
+<overlapdyn.derive.methods.Derivation.choose>`, which reads the model's functions with SymPy),
+whether its kernels are coefficient tables (:func:`~overlapdyn.compile.compiled.uses_tables`,
+from the size of their expansion) and the module's cache key (which, for a multi-index
+target, holds the target's SymPy formula). All are pure functions of what the user wrote and
+of the code that computes them, so they are computed once and written to the cache folder as
+a small JSON file, keyed by a hash of a canonical text of (:func:`choice_inputs`):
 
 * the model's dict (:meth:`Model.to_dict <overlapdyn.model.spec.Model.to_dict>`, name
-  left out: formula strings, coefficients, P, options) and the derivation's
-  (:meth:`Derivation.to_dict <overlapdyn.derive.methods.Derivation.to_dict>`);
+  left out: formula strings, coefficients, P, options), the derivation's
+  (:meth:`Derivation.to_dict <overlapdyn.derive.methods.Derivation.to_dict>`) and the
+  build's options (``tables`` as given to :class:`~overlapdyn.compile.CompiledModel`);
 * the library version and a hash of the source of :mod:`overlapdyn.model`,
   :mod:`overlapdyn.derive` and :mod:`overlapdyn.compile` (templates included), so an
   edited checkout never reads a choice an older code made;
@@ -22,8 +24,10 @@ A later process (or the same one) finds the file and rebuilds the
 model's own module cached, a warm :class:`~overlapdyn.compile.CompiledModel` of a model of
 named activations never imports SymPy (it costs ≈ 0.3 s of a fresh process, and ≈ 0.1 s
 more to read the functions). A file is written only after the choice and the key were
-computed without error, so a hit only skips work that succeeded for the same inputs: a
-model, or a derivation, that fails to choose fails every time, with its own error. Only the
+computed without error and without a warning, so a hit only skips work that succeeded
+silently for the same inputs: a model, or a derivation, that fails to choose fails every
+time, with its own error, and a choice that warns (a quadrature across a kink,
+:class:`~overlapdyn.errors.KinkAccuracyWarning`) is computed, and warns, every time. Only the
 package's own derivation classes are remembered (a user's subclass of
 :class:`~overlapdyn.derive.methods.Derivation` is computed every time), and only models
 whose activations are written as text. A file that cannot be read or does not match its
@@ -37,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import warnings
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -94,7 +99,8 @@ def _remembered(derivation: Derivation) -> bool:
                                                 and type(derivation.quadrature) is Quadrature)
 
 
-def choice_inputs(model: Model, derivation: Derivation) -> str | None:
+def choice_inputs(model: Model, derivation: Derivation, options: dict | None = None
+                  ) -> str | None:
     """The canonical text of everything a choice and a key depend on (see the module's
     docstring), or ``None`` when they are not remembered (a derivation class of the user's,
     an activation given as an object rather than text)."""
@@ -105,6 +111,7 @@ def choice_inputs(model: Model, derivation: Derivation) -> str | None:
     spec = model.to_dict()
     spec.pop("name")
     return json.dumps({"model": spec, "derivation": derivation.to_dict(),
+                       "options": options or {},
                        "overlapdyn": __version__, "source": source_digest(),
                        "libraries": {name: _library_version(name) for name in LIBRARIES}},
                       sort_keys=True)
@@ -115,7 +122,7 @@ def choice_path(inputs: str) -> Path:
     return cache_dir() / f"overlapdyn_choice_{source_key(inputs)}.json"
 
 
-def _read(path: Path, inputs: str) -> tuple[Choice, str] | None:
+def _read(path: Path, inputs: str) -> tuple[Choice, str, dict] | None:
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
         if saved["inputs"] != inputs:   # a hash collision, or a file edited by hand
@@ -124,32 +131,44 @@ def _read(path: Path, inputs: str) -> tuple[Choice, str] | None:
                         {str(name): float(value)
                          for name, value in saved["truncation_errors"].items()},
                         str(saved["reason"]))
-        return choice, str(saved["key"])
+        return choice, str(saved["key"]), dict(saved["facts"])
     except Exception:  # noqa: BLE001 - missing, damaged or foreign: compute it instead
         return None
 
 
 def remembered_choice(model: Model, derivation: Derivation,
-                      compute: Callable[[], tuple[Choice, str]]) -> tuple[Choice, str]:
+                      compute: Callable[[], tuple[Choice, str, dict]],
+                      options: dict | None = None) -> tuple[Choice, str, dict]:
     """``compute()`` — the :class:`~overlapdyn.derive.methods.Choice` of ``derivation`` for
-    ``model`` and the key of the module of its kernels — read from the cache folder when an
-    earlier call with the same inputs wrote it, else computed and written there.
+    ``model``, the key of the module of its kernels and a dict of JSON values (facts of the
+    build, e.g. whether its kernels are tables) — read from the cache folder when an earlier
+    call with the same inputs (``options``: the build's, JSON values) wrote it, else
+    computed and written there.
 
-    Errors of ``compute`` propagate, and nothing is written for them.
+    Errors of ``compute`` propagate, and nothing is written for them; its warnings are
+    passed on (re-issued where they were raised, after the computation), and nothing is
+    written for a computation that warned either.
     """
-    inputs = choice_inputs(model, derivation)
+    inputs = choice_inputs(model, derivation, options)
     if inputs is None:
         return compute()
     path = choice_path(inputs)
     found = _read(path, inputs)
     if found is not None:
         return found
-    choice, key = compute()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        choice, key, facts = compute()
+    for warning in caught:   # the caller's filters decide, as if nothing had caught them
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno, source=warning.source)
+    if caught:
+        return choice, key, facts
     text = json.dumps({"inputs": inputs, "method": choice.method.to_dict(),
                        "truncation_errors": {str(name): float(value) for name, value
                                              in choice.truncation_errors.items()},
-                       "reason": choice.reason, "key": key}, sort_keys=True)
+                       "reason": choice.reason, "key": key, "facts": facts}, sort_keys=True)
     with contextlib.suppress(OSError):   # a read-only cache: computed again next time
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, text)
-    return choice, key
+    return choice, key, facts

@@ -16,9 +16,9 @@ _HOMES = {
     "hermite": ("He", "HermiteExpansion", "gauss_hermite_rule", "hermite_expansion",
                 "hermite_product", "hermite_values", "information_exponent",
                 "polynomial_to_hermite"),
-    "kernels": ("Kernel", "KernelSet", "derive_kernels", "kernel_identity"),
+    "kernels": ("Kernel", "KernelSet", "derive_kernels", "has_symbolic_P", "kernel_identity"),
     "methods": ("Auto", "ClosedForm", "Derivation", "Exact", "HermiteTruncation", "Quadrature",
-                "derivation_from_dict"),
+                "derivation_from_dict", "kink_errors"),
     "multihermite": ("MultivariateHermite", "multivariate_hermite"),
 }
 _HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
@@ -44,6 +44,7 @@ __all__ = [
     "Derivation",
     "derivation_from_dict",
     "derive_kernels",
+    "has_symbolic_P",
     "drift_equations",
     "Equations",
     "Exact",
@@ -59,6 +60,7 @@ __all__ = [
     "HermiteTruncation",
     "information_exponent",
     "kernel_identity",
+    "kink_errors",
     "integrand_factors",
     "Kernel",
     "KernelSet",

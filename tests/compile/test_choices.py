@@ -2,12 +2,14 @@
 second call with the same inputs reads what the first computed, equal; other inputs, a
 damaged file, an error or a user's derivation class are computed again."""
 
+import warnings
+
 import pytest
 
 from overlapdyn.compile import cache
 from overlapdyn.compile.choices import choice_inputs, choice_path, remembered_choice
 from overlapdyn.derive.methods import Auto, Exact, HermiteTruncation, Quadrature
-from overlapdyn.errors import NotPolynomialError
+from overlapdyn.errors import KinkAccuracyWarning, NotPolynomialError
 from overlapdyn.model import Model, Protocol, Student, Target
 
 LINEAR = Model(Target(k=1, activation="linear"), Student(p=1, activation="linear"),
@@ -24,7 +26,7 @@ def folder(tmp_path, monkeypatch):
 def counted(model, derivation, calls):
     def compute():
         calls.append(1)
-        return derivation.choose(model), f"key-{len(calls)}"
+        return derivation.choose(model), f"key-{len(calls)}", {"tables": False}
     return compute
 
 
@@ -48,9 +50,9 @@ def test_a_damaged_or_foreign_file_is_computed_again(folder):
     calls = []
     path = choice_path(choice_inputs(ERF, Auto()))
     path.write_text("{not json")
-    choice, key = remembered_choice(ERF, Auto(), counted(ERF, Auto(), calls))
+    choice, key, facts = remembered_choice(ERF, Auto(), counted(ERF, Auto(), calls))
     assert len(calls) == 1 and choice.method.label == "closed-form" and key == "key-1"
-    assert remembered_choice(ERF, Auto(), counted(ERF, Auto(), calls)) == (choice, key)
+    assert remembered_choice(ERF, Auto(), counted(ERF, Auto(), calls)) == (choice, key, facts)
     assert len(calls) == 1
 
 
@@ -70,3 +72,21 @@ def test_a_derivation_class_of_the_user_is_not_remembered(folder):
     for _ in range(2):
         remembered_choice(LINEAR, Mine(), counted(LINEAR, Mine(), calls))
     assert len(calls) == 2 and list(folder.glob("overlapdyn_choice_*")) == []
+
+
+def test_a_choice_that_warns_warns_every_time_and_is_not_written(folder):
+    def compute():
+        warnings.warn("the kink", KinkAccuracyWarning, stacklevel=2)
+        return Exact().choose(LINEAR), "key", {}
+
+    for _ in range(2):
+        with pytest.warns(KinkAccuracyWarning, match="the kink"):
+            remembered_choice(LINEAR, Exact(), compute)
+    assert list(folder.glob("overlapdyn_choice_*")) == []
+
+
+def test_the_build_options_are_inputs(folder):
+    calls = []
+    for tables in (None, True, None, True):
+        remembered_choice(LINEAR, Auto(), counted(LINEAR, Auto(), calls), {"tables": tables})
+    assert len(calls) == 2
