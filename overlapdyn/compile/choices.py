@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import sys
 import warnings
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -72,8 +73,7 @@ _DIGEST: list[str] = []
 
 def source_digest() -> str:
     """A hash of the text of every ``.py`` file of the subpackages ``model``, ``derive`` and
-    ``compile`` (``SOURCES``; templates included);
-    computed once per process (≈ 1 ms)."""
+    ``compile`` (``SOURCES``; templates included), computed once per process (≈ 1 ms)."""
     if not _DIGEST:
         root = Path(__file__).resolve().parent.parent
         digest = hashlib.sha256()
@@ -136,6 +136,18 @@ def _read(path: Path, inputs: str) -> tuple[Choice, str, dict] | None:
         return None
 
 
+def _reissue(warning: warnings.WarningMessage) -> None:
+    """Issue a caught warning again where it was raised: the caller's filters decide, with
+    the registry of the module it came from (a warning shown once per place stays so)."""
+    module = next((m for m in list(sys.modules.values())
+                   if getattr(m, "__file__", None) == warning.filename), None)
+    registry = None if module is None else vars(module).setdefault("__warningregistry__", {})
+    warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                           warning.lineno, registry=registry,
+                           module_globals=None if module is None else vars(module),
+                           source=warning.source)
+
+
 def remembered_choice(model: Model, derivation: Derivation,
                       compute: Callable[[], tuple[Choice, str, dict]],
                       options: dict | None = None) -> tuple[Choice, str, dict]:
@@ -146,8 +158,8 @@ def remembered_choice(model: Model, derivation: Derivation,
     computed and written there.
 
     Errors of ``compute`` propagate, and nothing is written for them; its warnings are
-    passed on (re-issued where they were raised, after the computation), and nothing is
-    written for a computation that warned either.
+    passed on (issued again where they were raised, after the computation, through the
+    caller's filters), and nothing is written for a computation that warned either.
     """
     inputs = choice_inputs(model, derivation, options)
     if inputs is None:
@@ -156,12 +168,14 @@ def remembered_choice(model: Model, derivation: Derivation,
     found = _read(path, inputs)
     if found is not None:
         return found
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        choice, key, facts = compute()
-    for warning in caught:   # the caller's filters decide, as if nothing had caught them
-        warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                               warning.lineno, source=warning.source)
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            choice, key, facts = compute()
+    finally:   # raised or not, what compute warned is passed on
+        for warning in caught:
+            _reissue(warning)
     if caught:
         return choice, key, facts
     text = json.dumps({"inputs": inputs, "method": choice.method.to_dict(),

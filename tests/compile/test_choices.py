@@ -90,3 +90,14 @@ def test_the_build_options_are_inputs(folder):
     for tables in (None, True, None, True):
         remembered_choice(LINEAR, Auto(), counted(LINEAR, Auto(), calls), {"tables": tables})
     assert len(calls) == 2
+
+
+def test_a_warning_before_an_error_is_passed_on_with_it(folder):
+    def compute():
+        warnings.warn("the kink", KinkAccuracyWarning, stacklevel=2)
+        raise NotPolynomialError("then this")
+
+    with pytest.warns(KinkAccuracyWarning, match="the kink"), \
+            pytest.raises(NotPolynomialError, match="then this"):
+        remembered_choice(LINEAR, Exact(), compute)
+    assert list(folder.glob("overlapdyn_choice_*")) == []
