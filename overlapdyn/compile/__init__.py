@@ -17,6 +17,7 @@ one evaluator compiled for every model (:mod:`~overlapdyn.compile.tables`,
 """
 
 import importlib
+import importlib.util
 
 # Each name is imported from its module on first use (PEP 562): a CompiledModel loaded from
 # the cache imports neither the printer (SymPy) nor the derivation's modules.
@@ -34,6 +35,8 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
         globals()[name] = value   # the next lookup is a plain attribute
         return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f".{name}", __name__)   # a submodule, as before
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

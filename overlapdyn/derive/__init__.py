@@ -4,6 +4,7 @@ kernels the drift is assembled from, by one of the derivation methods (``Exact()
 """
 
 import importlib
+import importlib.util
 
 # Each name is imported from its module on first use (PEP 562): the methods' classes
 # (overlapdyn.derive.methods), all a warm CompiledModel needs, come without SymPy and SciPy,
@@ -29,6 +30,8 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
         globals()[name] = value   # the next lookup is a plain attribute
         return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f".{name}", __name__)   # a submodule, as before
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -5,6 +5,7 @@ states of wide networks (:mod:`overlapdyn.ode.wide`), and the overlap SDE of fin
 """
 
 import importlib
+import importlib.util
 
 # Each name is imported from its module on first use (PEP 562): integrate imports neither the
 # SDE (SymPy) nor the reduced states of wide networks nor the fixed points (scipy.optimize).
@@ -28,6 +29,8 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
         globals()[name] = value   # the next lookup is a plain attribute
         return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f".{name}", __name__)   # a submodule, as before
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
