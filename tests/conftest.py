@@ -45,6 +45,7 @@ SHARED_BUILDS = {
     # erf committee's); the tanh quadrature modules serve the Jacobian's and the templates'
     # tests too
     "tests/compile/test_compiled.py": "compile and scaling",
+    "tests/compile/test_tables.py": "compile and scaling",
     "tests/compile/test_templates.py": "compile and scaling",
     "tests/compile/test_estimate.py": "compile and scaling",
     "tests/compile/test_cache.py": "compile and scaling",
@@ -59,12 +60,14 @@ SHARED_BUILDS = {
     "tests/ode/test_fixed_points.py": "compile and scaling",
     "tests/jobs/test_cli.py": "compile and scaling",
     "tests/jobs/test_derivation_option.py": "compile and scaling",
-    # simulators: the linear model's (sweeps), the erf committee's, the staircase's
+    # simulators: the linear model's (sweeps), the erf committee's (and its drift, which the
+    # fresh-process test loads), the staircase's
     "tests/jobs/test_validate_job.py": "simulators",
     "tests/sgd/test_simulate.py": "simulators",
     "tests/storage/test_results.py": "simulators",
     "tests/sweeps/test_sweep.py": "simulators",
     "tests/ode/test_evolve_arguments.py": "simulators",
+    "tests/ode/test_fresh_process.py": "simulators",
     # the relu and |x| committees' kinked modules
     "tests/derive/test_kinked.py": "kinked",
     "tests/ode/test_rough_kernels.py": "kinked",

@@ -11,28 +11,38 @@ the options of :mod:`~overlapdyn.compile.policy`, and :class:`CompiledModel` eva
 :mod:`~overlapdyn.compile.linking` passes a model's compiled kernels by address
 (``CompiledModel.loops_source``). :func:`plan_build` says what a
 ``CompiledModel`` would build — the method, why, and whether it is cached — without
-building it.
+building it. Polynomial kernels of high degree are stored as coefficient tables, summed by
+one evaluator compiled for every model (:mod:`~overlapdyn.compile.tables`,
+:func:`uses_tables`).
 """
 
-from .cache import (
-    cache_dir,
-    is_cached,
-    load_module,
-    source_key,
-)
-from .compiled import (
-    BuildPlan,
-    CompiledModel,
-    DriftTerms,
-    plan_build,
-)
-from .printer import (
-    cubature_kernel_source,
-    kernel_source,
-)
-from .render import (
-    cubature_prelude,
-)
+import importlib
+import importlib.util
+
+# Each name is imported from its module on first use (PEP 562): a CompiledModel loaded from
+# the cache imports neither the printer (SymPy) nor the derivation's modules.
+_HOMES = {
+    "cache": ("cache_dir", "is_cached", "load_module", "source_key"),
+    "compiled": ("BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "uses_tables"),
+    "printer": ("cubature_kernel_source", "kernel_source"),
+    "render": ("cubature_prelude",),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _HOME_OF:
+        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
+        globals()[name] = value   # the next lookup is a plain attribute
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f".{name}", __name__)   # a submodule, as before
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "BuildPlan",
@@ -46,4 +56,5 @@ __all__ = [
     "load_module",
     "plan_build",
     "source_key",
+    "uses_tables",
 ]

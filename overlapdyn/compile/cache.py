@@ -35,6 +35,11 @@ under the limit — never a module this process has loaded, nor the one just wri
 module removed under another process that uses it costs that process a rebuild, never an
 error (it heals as above).
 
+Beside the modules, the folder holds the derivation choice and module key of each model
+built (``overlapdyn_choice_*.json``, :mod:`overlapdyn.compile.choices`), which let a warm
+process skip SymPy; they are small, not counted against the limit, and removed by
+:func:`clear`.
+
 :func:`info` reports the folder, what is on disk and every in-memory cache of the package
 (the registry of :mod:`overlapdyn.storage.memo`: derive's moments, expectations, rules and
 kernel sets, and the modules loaded here); :func:`clear` empties all of them.
@@ -347,9 +352,10 @@ class CacheInfo:
 
 
 def _cache_files(folder: Path) -> Iterator[Path]:
-    """The cache's files in ``folder``: the modules, temporaries of interrupted writes,
-    and (in ``__pycache__``) Numba's index and machine code and Python's bytecode."""
-    for pattern in (f"{_FILE_PREFIX}*.py", f".{_FILE_PREFIX}*.tmp",
+    """The cache's files in ``folder``: the modules, the remembered derivation choices
+    (:mod:`overlapdyn.compile.choices`), temporaries of interrupted writes, and (in
+    ``__pycache__``) Numba's index and machine code and Python's bytecode."""
+    for pattern in (f"{_FILE_PREFIX}*.py", f"{_FILE_PREFIX}*.json", f".{_FILE_PREFIX}*.tmp",
                     f"__pycache__/{_FILE_PREFIX}*"):
         yield from (path for path in folder.glob(pattern) if path.is_file())
 
@@ -367,7 +373,9 @@ def info() -> CacheInfo:
 
 
 def clear() -> None:
-    """Remove the generated modules and Numba's cache files for them from the cache folder,
+    """Remove the generated modules, the remembered derivation choices
+    (:mod:`overlapdyn.compile.choices`) and Numba's cache files for the modules from the
+    cache folder,
     and empty every in-memory cache (the loaded modules are forgotten by :data:`sys.modules`;
     objects already built, e.g. a :class:`~overlapdyn.compile.CompiledModel`, keep working).
 

@@ -34,6 +34,28 @@ compiles its kernels only (a He3 committee p = k = 2, cold: 6.6 s to drift and r
 of 11.1 s), for one indirect call per kernel value (the kernels are not inlined into the
 loops). The exact Jacobian is built the same way (``templates/gradient_table.py``,
 ``drift_jacobian.py``).
+
+A polynomial model's kernels (routes ``exact`` and ``hermite``) can be compiled two ways:
+their formulas printed as straight-line code, or stored as coefficient tables
+(:mod:`overlapdyn.compile.tables`) that one evaluator, compiled once for every model and
+called by its symbol name, sums at run time; the model's module then holds small wrappers
+whose compile time does not grow with the degree. Measured on the 2-core development
+machine (``benchmarks/bench_tables.py``: committees σ = σ* = He_n, p = k = 2, the drift's
+loops already in the cache; under a load of 3–9 from other jobs, so ±50 %): the printed
+formulas take 4.8 s (He2), 8 s (He3), 26 s (He4), 45–224 s (He5), 180 s (He6) to a first
+drift, the tables 4–13 s at every degree (3.4 s for He2 at a load of 1, 3.8 s for He6 at 4); the
+drift then costs 1.3–5.6× more CPU per call with tables (He4 8.7 → 27 µs, He5 24 → 135 µs),
+and the two agree to ≤ 5e-14 relative. Where a model is built once and integrated briefly —
+a new activation or target, a sweep over models — tables pay; where one model is integrated
+for long, the formulas do once built. ``CompiledModel`` therefore uses tables by default
+from an expansion size of :data:`~overlapdyn.compile.tables.TABLE_EXPANSION` (1000: a He4
+committee and above, where the formulas take over 10 s; :func:`uses_tables`), and
+``tables=True``/``False`` forces either. P, c_p, the committee's b and c_k, and Δ are
+run-time arguments of the loops on both routes, and with tables so is the P of a polynomial
+multi-index target (its entries are arguments of the target kernels, ``derive_kernels(…,
+symbolic_P=True)``): a sweep over them compiles nothing after its first model. The exact
+Jacobian of a model of tables takes its kernels' partial derivatives as tables too (He6
+committee: 7.4 s cold, within 3e-10 of central differences), not printed from SymPy.
 """
 
 from __future__ import annotations
@@ -41,11 +63,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..derive.equations import drift_equations
-from ..derive.kernels import Kernel, KernelSet, derive_kernels, kernel_identity
 from ..derive.methods import (
     Choice,
     Derivation,
@@ -58,18 +79,8 @@ from ..model.spec import Model, check_drift_cost
 from ..model.terms import TERM_NAMES
 from ..storage.versions import __version__
 from .cache import is_cached, load_module, source_key
-from .estimate import BuildEstimate, estimate_build
-from .linking import compile_quietly, function_addresses, load_shared_module
-from .printer import (
-    basis_kernel_source,
-    cubature_kernel_source,
-    kernel_accumulator_source,
-    kernel_source,
-    ranked_cubature_source,
-    ranked_target_wrappers_source,
-    target_accumulators_source,
-    target_wrappers_source,
-)
+from .choices import remembered_choice
+from .linking import compile_quietly, compile_typed, function_addresses, load_shared_module
 from .render import (
     cubature_prelude,
     kinked_prelude,
@@ -79,11 +90,26 @@ from .render import (
     template_digest,
 )
 
-__all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build"]
+if TYPE_CHECKING:
+    from ..derive.kernels import Kernel, KernelSet
+    from .estimate import BuildEstimate
+
+# What only building a module needs (the derivation of the kernels, the printer, the tables,
+# the estimate: SymPy) is imported where a module is built: a model loaded from the cache
+# imports none of it (overlapdyn.compile.choices remembers its method, tables and key).
+
+__all__ = ["BuildPlan", "CompiledModel", "DriftTerms", "plan_build", "table_evaluator",
+           "uses_tables"]
 
 # The generated text's version beyond what the key hashes (the templates' text, Numba's
-# options): bump it when the printer or the assembly below changes the modules they write.
-TEMPLATE_VERSION = 10
+# options): bump it when the printer, the tables (tables.py) or the assembly below change the
+# modules they write.
+TEMPLATE_VERSION = 12
+
+# The entries of the drift's loops called from here, and the names of their types
+# (templates/drift_loops.py): each compiled, or loaded from Numba's cache, on first use
+LOOP_ENTRIES = {"rhs": "RHS_TYPE", "risk": "RISK_TYPE", "terms": "TERMS_TYPE",
+                "guarded_rhs": "GUARDED_RHS_TYPE", "risk_path": "RISK_PATH_TYPE"}
 
 # The templates of the drift's loops and of its Jacobian's: one module each for every model
 # (see _loops_module, _jacobian_loops_module)
@@ -96,8 +122,13 @@ JACOBIAN_TEMPLATES = ("kernel_table", "gradient_table", "drift_jacobian")
 KINKED_NODES = 8
 
 
-def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
-    """The sources of one model's kernels and the target's sums."""
+def _drift_parts(kernels: KernelSet, k: int, tables: bool = False) -> list[str]:
+    """The sources of one model's kernels and the target's sums; with ``tables``, each
+    polynomial kernel as its coefficient table and a wrapper of the one evaluator
+    (:mod:`overlapdyn.compile.tables`) instead of its printed formula."""
+    from .printer import basis_kernel_source, kernel_source, target_wrappers_source
+    from .tables import kernel_table, table_kernel_source
+
     if kernels.method == "quadrature" and not kernels.committee:
         return _ranked_cubature_parts(kernels, k)
     parts = []
@@ -106,12 +137,19 @@ def _drift_parts(kernels: KernelSet, k: int) -> list[str]:
     else:
         if any(kernel.basis for kernel in kernels.kernels):
             parts.append(kinked_prelude(KINKED_NODES))
+        if tables:
+            parts.append(template_body("table_kernels", TABLE_SYMBOL=repr(_table_symbol())))
         for kernel in kernels.kernels:
-            parts.append(basis_kernel_source(kernel.name, kernel.args, *kernel.basis)
-                         if kernel.basis else
-                         kernel_source(_scalar_name(kernel, kernels), kernel.args, kernel.expr))
+            name = _scalar_name(kernel, kernels)
+            table = kernel_table(kernel.args, kernel.expr) if tables else None
+            if kernel.basis:
+                parts.append(basis_kernel_source(kernel.name, kernel.args, *kernel.basis))
+            elif table is not None:
+                parts.append(table_kernel_source(name, table))
+            else:
+                parts.append(kernel_source(name, kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
-                 else target_wrappers_source(k))
+                 else target_wrappers_source(k, kernels.symbolic_P))
     return parts
 
 
@@ -124,6 +162,8 @@ def _scalar_name(kernel: Kernel, kernels: KernelSet) -> str:
 def _cubature_parts(kernels: KernelSet) -> list[str]:
     """A committee's quadrature kernels: the rules, σ, σ', σ* printed from SymPy, and the
     cubature over each kernel's few fields."""
+    from .printer import cubature_kernel_source, kernel_source
+
     parts = [cubature_prelude(kernels.quadrature_nodes)]
     parts += [kernel_source(name, ("x",), expr) for name, expr in kernels.functions.items()]
     return parts + [cubature_kernel_source(kernel.name, kernel.integrand)
@@ -134,6 +174,8 @@ def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
     """A multi-index target's quadrature kernels and sums: the rules by rank, σ, σ' and
     ``g_target(z1..zk)`` printed from SymPy, the kernels over their whole blocks, E[g²] (a
     number) and the target's sums calling the shared kernels."""
+    from .printer import kernel_source, ranked_cubature_source, ranked_target_wrappers_source
+
     # fields: up to 3 students (Tgs) and the k latent ones
     parts = [ranked_cubature_prelude(kernels.quadrature_nodes, 3 + k,
                                      kernels.latent_covariance)]
@@ -150,19 +192,26 @@ def _ranked_cubature_parts(kernels: KernelSet, k: int) -> list[str]:
     return [*parts, ranked_target_wrappers_source(k, calls)]
 
 
-def _module_source(kernels: KernelSet, k: int, jacobian: bool = False) -> str:
+def _module_source(kernels: KernelSet, k: int, jacobian: bool = False,
+                   tables: bool = False) -> str:
     """The generated module of one model: its kernels and the target's sums, and with
     ``jacobian`` their gradients for the drift's exact Jacobian: every kernel's partial
-    derivatives (printed from SymPy as accumulators) and the target's (the loops that chain
-    them are one module for every model, :func:`_jacobian_loops_module`)."""
-    parts = _drift_parts(kernels, k)
+    derivatives (printed from SymPy as accumulators, or with ``tables`` their tables) and
+    the target's (the loops that chain them are one module for every model,
+    :func:`_jacobian_loops_module`)."""
+    from .printer import kernel_accumulator_source, target_accumulators_source
+    from .tables import kernel_table, table_accumulator_source
+
+    parts = _drift_parts(kernels, k, tables)
     if jacobian:
         for kernel in kernels.kernels:
             if kernel.args:
-                parts.append(kernel_accumulator_source(_scalar_name(kernel, kernels),
-                                                       kernel.args, kernel.expr))
+                name = _scalar_name(kernel, kernels)
+                table = kernel_table(kernel.args, kernel.expr) if tables else None
+                parts.append(table_accumulator_source(name, table) if table is not None
+                             else kernel_accumulator_source(name, kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
-                     else target_accumulators_source(k))
+                     else target_accumulators_source(k, kernels.symbolic_P))
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}
     title = "kernels and their gradients" if jacobian else "kernels"
     return module_source(f"{title} of one model", parts, METHOD=kernels.method,
@@ -180,7 +229,7 @@ class BuildPlan:
         choice: the method chosen and why (:class:`~overlapdyn.derive.methods.Choice`).
         key: the generated module's cache key.
         cached: whether the module is already built (imported in this process or on disk):
-            then building skips SymPy; else SymPy derives the kernels now.
+            then building derives nothing; else SymPy derives the kernels now.
         truncation_errors: ``{function: relative L²(γ) error}`` of the Hermite truncation
             (the kernels' own for ``hermite``; what ``Auto`` measured when it chose); else
             empty.
@@ -218,8 +267,8 @@ def _loops_module() -> ModuleType:
     (``templates/kernel_table.py``), so the loops are compiled once per cache folder."""
     key = source_key(__version__, TEMPLATE_VERSION, template_digest(), "drift loops")
     return load_shared_module(key, "the drift's loops, for every model", LOOP_TEMPLATES,
-                              required=("KERNEL_NAMES", "KERNEL_TYPES", "rhs", "risk", "terms",
-                                        "evolve_steps", "guarded_rhs", "risk_path"))
+                              required=("KERNEL_NAMES", "KERNEL_TYPES", "evolve_steps",
+                                        *LOOP_ENTRIES, *LOOP_ENTRIES.values()))
 
 
 def _jacobian_loops_module() -> ModuleType:
@@ -232,25 +281,116 @@ def _jacobian_loops_module() -> ModuleType:
                               required=("GRADIENT_NAMES", "GRADIENT_TYPES", "drift_jacobian"))
 
 
-def _module_key(model: Model, method: Derivation) -> str:
-    """The cache key of the module of ``model``'s kernels derived by ``method``."""
-    return source_key(__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model),
-                      method.label, method.resolution, KINKED_NODES)
+def _table_key() -> str:
+    return source_key(__version__, TEMPLATE_VERSION, template_digest(), "table evaluator")
 
 
-def plan_build(model: Model, derivation: Derivation | None = None) -> BuildPlan:
-    """What ``CompiledModel(model, derivation)`` will build, without building it: the method
-    chosen (its choice is cheap: at most a few one-dimensional Hermite expansions, and the
-    multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto` makes
-    anyway), the cache key, and whether that module is already cached. Derives nothing.
+def _table_symbol() -> str:
+    # the evaluator's name in the process, tied to its text (a model's module calls it by
+    # this name, and is keyed on the same templates)
+    return f"overlapdyn_evaluate_table_{_table_key()}"
+
+
+def table_evaluator() -> str:
+    """Compile (once per cache folder) or load the evaluator of polynomial kernel tables
+    (``templates/polynomial_table.py``), register its address in this process under its
+    symbol name, and return that name; a model whose kernels are tables
+    (``templates/table_kernels.py``) calls it by that name, so this must run before such a
+    model's module is compiled or loaded (:class:`CompiledModel` does)."""
+    import llvmlite.binding as llvm  # numba's: only when compiling or loading
+
+    symbol = _table_symbol()
+    if symbol not in _REGISTERED:
+        module = load_shared_module(_table_key(), "the evaluator of kernel tables",
+                                    ("polynomial_table",), required=("evaluate_table",))
+        llvm.add_symbol(symbol, module.evaluate_table.address)
+        _REGISTERED[symbol] = module
+    return symbol
+
+
+# the evaluators registered in this process, held for its lifetime: their machine code must
+# outlive every module that calls it by name (cache.clear() forgets imported modules)
+_REGISTERED: dict[str, ModuleType] = {}
+
+
+def _symbolic_P(model: Model, method: Derivation, tables: bool) -> bool:
+    # tables keep a polynomial multi-index target's P symbolic: its entries are arguments of
+    # the target kernels, the loops' run-time P (formulas would grow with them for nothing)
+    from ..derive.kernels import has_symbolic_P
+
+    return tables and has_symbolic_P(model, method)
+
+
+def _module_key(model: Model, method: Derivation, tables: bool = False) -> str:
+    """The cache key of the module of ``model``'s kernels derived by ``method`` (with
+    ``tables``, the polynomial kernels as tables: another module, and one for every P of a
+    polynomial multi-index target)."""
+    from ..derive.kernels import kernel_identity
+
+    symbolic = _symbolic_P(model, method, tables)
+    parts = (__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model, symbolic),
+             method.label, method.resolution, KINKED_NODES)
+    return source_key(*parts, "tables", symbolic) if tables else source_key(*parts)
+
+
+def plan_build(model: Model, derivation: Derivation | None = None,
+               tables: bool | None = None) -> BuildPlan:
+    """What ``CompiledModel(model, derivation, tables)`` will build, without building it:
+    the method chosen (its choice is cheap: at most a few one-dimensional Hermite expansions,
+    and the multi-index truncation measurement :class:`~overlapdyn.derive.methods.Auto`
+    makes anyway), whether the kernels will be tables (:func:`uses_tables`), the cache key,
+    and whether that module is already cached. Derives nothing.
     """
-    choice = check_derivation(derivation).choose(model)
+    from .estimate import estimate_build
+
+    choice, key, tables, _ = _build_facts(model, check_derivation(derivation), tables)
     method = choice.method
-    key = _module_key(model, method)
     errors = dict(choice.truncation_errors)
     if not errors and isinstance(method, HermiteTruncation):
         errors = truncation_errors(model, method.order)
-    return BuildPlan(model, choice, key, is_cached(key), errors, estimate_build(model, method))
+    return BuildPlan(model, choice, key, is_cached(key), errors,
+                     estimate_build(model, method, tables))
+
+
+def uses_tables(model: Model, method: Derivation) -> bool:
+    """Whether :class:`CompiledModel` stores ``model``'s kernels derived by ``method`` (not
+    :class:`~overlapdyn.derive.methods.Auto`) as coefficient tables when not told: on the
+    routes whose kernels are polynomials (``exact``, ``hermite``) when the expansion size
+    (:func:`~overlapdyn.compile.estimate.estimate_build`) is at least
+    :data:`~overlapdyn.compile.tables.TABLE_EXPANSION` — where printed formulas take Numba
+    longer than the tables' run-time price is worth (a He4 committee and above)."""
+    from .estimate import estimate_build
+    from .tables import TABLE_EXPANSION
+
+    return (method.label in ("exact", "hermite")
+            and estimate_build(model, method).expansion >= TABLE_EXPANSION)
+
+
+def _build_facts(model: Model, derivation: Derivation, tables: bool | None
+                 ) -> tuple[Choice, str, bool, bool]:
+    """What a build of ``model`` by ``derivation`` (``tables`` as given) is: the
+    :class:`~overlapdyn.derive.methods.Choice`, the module's cache key, whether the kernels
+    are tables and whether P stays symbolic — remembered on disk
+    (:mod:`overlapdyn.compile.choices`: a model built before needs no SymPy here)."""
+    def compute() -> tuple[Choice, str, dict]:
+        choice = derivation.choose(model)
+        method = choice.method
+        used = uses_tables(model, method) if tables is None else bool(tables)
+        facts = {"tables": used, "symbolic_P": _symbolic_P(model, method, used)}
+        return choice, _module_key(model, method, used), facts
+
+    choice, key, facts = remembered_choice(model, derivation, compute,
+                                           options={"tables": tables})
+    return choice, key, bool(facts["tables"]), bool(facts["symbolic_P"])
+
+
+def _kernels_source(model: Model, method: Derivation, symbolic: bool, tables: bool,
+                    jacobian: bool = False) -> str:
+    """The generated source of ``model``'s kernels by ``method`` (derived now: SymPy)."""
+    from ..derive.kernels import derive_kernels
+
+    return _module_source(derive_kernels(model, method, symbolic), model.k, jacobian=jacobian,
+                          tables=tables)
 
 
 @dataclass(frozen=True)
@@ -272,29 +412,44 @@ class CompiledModel:
             :mod:`overlapdyn.derive.methods` (default
             :class:`~overlapdyn.derive.methods.Auto`: exact, closed form, quadrature or
             Hermite truncation, whichever applies first).
+        tables: store the polynomial kernels (routes ``exact``, ``hermite``) as coefficient
+            tables evaluated by one shared evaluator (:mod:`overlapdyn.compile.tables`;
+            compiles in seconds at any degree, 1.3–6× slower per drift call) rather than print
+            their formulas; None (default) decides by the size (:func:`uses_tables`). The
+            attribute ``tables`` says which was built. Ignored by the other routes.
 
     The generated module is rendered from the kernels and the templates
     (:mod:`overlapdyn.compile.render`) and cached on disk (:mod:`overlapdyn.compile.cache`);
-    ``from_cache`` tells whether this instance skipped SymPy. ``source`` is the generated
-    code; ``derivation`` is the method given, ``choice`` what it chose and why
-    (:class:`~overlapdyn.derive.methods.Choice`), ``method`` the label of the method used.
+    ``from_cache`` tells whether this instance loaded it rather than deriving the kernels.
+    The method chosen, whether the kernels are tables and the module's key are remembered
+    on disk too (:mod:`overlapdyn.compile.choices`), so a model built before, of named
+    activations, is loaded without importing SymPy; the loops' entries (``rhs``, ``risk``,
+    ``terms``, ``guarded_rhs``, ``risk_path``) are loaded from Numba's cache on first use,
+    each alone. ``source`` is the generated code; ``derivation`` is the method given,
+    ``choice`` what it chose and why (:class:`~overlapdyn.derive.methods.Choice`),
+    ``method`` the label of the method used.
     ``truncation_errors`` (``{function: relative L²(γ) error}``) are those of the Hermite
     truncation: the kernels' own with ``hermite``; with ``quadrature`` chosen by ``Auto``
     for a multi-index target, those that truncation would have had — why it was not chosen.
     """
 
-    def __init__(self, model: Model, derivation: Derivation | None = None) -> None:
+    def __init__(self, model: Model, derivation: Derivation | None = None,
+                 tables: bool | None = None) -> None:
         check_drift_cost(model)   # before any work: the drift's loops are O(p⁴)
         derivation = check_derivation(derivation)
         self.model = model
         self.derivation = derivation
-        self.choice = derivation.choose(model)
+        self.choice, key, used, symbolic = _build_facts(model, derivation, tables)
         method = self.choice.method
         target = model.target
-        key = _module_key(model, method)
+        self.tables: bool = used
+        self._symbolic = symbolic
         self._loops = _loops_module()
+        self._entries: dict = {}   # the loops' entries compiled for their types (_entry)
+        if self.tables:
+            table_evaluator()
         self.module, self.from_cache = load_module(
-            key, lambda: _module_source(derive_kernels(model, method), model.k),
+            key, lambda: _kernels_source(model, method, symbolic, used),
             required=("METHOD", "TRUNCATION_ERRORS", "EXACT_JACOBIAN",
                       *self._loops.KERNEL_NAMES))
         self._addresses = function_addresses(self.module, self._loops.KERNEL_NAMES,
@@ -317,6 +472,16 @@ class CompiledModel:
                       float(student.eta_a), np.array(student.a, dtype=float),
                       protocol.terms.coefficients)
 
+    def _entry(self, name: str):
+        """The loops' entry ``name`` (a key of :data:`LOOP_ENTRIES`), compiled for its type
+        or loaded from Numba's cache on first use (a fresh process that integrates loads
+        ``guarded_rhs`` and ``risk_path`` only)."""
+        entry = self._entries.get(name)
+        if entry is None:
+            entry = self._entries[name] = compile_typed(
+                getattr(self._loops, name), getattr(self._loops, LOOP_ENTRIES[name]))
+        return entry
+
     @property
     def has_exact_jacobian(self) -> bool:
         """Whether :meth:`jacobian` is exact: every kernel has a SymPy formula (all but the
@@ -328,8 +493,8 @@ class CompiledModel:
     def _jacobian_parts(self) -> tuple[ModuleType, ModuleType, np.ndarray]:
         # built on first use: the gradients double the SymPy and Numba work of a model
         loops = _jacobian_loops_module()
-        module, _ = load_module(f"{self._key}-jacobian", lambda: _module_source(
-            derive_kernels(self.model, self._resolved), self.model.k, jacobian=True),
+        module, _ = load_module(f"{self._key}-jacobian", lambda: _kernels_source(
+            self.model, self._resolved, self._symbolic, self.tables, jacobian=True),
             required=loops.GRADIENT_NAMES)
         return loops, module, function_addresses(module, loops.GRADIENT_NAMES,
                                                  loops.GRADIENT_TYPES)
@@ -363,6 +528,8 @@ class CompiledModel:
                 reproduces :meth:`drift` from the formulas alone.
             kernels: include the kernels' formulas in the text.
         """
+        from ..derive.equations import drift_equations  # SymPy
+
         equations = drift_equations(self.model, self._resolved)
         return equations if format == "sympy" else equations.text(format, kernels=kernels)
 
@@ -416,7 +583,7 @@ class CompiledModel:
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
         """``dy/dt`` at ``y`` (SPEC's ODEs, the parts ``protocol.terms`` keeps; ``t`` unused:
         the system is autonomous)."""
-        return self._loops.rhs(self._addresses, np.ascontiguousarray(y, dtype=float),
+        return self._entry("rhs")(self._addresses, np.ascontiguousarray(y, dtype=float),
                                *self._args)
 
     def drift_call(self) -> tuple[int, np.ndarray, tuple]:
@@ -428,6 +595,7 @@ class CompiledModel:
         from numba import types  # numba: only when compiled code asks for it
 
         kind = types.FunctionType(self._loops.RHS_TYPE)
+        self._entry("rhs")   # compiled for its type, then its address
         address = function_addresses(self._loops, ("rhs",), (kind,))[0]
         return int(address), self._addresses, self._args
 
@@ -438,7 +606,7 @@ class CompiledModel:
         empty array (shape (0,)) where ``max |y_i| > blowup``, for the caller to abandon
         the run. The checks cost nothing next to the drift (they were three NumPy
         reductions per call, ≈ 12 µs, three times a K = 2 committee's drift)."""
-        guarded, addresses, args = self._loops.guarded_rhs, self._addresses, self._args
+        guarded, addresses, args = self._entry("guarded_rhs"), self._addresses, self._args
         blowup = float(blowup)
 
         def drift(y: np.ndarray) -> np.ndarray:
@@ -455,7 +623,7 @@ class CompiledModel:
         if states.ndim != 2 or states.shape[1] != self.state_size:
             raise OverlapdynError(f"states must have shape (T, {self.state_size}), got "
                                   f"{states.shape}")
-        return self._loops.risk_path(self._addresses, states, p, k, c_p, v, P, noise,
+        return self._entry("risk_path")(self._addresses, states, p, k, c_p, v, P, noise,
                                      bool(self.model.student.train_readout), self._args[13])
 
     def drift(self, M, Q, a=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -475,7 +643,7 @@ class CompiledModel:
         for index, name in enumerate(TERM_NAMES):
             alone = np.zeros(len(TERM_NAMES))
             alone[index] = 1.0
-            dy = self._loops.rhs(self._addresses, y, *self._args[:-1], alone)
+            dy = self._entry("rhs")(self._addresses, y, *self._args[:-1], alone)
             dM, dQ, da = self.unpack(dy)
             parts[name] = (dM, dQ, da if self.model.student.train_readout else None)
         return parts
@@ -485,7 +653,7 @@ class CompiledModel:
         whole of ``E[G Gᵀ]``, label noise and I4 part, whatever ``protocol.terms`` keeps)."""
         M, Q, a = self.unpack(self.pack(M, Q, a))
         p, k, c_p, v, P, noise, mse = self._args[:7]
-        return DriftTerms(*self._loops.terms(self._addresses, np.ascontiguousarray(Q),
+        return DriftTerms(*self._entry("terms")(self._addresses, np.ascontiguousarray(Q),
                                              np.ascontiguousarray(M), np.ascontiguousarray(a),
                                              c_p, v, P, noise, mse, 1.0))
 
@@ -525,6 +693,6 @@ class CompiledModel:
         """Population risk ``R = ½ E[(y − ŷ)²]`` at the given overlaps (SPEC)."""
         M, Q, a = self.unpack(self.pack(M, Q, a))
         _, _, c_p, v, P, noise = self._args[:6]
-        return float(self._loops.risk(self._addresses, np.ascontiguousarray(Q),
+        return float(self._entry("risk")(self._addresses, np.ascontiguousarray(Q),
                                        np.ascontiguousarray(M), np.ascontiguousarray(a),
                                        c_p, v, P, noise))

@@ -34,8 +34,8 @@ from ..model.activations import X
 from ..model.activations import activation as resolve_activation
 from ..model.spec import Model
 
-__all__ = ["BASE_S", "PER_EXPANSION_S", "PER_FIELD_S", "ROUTE_S", "SPREAD", "BuildEstimate",
-           "estimate_build"]
+__all__ = ["BASE_S", "PER_EXPANSION_S", "PER_FIELD_S", "PER_TABLE_EXPANSION_S", "ROUTE_S",
+           "SPREAD", "TABLE_S", "BuildEstimate", "estimate_build"]
 
 # Calibration: `python benchmarks/bench_build.py` builds nine models (polynomial committees
 # He2 and He4, erf closed form, tanh committee by quadrature, the staircase multi-index
@@ -59,6 +59,14 @@ PER_FIELD_S = 0.05
 PER_EXPANSION_S = 3.5e-4
 #: the range stated around the prediction (×/÷)
 SPREAD = 2.0
+#: the seconds, beside BASE_S, of a build whose polynomial kernels are coefficient tables
+#: (:mod:`overlapdyn.compile.tables`): the tables' evaluator (compiled once per cache
+#: folder, ≈ 1 s) and the model's module of small wrappers (≈ 2–3 s, whatever the degree;
+#: ``benchmarks/bench_tables.py``)
+TABLE_S = 3.0
+#: the seconds per unit of expansion size of a build by tables (SymPy's derivation and the
+#: tables' making still grow with the degree; He6 committee, size 5643: ≈ 1.6 s)
+PER_TABLE_EXPANSION_S = 3e-4
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ class BuildEstimate:
 
     Attributes:
         route: the derivation's label (``exact``, ``closed-form``, ``quadrature``,
-            ``hermite``).
+            ``hermite``), with `` (tables)`` where the kernels are coefficient tables.
         kernels: how many kernels the module holds.
         fields: the sum over the kernels of their block sizes.
         expansion: the expansion size of the symbolic routes (0 for closed form and
@@ -165,9 +173,13 @@ def _kernel_factors(model: Model, order: int | None) -> list[tuple[int, tuple[in
                       (2 + k, (ds, ds, g, g)), (3 + k, (ds, ds, s, g)), (k, (g, g))]
 
 
-def estimate_build(model: Model, method: Derivation) -> BuildEstimate:
+def estimate_build(model: Model, method: Derivation, tables: bool = False) -> BuildEstimate:
     """The estimate of a cold build of ``model``'s kernels by ``method`` (resolved: not
-    :class:`~overlapdyn.derive.methods.Auto`). Derives nothing."""
+    :class:`~overlapdyn.derive.methods.Auto`), their formulas printed, or with ``tables``
+    (on the ``exact`` and ``hermite`` routes) stored as coefficient tables
+    (:mod:`overlapdyn.compile.tables`: ``BASE_S + TABLE_S + PER_FIELD_S · fields +
+    PER_TABLE_EXPANSION_S · size``, the code no longer growing with the size). Derives
+    nothing."""
     route = method.label
     if route == "closed-form" and ModelFunctions.of(model).kinked_pair:
         route = "closed-form (kinked)"
@@ -176,6 +188,9 @@ def estimate_build(model: Model, method: Derivation) -> BuildEstimate:
     fields = sum(block for block, _ in kernels)
     expansion = (sum(math.prod(factors) for _, factors in kernels)
                  if route in ("exact", "hermite") else 0)
+    if tables and route in ("exact", "hermite"):
+        seconds = BASE_S + TABLE_S + PER_FIELD_S * fields + PER_TABLE_EXPANSION_S * expansion
+        return BuildEstimate(f"{route} (tables)", len(kernels), fields, expansion, seconds)
     seconds = (BASE_S + ROUTE_S[route] + PER_FIELD_S * fields
                + PER_EXPANSION_S * expansion ** 1.5)
     return BuildEstimate(route, len(kernels), fields, expansion, seconds)

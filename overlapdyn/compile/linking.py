@@ -28,7 +28,8 @@ from ..errors import OverlapdynError
 from .cache import load_module
 from .render import module_source, template_body
 
-__all__ = ["compile_quietly", "function_addresses", "load_shared_module", "quietly"]
+__all__ = ["compile_quietly", "compile_typed", "function_addresses", "load_shared_module",
+           "quietly"]
 
 
 @contextlib.contextmanager
@@ -59,6 +60,18 @@ def compile_quietly(function, signature):
     if not function.signatures:
         with quietly():
             function.compile(getattr(signature, "args", signature))
+    return function
+
+
+def compile_typed(function, signature):
+    """``function`` (a Numba dispatcher) compiled for ``signature`` (a Numba signature, its
+    return type included) if it is not yet, then closed to other types — what
+    ``@njit(signature)`` does when the module is imported, done on first use instead, so a
+    fresh process loads from Numba's cache only the entries it calls. Quietly; returns it."""
+    if tuple(signature.args) not in function.overloads:
+        with quietly():
+            function.compile(signature)
+    function.disable_compile()   # as an eagerly typed function: other types are refused
     return function
 
 

@@ -101,22 +101,33 @@ def basis_kernel_source(name: str, args: tuple[str, ...], function: str,
     return "\n".join(lines) + "\n"
 
 
-def target_accumulators_source(k: int) -> str:
+def target_accumulators_source(k: int, symbolic_P: bool = False) -> str:
     """Array-argument accumulators around the scalar multi-index kernels' ``*_k_acc``
-    (the gradients of the wrappers printed for a multi-index target)."""
-    def row(name: str) -> str:
-        return ", ".join(f"{name}[{r}]" for r in range(k))
+    (the gradients of the wrappers printed for a multi-index target); with ``symbolic_P``
+    the kernels' P arguments are passed with index ``NO_INDEX`` (no state entry)."""
+    latent = [f"P[{r}, {t}]" for r in range(k) for t in range(r, k)] if symbolic_P else []
+    none = ["NO_INDEX"] * len(latent)
 
-    def at(index: str) -> str:
-        return ", ".join(f"{index} + {r}" for r in range(k))
+    def row(name: str) -> list[str]:
+        return [f"{name}[{r}]" for r in range(k)]
 
-    dispatch = "\n".join(f"    {'if' if r == 0 else 'elif'} r == {r}:\n"
-                         f"        Tgz_{r + 1}_k_acc(q, {row('mj')}, coef, out, iq, {at('im')})"
+    def at(index: str) -> list[str]:
+        return [f"{index} + {r}" for r in range(k)]
+
+    def call(kernel: str, values: list, indices: list) -> str:
+        return f"{kernel}({', '.join([*values, *latent, 'coef', 'out', *indices, *none])})"
+
+    dispatch = "\n".join(f"    {'if' if r == 0 else 'elif'} r == {r}:\n        "
+                         + call(f"Tgz_{r + 1}_k_acc", ["q", *row("mj")], ["iq", *at("im")])
                          for r in range(k))
+    pair = ["qjj", "qjl", "qll"]
+    pair_at = ["iqjj", "iqjl", "iqll"]
+    triple = ["qjj", "qjl", "qjm", "qll", "qlm", "qmm"]
+    triple_at = ["iqjj", "iqjl", "iqjm", "iqll", "iqlm", "iqmm"]
     return f'''
 @njit(**LOOP)
 def Tg1_acc(q, mj, v, P, coef, out, iq, im):
-    Tg1_k_acc(q, {row("mj")}, coef, out, iq, {at("im")})
+    {call("Tg1_k_acc", ["q", *row("mj")], ["iq", *at("im")])}
 
 
 @njit(**LOOP)
@@ -126,21 +137,19 @@ def Tgz_acc(r, q, mj, v, P, coef, out, iq, im):
 
 @njit(**LOOP)
 def Tgl_acc(qjj, qjl, qll, mj, ml, v, P, coef, out, iqjj, iqjl, iqll, imj, iml):
-    Tgl_k_acc(qjj, qjl, qll, {row("mj")}, {row("ml")}, coef, out, iqjj, iqjl, iqll,
-              {at("imj")}, {at("iml")})
+    {call("Tgl_k_acc", [*pair, *row("mj"), *row("ml")], [*pair_at, *at("imj"), *at("iml")])}
 
 
 @njit(**LOOP)
 def Tgg_acc(qjj, qjl, qll, mj, ml, v, P, coef, out, iqjj, iqjl, iqll, imj, iml):
-    Tgg_k_acc(qjj, qjl, qll, {row("mj")}, {row("ml")}, coef, out, iqjj, iqjl, iqll,
-              {at("imj")}, {at("iml")})
+    {call("Tgg_k_acc", [*pair, *row("mj"), *row("ml")], [*pair_at, *at("imj"), *at("iml")])}
 
 
 @njit(**LOOP)
 def Tgs_acc(qjj, qjl, qjm, qll, qlm, qmm, mj, ml, mm, v, P, coef, out,
             iqjj, iqjl, iqjm, iqll, iqlm, iqmm, imj, iml, imm):
-    Tgs_k_acc(qjj, qjl, qjm, qll, qlm, qmm, {row("mj")}, {row("ml")}, {row("mm")}, coef, out,
-              iqjj, iqjl, iqjm, iqll, iqlm, iqmm, {at("imj")}, {at("iml")}, {at("imm")})
+    {call("Tgs_k_acc", [*triple, *row("mj"), *row("ml"), *row("mm")],
+          [*triple_at, *at("imj"), *at("iml"), *at("imm")])}
 '''
 
 
@@ -346,19 +355,28 @@ def Eg2(v, P):
 '''
 
 
-def target_wrappers_source(k: int) -> str:
+def target_wrappers_source(k: int, symbolic_P: bool = False) -> str:
     """The target's sums of ``templates/committee_target.py`` (same names and arguments) for
     a multi-index target of k directions: each unpacks the rows ``mj = M[j]`` (k,) into the
-    scalar kernels ``Tg1_k(q, m_1, …, m_k)``, … printed from SymPy."""
-    def row(name: str) -> str:
-        return ", ".join(f"{name}[{r}]" for r in range(k))
+    scalar kernels ``Tg1_k(q, m_1, …, m_k)``, … printed from SymPy; with ``symbolic_P``
+    the kernels take P's entries ``P[r, t]`` (r ≤ t) after those (``Eg2_k`` them alone),
+    the run-time P of the loops."""
+    latent = [f"P[{r}, {t}]" for r in range(k) for t in range(r, k)] if symbolic_P else []
+
+    def row(name: str) -> list[str]:
+        return [f"{name}[{r}]" for r in range(k)]
+
+    def call(kernel: str, *args: str | list[str]) -> str:
+        flat = [a for arg in args for a in ([arg] if isinstance(arg, str) else arg)]
+        return f"{kernel}({', '.join(flat + latent)})"
 
     dispatch = "\n".join(f"    {'if' if r == 0 else 'elif'} r == {r}:\n"
-                         f"        return Tgz_{r + 1}_k(q, {row('mj')})" for r in range(k))
+                         f"        return {call(f'Tgz_{r + 1}_k', 'q', row('mj'))}"
+                         for r in range(k))
     return f'''
 @njit(**LOOP)
 def Tg1(q, mj, v, P):
-    return Tg1_k(q, {row("mj")})
+    return {call("Tg1_k", "q", row("mj"))}
 
 
 @njit(**LOOP)
@@ -369,20 +387,21 @@ def Tgz(r, q, mj, v, P):
 
 @njit(**LOOP)
 def Tgl(qjj, qjl, qll, mj, ml, v, P):
-    return Tgl_k(qjj, qjl, qll, {row("mj")}, {row("ml")})
+    return {call("Tgl_k", "qjj", "qjl", "qll", row("mj"), row("ml"))}
 
 
 @njit(**LOOP)
 def Tgg(qjj, qjl, qll, mj, ml, v, P):
-    return Tgg_k(qjj, qjl, qll, {row("mj")}, {row("ml")})
+    return {call("Tgg_k", "qjj", "qjl", "qll", row("mj"), row("ml"))}
 
 
 @njit(**LOOP)
 def Tgs(qjj, qjl, qjm, qll, qlm, qmm, mj, ml, mm, v, P):
-    return Tgs_k(qjj, qjl, qjm, qll, qlm, qmm, {row("mj")}, {row("ml")}, {row("mm")})
+    return {call("Tgs_k", "qjj", "qjl", "qjm", "qll", "qlm", "qmm", row("mj"), row("ml"),
+                 row("mm"))}
 
 
 @njit(**LOOP)
 def Eg2(v, P):
-    return Eg2_k()
+    return {call("Eg2_k")}
 '''

@@ -16,7 +16,6 @@ from importlib.resources import files
 
 import numpy as np
 
-from ..derive.hermite import gauss_hermite_rule
 from ..errors import OverlapdynError
 from ..storage.versions import __version__
 from .policy import OPTIONS
@@ -70,6 +69,8 @@ def cubature_prelude(n_nodes: int) -> str:
     3, 4 fields, with 4·n_nodes, 2·n_nodes and n_nodes nodes per direction, and ``_factor``
     (``A`` with ``A Aᵀ = C``), which the kernels of
     :func:`~overlapdyn.compile.printer.cubature_kernel_source` use."""
+    from ..derive.hermite import gauss_hermite_rule  # SciPy, SymPy: only to build a module
+
     rules = {}
     for fields, count in ((2, 4 * n_nodes), (3, 2 * n_nodes), (4, n_nodes)):
         nodes, weights = gauss_hermite_rule(count)
@@ -100,6 +101,8 @@ def ranked_cubature_prelude(n_nodes: int, max_rank: int, P) -> str:
     (:func:`ranked_rule_sizes`) and the teacher Gram matrix P (k×k) of a multi-index
     target, for the kernels of
     :func:`~overlapdyn.compile.printer.ranked_cubature_source`."""
+    from ..derive.hermite import gauss_hermite_rule  # SciPy, SymPy: only to build a module
+
     rules = []
     for size in ranked_rule_sizes(n_nodes, max_rank):
         nodes, weights = gauss_hermite_rule(size) if size > 1 else ([0.0], [1.0])

@@ -3,52 +3,41 @@ kernels the drift is assembled from, by one of the derivation methods (``Exact()
 ``ClosedForm()``, ``HermiteTruncation(order)``, ``Quadrature(nodes)``, ``Auto()``).
 """
 
-from .cubature import (
-    gaussian_cubature,
-    numeric_expectation,
-    standard_grid,
-)
-from .equations import (
-    Equations,
-    drift_equations,
-)
-from .gaussian import (
-    GaussianFields,
-    cache_info,
-    clear_caches,
-    expectation,
-    integrand_factors,
-    moment,
-)
-from .hermite import (
-    He,
-    HermiteExpansion,
-    gauss_hermite_rule,
-    hermite_expansion,
-    hermite_product,
-    hermite_values,
-    information_exponent,
-    polynomial_to_hermite,
-)
-from .kernels import (
-    Kernel,
-    KernelSet,
-    derive_kernels,
-    kernel_identity,
-)
-from .methods import (
-    Auto,
-    ClosedForm,
-    Derivation,
-    Exact,
-    HermiteTruncation,
-    Quadrature,
-    derivation_from_dict,
-)
-from .multihermite import (
-    MultivariateHermite,
-    multivariate_hermite,
-)
+import importlib
+import importlib.util
+
+# Each name is imported from its module on first use (PEP 562): the methods' classes
+# (overlapdyn.derive.methods), all a warm CompiledModel needs, come without SymPy and SciPy,
+# which the other modules import.
+_HOMES = {
+    "cubature": ("gaussian_cubature", "numeric_expectation", "standard_grid"),
+    "equations": ("Equations", "drift_equations"),
+    "gaussian": ("GaussianFields", "cache_info", "clear_caches", "expectation",
+                 "integrand_factors", "moment"),
+    "hermite": ("He", "HermiteExpansion", "gauss_hermite_rule", "hermite_expansion",
+                "hermite_product", "hermite_values", "information_exponent",
+                "polynomial_to_hermite"),
+    "kernels": ("Kernel", "KernelSet", "derive_kernels", "has_symbolic_P", "kernel_identity"),
+    "methods": ("Auto", "ClosedForm", "Derivation", "Exact", "HermiteTruncation", "Quadrature",
+                "derivation_from_dict", "kink_errors"),
+    "multihermite": ("MultivariateHermite", "multivariate_hermite"),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _HOME_OF:
+        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
+        globals()[name] = value   # the next lookup is a plain attribute
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f".{name}", __name__)   # a submodule, as before
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Auto",
@@ -58,6 +47,7 @@ __all__ = [
     "Derivation",
     "derivation_from_dict",
     "derive_kernels",
+    "has_symbolic_P",
     "drift_equations",
     "Equations",
     "Exact",
@@ -73,6 +63,7 @@ __all__ = [
     "HermiteTruncation",
     "information_exponent",
     "kernel_identity",
+    "kink_errors",
     "integrand_factors",
     "Kernel",
     "KernelSet",

@@ -23,7 +23,10 @@ These are Saad & Solla's I2, I3, I4 and J2 in generic form: the drift calls them
 matching block of Ω (e.g. ``I3ss(Q_jj, M_jr, Q_jl, P_rr, M_lr, Q_ll)`` for the fields
 ``(λ_j, z_r, λ_l)``); coincident fields (j = l) simply give a singular block, which every
 formula below handles. For a multi-index target g(z1..zk) the teacher kernels involve the
-whole latent block, with P fixed numerically at derivation time:
+whole latent block, with P fixed numerically at derivation time — or, for a polynomial g
+(``derive_kernels(…, symbolic_P=True)``, which the coefficient tables of
+:mod:`overlapdyn.compile.tables` use), with P's entries ``p_r_t`` as further arguments, so
+that one derivation serves every P:
 
 =========  =========================  ======================  ===========
 kernel     expectation                args                    role
@@ -90,7 +93,7 @@ from .kinked import kinked_kernel_terms
 from .methods import Derivation, check_derivation
 from .multihermite import multivariate_hermite
 
-__all__ = ["Kernel", "KernelSet", "derive_kernels", "kernel_identity"]
+__all__ = ["Kernel", "KernelSet", "derive_kernels", "has_symbolic_P", "kernel_identity"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,9 @@ class KernelSet:
         quadrature_nodes: nodes per direction of the quadrature kernels.
         latent_covariance: P (k×k, nested tuples) of a multi-index target's quadrature
             kernels, which integrate over it; else empty.
+        symbolic_P: a multi-index target's kernels take P's entries ``p_r_t`` (r ≤ t) as
+            arguments after their own (``Eg2`` takes them alone), so they serve every P
+            (:func:`derive_kernels` with ``symbolic_P``); else P is a number in them.
     """
 
     kernels: tuple[Kernel, ...]
@@ -133,6 +139,7 @@ class KernelSet:
     functions: dict = field(default_factory=dict)
     quadrature_nodes: int = 0
     latent_covariance: tuple = ()
+    symbolic_P: bool = False
 
     def __getitem__(self, name: str) -> Kernel:
         for kernel in self.kernels:
@@ -260,42 +267,58 @@ def _erf_kernels(committee: bool) -> list[Kernel]:
     return [Kernel(name, _entry_names(n), expr) for name, (n, expr) in forms.items()]
 
 
-def _latent_fields(n_student: int, P: np.ndarray) -> tuple[GaussianFields, list[str]]:
-    """Fields (l1..ln, z1..zk) with symbolic λ-block q_ab, cross block m_a_r, numeric P."""
+def _latent_names(k: int) -> list[str]:
+    """The names of P's entries as kernel arguments: ``p_r_t``, r ≤ t (row by row)."""
+    return [f"p_{r}_{t}" for r, t in itertools.combinations_with_replacement(range(1, k + 1),
+                                                                            2)]
+
+
+def _latent_fields(n_student: int, P: np.ndarray, symbolic: bool = False
+                   ) -> tuple[GaussianFields, list[str]]:
+    """Fields (l1..ln, z1..zk) with symbolic λ-block q_ab, cross block m_a_r, and P numeric
+    or (``symbolic``) the symbols ``p_r_t``, which then end the arguments."""
     k = P.shape[0]
     q = [[sympy.Symbol(f"q_{min(a, b)}{max(a, b)}") for b in range(1, n_student + 1)]
          for a in range(1, n_student + 1)]
     m = [[sympy.Symbol(f"m_{a}_{r}") for r in range(1, k + 1)] for a in range(1, n_student + 1)]
-    p_block = [[sympy.nsimplify(float(v), rational=True) for v in row] for row in P]
+    if symbolic:
+        p_block = [[sympy.Symbol(f"p_{min(r, t)}_{max(r, t)}") for t in range(1, k + 1)]
+                   for r in range(1, k + 1)]
+    else:
+        p_block = [[sympy.nsimplify(float(v), rational=True) for v in row] for row in P]
     top = [q[a] + m[a] for a in range(n_student)]
     bottom = [[m[a][r] for a in range(n_student)] + p_block[r] for r in range(k)]
     names = [f"l{a}" for a in range(1, n_student + 1)] + [f"z{r}" for r in range(1, k + 1)]
     args = [f"q_{a}{b}" for a, b in itertools.combinations_with_replacement(
         range(1, n_student + 1), 2)] + [f"m_{a}_{r}" for a in range(1, n_student + 1)
                                         for r in range(1, k + 1)]
+    if symbolic:
+        args += _latent_names(k)
     return GaussianFields(tuple(names), sympy.Matrix(top + bottom), label="Ω"), args
 
 
-def _multi_index_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray) -> list[Kernel]:
+def _multi_index_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray,
+                         symbolic: bool = False) -> list[Kernel]:
     d_sigma = sympy.diff(sigma, X)
     k = P.shape[0]
     kernels = []
-    fields1, args1 = _latent_fields(1, P)
+    fields1, args1 = _latent_fields(1, P, symbolic)
     kernels.append(Kernel("Tg1", tuple(args1), expectation([_at(sigma, "l1"), g], fields1)))
     for r in range(1, k + 1):
         kernels.append(Kernel(f"Tgz_{r}", tuple(args1), expectation(
             [_at(d_sigma, "l1"), sympy.Symbol(f"z{r}"), g], fields1)))
-    fields2, args2 = _latent_fields(2, P)
+    fields2, args2 = _latent_fields(2, P, symbolic)
     kernels.append(Kernel("Tgl", tuple(args2), expectation(
         [_at(d_sigma, "l1"), sympy.Symbol("l2"), g], fields2)))
     kernels.append(Kernel("Tgg", tuple(args2), expectation(
         [_at(d_sigma, "l1"), _at(d_sigma, "l2"), g, g], fields2)))
-    fields3, args3 = _latent_fields(3, P)
+    fields3, args3 = _latent_fields(3, P, symbolic)
     kernels.append(Kernel("Tgs", tuple(args3), expectation(
         [_at(d_sigma, "l1"), _at(d_sigma, "l2"), _at(sigma, "l3"), g], fields3)))
     latent_only = GaussianFields(tuple(f"z{r}" for r in range(1, k + 1)),
                                  fields1.covariance[1:, 1:], label="P")
-    kernels.append(Kernel("Eg2", (), expectation([g, g], latent_only)))
+    kernels.append(Kernel("Eg2", tuple(_latent_names(k)) if symbolic else (),
+                          expectation([g, g], latent_only)))
     return kernels
 
 
@@ -328,16 +351,21 @@ def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict) ->
 # ------------------------------------------------------------------------------ entry
 
 
-def derive_kernels(model: Model, derivation: Derivation | None = None) -> KernelSet:
+def derive_kernels(model: Model, derivation: Derivation | None = None,
+                   symbolic_P: bool = False) -> KernelSet:
     """Derive every kernel the drift of ``model`` needs.
 
     Args:
         model: the model.
         derivation: how (:mod:`overlapdyn.derive.methods`; default
             :class:`~overlapdyn.derive.methods.Auto`).
+        symbolic_P: for a polynomial multi-index target on the ``exact`` or ``hermite``
+            route, keep P's entries as symbols, arguments of the target kernels
+            (``KernelSet.symbolic_P``), so that the kernels serve every P; ignored
+            elsewhere (:func:`has_symbolic_P`).
 
     Only the activations, the target function and P matter (not p, η, c_p, a, …), so the
-    result is memoised on those.
+    result is memoised on those (on P only where it is a number in the kernels).
 
     Raises:
         NotPolynomialError: :class:`~overlapdyn.derive.methods.Exact` requested for
@@ -345,13 +373,28 @@ def derive_kernels(model: Model, derivation: Derivation | None = None) -> Kernel
         OverlapdynError: a method that does not apply to the model.
     """
     method = check_derivation(derivation).resolve(model)
-    return _derive(*kernel_identity(model), method.label, method.resolution)
+    symbolic = symbolic_P and has_symbolic_P(model, method)
+    return _derive(*kernel_identity(model, symbolic), method.label, method.resolution,
+                   symbolic)
 
 
-def kernel_identity(model: Model) -> tuple:
+def has_symbolic_P(model: Model, derivation: Derivation) -> bool:
+    """Whether ``derive_kernels(model, derivation, symbolic_P=True)`` keeps P symbolic: a
+    multi-index target that is a polynomial, on the ``exact`` or ``hermite`` route (whose
+    truncation of σ does not depend on P; a truncated g would)."""
+    target = model.target
+    if target.is_committee or derivation.label not in ("exact", "hermite"):
+        return False
+    return target.function().is_polynomial(*sympy.symbols(target.latent_names))
+
+
+def kernel_identity(model: Model, symbolic_P: bool = False) -> tuple:
     """What the kernels of ``model`` depend on, and nothing else: the student activation and
     either the committee's activation or the multi-index target's formula, P and k (not p,
     η, c_p, a, b, c_k, …). Equal identities, equal kernels: the key of every kernel cache.
+
+    With ``symbolic_P`` (kernels that take P as arguments, :func:`has_symbolic_P`) P is
+    left out too.
 
     Returns:
         ``(student activation, teacher activation | None, formula | None, P | None, k | 0)``.
@@ -359,12 +402,14 @@ def kernel_identity(model: Model) -> tuple:
     target = model.target
     if target.is_committee:
         return (model.student.activation, target.activation, None, None, 0)
-    return (model.student.activation, None, str(target.function()), target.P, target.k)
+    return (model.student.activation, None, str(target.function()),
+            None if symbolic_P else target.P, target.k)
 
 
 @memoised(maxsize=64)
 def _derive(student: str, teacher_name: str | None, expression: str | None, P: tuple | None,
-            k: int, method: str, resolution: int | None) -> KernelSet:
+            k: int, method: str, resolution: int | None, symbolic_P: bool = False
+            ) -> KernelSet:
     """The kernels by ``method`` (a label) at ``resolution`` (its order or nodes)."""
     committee = teacher_name is not None
     if method == "closed-form" and student == "erf" and teacher_name == "erf":
@@ -407,5 +452,7 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
                 f"the multi-index target {g} is not a polynomial: use HermiteTruncation(order) "
                 "(its multivariate Hermite truncation), or write it as a committee")
         g = _truncated_target(g, P_matrix, resolution, errors)
-    kernels = _polynomial_kernels(sigma, None) + _multi_index_kernels(sigma, g, P_matrix)
-    return KernelSet(tuple(kernels), False, method, errors)
+    symbolic = symbolic_P and g.is_polynomial(*z)
+    kernels = (_polynomial_kernels(sigma, None)
+               + _multi_index_kernels(sigma, g, P_matrix, symbolic))
+    return KernelSet(tuple(kernels), False, method, errors, symbolic_P=symbolic)

@@ -30,36 +30,51 @@ trajectory's ``kernels``, printed summaries) and saved (:meth:`Derivation.to_dic
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import warnings
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import sympy
 
-from ..errors import ConfigError, NotPolynomialError, OverlapdynError
-from ..model.activations import activation as resolve_activation
+from ..errors import ConfigError, KinkAccuracyWarning, NotPolynomialError, OverlapdynError
 from ..model.checks import check_finite, check_integer, check_section
 from ..model.spec import Model
 from ..storage.memo import memoised
-from .hermite import hermite_expansion
-from .kinked import kinked_basis
-from .multihermite import multivariate_hermite
 
-__all__ = ["KINKS", "Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
-           "HermiteTruncation", "ModelFunctions", "Quadrature", "check_derivation",
+if TYPE_CHECKING:
+    import sympy
+
+# SymPy, SciPy and the activation registry are imported where a choice is computed, not at
+# module level: a warm CompiledModel needs only the classes below (overlapdyn.compile.choices)
+
+__all__ = ["kinks", "Auto", "Choice", "ClosedForm", "DERIVATIONS", "Derivation", "Exact",
+           "HermiteTruncation", "ModelFunctions", "QUADRATURE_ACCURACY", "Quadrature",
+           "check_derivation", "kink_errors",
            "derivation_from_config", "derivation_from_dict", "parse_derivation",
            "truncation_errors"]
 
 
-#: The SymPy functions that put a kink into an activation or a target.
-KINKS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise)
+def kinks() -> tuple:
+    """The SymPy functions that put a kink into an activation or a target (also the
+    module's ``KINKS``, made on first use: this module is imported without SymPy)."""
+    import sympy
+
+    return (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise)
+
+
+def __getattr__(name: str):
+    # KINKS, the tuple of kinks(), on first use (PEP 562)
+    if name == "KINKS":
+        return kinks()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
 class ModelFunctions:
     """What the choice of a method reads off a model: is everything polynomial, is it the
     erf/erf pair or a kinked pair (:mod:`overlapdyn.derive.kinked`) of the closed forms, is
-    the target a committee, does any function have a kink (:data:`KINKS`)."""
+    the target a committee, does any function have a kink (:func:`kinks`)."""
 
     polynomial: bool
     erf_pair: bool
@@ -69,6 +84,11 @@ class ModelFunctions:
 
     @classmethod
     def of(cls, model: Model) -> ModelFunctions:
+        import sympy
+
+        from ..model.activations import activation as resolve_activation
+        from .kinked import kinked_basis
+
         sigma = resolve_activation(model.student.activation)
         target = model.target
         if sigma.expr is None:
@@ -87,7 +107,7 @@ class ModelFunctions:
                            and teacher_basis is not None)
         functions = [sigma.expr] + ([teacher.expr] if teacher is not None
                                     else [target.function()])
-        kinked = any(f is not None and f.has(*KINKS) for f in functions)
+        kinked = any(f is not None and f.has(*kinks()) for f in functions)
         return cls(polynomial, erf_pair, teacher is not None, kinked_pair, kinked)
 
 
@@ -148,7 +168,16 @@ class Derivation:
 
 @dataclass(frozen=True)
 class Exact(Derivation):
-    """Exact Gaussian moments (:mod:`overlapdyn.derive.gaussian`): polynomial σ, σ* and g."""
+    """Exact Gaussian moments (:mod:`overlapdyn.derive.gaussian`): polynomial σ, σ* and g.
+
+    The kernels are polynomials in the covariance entries. The compile stage prints them as
+    formulas, or from an expansion size of 1000 (a He4 committee and above, whose formulas
+    take Numba 26 s to minutes: He6 180 s) stores them as coefficient tables summed by one
+    shared evaluator: 4–13 s to a first drift at any degree ≤ 6, each drift call 1.3–6× slower
+    (:mod:`overlapdyn.compile.tables`; ``CompiledModel(model, Exact(), tables=…)`` forces
+    either). The same holds for :class:`HermiteTruncation`, whose kernels are polynomials
+    too.
+    """
 
     label: ClassVar[str] = "exact"
 
@@ -215,7 +244,9 @@ class HermiteTruncation(Derivation):
 class Quadrature(Derivation):
     """Every kernel evaluated at run time by compiled tensor Gauss–Hermite cubature
     (exponentially accurate in ``nodes`` for smooth functions, algebraically for kinks such
-    as relu); any σ, σ* and g.
+    as relu: ∝ 1/n, 1.5e-2 for relu at 16 nodes, :func:`kink_errors`, which the choice's
+    reason states and a :class:`~overlapdyn.errors.KinkAccuracyWarning` reports above
+    :data:`QUADRATURE_ACCURACY`); any σ, σ* and g.
 
     A committee's kernels integrate over the eigen-factor of their few fields. A multi-index
     target's integrate over their whole block (student fields and z1..zk) in the order of its
@@ -241,6 +272,10 @@ class Quadrature(Derivation):
     def resolve(self, model: Model) -> Derivation:
         ModelFunctions.of(model)  # a student without a formula cannot be compiled
         return self
+
+    def choose(self, model: Model) -> Choice:
+        return Choice(self.resolve(model), {}, f"{self.label}, as asked"
+                      + _kink_note(model, self))
 
     @property
     def resolution(self) -> int:
@@ -305,7 +340,8 @@ class Auto(Derivation):
                           "and committee; the four-field kernels by a graded one-dimensional "
                           "rule, within ~1e-11 of independent quadrature")
         if functions.committee:
-            return Choice(self.quadrature, {}, "quadrature: a non-polynomial committee")
+            return Choice(self.quadrature, {}, "quadrature: a non-polynomial committee"
+                          + _kink_note(model, self.quadrature))
         order = self.truncation.order
         errors = truncation_errors(model, order)
         worst = max(errors.values())
@@ -313,11 +349,90 @@ class Auto(Derivation):
             return Choice(self.truncation, errors, f"hermite: the truncation at order {order} "
                           f"misses by at most {worst:.1e} ≤ {self.tolerance:g}")
         return Choice(self.quadrature, errors, f"quadrature: the truncation at order {order} "
-                      f"would miss by {worst:.1e} > {self.tolerance:g} (relative L²)")
+                      f"would miss by {worst:.1e} > {self.tolerance:g} (relative L²)"
+                      + _kink_note(model, self.quadrature))
 
     def to_dict(self) -> dict:
         return {"method": self.label, "truncation": self.truncation.to_dict(),
                 "quadrature": self.quadrature.to_dict(), "tolerance": self.tolerance}
+
+
+#: the relative accuracy the quadrature route's drift has for smooth functions at its default
+#: nodes; a kink that does worse is reported (:class:`~overlapdyn.errors.KinkAccuracyWarning`)
+QUADRATURE_ACCURACY = 1e-3
+
+
+def kink_errors(model: Model, nodes: int) -> dict[str, float]:
+    """``{function: error}``: how well ``nodes``-point Gauss–Hermite integrates each of a
+    model's activations with a kink (σ, ``"σ = name"``; a committee's σ*, ``"σ* = name"``).
+
+    A kink makes Gauss–Hermite converge algebraically (∝ 1/n for relu), not exponentially,
+    and the quadrature route's four-field kernels use ``nodes`` per direction. The error is
+    ``max_f |Σᵢ wᵢ f(xᵢ) − E f| / √E[f²]`` over ``f = σ(x)`` and ``x σ(x)``, x ~ N(0, 1), the
+    exact E by adaptive quadrature split at the kinks. For relu at 16 nodes it is 1.5e-2;
+    the drift of a relu student on the target z1·z2 was 2–3 % off an independent cubature
+    there, so it gives the order of the drift's error, not a bound. Smooth activations and
+    multi-index targets' g are not listed.
+    """
+    target = model.target
+    names = [("σ", model.student.activation)]
+    if target.is_committee:
+        names.append(("σ*", target.activation))
+    return {f"{symbol} = {name}": _kink_error(name, int(nodes)) for symbol, name in names
+            if _has_kink(name)}
+
+
+def _has_kink(name: str) -> bool:
+    from ..model.activations import activation as resolve_activation
+
+    expr = resolve_activation(name).expr
+    return expr is not None and expr.has(*kinks())
+
+
+@memoised(maxsize=64)
+def _kink_error(name: str, nodes: int) -> float:
+    from ..model.activations import activation as resolve_activation
+
+    sigma = resolve_activation(name)
+    x, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / w.sum()
+    edges = [-np.inf, *sorted({0.0, *sigma.breakpoints}), np.inf]
+    worst = 0.0
+    for f in (sigma, lambda t: t * sigma(t)):
+        exact = _gaussian_mean(f, edges)
+        norm = np.sqrt(_gaussian_mean(lambda t, f=f: f(t) ** 2, edges))
+        if norm > 0:
+            worst = max(worst, abs(float(w @ f(x)) - exact) / norm)
+    return worst
+
+
+def _gaussian_mean(f, edges) -> float:
+    """E f(x), x ~ N(0, 1), by adaptive quadrature between consecutive ``edges``."""
+    from scipy import integrate
+
+    return sum(integrate.quad(lambda t: f(t) * np.exp(-t * t / 2), a, b, limit=200)[0]
+               for a, b in itertools.pairwise(edges)) / np.sqrt(2 * np.pi)
+
+
+def _kink_note(model: Model, quadrature: Quadrature) -> str:
+    """The quadrature's accuracy at a kink, for the choice's reason ("" without one); a
+    :class:`~overlapdyn.errors.KinkAccuracyWarning` when it is worse than
+    :data:`QUADRATURE_ACCURACY`."""
+    errors = kink_errors(model, quadrature.nodes)
+    if not errors:
+        return ""
+    name, worst = max(errors.items(), key=lambda item: item[1])
+    if worst > QUADRATURE_ACCURACY:
+        way = ("ClosedForm() is exact for a kinked student on a kinked or linear committee"
+               if ModelFunctions.of(model).kinked_pair else
+               "no exact route exists for this model: raise Quadrature(nodes) (error ∝ 1/n, "
+               "cost ∝ n⁴) or use a smooth activation (softplus, gelu)")
+        warnings.warn(KinkAccuracyWarning(
+            f"{model.name}: {quadrature.nodes}-node Gauss–Hermite across the kink of {name} "
+            f"is accurate to only ~{worst:.1e} (one-dimensional moments; the drift's error is "
+            f"of this order, e.g. 2–3 % for a relu student on z1*z2 at 16 nodes); {way}"),
+            stacklevel=4)
+    return f"; the kink of {name} limits it to ~{worst:.1e} at {quadrature.nodes} nodes"
 
 
 def truncation_errors(model: Model, order: int) -> dict[str, float]:
@@ -334,6 +449,12 @@ def truncation_errors(model: Model, order: int) -> dict[str, float]:
 @memoised(maxsize=64)
 def _truncation_errors(student: str, teacher: str | None, g: sympy.Expr | None,
                        P: tuple | None, k: int, order: int) -> dict[str, float]:
+    import sympy
+
+    from ..model.activations import activation as resolve_activation
+    from .hermite import hermite_expansion
+    from .multihermite import multivariate_hermite
+
     errors = {}
     for key, name in ((f"σ = {student}", student), (f"σ* = {teacher}", teacher)):
         if name is not None and not resolve_activation(name).is_polynomial:

@@ -433,16 +433,20 @@ def run_gamp(link, alpha: float, d: int, *, noise: float | None = None, seed: in
                    trace.converged, trace.estimate[:, 0].copy())
 
 
-def _fitted(ds: np.ndarray, gaps: np.ndarray) -> np.ndarray:
-    """(R,) whether each row of mean gaps (R, D) gets a power law in d: at least two d's,
-    every gap above round-off."""
-    return (ds.size >= 2) & np.all(gaps > _EXACT_GAP, axis=1)
+def _fitted(ds: np.ndarray, gaps: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """(R,) whether each row of mean gaps (R, D) to the SE values ``se`` (R,) gets a power
+    law in d: at least two d's, every gap above round-off, and no collapse. Where the SE
+    value is 0 and GAMP's value sits below the collapse level (gap ≤ √10⁻⁶) at every d,
+    GAMP has collapsed onto it: the gap is what its stopping rule leaves, which shrinks with
+    the iterations, not with d (a slope fitted to it read γ ≈ 10 once)."""
+    collapsed = (np.abs(se) <= _EXACT_GAP) & np.all(gaps <= math.sqrt(_COLLAPSED), axis=1)
+    return (ds.size >= 2) & np.all(gaps > _EXACT_GAP, axis=1) & ~collapsed
 
 
-def _gap_fits(ds: np.ndarray, gaps: np.ndarray) -> Line:
+def _gap_fits(ds: np.ndarray, gaps: np.ndarray, se: np.ndarray) -> Line:
     """Per row of mean gaps (R, D), the line ``log gap = slope·log d + intercept`` (arrays
     of shape (R,), nan where not :func:`_fitted`)."""
-    fitted = _fitted(ds, gaps)
+    fitted = _fitted(ds, gaps, se)
     keep = np.broadcast_to(fitted[:, None], gaps.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         line = line_fit(np.log(ds), np.log(np.where(keep, gaps, 1.0)), keep)
@@ -451,10 +455,11 @@ def _gap_fits(ds: np.ndarray, gaps: np.ndarray) -> Line:
                     np.atleast_1d(line.stderr) * nan)
 
 
-def _pooled_exponent(ds: np.ndarray, gaps: np.ndarray) -> tuple[float, float]:
+def _pooled_exponent(ds: np.ndarray, gaps: np.ndarray, se: np.ndarray
+                     ) -> tuple[float, float]:
     """``(γ, its standard error)`` of one slope for every fitted row of mean gaps (R, D),
     each row with its own intercept (log gaps and log d centred per row, one line fit)."""
-    rows = np.flatnonzero(_fitted(ds, gaps))
+    rows = np.flatnonzero(_fitted(ds, gaps, se))
     if rows.size == 0:
         return math.nan, math.nan
     x = np.log(ds.astype(float))
@@ -541,14 +546,16 @@ class GampSweep(Result):
 
     def fitted(self, quantity: str = "overlap") -> np.ndarray:
         """(A,) whether α's gaps get a power law: at least two d's, every mean gap above
-        round-off (below α_c GAMP may sit on ``ŵ = 0`` exactly, as the SE does)."""
-        return _fitted(self.ds, self.gaps(quantity).mean(axis=2))
+        round-off (below α_c GAMP may sit on ``ŵ = 0`` exactly, as the SE does), and GAMP
+        not collapsed onto an SE value of 0 (its gap then shrinks with the iterations, not
+        with d)."""
+        return _fitted(self.ds, self.gaps(quantity).mean(axis=2), self.se)
 
     def fits(self, quantity: str = "overlap") -> Line:
         """Per α, the line ``log(mean per-seed gap) = slope·log d + intercept`` (slopes,
         intercepts and standard errors of shape (A,); nan where not :meth:`fitted`):
         ``γ = −slope``."""
-        return _gap_fits(self.ds, self.gaps(quantity).mean(axis=2))
+        return _gap_fits(self.ds, self.gaps(quantity).mean(axis=2), self.se)
 
     def exponents(self, quantity: str = "overlap") -> np.ndarray:
         """(A,) the finite-size exponents γ of ``gap ∝ d^(−γ)`` (nan where not fitted)."""
@@ -558,7 +565,7 @@ class GampSweep(Result):
         """``(γ, its standard error)``: one slope for every fitted α, each α with its own
         intercept (the log gaps and log d centred per α, then one line fit; the standard
         error counts the points less two, not less one per α). nan when none is fitted."""
-        return _pooled_exponent(self.ds, self.gaps(quantity).mean(axis=2))
+        return _pooled_exponent(self.ds, self.gaps(quantity).mean(axis=2), self.se)
 
     def describe(self) -> str:
         lines = [f"GAMP vs state evolution for y = {self.link} + √{self.noise:g} ξ: α_c = "
@@ -987,12 +994,13 @@ class MultiIndexGampSweep(Result):
     def fitted(self, quantity: str = "overlap") -> np.ndarray:
         """(A, k) whether the gaps of α and direction r get a power law (as
         :meth:`GampSweep.fitted`)."""
-        return _fitted(self.ds, self._rows(quantity)).reshape(self.alphas.size, self.k)
+        fitted = _fitted(self.ds, self._rows(quantity), self.se.ravel())
+        return fitted.reshape(self.alphas.size, self.k)
 
     def fits(self, quantity: str = "overlap") -> Line:
         """Per α and direction, the line ``log(mean per-seed gap) = slope·log d +
         intercept`` (arrays of shape (A, k), nan where not :meth:`fitted`)."""
-        line = _gap_fits(self.ds, self._rows(quantity))
+        line = _gap_fits(self.ds, self._rows(quantity), self.se.ravel())
         shape = (self.alphas.size, self.k)
         return Line(line.slope.reshape(shape), line.intercept.reshape(shape),
                     line.stderr.reshape(shape))
@@ -1004,7 +1012,7 @@ class MultiIndexGampSweep(Result):
     def pooled_exponent(self, quantity: str = "overlap") -> tuple[float, float]:
         """``(γ, its standard error)``: one slope for every fitted (α, direction), each with
         its own intercept (as :meth:`GampSweep.pooled_exponent`)."""
-        return _pooled_exponent(self.ds, self._rows(quantity))
+        return _pooled_exponent(self.ds, self._rows(quantity), self.se.ravel())
 
     def describe(self) -> str:
         alpha_c = self.alpha_c

@@ -37,7 +37,6 @@ arrays is accepted wherever an activation is expected (see :func:`activation`).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +46,7 @@ import sympy
 
 from ..errors import OverlapdynError, UnknownActivationError
 from .formula import parse_formula
+from .names import is_activation_name
 
 __all__ = ["X", "Activation", "activation", "known_activations"]
 
@@ -135,7 +135,8 @@ def _erf_coefficient(n: int) -> sympy.Expr:
 
 
 #: The named activations, each written once: name → a builder of its :class:`Activation`
-#: (``He<n>`` is matched by pattern in :func:`_named`).
+#: (``He<n>`` is matched by pattern in :func:`_named`); their names are also
+#: :data:`overlapdyn.model.names.ACTIVATION_NAMES`, which specs check without SymPy.
 NAMED: dict[str, Callable[[], Activation]] = {
     "linear": lambda: Activation("linear", X, lambda x: x * 1.0),
     "square": lambda: Activation("square", X**2, np.square),
@@ -163,9 +164,8 @@ NAMED: dict[str, Callable[[], Activation]] = {
 def _named(name: str) -> Activation:
     if name in NAMED:
         return NAMED[name]()
-    match = re.fullmatch(r"he(\d+)", name)
-    if match:
-        n = int(match.group(1))
+    if is_activation_name(name):  # He<n>, the one pattern (overlapdyn.model.names)
+        n = int(name[2:])
         expr = sympy.hermite_prob(n, X)
         return Activation(f"He{n}", expr, _numeric_from_expr(expr))
     raise UnknownActivationError(

@@ -44,14 +44,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy
 
 from ..errors import ConfigError, CovarianceError, ResourceError
 from ..storage.encoding import json_digest, jsonable
-from .activations import X
-from .activations import activation as resolve_activation
 from .checks import (
     check_covariance,
     check_finite,
@@ -62,8 +60,11 @@ from .checks import (
     check_section,
     smallest_eigenvalue,
 )
-from .formula import parse_formula
+from .names import check_activation
 from .terms import Terms
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = ["Model", "Protocol", "Student", "Target", "check_drift_cost", "model_from_dict",
            "section_dict", "target_from_dict"]
@@ -117,7 +118,7 @@ class Target:
             raise ConfigError("give the target exactly one of 'activation' (a committee) or "
                               "'expression' (a formula in z1..zk)")
         if self.activation is not None:
-            resolve_activation(self.activation)  # unknown names fail here, listing the known
+            check_activation(self.activation)  # unknown names fail here, listing the known
             b = self.b if self.b is not None else [1.0] * self.k
             object.__setattr__(self, "b", check_floats(b, "target.b", self.k,
                                                        each="latent direction, target.k"))
@@ -173,6 +174,12 @@ class Target:
 
     def function(self) -> sympy.Expr:
         """``g(z1..zk)`` as a SymPy expression in the plain symbols ``z1..zk``."""
+        import sympy  # SymPy only where a formula is built: a named model is built without it
+
+        from .activations import X
+        from .activations import activation as resolve_activation
+        from .formula import parse_formula
+
         z = sympy.symbols(self.latent_names)
         if self.is_committee:
             sigma = resolve_activation(self.activation)
@@ -205,7 +212,7 @@ class Student:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "p", _width(self.p, "student.p"))
-        resolve_activation(self.activation)
+        check_activation(self.activation)
         object.__setattr__(self, "c_p", check_real(self.c_p, "student.c_p", positive=True)
                            if self.c_p is not None else 1 / self.p)
         object.__setattr__(self, "a", check_floats(self.a if self.a is not None else [1.0] * self.p,

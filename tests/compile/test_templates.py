@@ -20,7 +20,8 @@ TEMPLATES = ("prelude", "addresses", "cubature", "committee_target", "kernel_tab
              "gradient_table", "drift_loops", "sgd_loop", "kinked", "committee_target_gradient",
              "drift_jacobian", "state_evolution", "ranked_cubature", "reuse_gd",
              "reuse_dmft", "reuse_online", "output_channel", "gamp_products",
-             "two_field_channel", "two_field_output", "wide_loops", "sde_loop")
+             "two_field_channel", "two_field_output", "wide_loops", "sde_loop",
+             "polynomial_table", "table_kernels")
 
 
 def _kernel_names() -> set[str]:

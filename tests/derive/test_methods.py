@@ -151,3 +151,44 @@ def test_the_top_level_namespace_exports_them():
     assert (od.Exact, od.ClosedForm, od.HermiteTruncation, od.Quadrature, od.Auto) == (
         Exact, ClosedForm, HermiteTruncation, Quadrature, Auto)
     assert od.derive.Derivation is Derivation
+
+
+RELU_MULTI_INDEX = Model(Target(k=2, expression="z1*z2"), Student(p=2, activation="relu"),
+                         PROTOCOL)
+
+
+def test_the_kink_error_is_the_gauss_hermite_error_of_relu_and_falls_as_one_over_n():
+    """E relu(x) = 1/√(2π), E relu(x)² = 1/2 (x relu(x) = x² H(x) is integrated exactly by
+    the symmetric rule); the error of the n-point rule on them, by hand."""
+    import numpy as np
+
+    from overlapdyn.derive.methods import kink_errors
+
+    def by_hand(n):
+        x, w = np.polynomial.hermite_e.hermegauss(n)
+        return abs(w @ np.maximum(x, 0) / w.sum() - 1 / math.sqrt(2 * math.pi)) / math.sqrt(0.5)
+
+    errors = {n: kink_errors(RELU_MULTI_INDEX, n)["σ = relu"] for n in (16, 64)}
+    assert errors[16] == pytest.approx(by_hand(16), rel=1e-8)
+    assert errors[64] == pytest.approx(by_hand(64), rel=1e-8)
+    assert 3.5 < errors[16] / errors[64] < 4.5          # ∝ 1/n
+    assert kink_errors(TANH_MULTI_INDEX, 16) == {}       # smooth: nothing to report
+    abs_on_tanh = Model(Target(k=1, activation="tanh"), Student(p=1, activation="abs"),
+                        PROTOCOL)
+    assert set(kink_errors(abs_on_tanh, 16)) == {"σ = abs"}
+
+
+def test_quadrature_across_a_kink_is_reported_and_warned_with_the_way_out():
+    with pytest.warns(od.errors.KinkAccuracyWarning, match=r"1\.5e-02.*raise Quadrature"):
+        choice = Auto().choose(RELU_MULTI_INDEX)
+    assert choice.method == Quadrature() and "kink of σ = relu" in choice.reason
+    with pytest.warns(od.errors.KinkAccuracyWarning, match="ClosedForm"):
+        Quadrature().choose(Model(Target(k=2, activation="relu"),
+                                  Student(p=2, activation="relu"), PROTOCOL))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Auto().choose(Model(Target(k=2, activation="relu"),
+                                   Student(p=2, activation="relu"), PROTOCOL)
+                             ).method == ClosedForm()
+        Quadrature(64).choose(TANH_MULTI_INDEX)   # smooth: silent

@@ -13,6 +13,11 @@ shared by every model, compiled once, which call a model's functions by address:
   kernels;
 * ``ranked_cubature.py`` — the rules by rank and the semi-definite Cholesky factor, for a
   multi-index target's cubature kernels;
+* ``polynomial_table.py`` — the one evaluator of polynomial kernels stored as coefficient
+  tables, a C function compiled once for every model and registered under a symbol name
+  (:func:`~overlapdyn.compile.compiled.table_evaluator`);
+* ``table_kernels.py`` — a model's kernels as tables: their arrays, decoded on import, and
+  wrappers that call that evaluator by name (:mod:`overlapdyn.compile.tables`);
 * ``committee_target.py`` — the target's sums over a committee teacher;
 * ``addresses.py`` — Numba's types and ``function_at``, the first-class function at an
   address, for every module shared by all models;

@@ -36,8 +36,10 @@ from numba import njit
 from generated import ADDRESSES, COUNT, FLAG, LOOP, MATRIX, ROW, SCALAR, TUPLE, kernel_table
 
 # ------------------------------------------------------------------------ rendered from here
-# The entries called from Python are compiled for these types when the module is imported
-# (CompiledModel passes exactly these); the functions they call are compiled with them.
+# The entries called from Python are compiled for these types on first use, each alone
+# (CompiledModel passes exactly these, overlapdyn.compile.linking.compile_typed), not when the
+# module is imported: a fresh process loads from the cache only the machine code it calls
+# (integrate: guarded_rhs and risk_path); the functions they call are compiled with them.
 RHS_TYPE = ROW(ADDRESSES, ROW, COUNT, COUNT, SCALAR, ROW, MATRIX, SCALAR, FLAG, SCALAR, SCALAR,
                SCALAR, FLAG, FLAG, SCALAR, ROW, ROW)
 RISK_TYPE = SCALAR(ADDRESSES, MATRIX, MATRIX, ROW, SCALAR, ROW, MATRIX, SCALAR)
@@ -150,7 +152,7 @@ def expectations(kernels, Q, M, a, c_p, v, P, noise, mse, variance):
     return Az, Al, B, D
 
 
-@njit(RHS_TYPE, **LOOP)
+@njit(**LOOP)
 def rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a,
         eta_a, a_fixed, parts):
     M = y[:p * k].copy().reshape((p, k))
@@ -189,17 +191,17 @@ def rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical
     return out
 
 
-@njit(RISK_TYPE, **LOOP)
+@njit(**LOOP)
 def risk(addresses, Q, M, a, c_p, v, P, noise):
     return population_risk(kernel_table(addresses), Q, M, a, c_p, v, P, noise)
 
 
-@njit(TERMS_TYPE, **LOOP)
+@njit(**LOOP)
 def terms(addresses, Q, M, a, c_p, v, P, noise, mse, variance):
     return expectations(kernel_table(addresses), Q, M, a, c_p, v, P, noise, mse, variance)
 
 
-@njit(GUARDED_RHS_TYPE, **LOOP)
+@njit(**LOOP)
 def guarded_rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical,
                 train_a, eta_a, a_fixed, parts, blowup):
     # rhs as the ODE solver needs it, with the checks that guard it done here rather than as
@@ -221,7 +223,7 @@ def guarded_rhs(addresses, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, s
     return out
 
 
-@njit(RISK_PATH_TYPE, **LOOP)
+@njit(**LOOP)
 def risk_path(addresses, states, p, k, c_p, v, P, noise, train_a, a_fixed):
     # the risk of each row y = [M.ravel(), Q.ravel(), a] of states (T, n), as risk() gives it
     kernels = kernel_table(addresses)

@@ -6,11 +6,12 @@ value in :mod:`overlapdyn.compile.policy`; the module's own constants (``METHOD`
 
 # ------------------------------------------------------------------------ rendered from here
 # the imports serve the bodies rendered after this one
+import base64  # noqa: F401
 import math  # noqa: F401
 
 import numpy as np  # noqa: F401
 from llvmlite import ir  # noqa: F401
-from numba import njit, prange, types  # noqa: F401
+from numba import carray, cfunc, njit, prange, types  # noqa: F401
 from numba.core import cgutils  # noqa: F401
 from numba.extending import intrinsic  # noqa: F401
 
