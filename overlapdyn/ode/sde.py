@@ -64,6 +64,54 @@ tests against the empirical covariance of single SGD steps at fixed weights. Its
 ``nodes^(p+k)`` integrand calls per evaluation: cheap for p = k = 1 (7² nodes for He2), heavy
 beyond p + k = 4.
 
+**The sampled noise (the default).** The cubature's ``nodes^(p+k)`` integrand calls per
+path and step (2401 for a He2 committee p = k = 2, 4096 for an erf one) are replaced by
+m fresh samples ``φ_i = (λ, z, ξ)_i`` (``(λ, z) = A ζ_i``, ζ_i, ξ_i standard normal from
+the path's own stream) and the Euler–Maruyama step::
+
+    X ← X + b dt + √(dt/d) · (n_b m)^(−1/2) Σ_{i ≤ m} (Ψ(φ_i) − E Ψ),
+
+with ``E Ψ`` the drift's own expectation (``b`` plus the weight decay ``ηω M``,
+``2ηω Q_jl``, which is no part of Ψ; spherical SGD has none). Given X the increment's mean is
+``b dt`` and its covariance ``(dt/d)(1/n_b) Cov Ψ = C dt/d``, exactly, for every m ≥ 1 and
+every σ, g (erf, relu: no cubature error either); only its higher cumulants differ from
+the Gaussian step's, by O(1/m) relative to them (the third is ``κ₃(Ψ)(dt/(d n_b))^{3/2}/√m``).
+Why that is enough: Euler–Maruyama's weak order 1 rests on moment conditions (Milstein's;
+Kloeden & Platen 1992, ch. 14): the step's first three moments must match the Itô–Taylor
+ones to ``O(dt²)``, its fourth be ``O(dt²)``. The first two match exactly. The third of
+the Gaussian step is 0, of the sampled one ``O(dt^{3/2} d^{−3/2} m^{−1/2})`` — formally
+not ``O(dt²)``: it adds a weak error ``O(dt^{1/2} d^{−3/2} m^{−1/2})`` per unit time, which
+is of higher order in ``1/d`` than everything the SDE keeps and below the O(1/d) drift
+corrections it neglects (the noise itself is O(d^{−1/2}); SGD's own third cumulant over a
+time dt is ``O(dt d^{−2})``, the sampled step's is that times ``√(d·dt·n_b/m)``, the
+Gaussian step's is 0). The fourth is ``(dt/d)² (3C² + κ₄(Ψ)/(n_b² m))``, ``O(dt²)``. Over
+many steps the sum of increments is Gaussian by the central limit theorem whatever m is.
+The measured effect (the guide, docs/guide/sde.md): escape times 1.5 % later than the
+cubature's at d = 250 with m = 8, none resolved at d ≥ 1000.
+
+Why the drift's ``E Ψ`` and not the samples' mean: ``Σ_i (Ψ_i − Ψ̄)`` vanishes identically,
+so a sample-centred increment needs random multipliers, ``Σ_i g_i (Ψ_i − Ψ̄)/√(m − 1)``
+(mean 0, covariance Cov Ψ as well, third moment 0); but then a rare large sample enters with
+either sign, and the part ``(η²/n_b) G_j²`` of ``Ψ_{Q_jj}`` that keeps ``Q − M P⁻¹ Mᵀ ⪰ 0``
+(the Itô correction of ``(ΔM)²``) can be turned negative. With unit weights each sample moves
+X in the direction an SGD sample does, by ``√(d·dt·n_b/m)`` times as much (no more than one
+SGD sample once ``m ≥ d·dt·n_b``), and the third cumulant is SGD's times that factor. The
+price: the increment's mean is exact only as far as the compiled drift is ``E Ψ`` (exact
+kernels: polynomial, erf, relu closed forms); a drift error ε would leave a mean
+``ε √(m dt/(d n_b))`` per step.
+
+The tails: a sample of Ψ is heavy-tailed (a polynomial of the fields), so, like SGD's own
+samples and unlike the cubature's Gaussian kicks, a rare one throws a path far (a He2
+neuron: ``Ψ_Q ≈ 200`` at ``|λ| ≈ 4``, a jump of Q by ≈ 0.8 at d = 250); where that lands the
+path in the region where the drift diverges, the run stops with
+:class:`~overlapdyn.errors.SDEStepError` (its message names ``samples`` and ``d·dt·n_b``).
+Measured for the He2 neuron (mse, η = 0.1) from M₀ = 0.3 at d = 250 to t = 3, dt = 0.029
+(``d·dt·n_b`` = 7.4), 20000 paths per m: 4 such paths at m = 2, 2 at m = 8, 1 at m = 16,
+0 of 6000 with the cubature. Whether SGD at that d blows up at a comparable rate after the
+same kind of sample was not measured. The cost is m integrand calls per path and step plus
+the drift: about 3 µs per path-step at m = 8 for the He2 committee p = k = 2 (against
+450–850 µs for its cubature).
+
 **The scheme.** Euler–Maruyama: ``X ← X + b dt + √(dt/d) B ξ``, ``B Bᵀ = C``. It has weak order
 1 and strong order ½ (the noise is multiplicative). What is compared with SGD is a
 distribution (escape times, means and bands), so the weak order is what matters, and its
@@ -109,9 +157,9 @@ from ..storage.results import Result
 from ..storage.versions import __version__
 from .state import check_overlaps, overlap_cosines
 
-__all__ = ["ADMISSIBLE", "DT_FRACTION", "DT_LIMIT", "Diffusion", "LEAVE_LIMIT",
-           "NONPOLYNOMIAL_NODES", "SDEPaths", "diffusion", "diffusion_nodes",
-           "integrate_sde", "random_start_states", "reduced_labels"]
+__all__ = ["ADMISSIBLE", "DT_FRACTION", "DT_LIMIT", "Diffusion", "LEAVE_LIMIT", "NOISES",
+           "NONPOLYNOMIAL_NODES", "SAMPLES", "SDEPaths", "diffusion", "diffusion_nodes",
+           "integrate_sde", "random_start_states", "reduced_labels", "sampled_noise"]
 
 #: the largest ``dt·ρ(∂b/∂X)`` (ρ the spectral radius of the drift's Jacobian at the start)
 #: accepted: Euler's weak error per unit time is then a few per cent of the drift's rate
@@ -127,8 +175,13 @@ ADMISSIBLE = 1e-6
 LEAVE_LIMIT = 1e-2
 #: Gauss–Hermite nodes per field direction for a non-polynomial σ or g, by p + k
 NONPOLYNOMIAL_NODES = {1: 40, 2: 24, 3: 12, 4: 8}
+#: the noise schemes of :func:`integrate_sde`: ``"sampled"`` (m fresh samples of the fields
+#: per path and step, the default) and ``"cubature"`` (C by the Gauss–Hermite rule, factored)
+NOISES = ("sampled", "cubature")
+#: the default number m of field samples per path and step of the sampled noise
+SAMPLES = 8
 
-_SDE_VERSION = 1
+_SDE_VERSION = 2
 
 
 def _sde_module():
@@ -136,7 +189,7 @@ def _sde_module():
     key = source_key(__version__, _SDE_VERSION, template_digest(), "sde loop")
     return load_shared_module(key, "the overlap SDE, for every model", ("sde_loop",),
                               required=("FUNCTION_NAMES", "FUNCTION_TYPES", "run",
-                                        "covariance_at", "DRIFT_SIGNATURE"))
+                                        "covariance_at", "noise_at", "DRIFT_SIGNATURE"))
 
 
 def _check_model(model: Model) -> None:
@@ -255,6 +308,16 @@ class _Loop:
                 mse, eta, inv_nb, spherical, train_a, eta_a, a_fixed, *self.rule,
                 *self.noise_rule)
 
+    def noise_draws(self, y: np.ndarray, samples: int, stream: int, count: int) -> np.ndarray:
+        (p, k, c_p, _, P, _, mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed,
+         _) = self.drift[2]
+        b = np.ascontiguousarray(self.compiled.rhs(0.0, y), float)
+        with quietly():
+            return self.module.noise_at(
+                self.addresses, np.ascontiguousarray(y, float), b, p, k, c_p, P,
+                self.noise_std, mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed,
+                samples, np.uint64(stream), count)
+
 
 def diffusion(model: Model, M, Q, a=None, *, nodes: int | None = None,
               compiled: CompiledModel | None = None) -> Diffusion:
@@ -277,6 +340,40 @@ def diffusion(model: Model, M, Q, a=None, *, nodes: int | None = None,
     C, pivot = loop.covariance(y)
     drift = loop.compiled.rhs(0.0, y)[_reduced_index(model)]
     return Diffusion(reduced_labels(model), drift, C, loop.nodes, float(pivot))
+
+
+def _check_samples(samples) -> int:
+    return check_integer(samples, "samples", 1)
+
+
+def sampled_noise(model: Model, M, Q, a=None, *, draws: int, samples: int = SAMPLES,
+                  seed: int = 0, compiled: CompiledModel | None = None) -> np.ndarray:
+    """Independent draws of the sampled noise at ``(M, Q[, a])``: what one Euler–Maruyama
+    step of ``integrate_sde(..., noise="sampled")`` adds, divided by ``√(dt/d)``.
+
+    Each draw is ``(n_b m)^(−1/2) Σ_{i ≤ m} (Ψ(φ_i) − E Ψ)`` with ``φ_i`` i.i.d. fields (and
+    label noise) and ``E Ψ`` the drift plus its weight decay (the module docstring): its mean
+    is 0 and its covariance :attr:`Diffusion.C`, exactly.
+
+    Args:
+        model: a plain-SGD or spherical model with every drift term kept.
+        M, Q, a: the state, as :func:`diffusion`.
+        draws: how many independent draws.
+        samples: m, the field samples per draw.
+        seed: the draws' stream.
+        compiled: the model's compiled drift, if built.
+
+    Returns:
+        shape (draws, n), n the reduced coordinates (:func:`reduced_labels`).
+    """
+    loop = _Loop(model, compiled, None)
+    samples = _check_samples(samples)
+    draws = check_integer(draws, "draws", 1)
+    check_overlaps(np.asarray(M, float), np.asarray(Q, float), model.target.gram,
+                   what="the state (M, Q)")
+    y = loop.compiled.pack(M, Q, a)
+    stream = int(np.random.SeedSequence([seed, 11]).generate_state(1, dtype=np.uint64)[0])
+    return loop.noise_draws(y, samples, stream, draws)
 
 
 def random_start_states(model: Model, d: int, paths: int, rng: np.random.Generator
@@ -335,6 +432,8 @@ class SDEPaths(Result):
         projections: per path, how many steps crossed the boundary of the Gram-matrix set
             (by less than :data:`LEAVE_LIMIT`) and were projected back onto it, shape
             (paths,).
+        noise: the noise scheme, ``"sampled"`` or ``"cubature"`` (:data:`NOISES`).
+        samples: the field samples m per path and step of the sampled noise (0: cubature).
     """
 
     FORMAT = "overlapdyn.SDEPaths"
@@ -353,6 +452,8 @@ class SDEPaths(Result):
     failed_at: np.ndarray
     wall_time_s: float = 0.0
     projections: np.ndarray | None = None
+    noise: str = "cubature"
+    samples: int = 0
 
     @property
     def paths(self) -> int:
@@ -412,9 +513,11 @@ class SDEPaths(Result):
 
     def describe(self) -> str:
         times = self.escape_times[np.isfinite(self.escape_times)]
+        scheme = (f"sampled noise, {self.samples} samples per step" if self.noise == "sampled"
+                  else f"{self.nodes} nodes per field")
         line = (f"{self.model.name}: {self.paths} SDE path(s) at d = {self.d}, dt = "
-                f"{self.dt:.3g} to t = {self.t[-1]:.4g} ({self.start} start, {self.nodes} "
-                f"nodes per field), {self.wall_time_s:.2f} s")
+                f"{self.dt:.3g} to t = {self.t[-1]:.4g} ({self.start} start, {scheme}), "
+                f"{self.wall_time_s:.2f} s")
         if times.size:
             q1, q2, q3 = np.quantile(times, [0.25, 0.5, 0.75])
             line += (f"\n  escape (cosine {self.threshold:g}): {self.escaped:.0%} of paths, "
@@ -424,7 +527,8 @@ class SDEPaths(Result):
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         return ({"model": self.model.to_dict(), "d": self.d, "dt": self.dt,
                  "threshold": self.threshold, "seed": self.seed, "start": self.start,
-                 "nodes": self.nodes, "wall_time_s": self.wall_time_s},
+                 "nodes": self.nodes, "wall_time_s": self.wall_time_s,
+                 "noise": self.noise, "samples": self.samples},
                 {"t": self.t, "states": self.states, "escape_times": self.escape_times,
                  "failed_at": self.failed_at,
                  "projections": (np.zeros(self.paths, dtype=np.int64)
@@ -435,7 +539,8 @@ class SDEPaths(Result):
         return cls(model_from_dict(header["model"]), header["d"], header["dt"], arrays["t"],
                    arrays["states"], arrays["escape_times"], header["threshold"],
                    header["seed"], header["start"], header["nodes"], arrays["failed_at"],
-                   header["wall_time_s"], arrays["projections"])
+                   header["wall_time_s"], arrays["projections"],
+                   header.get("noise", "cubature"), int(header.get("samples", 0)))
 
 
 def _spectral_radius(loop: _Loop, y: np.ndarray) -> float:
@@ -476,6 +581,8 @@ def integrate_sde(
     threshold: float = 0.5,
     stop_at_escape: bool = False,
     nodes: int | None = None,
+    noise: str = "sampled",
+    samples: int = SAMPLES,
     compiled: CompiledModel | None = None,
 ) -> SDEPaths:
     """Integrate ``dX = b dt + √(C/d) dW`` by Euler–Maruyama for many paths in compiled code.
@@ -497,7 +604,12 @@ def integrate_sde(
             smallest spacing if it is larger.
         threshold: the cosine whose first crossing is each path's escape time.
         stop_at_escape: stop each path at its escape (its later saves are NaN).
-        nodes: Gauss–Hermite nodes per field direction (default :func:`diffusion_nodes`).
+        nodes: the cubature's Gauss–Hermite nodes per field direction (default
+            :func:`diffusion_nodes`).
+        noise: ``"sampled"`` (default: m fresh field samples per path and step, increment
+            covariance C exactly, cost ∝ m) or ``"cubature"`` (C by the tensor rule,
+            ``nodes^(p+k)`` integrand calls per path and step); see the module docstring.
+        samples: m of the sampled noise (ignored by the cubature).
         compiled: the model's compiled drift, if built.
 
     Raises:
@@ -508,6 +620,9 @@ def integrate_sde(
     loop = _Loop(model, compiled, nodes)
     d = check_dimension(d, model.p, model.k)
     paths = check_integer(paths, "paths", 1)
+    if noise not in NOISES:
+        raise ConfigError(f"noise must be one of {NOISES}, got {noise!r}")
+    samples = _check_samples(samples) if noise == "sampled" else 0
     if times is not None:
         times = np.asarray(times, dtype=float)
         if (times.ndim != 1 or not np.all(np.isfinite(times)) or times[0] < 0
@@ -561,25 +676,33 @@ def integrate_sde(
     projections = np.zeros(paths, dtype=np.int64)
     P_inv = np.ascontiguousarray(np.linalg.inv(model.target.gram), dtype=float)
     address, kernels, arguments = loop.drift
-    (p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed,
-     parts) = arguments
+    (p, k, c_p, v, P, label_noise, mse, eta, inv_nb, omega, spherical, train_a, eta_a,
+     a_fixed, parts) = arguments
     begin = time.perf_counter()
     with quietly():
         loop.module.run(loop.addresses, np.int64(address), kernels, Y0, streams, dt,
                         float(d), save_steps, float(threshold), bool(stop_at_escape),
-                        ADMISSIBLE, P_inv, LEAVE_LIMIT, p, k, c_p, v, P, noise, loop.noise_std,
+                        ADMISSIBLE, P_inv, LEAVE_LIMIT, p, k, c_p, v, P, label_noise,
+                        loop.noise_std,
                         mse, eta, inv_nb, omega, spherical, train_a, eta_a, a_fixed, parts,
-                        *loop.rule, *loop.noise_rule, saved, escape, failed_at, pivots, projections)
+                        *loop.rule, *loop.noise_rule, samples, saved, escape, failed_at, pivots,
+                        projections)
     wall = time.perf_counter() - begin
     result = SDEPaths(model, d, dt, save_steps * dt, saved, escape, float(threshold),
-                      int(seed), start, loop.nodes, failed_at, wall, projections)
+                      int(seed), start, loop.nodes, failed_at, wall, projections, noise,
+                      samples)
     failed = np.flatnonzero(failed_at >= 0)
     if failed.size:
+        weight = math.sqrt(d * dt * model.protocol.n_b / max(samples, 1))
+        hint = ("" if noise == "cubature" else
+                f" or raise samples = {samples} (one sample weighs {weight:.2g} × an SGD "
+                f"sample, its rare large values throw a path that far; ≤ 1 from samples ≥ "
+                f"d·dt·n_b = {d * dt * model.protocol.n_b:.3g}) or use noise='cubature'")
         first = failed[np.argmin(failed_at[failed])]
         raise SDEStepError(
             f"{failed.size} of {paths} SDE path(s) of {model.name} failed, the first (path "
             f"{first}) at t = {failed_at[first] * dt:.4g}: its overlaps turned non-finite or "
             f"left the set of Gram matrices (Ω's pivot {pivots[first]:.2g}); the step dt = "
-            f"{dt:.3g} is too large for the drift there — halve dt; if the ODE itself blows up "
-            f"from this start, η = {model.protocol.eta:g} is too large for SGD", result)
+            f"{dt:.3g} is too large for the drift there — halve dt{hint}; if the ODE itself "
+            f"blows up from this start, η = {model.protocol.eta:g} is too large for SGD", result)
     return result

@@ -41,7 +41,7 @@ from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
 from ..ode.events import OverlapCrosses
 from ..ode.integrator import SaveAt, Solver, integrate
-from ..ode.sde import integrate_sde
+from ..ode.sde import SAMPLES, integrate_sde
 from ..ode.state import overlap_cosines
 from ..ode.trajectory import Trajectory
 from ..progress import progress_bar
@@ -480,6 +480,11 @@ def measure_escape_simulated(
                        wall_time_s=tuple(walls))
 
 
+def _noise_label(noise: str, samples: int) -> str:
+    """The SDE's noise scheme as the method names it: ``sampled m=8`` or ``cubature``."""
+    return f"sampled m={samples}" if noise == "sampled" else noise
+
+
 def measure_escape_sde(
     model: Model,
     ds,
@@ -491,6 +496,8 @@ def measure_escape_sde(
     t_max: float | None = None,
     horizon_factor: float = 6.0,
     dt: float | None = None,
+    noise: str = "sampled",
+    samples: int = SAMPLES,
     progress: bool = False,
     prediction: ScalingPrediction | None = None,
     reference: np.ndarray | None = None,
@@ -506,6 +513,8 @@ def measure_escape_sde(
         paths: paths per d; seed: their seed (each d draws its own starts and noise).
         t_max, horizon_factor, reference: the horizon, as :func:`measure_escape_simulated`.
         dt: the Euler–Maruyama step (default: :func:`~overlapdyn.ode.sde.integrate_sde`'s).
+        noise, samples: the SDE's noise scheme and its samples per step
+            (:func:`~overlapdyn.ode.sde.integrate_sde`).
         progress: show a progress bar over d.
         prediction: ``predict_scaling(model)``, if already computed.
         derivation: how the drift's kernels are derived (default: the automatic choice).
@@ -530,7 +539,7 @@ def measure_escape_sde(
         horizon = t_max if t_max is not None else horizon_factor * reference[i]
         run = integrate_sde(model_d, horizon, d=d, paths=paths, dt=dt, seed=seed,
                             threshold=threshold, stop_at_escape=True, n_saves=2,
-                            compiled=compiled_d)
+                            noise=noise, samples=samples, compiled=compiled_d)
         times[i] = run.escape_times
         etas.append(model_d.protocol.eta)
         horizons.append(float(horizon))
@@ -538,7 +547,8 @@ def measure_escape_sde(
         steps.append(run.dt)
     return EscapeTimes("sde", model, ds, tuple(etas), times, threshold, prediction, (),
                        t_max=tuple(horizons), scale_eta=scale_eta, seeds=(int(seed),),
-                       method="euler-maruyama dt=" + ",".join(f"{h:.3g}" for h in steps),
+                       method=(f"euler-maruyama {_noise_label(noise, samples)} dt="
+                               + ",".join(f"{h:.3g}" for h in steps)),
                        wall_time_s=tuple(walls))
 
 

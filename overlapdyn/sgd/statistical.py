@@ -30,7 +30,7 @@ from ..compile.compiled import CompiledModel
 from ..errors import OverlapdynError
 from ..model.checks import check_seeds
 from ..model.spec import Model, model_from_dict
-from ..ode.sde import integrate_sde
+from ..ode.sde import SAMPLES, integrate_sde
 from ..ode.state import overlap_cosines
 from ..ode.trajectory import Outcome
 from ..storage.encoding import jsonable
@@ -92,6 +92,8 @@ class SDEValidationReport(Result):
             standard errors combined, same shapes.
         init: the warm start ``(M, Q)`` or None (SPEC's random start).
         failures: the seeds whose run failed, as text.
+        noise, samples: the SDE's noise scheme and its samples per step
+            (:func:`~overlapdyn.ode.sde.integrate_sde`; samples 0 for the cubature).
     """
 
     FORMAT = "overlapdyn.SDEValidationReport"
@@ -113,6 +115,8 @@ class SDEValidationReport(Result):
     errors: dict
     init: tuple | None = None
     failures: tuple[str, ...] = ()
+    noise: str = "cubature"
+    samples: int = 0
 
     @property
     def z_scores(self) -> dict[str, np.ndarray]:
@@ -156,7 +160,10 @@ class SDEValidationReport(Result):
 
     def describe(self) -> str:
         lines = [f"{self.model.name}: SGD ({len(self.seeds)} seeds) against the overlap SDE "
-                 f"({self.paths} paths), escape at cosine {self.threshold:g}",
+                 f"({self.paths} paths, "
+                 + (f"sampled noise m = {self.samples}" if self.noise == "sampled"
+                    else "cubature noise")
+                 + f"), escape at cosine {self.threshold:g}",
                  f"{'d':>7} {'KS':>6} {'p':>7} {'SGD q25/50/75':>22} {'SDE q25/50/75':>22} "
                  + " ".join(f"{'z ' + name:>9}" for name in CURVES)]
         sgd, sde, z = self.quartiles("sgd"), self.quartiles("sde"), self.z_scores
@@ -177,7 +184,8 @@ class SDEValidationReport(Result):
                          "quartiles": {"sgd": self.quartiles("sgd"),
                                        "sde": self.quartiles("sde")},
                          "z_scores": self.z_scores, "verdict": self.verdict.value,
-                         "failures": list(self.failures)}, "the SDE validation report")
+                         "failures": list(self.failures), "noise": self.noise,
+                         "samples": self.samples}, "the SDE validation report")
 
     def archive(self) -> tuple[dict, dict[str, np.ndarray]]:
         arrays = {"times": self.times, "escape_sgd": self.escape_sgd,
@@ -190,7 +198,8 @@ class SDEValidationReport(Result):
             arrays["init/M"], arrays["init/Q"] = (np.asarray(x, float) for x in self.init)
         return ({"model": self.model.to_dict(), "ds": self.ds, "seeds": self.seeds,
                  "paths": self.paths, "threshold": self.threshold, "level": self.level,
-                 "failures": self.failures, "warm": self.init is not None}, arrays)
+                 "failures": self.failures, "warm": self.init is not None,
+                 "noise": self.noise, "samples": self.samples}, arrays)
 
     @classmethod
     def from_archive(cls, header: dict, arrays: dict[str, np.ndarray]) -> SDEValidationReport:
@@ -201,7 +210,8 @@ class SDEValidationReport(Result):
                    tuple(header["seeds"]), header["paths"], header["threshold"],
                    header["level"], arrays["escape_sgd"], arrays["escape_sde"], arrays["ks"],
                    arrays["p_values"], curves["means_sgd"], curves["means_sde"],
-                   curves["errors"], init, tuple(header["failures"]))
+                   curves["errors"], init, tuple(header["failures"]),
+                   header.get("noise", "cubature"), int(header.get("samples", 0)))
 
 
 def validate_sde(
@@ -216,6 +226,8 @@ def validate_sde(
     init: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int = 0,
     dt: float | None = None,
+    noise: str = "sampled",
+    samples: int = SAMPLES,
     compiled: CompiledModel | None = None,
 ) -> SDEValidationReport:
     """SGD at each d against the overlap SDE at that d (see the module docstring); the route
@@ -230,6 +242,8 @@ def validate_sde(
         init: a warm start ``(M, Q)`` for every run and path, else SPEC's random start
             (drawn independently by each side).
         seed: the SDE paths' seed; dt: their step (default :func:`integrate_sde`'s).
+        noise, samples: the SDE's noise scheme and its samples per step
+            (:func:`integrate_sde`).
         compiled: the model's compiled drift, if built.
     """
     from scipy.stats import ks_2samp  # scipy.stats: only when validating
@@ -264,7 +278,8 @@ def validate_sde(
             curves_sgd["Q"].append(_self_overlap(run.Q)[at])
         sde = integrate_sde(model, float(steps[-1] / d), d=d, paths=paths, dt=dt,
                             init="random" if init is None else init, seed=seed,
-                            times=steps / d, threshold=threshold, compiled=compiled)
+                            times=steps / d, threshold=threshold, noise=noise,
+                            samples=samples, compiled=compiled)
         escape_sde[i] = sde.escape_times
         curves_sde = {"cosine": _cosine(sde.M, sde.Q, P), "Q": _self_overlap(sde.Q)}
         for name in CURVES:
@@ -280,4 +295,4 @@ def validate_sde(
         model, ds, times, seeds, int(paths), float(threshold), float(level), escape_sgd,
         escape_sde, ks, p_values, means["sgd"], means["sde"], errors,
         None if init is None else (np.asarray(init[0], float), np.asarray(init[1], float)),
-        tuple(failures))
+        tuple(failures), noise, int(samples) if noise == "sampled" else 0)

@@ -57,6 +57,7 @@ from ..fits import line_fit, loglog_slope
 from ..model.checks import check_seeds
 from ..model.spec import Model
 from ..ode.integrator import SaveAt, integrate
+from ..ode.sde import SAMPLES
 from ..ode.trajectory import Outcome, Trajectory
 from ..progress import progress_bar
 from ..storage.encoding import jsonable
@@ -320,6 +321,8 @@ def validate(
     paths: int = 1000,
     threshold: float = 0.5,
     level: float = 0.01,
+    noise: str = "sampled",
+    samples: int = SAMPLES,
 ) -> ValidationReport | SDEValidationReport:
     """Simulate ``model`` at each d and compare with its ODE (see the module docstring), or
     with ``route="sde"`` with the overlap SDE, statistically
@@ -344,6 +347,8 @@ def validate(
             against ``paths`` SDE paths per d, escape at cosine ``threshold``, verdict at
             significance ``level``; one d is enough).
         paths, threshold, level: the ``sde`` route's.
+        noise, samples: the ``sde`` route's noise scheme and samples per step
+            (:func:`~overlapdyn.ode.sde.integrate_sde`).
 
     Raises:
         OverlapdynError: ``store`` holds runs of another model, time grid, warm start or
@@ -354,7 +359,8 @@ def validate(
             raise ConfigError("the sde route keeps no store and no test risk: drop store "
                               "and n_test")
         return validate_sde(model, ds, times, seeds=seeds, paths=paths, threshold=threshold,
-                            level=level, init=init, compiled=compiled)
+                            level=level, init=init, noise=noise, samples=samples,
+                            compiled=compiled)
     if route != "ode":
         raise ConfigError(f"route must be 'ode' or 'sde', got {route!r}")
     ds = tuple(int(d) for d in ds)

@@ -185,6 +185,7 @@ def test_validate_has_an_sde_route_for_a_noise_driven_escape():
     assert report.escape_sgd.shape == (1, 32) and report.escape_sde.shape == (1, 200)
     assert report.ks[0] < 0.3 and "verdict: PASS" in report.describe()
     assert SDEValidationReport.from_archive(*report.archive()).passed
+    assert (report.noise, report.samples) == ("sampled", 8)
     # the test can fail: the SDE's escape times at d = 4000 are told apart from SGD's at 250
     far = integrate_sde(_model(), 30.0, d=4000, paths=200, seed=0, stop_at_escape=True,
                         n_saves=2)

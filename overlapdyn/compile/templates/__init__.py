@@ -26,7 +26,8 @@ shared by every model, compiled once, which call a model's functions by address:
 * ``drift_loops.py`` — the drift's loops over neurons (:class:`~overlapdyn.compile.CompiledModel`);
 * ``sgd_loop.py`` — the fused SGD steps of :func:`overlapdyn.sgd.simulate`;
 * ``sde_loop.py`` — the overlap SDE: its diffusion by a Gauss–Hermite cubature over the
-  fields, the projection onto the Gram-matrix set, and Euler–Maruyama paths in parallel
+  fields or its noise from fresh samples of them (the sampled noise), the projection onto the
+  Gram-matrix set, and Euler–Maruyama paths in parallel
   (:func:`overlapdyn.ode.integrate_sde`), calling the drift's ``rhs`` by address;
 * ``reuse_gd.py`` — labels, errors and gradients of a whole batch, for full-batch gradient
   descent on reused data (:mod:`overlapdyn.reuse`);

@@ -16,11 +16,15 @@ tensor Gauss–Hermite rule over the p + k standard fields ``ζ`` with ``(λ, z)
 ``A Aᵀ = Ω = [[Q, M], [Mᵀ, P]]`` (``semidefinite_cholesky``), and over the label noise ξ
 (3 nodes: Ψ is of degree ≤ 2 in ξ, so ΨΨᵀ of degree ≤ 4, integrated exactly). ``project``
 puts a state that an Euler step took just outside the Gram-matrix set back onto it (full
-truncation). ``run`` integrates ``dX = b(X) dt + √(C(X)/d) dW`` by Euler–Maruyama for many
-paths, one ``prange`` iteration per path, each with its own splitmix64 stream (so results do
-not depend on the thread count); the drift ``b`` is the compiled ``rhs`` of
-``drift_loops.py``, called by address (``DRIFT``), and σ, σ', g are the model's functions
-of the simulator's module (``FUNCTION_NAMES``, by address as in ``sgd_loop.py``).
+truncation; a Cholesky factorisation first, LAPACK's eigh only when it fails).
+``sampled_noise`` is the cheaper noise: ``(n_b m)^(−1/2) Σ_i (Ψ(φ_i) − E Ψ)`` over m fresh
+samples φ_i of the fields, with ``E Ψ`` from the drift (``sampled_mean``), of covariance C
+exactly; ``run`` uses it when ``samples > 0``. ``run`` integrates ``dX = b(X) dt + √(C(X)/d)
+dW`` by Euler–Maruyama for many paths, one ``prange`` iteration per path, each with its own
+splitmix64 stream (so results do not depend on the thread count); the drift ``b`` is the
+compiled ``rhs`` of ``drift_loops.py``, called by address (``DRIFT``), and σ, σ', g are the
+model's functions of the simulator's module (``FUNCTION_NAMES``, by address as in
+``sgd_loop.py``).
 """
 
 import math
@@ -80,6 +84,67 @@ def semidefinite_cholesky(A, L):
 
 
 @njit(**LOOP)
+def field_factor(y, p, k, P, omega, A):
+    # A (D, D) ← a semi-definite Cholesky factor of Ω = [[Q, M], [Mᵀ, P]] of the packed state
+    # y (omega (D, D) the workspace); returns its most negative relative pivot
+    for j in range(p):
+        for l in range(p):
+            omega[j, l] = y[p * k + j * p + l]
+        for r in range(k):
+            omega[j, p + r] = omega[p + r, j] = y[j * k + r]
+    for r in range(k):
+        for s in range(k):
+            omega[p + r, p + s] = P[r, s]
+    return semidefinite_cholesky(omega, A)
+
+
+@njit(**LOOP)
+def fields(A, zeta, p, k, lam, z):
+    # (λ, z) = A ζ (A lower triangular)
+    for j in range(p):
+        acc = 0.0
+        for c in range(j + 1):
+            acc += A[j, c] * zeta[c]
+        lam[j] = acc
+    for r in range(k):
+        acc = 0.0
+        for c in range(p + r + 1):
+            acc += A[p + r, c] * zeta[c]
+        z[r] = acc
+
+
+@njit(**LOOP)
+def step_vector(sig, dsig, y, lam, z, e, p, k, c_p, a, eta, second, spherical, train_a,
+                eta_a, G, shrink, psi):
+    # psi (n) ← Ψ of one sample with fields (λ, z) and error e (see the module docstring;
+    # second = η²/n_b); G, shrink (p) workspaces
+    first = 1 if spherical else 0
+    for j in range(p):
+        G[j] = c_p * a[j] * e * dsig(lam[j])
+    if spherical:
+        # the renormalisation's share per sample: η G_j λ_j + (η²/2n_b) G_j²
+        for j in range(p):
+            shrink[j] = eta * G[j] * lam[j] + 0.5 * second * G[j] * G[j]
+    at = 0
+    for j in range(p):
+        for r in range(k):
+            psi[at] = eta * G[j] * z[r]
+            if spherical:
+                psi[at] -= y[j * k + r] * shrink[j]
+            at += 1
+    for j in range(p):
+        for l in range(j + first, p):
+            psi[at] = eta * (G[j] * lam[l] + G[l] * lam[j]) + second * G[j] * G[l]
+            if spherical:
+                psi[at] -= y[p * k + j * p + l] * (shrink[j] + shrink[l])
+            at += 1
+    if train_a:
+        for j in range(p):
+            psi[at] = eta_a * c_p * e * sig(lam[j])
+            at += 1
+
+
+@njit(**LOOP)
 def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, spherical,
               train_a, eta_a, a_fixed, nodes, weights, noise_nodes, noise_weights, C):
     # C (n, n) ← (1/n_b) Cov Ψ on the reduced coordinates (see the module docstring); returns
@@ -89,16 +154,8 @@ def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, s
     n = p * k + p * (p + 1) // 2 - first * p + (p if train_a else 0)
     a = y[p * k + p * p:] if train_a else a_fixed
     omega = np.empty((D, D))
-    for j in range(p):
-        for l in range(p):
-            omega[j, l] = y[p * k + j * p + l]
-        for r in range(k):
-            omega[j, p + r] = omega[p + r, j] = y[j * k + r]
-    for r in range(k):
-        for s in range(k):
-            omega[p + r, p + s] = P[r, s]
     A = np.empty((D, D))
-    worst = semidefinite_cholesky(omega, A)
+    worst = field_factor(y, p, k, P, omega, A)
     m = nodes.size
     index = np.zeros(D, dtype=np.int64)
     zeta = np.empty(D)
@@ -120,16 +177,7 @@ def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, s
             rest //= m
             zeta[i] = nodes[index[i]]
             w *= weights[index[i]]
-        for j in range(p):
-            acc = 0.0
-            for c in range(j + 1):
-                acc += A[j, c] * zeta[c]
-            lam[j] = acc
-        for r in range(k):
-            acc = 0.0
-            for c in range(p + r + 1):
-                acc += A[p + r, c] * zeta[c]
-            z[r] = acc
+        fields(A, zeta, p, k, lam, z)
         y_clean = target(z)
         y_hat = 0.0
         for j in range(p):
@@ -138,29 +186,8 @@ def diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, s
             wq = w * noise_weights[q]
             label = y_clean + noise_std * noise_nodes[q]
             e = label - y_hat if mse else label
-            for j in range(p):
-                G[j] = c_p * a[j] * e * dsig(lam[j])
-            if spherical:
-                # the renormalisation's share per sample: η G_j λ_j + (η²/2n_b) G_j²
-                for j in range(p):
-                    shrink[j] = eta * G[j] * lam[j] + 0.5 * second * G[j] * G[j]
-            at = 0
-            for j in range(p):
-                for r in range(k):
-                    psi[at] = eta * G[j] * z[r]
-                    if spherical:
-                        psi[at] -= y[j * k + r] * shrink[j]
-                    at += 1
-            for j in range(p):
-                for l in range(j + first, p):
-                    psi[at] = eta * (G[j] * lam[l] + G[l] * lam[j]) + second * G[j] * G[l]
-                    if spherical:
-                        psi[at] -= y[p * k + j * p + l] * (shrink[j] + shrink[l])
-                    at += 1
-            if train_a:
-                for j in range(p):
-                    psi[at] = eta_a * c_p * e * sig(lam[j])
-                    at += 1
+            step_vector(sig, dsig, y, lam, z, e, p, k, c_p, a, eta, second, spherical,
+                        train_a, eta_a, G, shrink, psi)
             for u in range(n):
                 S1[u] += wq * psi[u]
                 for v in range(u + 1):
@@ -198,6 +225,88 @@ def normals(state, out):
 
 
 @njit(**LOOP)
+def sampled_mean(b, y, p, k, eta, omega, spherical, train_a, mean):
+    # mean (n) ← E Ψ on the reduced coordinates from the drift b (packed, N): b is E Ψ less
+    # the weight decay (−ηω M, −2ηω Q; spherical SGD has none, and no Q_jj coordinate)
+    first = 1 if spherical else 0
+    decay = 0.0 if spherical else eta * omega
+    at = 0
+    for j in range(p):
+        for r in range(k):
+            mean[at] = b[j * k + r] + decay * y[j * k + r]
+            at += 1
+    for j in range(p):
+        for l in range(j + first, p):
+            mean[at] = b[p * k + j * p + l] + 2.0 * decay * y[p * k + j * p + l]
+            at += 1
+    if train_a:
+        for j in range(p):
+            mean[at] = b[p * k + p * p + j]
+            at += 1
+
+
+@njit(**LOOP)
+def sampled_noise(sig, dsig, target, y, mean, p, k, c_p, P, noise_std, mse, eta, inv_nb,
+                  spherical, train_a, eta_a, a_fixed, samples, state, omega, A, draws, psi,
+                  lam, z, G, shrink, kick):
+    # kick (n) ← one draw of the sampled noise, (n_b m)^(-1/2) Σ_{i ≤ m} (Ψ(φ_i) − E Ψ), over
+    # m = samples i.i.d. φ_i = (λ, z, ξ)_i ~ N(0, Ω) ⊗ N(0, 1), with E Ψ = mean (the drift's,
+    # ``sampled_mean``): mean 0 and covariance (1/n_b) Cov Ψ = C exactly. draws
+    # (m (p + k + 1)), psi (n), lam (p), z (k), G, shrink (p), omega, A (p + k, p + k) are
+    # workspaces. Returns (the stream's state, the most negative relative pivot of Ω's factor).
+    n = psi.size
+    D = p + k
+    width = D + (1 if noise_std > 0.0 else 0)
+    a = y[p * k + p * p:] if train_a else a_fixed
+    worst = field_factor(y, p, k, P, omega, A)
+    state = normals(state, draws[:samples * width])
+    second = eta * eta * inv_nb
+    for u in range(n):
+        kick[u] = 0.0
+    for i in range(samples):
+        fields(A, draws[i * width:i * width + D], p, k, lam, z)
+        label = target(z)
+        if noise_std > 0.0:
+            label += noise_std * draws[i * width + D]
+        e = label
+        if mse:
+            for j in range(p):
+                e -= c_p * a[j] * sig(lam[j])
+        step_vector(sig, dsig, y, lam, z, e, p, k, c_p, a, eta, second, spherical, train_a,
+                    eta_a, G, shrink, psi)
+        for u in range(n):
+            kick[u] += psi[u] - mean[u]
+    factor = math.sqrt(inv_nb / samples)
+    for u in range(n):
+        kick[u] *= factor
+    return state, worst
+
+
+@njit(**LOOP)
+def noise_at(addresses, y, b, p, k, c_p, P, noise_std, mse, eta, inv_nb, omega, spherical,
+             train_a, eta_a, a_fixed, samples, stream, count):
+    # count independent draws of the sampled noise at one packed state y with drift b (N),
+    # called from Python: (count, n), each of mean 0 and covariance C (``sampled_noise``)
+    sig = function_at(addresses[0], ACTIVATION)
+    dsig = function_at(addresses[1], ACTIVATION)
+    target = function_at(addresses[2], TARGET)
+    n = p * k + p * (p + 1) // 2 - (p if spherical else 0) + (p if train_a else 0)
+    D = p + k
+    omega_w, A = np.empty((D, D)), np.empty((D, D))
+    draws = np.empty(samples * (D + 1))
+    psi, mean = np.empty(n), np.empty(n)
+    lam, z, G, shrink = np.empty(p), np.empty(k), np.empty(p), np.zeros(p)
+    sampled_mean(b, y, p, k, eta, omega, spherical, train_a, mean)
+    out = np.empty((count, n))
+    state = stream
+    for c in range(count):
+        state, _ = sampled_noise(sig, dsig, target, y, mean, p, k, c_p, P, noise_std, mse,
+                                 eta, inv_nb, spherical, train_a, eta_a, a_fixed, samples,
+                                 state, omega_w, A, draws, psi, lam, z, G, shrink, out[c])
+    return out
+
+
+@njit(**LOOP)
 def covariance_at(addresses, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, spherical, train_a,
                   eta_a, a_fixed, nodes, weights, noise_nodes, noise_weights):
     # C at one packed state, called from Python: (C, the worst pivot of Ω's factor)
@@ -210,6 +319,26 @@ def covariance_at(addresses, y, p, k, c_p, P, noise_std, mse, eta, inv_nb, spher
                       spherical, train_a, eta_a, a_fixed, nodes, weights, noise_nodes,
                       noise_weights, C)
     return C, worst
+
+
+@njit(**LOOP)
+def positive_definite(S, L):
+    # whether the symmetric S (n, n) has a Cholesky factor with positive pivots (L workspace)
+    n = S.shape[0]
+    for j in range(n):
+        s = S[j, j]
+        for c in range(j):
+            s -= L[j, c] * L[j, c]
+        if not s > 0.0:
+            return False
+        root = math.sqrt(s)
+        L[j, j] = root
+        for i in range(j + 1, n):
+            t = S[i, j]
+            for c in range(j):
+                t -= L[i, c] * L[j, c]
+            L[i, j] = t / root
+    return True
 
 
 @njit(**LOOP)
@@ -230,6 +359,10 @@ def project(y, p, k, P_inv, limit, spherical):
                     acc += y[j * k + r] * P_inv[r, c] * y[l * k + c]
             F[j, l] = acc
             S[j, l] = 0.5 * (y[p * k + j * p + l] + y[p * k + l * p + j]) - acc
+    # the common case first: S positive definite (a Cholesky factorisation with positive
+    # pivots, no LAPACK call) is inside the set; only a failing one needs eigh
+    if positive_definite(S, np.empty((p, p))):
+        return -1
     values, vectors = np.linalg.eigh(S)
     if values[0] >= 0.0:
         return -1
@@ -257,7 +390,7 @@ def project(y, p, k, P_inv, limit, spherical):
 def run(addresses, drift_address, kernels, Y0, streams, dt, d, save_steps, threshold, stop,
         admissible, P_inv, leave_limit, p, k, c_p, v, P, noise, noise_std, mse, eta, inv_nb,
         omega, spherical, train_a, eta_a, a_fixed, parts, nodes, weights, noise_nodes,
-        noise_weights, saved, escape, failed_at, worst_pivot, projections):
+        noise_weights, samples, saved, escape, failed_at, worst_pivot, projections):
     # Euler–Maruyama for every path (Y0 (paths, N) packed states, streams (paths,) uint64):
     # steps 1 … save_steps[-1] of size dt; saved (paths, S, N) gets the states at save_steps
     # (NaN after a path stopped), escape (paths,) the first time its cosine
@@ -281,6 +414,13 @@ def run(addresses, drift_address, kernels, Y0, streams, dt, d, save_steps, thres
         B = np.empty((n, n))
         xi = np.empty(n)
         kick = np.empty(n)
+        # the sampled noise's workspaces (samples = 0: the cubature's C and its factor)
+        width = p + k + (1 if noise_std > 0.0 else 0)
+        D = p + k
+        omega_w, A_w = np.empty((D, D)), np.empty((D, D))
+        draws = np.empty(samples * width)
+        psi, mean = np.empty(n), np.empty(n)
+        lam, z, G, shrink = np.empty(p), np.empty(k), np.empty(p), np.zeros(p)
         saved_at = 0
         previous = -1.0
         for step in range(total + 1):
@@ -304,20 +444,30 @@ def run(addresses, drift_address, kernels, Y0, streams, dt, d, save_steps, thres
                 break
             b = drift(kernels, y, p, k, c_p, v, P, noise, mse, eta, inv_nb, omega, spherical,
                       train_a, eta_a, a_fixed, parts)
-            worst = diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta, inv_nb,
-                              spherical, train_a, eta_a, a_fixed, nodes, weights, noise_nodes,
-                              noise_weights, C)
+            if samples > 0:
+                sampled_mean(b, y, p, k, eta, omega, spherical, train_a, mean)
+                state, worst = sampled_noise(sig, dsig, target, y, mean, p, k, c_p, P,
+                                             noise_std, mse, eta, inv_nb, spherical, train_a,
+                                             eta_a, a_fixed, samples, state, omega_w, A_w,
+                                             draws, psi, lam, z, G, shrink, kick)
+                for u in range(n):
+                    kick[u] *= scale
+            else:
+                worst = diffusion(sig, dsig, target, y, p, k, c_p, P, noise_std, mse, eta,
+                                  inv_nb, spherical, train_a, eta_a, a_fixed, nodes, weights,
+                                  noise_nodes, noise_weights, C)
             worst_pivot[s] = min(worst_pivot[s], worst)
             if worst < -admissible:
                 failed_at[s] = step
                 break
-            semidefinite_cholesky(C, B)
-            state = normals(state, xi)
-            for u in range(n):
-                acc = 0.0
-                for c in range(u + 1):
-                    acc += B[u, c] * xi[c]
-                kick[u] = scale * acc
+            if samples == 0:
+                semidefinite_cholesky(C, B)
+                state = normals(state, xi)
+                for u in range(n):
+                    acc = 0.0
+                    for c in range(u + 1):
+                        acc += B[u, c] * xi[c]
+                    kick[u] = scale * acc
             finite = True
             for i in range(N):
                 y[i] += dt * b[i]
