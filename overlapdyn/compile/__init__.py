@@ -16,8 +16,7 @@ one evaluator compiled for every model (:mod:`~overlapdyn.compile.tables`,
 :func:`uses_tables`).
 """
 
-import importlib
-import importlib.util
+from ..storage.lazy import lazy_namespace
 
 # Each name is imported from its module on first use (PEP 562): a CompiledModel loaded from
 # the cache imports neither the printer (SymPy) nor the derivation's modules.
@@ -27,21 +26,7 @@ _HOMES = {
     "printer": ("cubature_kernel_source", "kernel_source"),
     "render": ("cubature_prelude",),
 }
-_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str):
-    if name in _HOME_OF:
-        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
-        globals()[name] = value   # the next lookup is a plain attribute
-        return value
-    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
-        return importlib.import_module(f".{name}", __name__)   # a submodule, as before
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_namespace(__name__, _HOMES, submodules=True)
 
 
 __all__ = [

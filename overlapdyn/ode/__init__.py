@@ -4,8 +4,7 @@ states of wide networks (:mod:`overlapdyn.ode.wide`), and the overlap SDE of fin
 (:func:`integrate_sde`).
 """
 
-import importlib
-import importlib.util
+from ..storage.lazy import lazy_namespace
 
 # Each name is imported from its module on first use (PEP 562): integrate imports neither the
 # SDE (SymPy) nor the reduced states of wide networks nor the fixed points (scipy.optimize).
@@ -21,21 +20,7 @@ _HOMES = {
     "trajectory": ("Outcome", "SgdRun", "SolverStats", "State", "Trajectory"),
     "wide": ("OrthogonalReduction", "SymmetricReduction", "WideTrajectory"),
 }
-_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str):
-    if name in _HOME_OF:
-        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
-        globals()[name] = value   # the next lookup is a plain attribute
-        return value
-    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
-        return importlib.import_module(f".{name}", __name__)   # a submodule, as before
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_namespace(__name__, _HOMES, submodules=True)
 
 
 __all__ = [

@@ -4,7 +4,7 @@ result store; and the registry of the in-memory caches (memos), so that one call
 clears them all.
 """
 
-import importlib
+from .lazy import lazy_namespace
 
 # Each name is imported from its module on first use (PEP 562), so that importing one module
 # (``overlapdyn.storage.versions`` for ``overlapdyn.__version__``, the command line's
@@ -19,19 +19,7 @@ _HOMES = {
     "store": ("ResultStore", "open_manifest"),
     "versions": ("__version__", "library_versions"),
 }
-_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str):
-    if name in _HOME_OF:
-        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
-        globals()[name] = value   # the next lookup is a plain attribute
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_namespace(__name__, _HOMES)
 
 
 __all__ = [
