@@ -433,6 +433,22 @@ def test_killed_sweep_resumes_with_every_result_exactly_once(killed_and_resumed)
     assert (ds.status.sel(eta=0.1) == STATUS["done"]).all()
 
 
+def _scheduler_address(scheduler_file, scheduler):
+    """The address in `scheduler_file`, once the scheduler has finished writing it.
+
+    The file appears before its JSON is written (CI once read it empty), so wait for a
+    parse, not for the file.
+    """
+    guard = time.monotonic() + HANG_GUARD_S
+    while scheduler.poll() is None and time.monotonic() < guard:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            time.sleep(0.1)
+    pytest.fail(f"the dask scheduler wrote no address to {scheduler_file} "
+                f"(exit code {scheduler.poll()})")
+
+
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
     """A `dask scheduler` and two `dask worker` processes on 127.0.0.1 (killed after)."""
@@ -444,11 +460,7 @@ def dask_cluster(tmp_path_factory):
         [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
          "--no-dashboard", "--scheduler-file", str(scheduler_file)], **common)]
     try:
-        guard = time.monotonic() + HANG_GUARD_S
-        while (not scheduler_file.exists() and processes[0].poll() is None
-               and time.monotonic() < guard):
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = _scheduler_address(scheduler_file, processes[0])
         for name in ("w1", "w2"):
             processes.append(subprocess.Popen(
                 [str(BIN / "dask"), "worker", address, "--host", "127.0.0.1",
