@@ -51,9 +51,12 @@ for long, the formulas do once built. ``CompiledModel`` therefore uses tables by
 from an expansion size of :data:`~overlapdyn.compile.tables.TABLE_EXPANSION` (1000: a He4
 committee and above, where the formulas take over 10 s; :func:`uses_tables`), and
 ``tables=True``/``False`` forces either. P, c_p, the committee's b and c_k, and Δ are
-run-time arguments of the loops on both routes, and with tables so is the P of a polynomial
-multi-index target (its entries are arguments of the target kernels, ``derive_kernels(…,
-symbolic_P=True)``): a sweep over them compiles nothing after its first model. The exact
+run-time arguments of the loops on both routes, and with tables so are the P and the
+coefficients of a polynomial multi-index target (P's entries and the coefficients of g's
+monomials are arguments of the target kernels, ``derive_kernels(…, symbolic_target=True)``;
+the coefficients are the loops' ``v``, :attr:`CompiledModel.target_vector`): a sweep over
+them compiles nothing after its first model — unless a coefficient passes through zero, which
+changes g's monomials and so the module. The exact
 Jacobian of a model of tables takes its kernels' partial derivatives as tables too (He6
 committee: 7.4 s cold, within 3e-10 of central differences), not printed from SymPy.
 """
@@ -149,7 +152,7 @@ def _drift_parts(kernels: KernelSet, k: int, tables: bool = False) -> list[str]:
             else:
                 parts.append(kernel_source(name, kernel.args, kernel.expr))
     parts.append(template_body("committee_target") if kernels.committee
-                 else target_wrappers_source(k, kernels.symbolic_P))
+                 else target_wrappers_source(k, kernels.symbolic_target, kernels.coefficients))
     return parts
 
 
@@ -211,7 +214,8 @@ def _module_source(kernels: KernelSet, k: int, jacobian: bool = False,
                 parts.append(table_accumulator_source(name, table) if table is not None
                              else kernel_accumulator_source(name, kernel.args, kernel.expr))
         parts.append(template_body("committee_target_gradient") if kernels.committee
-                     else target_accumulators_source(k, kernels.symbolic_P))
+                     else target_accumulators_source(k, kernels.symbolic_target,
+                                                     kernels.coefficients))
     errors = {str(name): float(value) for name, value in kernels.truncation_errors.items()}
     title = "kernels and their gradients" if jacobian else "kernels"
     return module_source(f"{title} of one model", parts, METHOD=kernels.method,
@@ -313,12 +317,13 @@ def table_evaluator() -> str:
 _REGISTERED: dict[str, ModuleType] = {}
 
 
-def _symbolic_P(model: Model, method: Derivation, tables: bool) -> bool:
-    # tables keep a polynomial multi-index target's P symbolic: its entries are arguments of
-    # the target kernels, the loops' run-time P (formulas would grow with them for nothing)
-    from ..derive.kernels import has_symbolic_P
+def _symbolic_target(model: Model, method: Derivation, tables: bool) -> bool:
+    # tables keep a polynomial multi-index target's P and coefficients symbolic: arguments
+    # of the target kernels, the loops' run-time P and v (formulas would grow with them for
+    # nothing)
+    from ..derive.kernels import has_symbolic_target
 
-    return tables and has_symbolic_P(model, method)
+    return tables and has_symbolic_target(model, method)
 
 
 def _module_key(model: Model, method: Derivation, tables: bool = False) -> str:
@@ -327,7 +332,7 @@ def _module_key(model: Model, method: Derivation, tables: bool = False) -> str:
     polynomial multi-index target)."""
     from ..derive.kernels import kernel_identity
 
-    symbolic = _symbolic_P(model, method, tables)
+    symbolic = _symbolic_target(model, method, tables)
     parts = (__version__, TEMPLATE_VERSION, template_digest(), kernel_identity(model, symbolic),
              method.label, method.resolution, KINKED_NODES)
     return source_key(*parts, "tables", symbolic) if tables else source_key(*parts)
@@ -343,7 +348,7 @@ def plan_build(model: Model, derivation: Derivation | None = None,
     """
     from .estimate import estimate_build
 
-    choice, key, tables, _ = _build_facts(model, check_derivation(derivation), tables)
+    choice, key, tables, _, _ = _build_facts(model, check_derivation(derivation), tables)
     method = choice.method
     errors = dict(choice.truncation_errors)
     if not errors and isinstance(method, HermiteTruncation):
@@ -367,21 +372,28 @@ def uses_tables(model: Model, method: Derivation) -> bool:
 
 
 def _build_facts(model: Model, derivation: Derivation, tables: bool | None
-                 ) -> tuple[Choice, str, bool, bool]:
+                 ) -> tuple[Choice, str, bool, bool, list[float]]:
     """What a build of ``model`` by ``derivation`` (``tables`` as given) is: the
     :class:`~overlapdyn.derive.methods.Choice`, the module's cache key, whether the kernels
-    are tables and whether P stays symbolic — remembered on disk
+    are tables, whether the target stays symbolic and then its coefficients
+    (:func:`~overlapdyn.derive.kernels.target_coefficients`) — remembered on disk
     (:mod:`overlapdyn.compile.choices`: a model built before needs no SymPy here)."""
     def compute() -> tuple[Choice, str, dict]:
+        from ..derive.kernels import target_coefficients
+
         choice = derivation.choose(model)
         method = choice.method
         used = uses_tables(model, method) if tables is None else bool(tables)
-        facts = {"tables": used, "symbolic_P": _symbolic_P(model, method, used)}
+        symbolic = _symbolic_target(model, method, used)
+        values = (target_coefficients(model.target.function(), model.k)[1].tolist()
+                  if symbolic else [])
+        facts = {"tables": used, "symbolic_target": symbolic, "coefficients": values}
         return choice, _module_key(model, method, used), facts
 
     choice, key, facts = remembered_choice(model, derivation, compute,
                                            options={"tables": tables})
-    return choice, key, bool(facts["tables"]), bool(facts["symbolic_P"])
+    return (choice, key, bool(facts["tables"]), bool(facts["symbolic_target"]),
+            [float(value) for value in facts["coefficients"]])
 
 
 def _kernels_source(model: Model, method: Derivation, symbolic: bool, tables: bool,
@@ -431,6 +443,9 @@ class CompiledModel:
     ``truncation_errors`` (``{function: relative L²(γ) error}``) are those of the Hermite
     truncation: the kernels' own with ``hermite``; with ``quadrature`` chosen by ``Auto``
     for a multi-index target, those that truncation would have had — why it was not chosen.
+    ``target_vector`` is the loops' run-time ``v``: a committee's ``b c_k`` (shape (k,)),
+    a symbolic multi-index target's coefficients ``gc_i``
+    (:func:`~overlapdyn.derive.kernels.target_coefficients`, shape (n,)), else zeros (k,).
     """
 
     def __init__(self, model: Model, derivation: Derivation | None = None,
@@ -439,7 +454,8 @@ class CompiledModel:
         derivation = check_derivation(derivation)
         self.model = model
         self.derivation = derivation
-        self.choice, key, used, symbolic = _build_facts(model, derivation, tables)
+        self.choice, key, used, symbolic, coefficients = _build_facts(model, derivation,
+                                                                      tables)
         method = self.choice.method
         target = model.target
         self.tables: bool = used
@@ -460,8 +476,12 @@ class CompiledModel:
         self.truncation_errors: dict = (dict(self.module.TRUNCATION_ERRORS)
                                         or dict(self.choice.truncation_errors))
         student, protocol = model.student, model.protocol
-        self._v = (np.array(target.b, dtype=float) * target.c_k if target.is_committee
-                   else np.zeros(model.k))
+        if target.is_committee:
+            self.target_vector = np.array(target.b, dtype=float) * target.c_k
+        else:   # a multi-index target's kernels read v only when symbolic
+            self.target_vector = np.array(coefficients if symbolic else np.zeros(model.k),
+                                          dtype=float)
+        self._v = self.target_vector
         # the kernels' types take C-contiguous float64 v and P (templates/kernel_table.py)
         self._P = np.array(target.gram, dtype=float, order="C")
         # the types the loops are compiled for (templates/drift_loops.py)

@@ -101,11 +101,13 @@ def basis_kernel_source(name: str, args: tuple[str, ...], function: str,
     return "\n".join(lines) + "\n"
 
 
-def target_accumulators_source(k: int, symbolic_P: bool = False) -> str:
+def target_accumulators_source(k: int, symbolic_target: bool = False,
+                               coefficients: int = 0) -> str:
     """Array-argument accumulators around the scalar multi-index kernels' ``*_k_acc``
-    (the gradients of the wrappers printed for a multi-index target); with ``symbolic_P``
-    the kernels' P arguments are passed with index ``NO_INDEX`` (no state entry)."""
-    latent = [f"P[{r}, {t}]" for r in range(k) for t in range(r, k)] if symbolic_P else []
+    (the gradients of the wrappers printed for a multi-index target); with ``symbolic_target``
+    the kernels' P and coefficient arguments are passed with index ``NO_INDEX`` (no state
+    entry)."""
+    latent = _target_arguments(k, symbolic_target, coefficients)
     none = ["NO_INDEX"] * len(latent)
 
     def row(name: str) -> list[str]:
@@ -355,13 +357,24 @@ def Eg2(v, P):
 '''
 
 
-def target_wrappers_source(k: int, symbolic_P: bool = False) -> str:
+def _target_arguments(k: int, symbolic_target: bool, coefficients: int) -> list[str]:
+    # a symbolic target's kernels end with P's entries, then g's coefficients: the loops'
+    # run-time P and v (v holds a committee's b c_k, and a multi-index target's coefficients)
+    if not symbolic_target:
+        return []
+    return ([f"P[{r}, {t}]" for r in range(k) for t in range(r, k)]
+            + [f"v[{i}]" for i in range(coefficients)])
+
+
+def target_wrappers_source(k: int, symbolic_target: bool = False,
+                           coefficients: int = 0) -> str:
     """The target's sums of ``templates/committee_target.py`` (same names and arguments) for
     a multi-index target of k directions: each unpacks the rows ``mj = M[j]`` (k,) into the
-    scalar kernels ``Tg1_k(q, m_1, …, m_k)``, … printed from SymPy; with ``symbolic_P``
-    the kernels take P's entries ``P[r, t]`` (r ≤ t) after those (``Eg2_k`` them alone),
-    the run-time P of the loops."""
-    latent = [f"P[{r}, {t}]" for r in range(k) for t in range(r, k)] if symbolic_P else []
+    scalar kernels ``Tg1_k(q, m_1, …, m_k)``, … printed from SymPy; with ``symbolic_target``
+    the kernels take P's entries ``P[r, t]`` (r ≤ t) and then g's ``coefficients``
+    coefficients ``v[i]`` after those (``Eg2_k`` them alone): the run-time P and v of the
+    loops."""
+    latent = _target_arguments(k, symbolic_target, coefficients)
 
     def row(name: str) -> list[str]:
         return [f"{name}[{r}]" for r in range(k)]

@@ -23,10 +23,11 @@ These are Saad & Solla's I2, I3, I4 and J2 in generic form: the drift calls them
 matching block of Ω (e.g. ``I3ss(Q_jj, M_jr, Q_jl, P_rr, M_lr, Q_ll)`` for the fields
 ``(λ_j, z_r, λ_l)``); coincident fields (j = l) simply give a singular block, which every
 formula below handles. For a multi-index target g(z1..zk) the teacher kernels involve the
-whole latent block, with P fixed numerically at derivation time — or, for a polynomial g
-(``derive_kernels(…, symbolic_P=True)``, which the coefficient tables of
-:mod:`overlapdyn.compile.tables` use), with P's entries ``p_r_t`` as further arguments, so
-that one derivation serves every P:
+whole latent block, with P and g fixed numerically at derivation time — or, for a
+polynomial g (``derive_kernels(…, symbolic_target=True)``, which the coefficient tables of
+:mod:`overlapdyn.compile.tables` use), with P's entries ``p_r_t`` and the coefficients
+``gc_i`` of g's monomials, ``g(z) = Σ_i gc_i z^{ν_i}`` (:func:`target_coefficients`), as
+further arguments, so that one derivation serves every P and every g with those monomials:
 
 =========  =========================  ======================  ===========
 kernel     expectation                args                    role
@@ -39,7 +40,8 @@ kernel     expectation                args                    role
 ``Eg2``    E[g(z)²]                   constant                risk
 =========  =========================  ======================  ===========
 
-(``m_a_r`` is the overlap of the a-th student field with z_r.)
+(``m_a_r`` is the overlap of the a-th student field with z_r; with ``symbolic_target`` each
+target kernel ends with the ``p_r_t`` and then the ``gc_i``.)
 
 Where each kernel comes from (the methods of :mod:`overlapdyn.derive.methods`, by label):
 
@@ -93,7 +95,8 @@ from .kinked import kinked_kernel_terms
 from .methods import Derivation, check_derivation
 from .multihermite import multivariate_hermite
 
-__all__ = ["Kernel", "KernelSet", "derive_kernels", "has_symbolic_P", "kernel_identity"]
+__all__ = ["Kernel", "KernelSet", "derive_kernels", "has_symbolic_target", "kernel_identity",
+           "target_coefficients"]
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,12 @@ class KernelSet:
         quadrature_nodes: nodes per direction of the quadrature kernels.
         latent_covariance: P (k×k, nested tuples) of a multi-index target's quadrature
             kernels, which integrate over it; else empty.
-        symbolic_P: a multi-index target's kernels take P's entries ``p_r_t`` (r ≤ t) as
-            arguments after their own (``Eg2`` takes them alone), so they serve every P
-            (:func:`derive_kernels` with ``symbolic_P``); else P is a number in them.
+        symbolic_target: a multi-index target's kernels take P's entries ``p_r_t`` (r ≤ t)
+            and then the coefficients ``gc_i`` of g's monomials as arguments after their own
+            (``Eg2`` takes them alone), so they serve every P and every g with the same
+            monomials (:func:`derive_kernels` with ``symbolic_target``); else P and g are
+            numbers in them.
+        coefficients: with ``symbolic_target``, the number of g's monomials (the ``gc_i``).
     """
 
     kernels: tuple[Kernel, ...]
@@ -139,7 +145,8 @@ class KernelSet:
     functions: dict = field(default_factory=dict)
     quadrature_nodes: int = 0
     latent_covariance: tuple = ()
-    symbolic_P: bool = False
+    symbolic_target: bool = False
+    coefficients: int = 0
 
     def __getitem__(self, name: str) -> Kernel:
         for kernel in self.kernels:
@@ -267,16 +274,44 @@ def _erf_kernels(committee: bool) -> list[Kernel]:
     return [Kernel(name, _entry_names(n), expr) for name, (n, expr) in forms.items()]
 
 
+def _coefficient_names(n: int) -> list[str]:
+    """The names of a symbolic target's coefficients as kernel arguments: ``gc_1..gc_n``."""
+    return [f"gc_{i}" for i in range(1, n + 1)]
+
+
+def target_coefficients(g: sympy.Expr, k: int) -> tuple[str, np.ndarray]:
+    """A polynomial target split into its monomials and their coefficients.
+
+    ``g(z) = Σ_i gc_i z^{ν_i}`` over the monomials ``z^{ν_i}`` of g in SymPy's
+    lexicographic order (``sympy.Poly.terms``), so two targets with the same monomials
+    number them alike whatever their coefficients.
+
+    Returns:
+        ``(template, values)``: the formula ``Σ_i gc_i z^{ν_i}`` as a string in the
+        symbols ``gc_i`` and ``z1..zk`` (the kernels' identity), and ``values[i − 1] =
+        gc_i`` (float64, shape ``(n,)``: the run-time arguments).
+    """
+    z = sympy.symbols([f"z{r}" for r in range(1, k + 1)])
+    terms = sympy.Poly(g, *z).terms()
+    names = _coefficient_names(len(terms))
+    template = sympy.Add(*(sympy.Symbol(name)
+                           * sympy.Mul(*(zr**e for zr, e in zip(z, nu, strict=True)))
+                           for name, (nu, _) in zip(names, terms, strict=True)))
+    return str(template), np.array([float(c) for _, c in terms], dtype=float)
+
+
 def _latent_names(k: int) -> list[str]:
     """The names of P's entries as kernel arguments: ``p_r_t``, r ≤ t (row by row)."""
     return [f"p_{r}_{t}" for r, t in itertools.combinations_with_replacement(range(1, k + 1),
                                                                             2)]
 
 
-def _latent_fields(n_student: int, P: np.ndarray, symbolic: bool = False
+def _latent_fields(n_student: int, P: np.ndarray, symbolic: bool = False,
+                   coefficient_names: list[str] | None = None
                    ) -> tuple[GaussianFields, list[str]]:
     """Fields (l1..ln, z1..zk) with symbolic λ-block q_ab, cross block m_a_r, and P numeric
-    or (``symbolic``) the symbols ``p_r_t``, which then end the arguments."""
+    or (``symbolic``) the symbols ``p_r_t``, which then end the arguments, followed by
+    ``coefficient_names``."""
     k = P.shape[0]
     q = [[sympy.Symbol(f"q_{min(a, b)}{max(a, b)}") for b in range(1, n_student + 1)]
          for a in range(1, n_student + 1)]
@@ -293,32 +328,39 @@ def _latent_fields(n_student: int, P: np.ndarray, symbolic: bool = False
         range(1, n_student + 1), 2)] + [f"m_{a}_{r}" for a in range(1, n_student + 1)
                                         for r in range(1, k + 1)]
     if symbolic:
-        args += _latent_names(k)
+        args += _latent_names(k) + list(coefficient_names or ())
     return GaussianFields(tuple(names), sympy.Matrix(top + bottom), label="Ω"), args
 
 
 def _multi_index_kernels(sigma: sympy.Expr, g: sympy.Expr, P: np.ndarray,
-                         symbolic: bool = False) -> list[Kernel]:
+                         symbolic: bool = False, coefficients: int = 0) -> list[Kernel]:
+    """The target kernels; with ``symbolic`` g holds the ``coefficients`` symbols ``gc_i``,
+    which end every kernel's arguments."""
     d_sigma = sympy.diff(sigma, X)
     k = P.shape[0]
     kernels = []
-    fields1, args1 = _latent_fields(1, P, symbolic)
-    kernels.append(Kernel("Tg1", tuple(args1), expectation([_at(sigma, "l1"), g], fields1)))
+    names = _coefficient_names(coefficients)
+
+    def mean(factors: list, fields: GaussianFields) -> sympy.Expr:
+        return expectation(factors, fields, parameters=names)
+
+    fields1, args1 = _latent_fields(1, P, symbolic, names)
+    kernels.append(Kernel("Tg1", tuple(args1), mean([_at(sigma, "l1"), g], fields1)))
     for r in range(1, k + 1):
-        kernels.append(Kernel(f"Tgz_{r}", tuple(args1), expectation(
+        kernels.append(Kernel(f"Tgz_{r}", tuple(args1), mean(
             [_at(d_sigma, "l1"), sympy.Symbol(f"z{r}"), g], fields1)))
-    fields2, args2 = _latent_fields(2, P, symbolic)
-    kernels.append(Kernel("Tgl", tuple(args2), expectation(
+    fields2, args2 = _latent_fields(2, P, symbolic, names)
+    kernels.append(Kernel("Tgl", tuple(args2), mean(
         [_at(d_sigma, "l1"), sympy.Symbol("l2"), g], fields2)))
-    kernels.append(Kernel("Tgg", tuple(args2), expectation(
+    kernels.append(Kernel("Tgg", tuple(args2), mean(
         [_at(d_sigma, "l1"), _at(d_sigma, "l2"), g, g], fields2)))
-    fields3, args3 = _latent_fields(3, P, symbolic)
-    kernels.append(Kernel("Tgs", tuple(args3), expectation(
+    fields3, args3 = _latent_fields(3, P, symbolic, names)
+    kernels.append(Kernel("Tgs", tuple(args3), mean(
         [_at(d_sigma, "l1"), _at(d_sigma, "l2"), _at(sigma, "l3"), g], fields3)))
     latent_only = GaussianFields(tuple(f"z{r}" for r in range(1, k + 1)),
                                  fields1.covariance[1:, 1:], label="P")
-    kernels.append(Kernel("Eg2", tuple(_latent_names(k)) if symbolic else (),
-                          expectation([g, g], latent_only)))
+    kernels.append(Kernel("Eg2", tuple(_latent_names(k) + names) if symbolic else (),
+                          mean([g, g], latent_only)))
     return kernels
 
 
@@ -352,17 +394,18 @@ def _truncated_target(g: sympy.Expr, P: np.ndarray, order: int, errors: dict) ->
 
 
 def derive_kernels(model: Model, derivation: Derivation | None = None,
-                   symbolic_P: bool = False) -> KernelSet:
+                   symbolic_target: bool = False) -> KernelSet:
     """Derive every kernel the drift of ``model`` needs.
 
     Args:
         model: the model.
         derivation: how (:mod:`overlapdyn.derive.methods`; default
             :class:`~overlapdyn.derive.methods.Auto`).
-        symbolic_P: for a polynomial multi-index target on the ``exact`` or ``hermite``
-            route, keep P's entries as symbols, arguments of the target kernels
-            (``KernelSet.symbolic_P``), so that the kernels serve every P; ignored
-            elsewhere (:func:`has_symbolic_P`).
+        symbolic_target: for a polynomial multi-index target on the ``exact`` or ``hermite``
+            route, keep P's entries and the coefficients of g's monomials
+            (:func:`target_coefficients`) as symbols, arguments of the target kernels
+            (``KernelSet.symbolic_target``), so that the kernels serve every P and every g
+            with the same monomials; ignored elsewhere (:func:`has_symbolic_target`).
 
     Only the activations, the target function and P matter (not p, η, c_p, a, …), so the
     result is memoised on those (on P only where it is a number in the kernels).
@@ -373,28 +416,29 @@ def derive_kernels(model: Model, derivation: Derivation | None = None,
         OverlapdynError: a method that does not apply to the model.
     """
     method = check_derivation(derivation).resolve(model)
-    symbolic = symbolic_P and has_symbolic_P(model, method)
+    symbolic = symbolic_target and has_symbolic_target(model, method)
     return _derive(*kernel_identity(model, symbolic), method.label, method.resolution,
                    symbolic)
 
 
-def has_symbolic_P(model: Model, derivation: Derivation) -> bool:
-    """Whether ``derive_kernels(model, derivation, symbolic_P=True)`` keeps P symbolic: a
-    multi-index target that is a polynomial, on the ``exact`` or ``hermite`` route (whose
-    truncation of σ does not depend on P; a truncated g would)."""
+def has_symbolic_target(model: Model, derivation: Derivation) -> bool:
+    """Whether ``derive_kernels(model, derivation, symbolic_target=True)`` keeps P and g's
+    coefficients symbolic: a multi-index target that is a polynomial, on the ``exact`` or
+    ``hermite`` route (whose truncation of σ does not depend on P; a truncated g would)."""
     target = model.target
     if target.is_committee or derivation.label not in ("exact", "hermite"):
         return False
     return target.function().is_polynomial(*sympy.symbols(target.latent_names))
 
 
-def kernel_identity(model: Model, symbolic_P: bool = False) -> tuple:
+def kernel_identity(model: Model, symbolic_target: bool = False) -> tuple:
     """What the kernels of ``model`` depend on, and nothing else: the student activation and
     either the committee's activation or the multi-index target's formula, P and k (not p,
     η, c_p, a, b, c_k, …). Equal identities, equal kernels: the key of every kernel cache.
 
-    With ``symbolic_P`` (kernels that take P as arguments, :func:`has_symbolic_P`) P is
-    left out too.
+    With ``symbolic_target`` (kernels that take P and g's coefficients as arguments,
+    :func:`has_symbolic_target`) P is left out too, and the formula is g's monomials with
+    symbolic coefficients (the template of :func:`target_coefficients`).
 
     Returns:
         ``(student activation, teacher activation | None, formula | None, P | None, k | 0)``.
@@ -402,13 +446,15 @@ def kernel_identity(model: Model, symbolic_P: bool = False) -> tuple:
     target = model.target
     if target.is_committee:
         return (model.student.activation, target.activation, None, None, 0)
-    return (model.student.activation, None, str(target.function()),
-            None if symbolic_P else target.P, target.k)
+    if symbolic_target:
+        template, _ = target_coefficients(target.function(), target.k)
+        return (model.student.activation, None, template, None, target.k)
+    return (model.student.activation, None, str(target.function()), target.P, target.k)
 
 
 @memoised(maxsize=64)
 def _derive(student: str, teacher_name: str | None, expression: str | None, P: tuple | None,
-            k: int, method: str, resolution: int | None, symbolic_P: bool = False
+            k: int, method: str, resolution: int | None, symbolic_target: bool = False
             ) -> KernelSet:
     """The kernels by ``method`` (a label) at ``resolution`` (its order or nodes)."""
     committee = teacher_name is not None
@@ -443,8 +489,11 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
             teacher = _truncated(teacher, resolution, errors, f"σ* = {teacher_name}")
         return KernelSet(tuple(_polynomial_kernels(sigma, teacher)), True, method, errors)
     names = [f"z{r}" for r in range(1, k + 1)]
-    g = parse_formula(expression, names, what="target expression")
+    # a symbolic target's template also holds gc_1..gc_n (target_coefficients)
+    g = parse_formula(expression, None if symbolic_target else names,
+                      what="target expression")
     z = sympy.symbols(names)
+    coefficients = sum(1 for s in g.free_symbols if s.name.startswith("gc_"))
     P_matrix = np.eye(k) if P is None else np.array(P)
     if not g.is_polynomial(*z):
         if method != "hermite":
@@ -452,7 +501,8 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
                 f"the multi-index target {g} is not a polynomial: use HermiteTruncation(order) "
                 "(its multivariate Hermite truncation), or write it as a committee")
         g = _truncated_target(g, P_matrix, resolution, errors)
-    symbolic = symbolic_P and g.is_polynomial(*z)
+    symbolic = symbolic_target and g.is_polynomial(*z)
     kernels = (_polynomial_kernels(sigma, None)
-               + _multi_index_kernels(sigma, g, P_matrix, symbolic))
-    return KernelSet(tuple(kernels), False, method, errors, symbolic_P=symbolic)
+               + _multi_index_kernels(sigma, g, P_matrix, symbolic, coefficients))
+    return KernelSet(tuple(kernels), False, method, errors, symbolic_target=symbolic,
+                     coefficients=coefficients)

@@ -208,8 +208,6 @@ class _Reduction:
         target, student, protocol = model.target, model.student, model.protocol
         terms = protocol.terms
         self.model = model
-        self.v = (np.array(target.b, dtype=float) * target.c_k if target.is_committee
-                  else np.zeros(model.k))
         self.P = np.ascontiguousarray(target.gram, dtype=float)
         self.a = np.ascontiguousarray(student.a, dtype=float)
         self.c_p = float(student.c_p)
@@ -308,6 +306,7 @@ class OrthogonalReduction(_Reduction):
         self._parameters(model)
         self.Pinv = np.ascontiguousarray(np.linalg.inv(self.P))
         self.compiled = _kernels_of(model, derivation)
+        self.v = self.compiled.target_vector
         self._loops = _wide_module()
         self._addresses = function_addresses(self.compiled.module, self._loops.KERNEL_NAMES,
                                              self._loops.KERNEL_TYPES)
@@ -436,6 +435,7 @@ class SymmetricReduction(_Reduction):
         self.n = p // groups
         self.u = self.c_p * float(student.a[0])
         self.compiled = _kernels_of(model, derivation)
+        self.v = self.compiled.target_vector
         kernels = self.compiled.module
         self.I2ss, self.J2s, self.I3ss, self.I4sss = (kernels.I2ss, kernels.J2s,
                                                       kernels.I3ss, kernels.I4sss)

@@ -26,7 +26,7 @@ from overlapdyn.compile.tables import (
     polynomial_table,
     split_table,
 )
-from overlapdyn.derive.kernels import derive_kernels
+from overlapdyn.derive.kernels import derive_kernels, target_coefficients
 from overlapdyn.derive.methods import ClosedForm, Exact, HermiteTruncation
 from overlapdyn.errors import OverlapdynError
 from overlapdyn.model.spec import Model, Protocol, Student, Target
@@ -149,8 +149,8 @@ def test_tables_give_the_printed_formulas_drift_risk_and_kernels(multi_tables):
                                        atol=1e-12 * np.max(np.abs(expected)))
     # each compiled kernel against its table in NumPy and its SymPy formula
     rng = np.random.default_rng(1)
-    kernels = derive_kernels(MULTI, Exact(), symbolic_P=True)
-    assert kernels.symbolic_P and kernels["Eg2"].args == ("p_1_1", "p_1_2", "p_2_2")
+    kernels = derive_kernels(MULTI, Exact(), symbolic_target=True)
+    assert kernels.symbolic_target and kernels["Eg2"].args == ("p_1_1", "p_1_2", "p_2_2", "gc_1")
     for kernel in kernels.kernels:
         point = rng.uniform(-1.0, 1.0, size=len(kernel.args))
         exact = float(kernel.expr.subs(dict(zip(sympy.symbols(kernel.args), point,
@@ -184,5 +184,40 @@ def test_a_multi_index_sweep_over_P_compiles_nothing_after_the_first(multi_table
     model = _with_P(-0.5)
     M, Q = random_overlaps(model, 3)
     compiled = CompiledModel(model, Exact(), tables=True)
+    for mine, theirs in zip(compiled.drift(M, Q), reference_drift(model, M, Q), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-9 * np.max(np.abs(theirs)))
+
+
+def test_a_target_splits_into_its_monomials_and_their_coefficients():
+    z1, z2 = sympy.symbols("z1 z2")
+    g = 3 * z1**2 * z2 - z2 / 2 + sympy.Rational(1, 4) + z1 * z2**3
+    template, values = target_coefficients(g, 2)
+    symbols = {name: sympy.Symbol(name) for name in ("gc_1", "gc_2", "gc_3", "gc_4")}
+    rebuilt = sympy.sympify(template, locals={**symbols, "z1": z1, "z2": z2})
+    assert sympy.expand(rebuilt.subs({symbols[f"gc_{i + 1}"]: sympy.Float(value)
+                                      for i, value in enumerate(values)}) - g) == 0
+    # the monomials number alike whatever the coefficients
+    assert target_coefficients(-g + 2 * z1 * z2**3, 2)[0] == template
+    np.testing.assert_array_equal(target_coefficients(-g + 2 * z1 * z2**3, 2)[1],
+                                  -values + 2.0 * (values == 1.0))
+
+
+def _with_coefficient(c: float) -> Model:
+    target = MULTI.target
+    return Model(Target(k=2, expression=f"He2(z1)*z2 + {c}*z2", noise=target.noise,
+                        P=((1.0, -0.4), (-0.4, 1.0))), MULTI.student, MULTI.protocol)
+
+
+def test_a_multi_index_sweep_over_the_targets_coefficients_compiles_nothing_after_the_first():
+    # g = z1² z2 + (c − 1) z2: two monomials whose coefficients are the loops' run-time v
+    M, Q = random_overlaps(MULTI, 2)
+    make = lambda c: CompiledModel(_with_coefficient(c), Exact(), tables=True)  # noqa: E731
+    drifts, modules, compiles = _sweep(make, [0.5, -0.3, 2.0], M, Q)
+    assert compiles == 0 and all(module is modules[0] for module in modules)
+    assert not np.allclose(drifts[0], drifts[1])             # the coefficient reached it
+    model = _with_coefficient(-0.3)
+    compiled = make(-0.3)
+    np.testing.assert_array_equal(compiled.target_vector, [1.0, -1.3])
+    M, Q = random_overlaps(model, 3)
     for mine, theirs in zip(compiled.drift(M, Q), reference_drift(model, M, Q), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-9 * np.max(np.abs(theirs)))
