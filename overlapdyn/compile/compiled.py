@@ -54,7 +54,7 @@ committee and above, where the formulas take over 10 s; :func:`uses_tables`), an
 run-time arguments of the loops on both routes, and with tables so are the P and the
 coefficients of a polynomial multi-index target (P's entries and the coefficients of g's
 monomials are arguments of the target kernels, ``derive_kernels(…, symbolic_target=True)``;
-the coefficients are the loops' ``v``, :attr:`CompiledModel.target_vector`): a sweep over
+the coefficients are the loops' ``v``, ``CompiledModel.target_vector``): a sweep over
 them compiles nothing after its first model — unless a coefficient passes through zero, which
 changes g's monomials and so the module. The exact
 Jacobian of a model of tables takes its kernels' partial derivatives as tables too (He6
