@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PHASE_COLORS", "plot_phase_diagram"]
 
-#: the paper's colours: perfect learning green, plateau blue, noise-dominated orange, no ODEs red
+#: the colour of each phase, as in the paper (perfect learning green, plateau blue,
+#: noise-dominated orange, no ODEs red)
 PHASE_COLORS = {"perfect": "#96d096", "plateau": "#1f77b4", "noise": "#fdb06b",
                 "no-ode": "#e57c7c"}
 
@@ -62,7 +63,7 @@ def plot_phase_diagram(diagram: PhaseDiagram, *, ax: Axes | None = None) -> Figu
     ax.set_ylabel(r"width exponent $\kappa$  ($p = p_0 d^{\kappa}$)")
     handles = [Patch(color=PHASE_COLORS[name], label=label) for name, label in (
         ("perfect", "perfect learning"), ("plateau", "plateau"),
-        ("noise", "noise-dominated"), ("no-ode", "no ODEs"))]
+        ("noise", "noise-dominated"), ("no-ode", "no ODEs (not integrated)"))]
     ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=7,
               loc="upper left", bbox_to_anchor=(1.02, 1.0))
     dims = ", ".join(f"{d:g}" for d in diagram.setup.dims)

@@ -76,6 +76,7 @@ def test_the_papers_boundaries():
     (lambda: paper_phase(0.0, float("nan")), "finite"),
     (lambda: PhaseSetup(dims=(1e4, 1e3)), "increasing"),
     (lambda: PhaseSetup(noise=0.0), "noise"),
+    (lambda: PhaseSetup(dims=(1e3, 1e6)).width(1.0, 1e6), "above the largest width"),
 ])
 def test_bad_input_is_named(call, match):
     with pytest.raises(OverlapdynError, match=match):
