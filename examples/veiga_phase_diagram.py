@@ -44,11 +44,12 @@ parser.add_argument("--figure", default=None, help="the PNG (default: OUT.png)")
 parser.add_argument("--step", type=float, default=0.125, help="grid step in κ and δ")
 parser.add_argument("--dims", type=float, nargs="+", default=[1e3, 1e4])
 parser.add_argument("--alpha-end", type=float, default=10.0)
+parser.add_argument("--start", type=float, default=0.1, help="R₀ of the start")
 args = parser.parse_args()
 
 kappas = np.arange(0.0, 1.0 + 1e-9, args.step)
 deltas = np.arange(-1.0, 1.0 + 1e-9, args.step)
-setup = PhaseSetup(dims=tuple(args.dims), alpha_end=args.alpha_end)
+setup = PhaseSetup(dims=tuple(args.dims), alpha_end=args.alpha_end, start=args.start)
 diagram = phase_diagram(kappas, deltas, setup)
 diagram.save(f"{args.out}.npz")
 figure = args.figure or f"{args.out}.png"
