@@ -1,6 +1,7 @@
 """Figures (Matplotlib, without pyplot's global state): they read results and compute
 nothing. One module per family: trajectories, validation, sweeps, scaling, depth, readout,
-limits (GAMP, the multi-index state evolution), spectral, reuse, sde; what they share (new
+limits (GAMP, the multi-index state evolution), spectral, reuse, sde, phases (the (κ, δ)
+phase diagram of wide networks); what they share (new
 figures and axes, log scales, PNG files) is in :mod:`overlapdyn.plot.axes`, and
 :mod:`overlapdyn.plot.results` draws any saved result's figures.
 Matplotlib is imported when the first figure is made, not with this package.
@@ -21,6 +22,10 @@ from .limits import (
     plot_gamp,
     plot_multi_index_gamp,
     plot_multi_index_overlap,
+)
+from .phases import (
+    PHASE_COLORS,
+    plot_phase_diagram,
 )
 from .readout import (
     plot_feature_spectrum,
@@ -88,6 +93,8 @@ __all__ = [
     "plot_learning_curve",
     "plot_overlap_heatmap",
     "plot_overlaps",
+    "PHASE_COLORS",
+    "plot_phase_diagram",
     "plot_feature_spectrum",
     "plot_readout_curve",
     "plot_reuse_escape",

@@ -24,11 +24,13 @@ from ..readout.staircase import StaircaseOverlaps
 from ..readout.theory import ReadoutRisk
 from ..reuse.dmft import DMFTSolution
 from ..scaling.escape import EscapeTimes
+from ..scaling.phases import PhaseDiagram
 from ..sgd.simulator import Simulation
 from ..sgd.validation import ValidationReport
 from ..storage.results import Result, saved_format
 from .depth import plot_depth, plot_stage1
 from .limits import plot_gamp, plot_multi_index_gamp, plot_multi_index_overlap
+from .phases import plot_phase_diagram
 from .readout import plot_feature_spectrum, plot_readout_curve, plot_staircase
 from .reuse import plot_dmft
 from .scaling import plot_escape_scaling
@@ -69,6 +71,7 @@ FIGURES: dict[type[Result], Callable[..., dict[str, Figure]]] = {
     FeatureSpectrum: lambda spectrum: {"feature_spectrum": plot_feature_spectrum(spectrum)},
     StaircaseOverlaps: lambda theory: {"staircase": plot_staircase(theory)},
     DMFTSolution: lambda solution: {"dmft": plot_dmft(solution)},
+    PhaseDiagram: lambda diagram: {"phase_diagram": plot_phase_diagram(diagram)},
 }
 
 

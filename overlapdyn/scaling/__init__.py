@@ -1,5 +1,5 @@
 """Scaling laws: leaps, predicted sample-complexity exponents, fitted exponents, escape
-times against d and saddle-to-saddle analysis.
+times against d, saddle-to-saddle analysis, and the (κ, δ) phase diagram of wide networks.
 """
 
 from .escape import (
@@ -20,6 +20,17 @@ from .leaps import (
     is_merged_staircase,
     leap,
 )
+from .phases import (
+    PHASES,
+    PhaseDiagram,
+    PhasePoint,
+    PhaseSetup,
+    boundary_distance,
+    paper_phase,
+    phase_diagram,
+    phase_point,
+    time_exponent,
+)
 from .prediction import (
     ExponentFit,
     ScalingPrediction,
@@ -39,6 +50,15 @@ from .start import (
 )
 
 __all__ = [
+    "boundary_distance",
+    "paper_phase",
+    "PHASES",
+    "phase_diagram",
+    "phase_point",
+    "PhaseDiagram",
+    "PhasePoint",
+    "PhaseSetup",
+    "time_exponent",
     "compare_escape_times",
     "critical_learning_rate",
     "CriticalLearningRate",

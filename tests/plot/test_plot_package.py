@@ -26,7 +26,8 @@ def test_the_package_re_exports_every_public_name_of_its_modules():
         "plot_escape_curves", "plot_escape_ecdf", "plot_escape_scaling",
         "plot_feature_spectrum", "plot_gamp", "plot_gap_scaling", "plot_learning_curve",
         "plot_multi_index_gamp", "plot_multi_index_overlap",
-        "plot_overlap_heatmap", "plot_overlaps", "plot_readout_curve", "plot_reuse_escape",
+        "plot_overlap_heatmap", "plot_overlaps", "plot_phase_diagram", "plot_readout_curve",
+        "plot_reuse_escape",
         "plot_saddles", "plot_sde_bands", "plot_spectral_overlaps", "plot_staircase",
         "plot_stage1", "plot_sweep",
         "plot_validation"}
