@@ -50,7 +50,7 @@ args = parser.parse_args()
 kappas = np.arange(0.0, 1.0 + 1e-9, args.step)
 deltas = np.arange(-1.0, 1.0 + 1e-9, args.step)
 setup = PhaseSetup(dims=tuple(args.dims), alpha_end=args.alpha_end, start=args.start)
-diagram = phase_diagram(kappas, deltas, setup)
+diagram = phase_diagram(kappas, deltas, setup, progress=True)
 diagram.save(f"{args.out}.npz")
 figure = args.figure or f"{args.out}.png"
 save_figure(plot_phase_diagram(diagram), figure)
