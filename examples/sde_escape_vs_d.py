@@ -6,14 +6,14 @@ the symmetric start M₀ = 0, Q₀ = ¼·I, where the ODE sits on the symmetric 
 SGD leaves it by its own noise. Escape: the largest cosine ``|M_jr|/√(Q_jj P_rr)`` reaches
 0.9. The SDE (:func:`~overlapdyn.ode.integrate_sde`, sampled noise, m = 8, its default dt)
 keeps SGD's O(d^−1/2) noise at leading order and leaves out O(1/d) terms (the drift's
-O(1/d) corrections, the higher cumulants of SGD's steps), so the escape-time laws should approach each other as d grows. The KS distance
-between them is visible only where it exceeds the samples' own KS noise (typically
-``0.87·√((n+m)/(nm))``, 5 % critical value ``1.36·√((n+m)/(nm))``: 0.024 and 0.037 for
-2000 SGD seeds against 4000 SDE paths), hence small d and many runs. A more sensitive
-measure of the same systematic gap is the difference of the medians, with its bootstrap
-standard error. Below d ≈ 20 a few per cent of the SDE's paths leave the Gram-matrix set
-(the Euler step overshoots the boundary by more than the projection accepts); they are
-kept as never escaping in the KS distance, left out of the quartiles and medians.
+O(1/d) corrections, the higher cumulants of SGD's steps), so the escape-time laws should
+approach each other as d grows. Their KS distance is visible only where it exceeds the
+samples' own KS noise (typically ``0.87·√((n+m)/(nm))``, 5 % critical value
+``1.36·√((n+m)/(nm))``: 0.024 and 0.037 for 2000 SGD seeds against 4000 SDE paths), hence
+small d and many runs. A more sensitive measure of the same systematic gap is the
+difference of the medians, with its bootstrap standard error. Below d ≈ 20 a few per cent
+of the SDE's paths leave the Gram-matrix set (by more than the projection accepts); they
+count as never escaping in the KS distance and are left out of the quartiles and medians.
 
 Per d the script prints: n SGD seeds and m SDE paths, KS(SDE, SGD) with its 5 % critical
 value and the typical KS of two samples of those sizes of one law, KS(SGD, SGD) between
@@ -25,15 +25,17 @@ and a weighted fit ``gap = c·(d/16)^β``. A figure of both against d, with the 
 goes to ``--out``/ks_vs_d.png, the escape times to ``--out``/escape_times.npz (``--load``
 builds table, fits and figure again from such files, without measuring).
 
-    .venv/bin/python examples/sde_escape_vs_d.py [--ds 12 16 24 32 64 128] [--seeds 2000]
-        [--paths 4000] [--out outputs/sde-escape-vs-d] [--quick] [--load FILE.npz ...]
+    .venv/bin/python examples/sde_escape_vs_d.py [--ds 12 32 128] [--seeds 4000]
+        [--paths 4000] [--first-seed 0] [--dt DT] [--samples 8] [--out DIR] [--quick]
+        [--load FILE.npz ...]
 
-Every number is deterministic (SGD seeds 0…n−1; SDE seeds ``1000·d + chunk``, the same
-with any thread count), so a subset of ds gives the same rows as the full run. Wall time
-on the 2 shared cores of the development machine: about 10 minutes with the defaults (per
-d the SDE's 4000 paths 30 s at d = 12 to 100 s at d = 24, SGD's 2000 seeds 12 s at d = 12
-to 70 s); ``--quick`` (d = 12 and 128, 300 seeds, 600 paths) under a minute, too few runs
-to resolve the gap.
+Every number is deterministic (SGD seeds first…first+n−1, SDE seeds
+``first·10⁶ + 1000·d + chunk``, the same with any thread count), so a subset of ds gives
+the same rows as the full run and ``--first-seed`` an independent replicate. Wall time on
+the 2 shared cores of the development machine: about 10 minutes with the defaults (per d
+the SDE's 4000 paths 30 s at d = 12 to 100 s at d = 24, SGD's 2000 seeds 12 s at d = 12 to
+70 s); ``--quick`` (d = 12 and 128, 300 seeds, 600 paths) under a minute, too few runs to
+resolve the gap.
 """
 
 import argparse
@@ -52,9 +54,11 @@ from overlapdyn.scaling.escape import escape_time
 from overlapdyn.sgd import simulate
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--ds", type=int, nargs="+", default=[12, 16, 24, 32, 64, 128])
-parser.add_argument("--seeds", type=int, default=2000, help="SGD seeds per d")
+parser.add_argument("--ds", type=int, nargs="+", default=[12, 32, 128])
+parser.add_argument("--seeds", type=int, default=4000, help="SGD seeds per d")
 parser.add_argument("--paths", type=int, default=4000, help="SDE paths per d")
+parser.add_argument("--first-seed", type=int, default=0,
+                    help="SGD seeds first…first+n−1, SDE seeds first·10⁶ + 1000·d + chunk")
 parser.add_argument("--chunk", type=int, default=500, help="SDE paths per call (progress)")
 parser.add_argument("--t-max", type=float, default=250.0)
 parser.add_argument("--threshold", type=float, default=0.9)
@@ -85,8 +89,9 @@ def sde_escapes(d: int) -> tuple[np.ndarray, int, float]:
     for first in tqdm(chunks, desc=f"SDE d = {d}", unit="chunk", leave=False):
         size = min(args.chunk, args.paths - first)
         try:
-            run = integrate_sde(model, args.t_max, d=d, paths=size, init=start,
-                                seed=1000 * d + first // args.chunk, threshold=args.threshold,
+            seed = args.first_seed * 10**6 + 1000 * d + first // args.chunk
+            run = integrate_sde(model, args.t_max, d=d, paths=size, init=start, seed=seed,
+                                threshold=args.threshold,
                                 stop_at_escape=True, n_saves=2, samples=args.samples,
                                 noise=args.noise, dt=args.dt)
         except SDEStepError as error:   # a path left the Gram-matrix set: count it
@@ -102,9 +107,14 @@ def sgd_escapes(d: int) -> np.ndarray:
     """Escape times of ``args.seeds`` SGD runs at d, saved every max(1/d, 0.05) of time and
     interpolated linearly between the saves (escape_time)."""
     grid = np.arange(0.0, args.t_max + 1e-9, max(1.0 / d, 0.05))
-    runs = simulate(model, d, grid, seeds=args.seeds, init=start,
-                    stop_overlap=args.threshold, progress=True)
-    return np.array([escape_time(tr, args.threshold) for tr in runs.trajectories])
+    times = []
+    # batches of 1000 seeds keep the saved overlaps' memory down (each seed's run is its own)
+    for first in range(args.first_seed, args.first_seed + args.seeds, 1000):
+        seeds = list(range(first, min(first + 1000, args.first_seed + args.seeds)))
+        runs = simulate(model, d, grid, seeds=seeds, init=start,
+                        stop_overlap=args.threshold, progress=True)
+        times += [escape_time(tr, args.threshold) for tr in runs.trajectories]
+    return np.array(times)
 
 
 def ks(a: np.ndarray, b: np.ndarray) -> float:
@@ -216,7 +226,7 @@ left.plot(ds, distances, "o-", label="KS(SDE, SGD)")
 left.plot(ds, [r["floor"] for r in rows], "s--", label="KS(SGD, SGD halves)")
 left.set(xscale="log", yscale="log", xlabel="d", ylabel="KS distance of escape times",
          ylim=(0.01, None))
-left.legend(fontsize=8)
+left.legend(fontsize=8, loc="upper right")
 gaps = np.array([r["gap"] for r in rows])
 right.axhline(0.0, color="0.5", lw=0.8)
 right.errorbar(ds, gaps[:, 0], yerr=gaps[:, 1], fmt="o", capsize=3, label="measured")
