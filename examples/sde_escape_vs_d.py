@@ -32,10 +32,10 @@ builds table, fits and figure again from such files, without measuring).
 Every number is deterministic (SGD seeds first…first+n−1, SDE seeds
 ``first·10⁶ + 1000·d + chunk``, the same with any thread count), so a subset of ds gives
 the same rows as the full run and ``--first-seed`` an independent replicate. Wall time on
-the 2 shared cores of the development machine: about 10 minutes with the defaults (per d
-the SDE's 4000 paths 30 s at d = 12 to 100 s at d = 24, SGD's 2000 seeds 12 s at d = 12 to
-70 s); ``--quick`` (d = 12 and 128, 300 seeds, 600 paths) under a minute, too few runs to
-resolve the gap.
+the 2 shared cores of the development machine (load 3–4): about 10 minutes with the
+defaults (per d the SDE's 4000 paths 50–120 s, SGD's 4000 seeds 80–200 s), 15–20 minutes
+for the eight d of the guide's table (docs/guide/sde.md); ``--quick`` (d = 12 and 128,
+300 seeds, 600 paths) under a minute, too few runs to resolve the gap.
 """
 
 import argparse
@@ -198,15 +198,18 @@ if len(ds) > 1:
         draws.append(exponent(ds, resampled))
     print(f"\nfit KS ∝ d^β over d = {ds_run}: β = {exponent(ds, distances):.2f} ± "
           f"{np.std(draws, ddof=1):.2f} (bootstrap standard error, {args.bootstrap} resamples)")
-    gaps = np.array([r["gap"] for r in rows])
-    (c, beta), covariance = curve_fit(lambda d, c, beta: c * (d / 16.0) ** beta, ds,
-                                      gaps[:, 0], p0=(-1.0, -1.0), sigma=gaps[:, 1],
-                                      absolute_sigma=True)
+
+fitted = None   # the median gap's power law, once three d or more pin it
+gaps = np.array([r["gap"] for r in rows])
+if len(ds) > 2:
+    fitted, covariance = curve_fit(lambda d, c, beta: c * (d / 16.0) ** beta, ds,
+                                   gaps[:, 0], p0=(-1.0, -1.0), sigma=gaps[:, 1],
+                                   absolute_sigma=True)
     errors = np.sqrt(np.diag(covariance))
     scaled = gaps[:, 0] * ds
-    print(f"fit median gap = c·(d/16)^β (weighted by its standard errors): c = {c:.2f} ± "
-          f"{errors[0]:.2f}, β = {beta:.2f} ± {errors[1]:.2f}; d × gap = "
-          + ", ".join(f"{g:.0f}" for g in scaled)
+    print(f"fit median gap = c·(d/16)^β (weighted by its standard errors): c = "
+          f"{fitted[0]:.2f} ± {errors[0]:.2f}, β = {fitted[1]:.2f} ± {errors[1]:.2f}; "
+          "d × gap = " + ", ".join(f"{g:.0f}" for g in scaled)
           + f"; mean d × gap {np.average(scaled, weights=(ds * gaps[:, 1]) ** -2.0):.1f} ± "
           f"{np.sum((ds * gaps[:, 1]) ** -2.0) ** -0.5:.1f}")
 
@@ -227,11 +230,11 @@ left.plot(ds, [r["floor"] for r in rows], "s--", label="KS(SGD, SGD halves)")
 left.set(xscale="log", yscale="log", xlabel="d", ylabel="KS distance of escape times",
          ylim=(0.01, None))
 left.legend(fontsize=8, loc="upper right")
-gaps = np.array([r["gap"] for r in rows])
 right.axhline(0.0, color="0.5", lw=0.8)
 right.errorbar(ds, gaps[:, 0], yerr=gaps[:, 1], fmt="o", capsize=3, label="measured")
-if len(ds) > 1:
-    right.plot(ds, c * (ds / 16.0) ** beta, "--", label=f"fit {c:.2f}·(d/16)^{beta:.2f}")
+if fitted is not None:
+    right.plot(ds, fitted[0] * (ds / 16.0) ** fitted[1], "--",
+               label=f"fit {fitted[0]:.2f}·(d/16)^{fitted[1]:.2f}")
     right.legend(fontsize=8)
 right.set(xscale="log", xlabel="d", ylabel="median escape time, SDE − SGD (± 1 s.e.)")
 for axes in (left, right):
