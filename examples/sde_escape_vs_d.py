@@ -32,9 +32,10 @@ builds table, fits and figure again from such files, without measuring).
 Every number is deterministic (SGD seeds first…first+n−1, SDE seeds
 ``first·10⁶ + 1000·d + chunk``, the same with any thread count), so a subset of ds gives
 the same rows as the full run and ``--first-seed`` an independent replicate. Wall time on
-the 2 shared cores of the development machine (load 3–4): about 10 minutes with the
-defaults (per d the SDE's 4000 paths 50–120 s, SGD's 4000 seeds 80–200 s), 15–20 minutes
-for the eight d of the guide's table (docs/guide/sde.md); ``--quick`` (d = 12 and 128,
+the 2 cores of the development machine: 226 s with the defaults when they were otherwise
+idle (per d the SDE's 4000 paths 32–43 s, SGD's 4000 seeds 22–52 s), about twice that while
+shared with other jobs; the eight d of the guide's table (docs/guide/sde.md) take 10–20
+minutes; ``--quick`` (d = 12 and 128,
 300 seeds, 600 paths) under a minute, too few runs to resolve the gap.
 """
 
