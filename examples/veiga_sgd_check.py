@@ -32,7 +32,7 @@ import numpy as np
 
 from overlapdyn.ode.integrator import SaveAt
 from overlapdyn.ode.wide import SymmetricReduction
-from overlapdyn.scaling.phases import PhaseSetup, paper_phase, time_exponent
+from overlapdyn.scaling.phases import PhaseSetup, classify_phase, paper_phase, time_exponent
 from overlapdyn.sgd import simulate
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,17 +75,11 @@ def reduction_excess(delta: float, d: int, terms: str) -> tuple[float, float]:
 
 
 def phase_of(dims, excess, gradient, initial) -> tuple[float, str]:
-    noise_excess = np.asarray(excess) - np.asarray(gradient)
-    if np.any(noise_excess <= 0):
-        # D ≤ 0 at some d (SGD below gradient flow within its noise): no exponent
+    """The library's rule (classify_phase); SGD's D can be ≤ 0 within its noise, which
+    leaves no exponent: "unresolved" unless nothing was learned."""
+    if np.any(np.asarray(excess) - np.asarray(gradient) <= 0):
         return float("nan"), "unresolved" if excess[-1] < initial else "noise"
-    slope = float(np.polyfit(np.log(dims), np.log(noise_excess), 1)[0])
-    if excess[-1] >= initial:
-        return slope, "noise"
-    if abs(slope) <= 0.1:
-        return slope, "plateau"
-    return slope, "perfect" if slope < 0 else "noise"
-
+    return classify_phase(dims, excess, gradient, initial, setup)
 
 plan = []
 for delta in args.deltas:

@@ -26,6 +26,7 @@ from .phases import (
     PhasePoint,
     PhaseSetup,
     boundary_distance,
+    classify_phase,
     paper_phase,
     phase_diagram,
     phase_point,
@@ -51,6 +52,7 @@ from .start import (
 
 __all__ = [
     "boundary_distance",
+    "classify_phase",
     "paper_phase",
     "PHASES",
     "phase_diagram",

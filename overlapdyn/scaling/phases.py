@@ -70,7 +70,7 @@ from ..progress import progress_bar
 from ..storage.results import Result
 
 __all__ = ["PHASES", "PhaseDiagram", "PhasePoint", "PhaseSetup", "boundary_distance",
-           "paper_phase", "phase_diagram", "phase_point", "time_exponent"]
+           "classify_phase", "paper_phase", "phase_diagram", "phase_point", "time_exponent"]
 
 #: the phase labels (the paper's three ODE phases, then its region without ODEs)
 PHASES = ("perfect", "plateau", "noise", "no-ode")
@@ -253,8 +253,23 @@ def _final_excess(model: Model, start: float, t_end: float, solver: Solver
             float(curve.risk[-1] - model.target.noise / 2))
 
 
-def _classify(dims: tuple[float, ...], excess: np.ndarray, gradient: np.ndarray,
-              initial: float, setup: PhaseSetup) -> tuple[float, str]:
+def classify_phase(dims, excess, gradient, initial: float, setup: PhaseSetup
+                   ) -> tuple[float, str]:
+    """The phase of one point from its excess risks at ``α_end`` (the module docstring's
+    rule), for the reduction's numbers or another's (e.g. SGD's seed means).
+
+    Args:
+        dims: the dimensions, shape (n_d,).
+        excess: ``E`` at each, every part of the drift, shape (n_d,).
+        gradient: ``E_gf`` at each, gradient flow, shape (n_d,).
+        initial: the excess risk at t = 0 at the largest d.
+        setup: its ``tolerance`` and ``floor``.
+
+    Returns:
+        ``(s_D, phase)``: the exponent of ``D = E − E_gf`` against d (NaN where D ≤ 0
+        somewhere, classified as a plateau) and one of :data:`PHASES`.
+    """
+    dims, excess, gradient = (np.asarray(a, dtype=float) for a in (dims, excess, gradient))
     noise_excess = excess - gradient
     slope = (float(np.polyfit(np.log(dims), np.log(noise_excess), 1)[0])
              if np.all(noise_excess > 0) else float("nan"))
@@ -295,7 +310,7 @@ def phase_point(kappa: float, delta: float, setup: PhaseSetup | None = None) -> 
                                     setup.start, t_end, solver)
         runs.append((setup.width(kappa, d), initial, excess, gradient))
     widths, initial, excess, gradient = np.array(runs).T
-    slope, phase = _classify(setup.dims, excess, gradient, float(initial[-1]), setup)
+    slope, phase = classify_phase(setup.dims, excess, gradient, float(initial[-1]), setup)
     return PhasePoint(float(kappa), float(delta), widths.astype(int), initial, excess,
                       gradient, slope, phase, predicted)
 
