@@ -481,11 +481,10 @@ class CompiledModel:
         else:   # a multi-index target's kernels read v only when symbolic
             self.target_vector = np.array(coefficients if symbolic else np.zeros(model.k),
                                           dtype=float)
-        self._v = self.target_vector
         # the kernels' types take C-contiguous float64 v and P (templates/kernel_table.py)
         self._P = np.array(target.gram, dtype=float, order="C")
         # the types the loops are compiled for (templates/drift_loops.py)
-        self._args = (int(model.p), int(model.k), float(student.c_p), self._v, self._P,
+        self._args = (int(model.p), int(model.k), float(student.c_p), self.target_vector, self._P,
                       float(target.noise), protocol.loss == "mse", float(protocol.eta),
                       1.0 / protocol.n_b, float(protocol.weight_decay),
                       bool(protocol.spherical), bool(student.train_readout),

@@ -489,11 +489,11 @@ def _derive(student: str, teacher_name: str | None, expression: str | None, P: t
             teacher = _truncated(teacher, resolution, errors, f"σ* = {teacher_name}")
         return KernelSet(tuple(_polynomial_kernels(sigma, teacher)), True, method, errors)
     names = [f"z{r}" for r in range(1, k + 1)]
-    # a symbolic target's template also holds gc_1..gc_n (target_coefficients)
-    g = parse_formula(expression, None if symbolic_target else names,
+    # a symbolic target's template names each of its coefficients gc_i once
+    coefficients = expression.count("gc_") if symbolic_target else 0
+    g = parse_formula(expression, names + _coefficient_names(coefficients),
                       what="target expression")
     z = sympy.symbols(names)
-    coefficients = sum(1 for s in g.free_symbols if s.name.startswith("gc_"))
     P_matrix = np.eye(k) if P is None else np.array(P)
     if not g.is_polynomial(*z):
         if method != "hermite":
